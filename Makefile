@@ -1,0 +1,148 @@
+# meshsight build. Output goes to build/; quiet unless V=1.
+#
+#   make                 BPF objects, skeleton and build/meshsight
+#   sudo make run        install missing packages, build, run on this host
+#   sudo make test       install missing packages, build, run every test tier
+#   sudo make demo       a few "pods" in network namespaces calling each other
+#   sudo make bench      throughput/latency with and without the agent
+#   make help            everything else
+
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+
+OUTPUT    ?= build
+CLANG     ?= clang
+CC        ?= gcc
+BPFTOOL   ?= bpftool
+ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+RUN_ARGS  ?=
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+INCLUDES   := -Iinclude -Iuser -I$(OUTPUT)
+WARNINGS   := -Wall -Wextra -Werror
+CFLAGS     ?= -g -O2
+CFLAGS     += -std=gnu11 $(WARNINGS) $(INCLUDES)
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__BPF__ $(WARNINGS) \
+	      -Wno-unused-function -Ivmlinux -Iinclude -Ibpf
+LIBS       := -lbpf -lelf -lz -lmicrohttpd -ljansson -lpthread -lm
+
+BPF_SRCS   := $(wildcard bpf/*.bpf.c)
+BPF_HDRS   := $(wildcard bpf/*.h bpf/maps/*.h bpf/proto/*.h) include/meshsight_events.h
+BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
+SKEL       := $(OUTPUT)/meshsight.skel.h
+
+# Pure modules: no libbpf, unit-tested one by one.
+PURE_MODS  := htab sketch reasm http1 aggregator flows identity cgroups naming \
+	      render_common render_prom render_json
+AGENT_MODS := $(PURE_MODS) log loader http_server agent main
+AGENT_OBJS := $(patsubst %,$(OUTPUT)/user/%.o,$(AGENT_MODS))
+USER_HDRS  := $(wildcard user/*.h) include/meshsight_events.h
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
+SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer
+
+.PHONY: all
+all: $(OUTPUT)/meshsight ## Build the agent (BPF objects, skeleton, binary)
+
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# Link the per-hook objects into one, so one skeleton shares every map.
+$(OUTPUT)/meshsight.bpf.o: $(BPF_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(SKEL): $(OUTPUT)/meshsight.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name meshsight_bpf > $@
+
+$(OUTPUT)/user/%.o: user/%.c $(USER_HDRS) $(SKEL) | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/meshsight: $(AGENT_OBJS)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+# --- tests -----------------------------------------------------------------
+# Each unit test links only the pure modules (under ASan/UBSan), never libbpf.
+$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(patsubst %,user/%.c,$(PURE_MODS)) $(USER_HDRS) | $(OUTPUT)/tests
+	$(call msg,TEST-CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(patsubst %,user/%.c,$(PURE_MODS)) -lcmocka -ljansson -lm -o $@
+
+$(OUTPUT)/tests/bpf_prog_test: tests/bpf/bpf_prog_test.c $(SKEL) | $(OUTPUT)/tests
+	$(call msg,TEST-CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -lcmocka $(LIBS) -o $@
+
+.PHONY: deps
+deps: ## Install missing Debian packages (needs root)
+	$(Q)tools/install-deps.sh
+
+.PHONY: unit-test
+unit-test: $(UNIT_TESTS) ## cmocka unit tests of the userspace modules
+	$(Q)tools/run-unit-tests.sh $(UNIT_TESTS)
+
+.PHONY: bpf-test
+bpf-test: $(OUTPUT)/tests/bpf_prog_test ## BPF programs run by BPF_PROG_TEST_RUN (root)
+	$(Q)tests/bpf/run.sh $(OUTPUT)/tests/bpf_prog_test
+
+.PHONY: e2e-test
+e2e-test: $(OUTPUT)/meshsight ## End to end in network namespaces (root)
+	$(Q)tests/e2e/run.sh
+
+.PHONY: test
+test: deps ## Install deps, build, run unit, BPF and end-to-end tests
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tools/run-all-tests.sh
+
+.PHONY: run
+run: deps ## Install deps, build and run the agent on this host (root)
+	$(Q)$(MAKE) --no-print-directory all
+	$(OUTPUT)/meshsight $(RUN_ARGS)
+
+.PHONY: demo
+demo: deps ## Pods in network namespaces calling each other, edges printed live
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tools/demo.sh
+
+.PHONY: bench
+bench: deps ## Throughput and latency with and without the agent (prints figures)
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tools/bench.sh
+
+.PHONY: fuzz
+fuzz: ## Run the HTTP/1 parser fuzzer for FUZZ_SECONDS (default 60)
+	$(Q)tools/fuzz.sh $${FUZZ_SECONDS:-60}
+
+.PHONY: vmlinux
+vmlinux: ## Regenerate vmlinux/vmlinux.h from this kernel's BTF
+	$(Q)tools/gen-vmlinux.sh
+
+.PHONY: format lint
+format: ## clang-format every C file in place
+	$(Q)clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^vmlinux/')
+lint: ## Check formatting (as CI does)
+	$(Q)clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h' | grep -v '^vmlinux/')
+
+compile_commands.json: ## For clangd (needs bear)
+	$(Q)$(MAKE) clean && bear -- $(MAKE) all $(UNIT_TESTS)
+
+.PHONY: clean
+clean: ## Remove build/
+	$(Q)rm -rf $(OUTPUT)
+
+.PHONY: help
+help: ## This list
+	@grep -E '^[a-zA-Z_.-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/' | \
+		awk -F'\t' '{printf "  %-22s %s\n", $$1, $$2}'

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Load-time settings, written by the loader through skel->rodata before the
+ * programs are loaded, so the verifier sees them as constants and dead
+ * branches cost nothing. __weak lets every .bpf.c include this file and the
+ * static linker keep one copy.
+ */
+#ifndef MESHSIGHT_CONFIG_H
+#define MESHSIGHT_CONFIG_H
+
+#include "map_sizing.h"
+
+/* Bytes of each HTTP segment copied to userspace, 1..MS_CAPTURE_MAX. */
+const volatile __u32 cfg_capture_bytes __weak = 1024;
+/* Pending ring-buffer bytes that trigger an immediate consumer wakeup. */
+const volatile __u32 cfg_wakeup_bytes __weak = MS_WAKEUP_BYTES_DEFAULT;
+/* 0 turns HTTP payload capture off: connections are reported at L4 only. */
+const volatile __u8 cfg_capture_http __weak = 1;
+
+#endif /* MESHSIGHT_CONFIG_H */

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * HTTP payload capture and live TCP statistics from the cgroup skb hooks.
+ *
+ * These hooks run at the socket layer of the watched cgroup: on egress before
+ * any qdisc, tunnel or mTLS proxy touched the bytes, on ingress after the
+ * socket lookup. That is the one place that still sees plaintext when a mesh
+ * redirects a pod's traffic through an in-namespace proxy (Istio ambient's
+ * ztunnel), and the socket (not the NATed packet) gives the real tuple.
+ *
+ * Per packet: one connection lookup and a refresh of the TCP counters. Only
+ * connections whose client spoke HTTP/1 first have their payload copied, and
+ * only the first cfg_capture_bytes of each new segment; retransmitted bytes
+ * are trimmed against the socket's own snd_nxt/rcv_nxt. The programs never
+ * drop or alter traffic: they always return 1.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#include "config.h"
+#include "conn.h"
+#include "debug.h"
+#include "proto/http1.h"
+#include "proto/tcp.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+static __always_inline struct bpf_tcp_sock *skb_tcp_sock(struct bpf_sock *sk)
+{
+	struct bpf_sock *full = bpf_sk_fullsock(sk);
+
+	return full ? bpf_tcp_sock(full) : NULL;
+}
+
+/*
+ * A socket first seen mid-stream (opened before the agent attached). Its role
+ * is learnt from the first message start in its payload.
+ */
+static __always_inline struct ms_conn *conn_create_lazy(struct __sk_buff *skb, struct bpf_sock *sk,
+							__u64 cookie)
+{
+	struct ms_conn conn = {};
+	struct ms_conn *stored;
+
+	/* Payload on a listener is TCP Fast Open data: its child socket will follow. */
+	if (sk->state == BPF_TCP_LISTEN)
+		return NULL;
+	tuple_from_sock(&conn.tuple, sk);
+	conn.cgroup_id = bpf_skb_cgroup_id(skb);
+	conn.opened_ns = bpf_ktime_get_ns();
+	conn.origin = MS_ORIGIN_LAZY;
+	conn.l7 = cfg_capture_http ? MS_L7_UNKNOWN : MS_L7_OPAQUE;
+	if (bpf_map_update_elem(&conns, &cookie, &conn, BPF_NOEXIST)) {
+		count(MS_CNT_CONN_MAP_FULL);
+		return NULL;
+	}
+	stored = bpf_map_lookup_elem(&conns, &cookie);
+	if (stored)
+		conn_emit_open(cookie, stored, 0, 0, 0);
+	return stored;
+}
+
+static __always_inline void conn_refresh_stats(struct ms_conn *conn, struct bpf_tcp_sock *tp)
+{
+	conn->last_seen_ns = bpf_ktime_get_ns();
+	if (!tp)
+		return;
+	conn->bytes_acked = tp->bytes_acked;
+	conn->bytes_received = tp->bytes_received;
+	conn->srtt_us = tp->srtt_us >> 3;
+	conn->total_retrans = tp->total_retrans;
+}
+
+/*
+ * Bytes of this segment that the socket has already sent or received are
+ * dropped here, so a retransmission is not parsed twice. Returns the offset
+ * of the first new byte, or -1 when nothing is new.
+ */
+static __always_inline int new_data_offset(struct tcp_segment *seg, struct bpf_tcp_sock *tp,
+					   __u8 dir)
+{
+	__u32 next, skip;
+
+	if (!tp)
+		return 0; /* no TCP state to compare with: userspace deduplicates */
+	next = dir == MS_DIR_EGRESS ? tp->snd_nxt : tp->rcv_nxt;
+	if (seq_diff(seg->seq + seg->payload_len, next) <= 0)
+		return -1;
+	if (seq_diff(seg->seq, next) >= 0)
+		return 0;
+	skip = next - seg->seq;
+	seg->seq += skip;
+	seg->payload_off += skip;
+	seg->payload_len -= skip;
+	return 0;
+}
+
+/* Is the sender of this segment the client of the connection? */
+static __always_inline int sent_by_client(__u8 role, __u8 dir)
+{
+	return (role == MS_ROLE_CLIENT) == (dir == MS_DIR_EGRESS);
+}
+
+static __always_inline void mark_http(struct ms_conn *conn, __u8 role)
+{
+	conn->role = role;
+	conn->l7 = MS_L7_HTTP1;
+	count(MS_CNT_CONN_HTTP1);
+}
+
+static __always_inline void mark_opaque(struct ms_conn *conn)
+{
+	conn->l7 = MS_L7_OPAQUE;
+	count(MS_CNT_CONN_OPAQUE);
+}
+
+/*
+ * Decide from the first payload bytes whether the connection speaks HTTP/1.
+ * Returns true when this segment should still go to userspace: it starts a
+ * message, or may be the first piece of a request line split across writes.
+ */
+static __always_inline bool classify(struct __sk_buff *skb, struct ms_conn *conn,
+				     const struct tcp_segment *seg, __u8 dir)
+{
+	__u8 head[MS_CLASSIFY_BYTES] = {};
+	__u64 n = seg->payload_len; /* 64-bit: the helper reads all of it */
+	__u8 max_probes;
+	int start;
+
+	if (n > MS_CLASSIFY_BYTES)
+		n = MS_CLASSIFY_BYTES;
+	barrier_var(n);
+	if (n == 0 || n > MS_CLASSIFY_BYTES)
+		return false;
+	if (bpf_skb_load_bytes(skb, seg->payload_off, head, n))
+		return false;
+	start = http1_classify(head, n, &conn->method_len);
+
+	if (conn->origin == MS_ORIGIN_SOCKOPS) {
+		/* The client speaks first in HTTP/1; a server that greets is something else. */
+		if (start == HTTP1_START_REQUEST && sent_by_client(conn->role, dir))
+			mark_http(conn, conn->role);
+		else if (start != HTTP1_START_PARTIAL || !sent_by_client(conn->role, dir))
+			mark_opaque(conn);
+		max_probes = MS_CLASSIFY_PROBES_SOCKOPS;
+	} else {
+		if (start == HTTP1_START_REQUEST)
+			mark_http(conn, dir == MS_DIR_EGRESS ? MS_ROLE_CLIENT : MS_ROLE_SERVER);
+		else if (start == HTTP1_START_RESPONSE)
+			mark_http(conn, dir == MS_DIR_EGRESS ? MS_ROLE_SERVER : MS_ROLE_CLIENT);
+		max_probes = MS_CLASSIFY_PROBES_LAZY;
+	}
+	if (conn->l7 == MS_L7_UNKNOWN && ++conn->probes >= max_probes)
+		mark_opaque(conn);
+	return conn->l7 == MS_L7_HTTP1 ||
+	       (conn->l7 == MS_L7_UNKNOWN && start == HTTP1_START_PARTIAL);
+}
+
+static __always_inline void emit_data(struct __sk_buff *skb, __u64 cookie,
+				      const struct ms_conn *conn, const struct tcp_segment *seg,
+				      __u8 dir)
+{
+	struct ms_data_scratch *s;
+	struct ms_data_event *ev;
+	__u64 cap = seg->payload_len; /* 64-bit: the helper reads all of it */
+	__u32 zero = 0;
+
+	if (cap > cfg_capture_bytes) {
+		cap = cfg_capture_bytes;
+		count(MS_CNT_CAPTURE_TRUNCATED);
+	}
+	/* Keep clang from reusing an unbounded copy of cap past these checks. */
+	barrier_var(cap);
+	if (cap > MS_CAPTURE_MAX)
+		cap = MS_CAPTURE_MAX;
+	barrier_var(cap);
+	if (cap == 0 || cap > MS_CAPTURE_MAX)
+		return;
+	s = bpf_map_lookup_elem(&data_scratch, &zero);
+	if (!s)
+		return;
+	ev = (struct ms_data_event *)s->raw;
+	if (bpf_skb_load_bytes(skb, seg->payload_off, ev->data, cap))
+		return;
+	ev->hdr.type = MS_EV_DATA;
+	ev->hdr.flags = 0;
+	ev->hdr.cookie = cookie;
+	ev->hdr.ts_ns = bpf_ktime_get_ns();
+	ev->seq = seg->seq;
+	ev->len = seg->payload_len;
+	ev->cap_len = cap;
+	ev->dir = dir;
+	ev->role = conn->role;
+	ev->_pad = 0;
+	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + cap, ringbuf_wakeup_flags()))
+		count(MS_CNT_RB_FULL_DATA);
+}
+
+static __always_inline int handle_skb(struct __sk_buff *skb, __u8 dir)
+{
+	struct bpf_sock *sk = skb->sk;
+	struct tcp_segment seg = {};
+	struct bpf_tcp_sock *tp;
+	struct ms_conn *conn;
+	__u64 cookie;
+	int ret;
+
+	if (!sk)
+		return 1;
+	ret = parse_tcp_segment(skb, &seg);
+	if (ret != TCP_PARSE_OK) {
+		if (ret == TCP_PARSE_MALFORMED)
+			count(MS_CNT_MALFORMED_PKT);
+		return 1;
+	}
+	cookie = bpf_get_socket_cookie(skb);
+	conn = bpf_map_lookup_elem(&conns, &cookie);
+	if (!conn) {
+		if (seg.payload_len == 0)
+			return 1;
+		conn = conn_create_lazy(skb, sk, cookie);
+		if (!conn)
+			return 1;
+	}
+	tp = skb_tcp_sock(sk);
+	conn_refresh_stats(conn, tp);
+	if (seg.payload_len == 0 || conn->l7 == MS_L7_OPAQUE)
+		return 1;
+	if (new_data_offset(&seg, tp, dir) < 0) {
+		count(MS_CNT_RETRANS_SKIPPED);
+		return 1;
+	}
+	if (conn->l7 == MS_L7_UNKNOWN && !classify(skb, conn, &seg, dir))
+		return 1;
+	emit_data(skb, cookie, conn, &seg, dir);
+	return 1;
+}
+
+SEC("cgroup_skb/egress")
+int ms_skb_egress(struct __sk_buff *skb)
+{
+	return handle_skb(skb, MS_DIR_EGRESS);
+}
+
+SEC("cgroup_skb/ingress")
+int ms_skb_ingress(struct __sk_buff *skb)
+{
+	return handle_skb(skb, MS_DIR_INGRESS);
+}

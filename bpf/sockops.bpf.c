@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * TCP connection lifecycle from the sockops hook of the watched cgroup.
+ *
+ * sockops sees the handshake of every TCP socket in the cgroup subtree, so it
+ * knows which end initiated, where each byte stream starts, and when the
+ * connection ends, with the kernel's own byte, RTT and retransmit counts.
+ * connect(2) and listen(2) run it in the calling process, which is where the
+ * process name comes from; accepted sockets inherit their listener's.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+
+#include "conn.h"
+#include "debug.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* The socket's own cgroup: sockops may run in softirq, where "current" is not it. */
+static __always_inline __u64 sock_cgroup_id(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = skops->sk;
+	struct tcp_sock *tp;
+
+	if (!sk)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp)
+		return 0;
+	return BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.sk_cgrp_data.cgroup, kn, id);
+}
+
+static __always_inline void on_listen(struct bpf_sock_ops *skops)
+{
+	struct ms_listen_key key = {
+		.netns_cookie = bpf_get_netns_cookie(skops),
+		.port = skops->local_port,
+	};
+	struct ms_listener l = {
+		.cgroup_id = bpf_get_current_cgroup_id(),
+		.pid = bpf_get_current_pid_tgid() >> 32,
+	};
+
+	bpf_get_current_comm(l.comm, sizeof(l.comm));
+	if (bpf_map_update_elem(&listeners, &key, &l, BPF_ANY))
+		count(MS_CNT_LISTEN_MAP_FULL);
+	/* Told when the listener closes, to forget it. */
+	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+}
+
+/* connect(2): remember who is connecting until the handshake completes. */
+static __always_inline void on_connect(struct bpf_sock_ops *skops)
+{
+	__u64 cookie = bpf_get_socket_cookie(skops);
+	struct ms_conn conn = {};
+
+	conn.role = MS_ROLE_CLIENT;
+	conn.origin = MS_ORIGIN_SOCKOPS;
+	conn.pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(conn.comm, sizeof(conn.comm));
+	if (bpf_map_update_elem(&conns, &cookie, &conn, BPF_ANY)) {
+		count(MS_CNT_CONN_MAP_FULL);
+		return;
+	}
+	/* A failed connect goes SYN_SENT -> CLOSE; the state callback cleans up. */
+	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+}
+
+static __always_inline void fill_server_process(struct bpf_sock_ops *skops, struct ms_conn *conn)
+{
+	struct ms_listen_key key = {
+		.netns_cookie = bpf_get_netns_cookie(skops),
+		.port = skops->local_port,
+	};
+	struct ms_listener *l = bpf_map_lookup_elem(&listeners, &key);
+
+	if (!l)
+		return;
+	conn->pid = l->pid;
+	__builtin_memcpy(conn->comm, l->comm, sizeof(conn->comm));
+}
+
+static __always_inline void on_established(struct bpf_sock_ops *skops, __u8 role)
+{
+	__u64 cookie = bpf_get_socket_cookie(skops);
+	struct ms_conn *known = bpf_map_lookup_elem(&conns, &cookie);
+	struct ms_conn conn = {};
+
+	if (known)
+		__builtin_memcpy(&conn, known, sizeof(conn));
+	else if (role == MS_ROLE_SERVER)
+		fill_server_process(skops, &conn);
+	tuple_from_sockops(&conn.tuple, skops);
+	conn.role = role;
+	conn.origin = MS_ORIGIN_SOCKOPS;
+	conn.l7 = cfg_capture_http ? MS_L7_UNKNOWN : MS_L7_OPAQUE;
+	conn.cgroup_id = sock_cgroup_id(skops);
+	conn.opened_ns = bpf_ktime_get_ns();
+	conn.last_seen_ns = conn.opened_ns;
+	if (bpf_map_update_elem(&conns, &cookie, &conn, BPF_ANY)) {
+		count(MS_CNT_CONN_MAP_FULL);
+		return;
+	}
+	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+	conn_emit_open(cookie, &conn, skops->snd_nxt, skops->rcv_nxt, 1);
+}
+
+/* An abort (RST sent or received) jumps to CLOSE from a synchronised state. */
+static __always_inline int is_abort(__u32 old_state)
+{
+	return old_state == BPF_TCP_ESTABLISHED || old_state == BPF_TCP_CLOSE_WAIT ||
+	       old_state == BPF_TCP_SYN_RECV;
+}
+
+/*
+ * An orderly close went through both FINs, and the kernel's byte counters
+ * (sequence-space deltas) count each FIN as one byte. Payload bytes are what
+ * users compare with what their application sent.
+ */
+static __always_inline int both_fins_counted(__u32 old_state)
+{
+	return old_state == BPF_TCP_LAST_ACK || old_state == BPF_TCP_FIN_WAIT2 ||
+	       old_state == BPF_TCP_CLOSING || old_state == BPF_TCP_TIME_WAIT;
+}
+
+static __always_inline void emit_close(struct bpf_sock_ops *skops, __u64 cookie, __u32 old_state)
+{
+	__u64 fin = both_fins_counted(old_state) ? 1 : 0;
+	struct ms_conn_close_event *ev;
+
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		count(MS_CNT_RB_FULL_CLOSE);
+		return;
+	}
+	ev->hdr.type = MS_EV_CONN_CLOSE;
+	ev->hdr.flags = is_abort(old_state) ? MS_CLOSE_F_RESET : 0;
+	ev->hdr.cookie = cookie;
+	ev->hdr.ts_ns = bpf_ktime_get_ns();
+	ev->bytes_acked = skops->bytes_acked >= fin ? skops->bytes_acked - fin : 0;
+	ev->bytes_received = skops->bytes_received >= fin ? skops->bytes_received - fin : 0;
+	ev->srtt_us = skops->srtt_us >> 3; /* the kernel keeps it scaled by 8 */
+	ev->total_retrans = skops->total_retrans;
+	bpf_ringbuf_submit(ev, ringbuf_wakeup_flags());
+}
+
+static __always_inline void on_state(struct bpf_sock_ops *skops)
+{
+	__u32 old_state = skops->args[0];
+	__u32 new_state = skops->args[1];
+	__u64 cookie;
+	struct ms_conn *conn;
+
+	if (new_state != BPF_TCP_CLOSE)
+		return;
+	if (old_state == BPF_TCP_LISTEN) {
+		struct ms_listen_key key = {
+			.netns_cookie = bpf_get_netns_cookie(skops),
+			.port = skops->local_port,
+		};
+		bpf_map_delete_elem(&listeners, &key);
+		return;
+	}
+	cookie = bpf_get_socket_cookie(skops);
+	conn = bpf_map_lookup_elem(&conns, &cookie);
+	if (!conn)
+		return;
+	/* A connect that never completed was never announced. */
+	if (old_state != BPF_TCP_SYN_SENT)
+		emit_close(skops, cookie, old_state);
+	bpf_map_delete_elem(&conns, &cookie);
+}
+
+SEC("sockops")
+int ms_sockops(struct bpf_sock_ops *skops)
+{
+	if (skops->family != MS_AF_INET && skops->family != MS_AF_INET6)
+		return 1;
+
+	switch (skops->op) {
+	case BPF_SOCK_OPS_TCP_LISTEN_CB:
+		on_listen(skops);
+		break;
+	case BPF_SOCK_OPS_TCP_CONNECT_CB:
+		on_connect(skops);
+		break;
+	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
+		on_established(skops, MS_ROLE_CLIENT);
+		break;
+	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
+		on_established(skops, MS_ROLE_SERVER);
+		break;
+	case BPF_SOCK_OPS_STATE_CB:
+		on_state(skops);
+		break;
+	}
+	return 1;
+}

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The kernel/user contract of meshsight.
+ *
+ * Every struct that crosses the BPF ring buffer or that userspace reads out of a
+ * BPF map lives here, with fixed-width fields, explicit padding and a static
+ * size check, so that clang -target bpf and the host compiler agree on layout.
+ * Addresses are stored as 16 bytes: IPv4 as an IPv4-mapped IPv6 address
+ * (::ffff:a.b.c.d), so one code path serves both families. Ports are in host
+ * byte order. Sequence numbers are raw TCP sequence numbers (host order).
+ */
+#ifndef MESHSIGHT_EVENTS_H
+#define MESHSIGHT_EVENTS_H
+
+#ifdef __BPF__
+/* vmlinux.h already defines the __u* types for BPF programs. */
+#else
+#include <linux/types.h>
+#endif
+
+/* Largest payload prefix one data event can carry; see bpf/map_sizing.h. */
+#define MS_CAPTURE_MAX 4096
+#define MS_COMM_LEN 16
+
+enum ms_event_type {
+	MS_EV_CONN_OPEN = 1,  /* a TCP connection became established (or was first seen) */
+	MS_EV_CONN_CLOSE = 2, /* a tracked TCP connection reached TCP_CLOSE */
+	MS_EV_DATA = 3,	      /* payload of one TCP segment on an HTTP-candidate connection */
+};
+
+/* Which end of the connection the local socket is. */
+enum ms_role {
+	MS_ROLE_UNKNOWN = 0,
+	MS_ROLE_CLIENT = 1, /* local socket initiated the connection (or sent the first request) */
+	MS_ROLE_SERVER = 2, /* local socket accepted it (or received the first request) */
+};
+
+/* What the kernel decided the connection carries, from its first payload bytes. */
+enum ms_l7 {
+	MS_L7_UNKNOWN = 0, /* no payload from the client seen yet */
+	MS_L7_HTTP1 = 1,   /* client spoke first with an HTTP/1 request line */
+	MS_L7_OPAQUE = 2,  /* anything else: only L4 statistics are kept */
+};
+
+/* How the kernel learnt of the connection. */
+enum ms_origin {
+	MS_ORIGIN_SOCKOPS = 0, /* saw the handshake: role, stream start and close are exact */
+	MS_ORIGIN_LAZY = 1,    /* first seen mid-stream (e.g. opened before the agent started) */
+};
+
+enum ms_dir {
+	MS_DIR_EGRESS = 0,  /* bytes the local socket sent */
+	MS_DIR_INGRESS = 1, /* bytes the local socket received */
+};
+
+/* Flags of MS_EV_CONN_CLOSE. */
+#define MS_CLOSE_F_RESET (1u << 0) /* went to CLOSE without an orderly FIN exchange */
+
+/*
+ * Kernel-side drop and health counters: one per-CPU slot per cause, summed by
+ * userspace and exported as meshsight_kernel_events_total{cause=...}.
+ */
+enum ms_counter {
+	MS_CNT_RB_FULL_OPEN = 0,   /* ring buffer full: a connection-open event was lost */
+	MS_CNT_RB_FULL_CLOSE,	   /* ring buffer full: a connection-close event was lost */
+	MS_CNT_RB_FULL_DATA,	   /* ring buffer full: a payload event was lost */
+	MS_CNT_CONN_MAP_FULL,	   /* connection table full: a connection is not tracked */
+	MS_CNT_LISTEN_MAP_FULL,	   /* listener table full: a server's process name is unknown */
+	MS_CNT_MALFORMED_PKT,	   /* a packet whose IP/TCP headers could not be read */
+	MS_CNT_CAPTURE_TRUNCATED,  /* a segment longer than the capture limit (tail not sent) */
+	MS_CNT_RETRANS_SKIPPED,	   /* a segment whose bytes were already seen (not sent again) */
+	MS_CNT_CONN_OPAQUE,	   /* a connection classified as not HTTP/1 */
+	MS_CNT_CONN_HTTP1,	   /* a connection classified as HTTP/1 */
+	MS_CNT__MAX,
+};
+
+struct ms_tuple {
+	__u8 local_addr[16];
+	__u8 remote_addr[16];
+	__u16 local_port;
+	__u16 remote_port;
+	__u16 family; /* AF_INET or AF_INET6 of the socket */
+	__u16 _pad;
+};
+_Static_assert(sizeof(struct ms_tuple) == 40, "ms_tuple layout");
+
+/* Value of the kernel connection table, keyed by socket cookie (__u64). */
+struct ms_conn {
+	struct ms_tuple tuple;
+	__u64 cgroup_id;      /* cgroup v2 id of the socket */
+	__u64 opened_ns;      /* CLOCK_MONOTONIC */
+	__u64 last_seen_ns;   /* last packet seen by the skb hooks */
+	__u64 bytes_acked;    /* tcp_sock bytes_acked: sent and acknowledged */
+	__u64 bytes_received; /* tcp_sock bytes_received */
+	__u32 srtt_us;	      /* smoothed RTT, microseconds */
+	__u32 total_retrans;
+	__u32 pid; /* tgid of the process that connected or listened, 0 if unknown */
+	__u8 role;   /* enum ms_role */
+	__u8 l7;     /* enum ms_l7 */
+	__u8 origin; /* enum ms_origin */
+	__u8 probes; /* payload segments inspected while l7 was unknown */
+	__u8 method_len; /* method letters seen so far when a request line arrives in pieces */
+	__u8 _pad[7];
+	char comm[MS_COMM_LEN];
+};
+_Static_assert(sizeof(struct ms_conn) == 120, "ms_conn layout");
+
+struct ms_event_hdr {
+	__u32 type;  /* enum ms_event_type */
+	__u32 flags; /* per type */
+	__u64 cookie;
+	__u64 ts_ns; /* CLOCK_MONOTONIC, bpf_ktime_get_ns() */
+};
+_Static_assert(sizeof(struct ms_event_hdr) == 24, "ms_event_hdr layout");
+
+struct ms_conn_open_event {
+	struct ms_event_hdr hdr;
+	struct ms_tuple tuple;
+	__u64 cgroup_id;
+	__u32 pid;
+	__u32 snd_nxt; /* next sequence the local end will send (stream start) */
+	__u32 rcv_nxt; /* next sequence the local end expects */
+	__u8 role;
+	__u8 l7;
+	__u8 origin;
+	__u8 seq_known; /* snd_nxt/rcv_nxt are valid (handshake seen) */
+	char comm[MS_COMM_LEN];
+};
+_Static_assert(sizeof(struct ms_conn_open_event) == 104, "ms_conn_open_event layout");
+
+struct ms_conn_close_event {
+	struct ms_event_hdr hdr; /* flags: MS_CLOSE_F_* */
+	__u64 bytes_acked;
+	__u64 bytes_received;
+	__u32 srtt_us;
+	__u32 total_retrans;
+};
+_Static_assert(sizeof(struct ms_conn_close_event) == 48, "ms_conn_close_event layout");
+
+/*
+ * One TCP segment's payload, or its first cap_len bytes. seq is the sequence
+ * number of data[0]; len counts every new payload byte of the segment, of which
+ * only the first cap_len are in data. A retransmitted prefix is already trimmed.
+ */
+struct ms_data_event {
+	struct ms_event_hdr hdr; /* flags: unused */
+	__u32 seq;
+	__u32 len;
+	__u16 cap_len;
+	__u8 dir;  /* enum ms_dir */
+	__u8 role; /* enum ms_role of the local socket, as known when sent */
+	__u32 _pad;
+	__u8 data[]; /* cap_len bytes */
+};
+_Static_assert(sizeof(struct ms_data_event) == 40, "ms_data_event layout");
+
+#endif /* MESHSIGHT_EVENTS_H */

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# What an operator sees when the command line or the host is wrong: a clear
+# message naming what failed and what to do, a non-zero exit, and nothing
+# left attached. Also: --help documents every flag the agent accepts.
+
+set -u
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+require_root_kernel
+ms_state_init
+mkdir -p "$MS_CG_ROOT"
+
+run=("$MESHSIGHT_BIN" --cgroup "$MS_CG_ROOT" --listen "127.0.0.1:$MS_PORT")
+expect_error() {
+	local what=$1 pattern=$2 out rc
+	shift 2
+	out=$(timeout 10 "$@" 2>&1)
+	rc=$?
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -qF -e "$pattern" <<<"$out"; then
+		ms_pass "$what: exit $rc, says: $(grep -F -e "$pattern" <<<"$out" | head -1 | cut -c1-150)"
+	else
+		ms_fail "$what: exit $rc, expected a message matching /$pattern/, got: $out"
+	fi
+}
+
+echo "--help documents every long option"
+help=$("$MESHSIGHT_BIN" --help)
+for opt in $(grep -o '{"[a-z-]*"' "$MS_REPO/user/main.c" | tr -d '{"'); do
+	assert_true "--help mentions --$opt" grep -qF -e "--$opt" <<<"$help"
+done
+
+echo "bad input gets a clear error"
+expect_error "unknown flag" "see --help" "${run[@]}" --bogus
+expect_error "bad number" "--capture-bytes 'lots': expected a whole number" "${run[@]}" --capture-bytes lots
+expect_error "capture too small" "--capture-bytes '10': expected a whole number >= 64" \
+	"${run[@]}" --capture-bytes 10
+expect_error "ring buffer not a power of two" "--ringbuf-mb 3 must be a power of two" \
+	"${run[@]}" --ringbuf-mb 3
+expect_error "bad listen address" "invalid --listen 'nonsense'" \
+	"$MESHSIGHT_BIN" --cgroup "$MS_CG_ROOT" --listen nonsense
+expect_error "not a cgroup v2 directory" "is not a cgroup v2 directory" \
+	"$MESHSIGHT_BIN" --cgroup /tmp --listen "127.0.0.1:$MS_PORT"
+printf '10.0.0.1 workload=ok\n10.0.0.300 workload=bad\n' >"$MS_STATE_DIR/ids"
+expect_error "broken identities file names file and line" "ids:2:" "${run[@]}" --identities "$MS_STATE_DIR/ids"
+expect_error "missing identities file" "No such file" "${run[@]}" --identities "$MS_STATE_DIR/none"
+
+echo "port already in use"
+"$MS_PYTHON" -c 'import socket,time,sys
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(30)' "$MS_PORT" &
+blocker=$!
+ms_record_pid "$blocker"
+wait_until 5 bash -c "ss -Hltn 'sport = :$MS_PORT' | grep -q ." || ms_fail "blocker did not listen"
+expect_error "listen port taken" "cannot listen on 127.0.0.1:$MS_PORT" "${run[@]}"
+kill "$blocker"
+assert_eq "nothing left attached after failed starts" "" \
+	"$(bpftool -j cgroup show "$MS_CG_ROOT")"
+
+if command -v setpriv >/dev/null; then
+	echo "without privileges"
+	expect_error "no capabilities" "missing capabilities: meshsight needs CAP_BPF" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		"$MESHSIGHT_BIN" --cgroup "$MS_CG_ROOT" --listen "127.0.0.1:$MS_PORT"
+fi
+
+ms_finish

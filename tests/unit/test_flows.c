@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Flow table: raw ring-buffer records in, edges out. These tests replay the
+ * event sequences the kernel produces for a client and a server on one node
+ * and check what a user would read on /api/v1/edges: one request per edge,
+ * both reporters, right status, latency and byte counts.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flows.h"
+
+#define MS 1000000ULL
+
+struct env {
+	struct aggregator agg;
+	struct flowtab ft;
+};
+
+static const struct flow_limits limits = {
+	.max_flows = 64,
+	.max_http = 64,
+	.reasm_budget = 1 << 20,
+	.idle_ns = 60000 * MS,
+};
+
+static void v4(uint8_t out[16], const char *s)
+{
+	memset(out, 0, 16);
+	out[10] = out[11] = 0xff;
+	inet_pton(AF_INET, s, out + 12);
+}
+
+static int setup(void **state)
+{
+	struct env *e = calloc(1, sizeof(*e));
+
+	assert_int_equal(agg_init(&e->agg, 100, 0), 0);
+	assert_int_equal(flowtab_init(&e->ft, &e->agg, &limits), 0);
+	*state = e;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct env *e = *state;
+
+	flowtab_free(&e->ft);
+	agg_free(&e->agg);
+	free(e);
+	return 0;
+}
+
+/* Client 10.0.0.1:40000 -> server 10.0.0.2:8080; role picks the local end. */
+static void send_open(struct env *e, uint64_t cookie, uint8_t role, uint32_t snd, uint32_t rcv,
+		      uint64_t ts)
+{
+	struct ms_conn_open_event ev = {.hdr = {MS_EV_CONN_OPEN, 0, cookie, ts}};
+	const char *client = "10.0.0.1", *server = "10.0.0.2";
+
+	v4(ev.tuple.local_addr, role == MS_ROLE_CLIENT ? client : server);
+	v4(ev.tuple.remote_addr, role == MS_ROLE_CLIENT ? server : client);
+	ev.tuple.local_port = role == MS_ROLE_CLIENT ? 40000 : 8080;
+	ev.tuple.remote_port = role == MS_ROLE_CLIENT ? 8080 : 40000;
+	ev.tuple.family = AF_INET;
+	ev.role = role;
+	ev.seq_known = 1;
+	ev.snd_nxt = snd;
+	ev.rcv_nxt = rcv;
+	strcpy(ev.comm, role == MS_ROLE_CLIENT ? "curl" : "httpd");
+	assert_int_equal(flowtab_handle_event(&e->ft, &ev, sizeof(ev)), 0);
+}
+
+static void send_data(struct env *e, uint64_t cookie, uint8_t dir, uint8_t role, uint32_t seq,
+		      const char *bytes, uint64_t ts)
+{
+	size_t n = strlen(bytes);
+	struct ms_data_event *ev = calloc(1, sizeof(*ev) + n);
+
+	ev->hdr = (struct ms_event_hdr){MS_EV_DATA, 0, cookie, ts};
+	ev->seq = seq;
+	ev->len = n;
+	ev->cap_len = n;
+	ev->dir = dir;
+	ev->role = role;
+	memcpy(ev->data, bytes, n);
+	assert_int_equal(flowtab_handle_event(&e->ft, ev, sizeof(*ev) + n), 0);
+	free(ev);
+}
+
+static void send_close(struct env *e, uint64_t cookie, uint64_t acked, uint64_t received,
+		       bool reset, uint64_t ts)
+{
+	struct ms_conn_close_event ev = {.hdr = {MS_EV_CONN_CLOSE, reset ? MS_CLOSE_F_RESET : 0,
+						 cookie, ts}};
+
+	ev.bytes_acked = acked;
+	ev.bytes_received = received;
+	assert_int_equal(flowtab_handle_event(&e->ft, &ev, sizeof(ev)), 0);
+}
+
+static struct edge *the_edge(struct env *e, uint8_t proto)
+{
+	struct edge_key k = {.dst_port = 8080, .proto = proto};
+
+	v4(k.src_addr, "10.0.0.1");
+	v4(k.dst_addr, "10.0.0.2");
+	return agg_find(&e->agg, &k);
+}
+
+static uint64_t status_count(const struct edge_view *v, uint16_t code)
+{
+	uint16_t i;
+
+	for (i = 0; i < v->nstatuses; i++)
+		if (v->statuses[i].code == code)
+			return v->statuses[i].count;
+	return 0;
+}
+
+#define REQ "GET /items HTTP/1.1\r\nHost: shop\r\n\r\n"
+#define RESP "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+#define RESP503 "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n"
+
+/* Both ends local: the same request lands once in each reporter's view of one edge. */
+static void test_both_ends_one_edge(void **state)
+{
+	struct env *e = *state;
+	const struct edge_view *v;
+	enum edge_reporter which;
+	struct edge *edge;
+
+	send_open(e, 1, MS_ROLE_CLIENT, 100, 500, 0);
+	send_open(e, 2, MS_ROLE_SERVER, 500, 100, 0);
+	send_data(e, 1, MS_DIR_EGRESS, MS_ROLE_CLIENT, 100, REQ, 10 * MS);
+	send_data(e, 2, MS_DIR_INGRESS, MS_ROLE_SERVER, 100, REQ, 11 * MS);
+	send_data(e, 2, MS_DIR_EGRESS, MS_ROLE_SERVER, 500, RESP, 41 * MS);
+	send_data(e, 1, MS_DIR_INGRESS, MS_ROLE_CLIENT, 500, RESP, 42 * MS);
+	send_close(e, 1, strlen(REQ), strlen(RESP), false, 50 * MS);
+	send_close(e, 2, strlen(RESP), strlen(REQ), false, 50 * MS);
+
+	edge = the_edge(e, EDGE_PROTO_HTTP);
+	assert_non_null(edge);
+	assert_int_equal(e->agg.edges.count, 1);
+	assert_int_equal(edge->view[REPORTER_SOURCE].requests, 1);
+	assert_int_equal(edge->view[REPORTER_DESTINATION].requests, 1);
+	v = edge_primary_view(edge, &which);
+	assert_int_equal(which, REPORTER_DESTINATION);
+	assert_int_equal(status_count(v, 200), 1);
+	assert_int_equal(v->errors, 0);
+	/* server saw 11 ms -> 41 ms; the client 10 -> 42 */
+	assert_int_equal(v->latency.max_ns, 30 * MS);
+	assert_int_equal(edge->view[REPORTER_SOURCE].latency.max_ns, 32 * MS);
+	assert_int_equal(v->bytes_sent, strlen(REQ));
+	assert_int_equal(v->bytes_received, strlen(RESP));
+	assert_int_equal(edge->view[REPORTER_SOURCE].bytes_sent, strlen(REQ));
+	assert_int_equal(v->conns_opened, 1);
+	assert_int_equal(v->conns_closed, 1);
+	assert_string_equal(edge->src.comm, "curl");
+	assert_string_equal(edge->dst.comm, "httpd");
+	assert_int_equal(flowtab_count(&e->ft), 0);
+}
+
+/* Keep-alive: many requests on one connection are each counted. */
+static void test_keepalive_counts_each(void **state)
+{
+	struct env *e = *state;
+	uint32_t cseq = 100, sseq = 500;
+	struct edge *edge;
+	int i;
+
+	send_open(e, 3, MS_ROLE_SERVER, sseq, cseq, 0);
+	for (i = 0; i < 10; i++) {
+		const char *resp = i % 5 == 4 ? RESP503 : RESP;
+
+		send_data(e, 3, MS_DIR_INGRESS, MS_ROLE_SERVER, cseq, REQ, (i * 10 + 1) * MS);
+		cseq += strlen(REQ);
+		send_data(e, 3, MS_DIR_EGRESS, MS_ROLE_SERVER, sseq, resp, (i * 10 + 6) * MS);
+		sseq += strlen(resp);
+	}
+	send_close(e, 3, 0, 0, false, 200 * MS);
+	edge = the_edge(e, EDGE_PROTO_HTTP);
+	assert_non_null(edge);
+	assert_int_equal(edge->view[REPORTER_DESTINATION].requests, 10);
+	assert_int_equal(status_count(&edge->view[REPORTER_DESTINATION], 503), 2);
+	assert_int_equal(edge->view[REPORTER_DESTINATION].errors, 2);
+	assert_false(edge->view[REPORTER_SOURCE].seen);
+}
+
+/* Ingress segments out of order and duplicated still give one exact request. */
+static void test_out_of_order_and_duplicates(void **state)
+{
+	struct env *e = *state;
+	const char *part1 = "GET /a HTTP/1.1\r\n", *part2 = "Host: x\r\n\r\n";
+	struct edge *edge;
+
+	send_open(e, 4, MS_ROLE_SERVER, 500, 100, 0);
+	send_data(e, 4, MS_DIR_INGRESS, MS_ROLE_SERVER, 100 + strlen(part1), part2, 2 * MS);
+	send_data(e, 4, MS_DIR_INGRESS, MS_ROLE_SERVER, 100, part1, 3 * MS);
+	send_data(e, 4, MS_DIR_INGRESS, MS_ROLE_SERVER, 100, part1, 4 * MS); /* retransmit */
+	send_data(e, 4, MS_DIR_EGRESS, MS_ROLE_SERVER, 500, RESP, 9 * MS);
+	send_close(e, 4, 0, 0, false, 10 * MS);
+	edge = the_edge(e, EDGE_PROTO_HTTP);
+	assert_non_null(edge);
+	assert_int_equal(edge->view[REPORTER_DESTINATION].requests, 1);
+	assert_int_equal(status_count(&edge->view[REPORTER_DESTINATION], 200), 1);
+}
+
+/* A reset before the response: the request counts, as status 0 and an error. */
+static void test_reset_mid_request(void **state)
+{
+	struct env *e = *state;
+	struct edge *edge;
+
+	send_open(e, 5, MS_ROLE_CLIENT, 100, 500, 0);
+	send_data(e, 5, MS_DIR_EGRESS, MS_ROLE_CLIENT, 100, REQ, 1 * MS);
+	send_close(e, 5, strlen(REQ), 0, true, 5 * MS);
+	edge = the_edge(e, EDGE_PROTO_HTTP);
+	assert_non_null(edge);
+	assert_int_equal(edge->view[REPORTER_SOURCE].requests, 1);
+	assert_int_equal(status_count(&edge->view[REPORTER_SOURCE], 0), 1);
+	assert_int_equal(edge->view[REPORTER_SOURCE].errors, 1);
+	assert_int_equal(edge->view[REPORTER_SOURCE].conns_reset, 1);
+}
+
+/* No payload ever: a tcp edge, with its connection and bytes. */
+static void test_opaque_is_tcp_edge(void **state)
+{
+	struct env *e = *state;
+	struct edge *edge;
+
+	send_open(e, 6, MS_ROLE_CLIENT, 100, 500, 0);
+	send_close(e, 6, 1234, 99, false, 5 * MS);
+	assert_null(the_edge(e, EDGE_PROTO_HTTP));
+	edge = the_edge(e, EDGE_PROTO_TCP);
+	assert_non_null(edge);
+	assert_int_equal(edge->view[REPORTER_SOURCE].requests, 0);
+	assert_int_equal(edge->view[REPORTER_SOURCE].bytes_sent, 1234);
+	assert_int_equal(edge->view[REPORTER_SOURCE].bytes_received, 99);
+	assert_int_equal(edge->view[REPORTER_SOURCE].conns_opened, 1);
+	assert_int_equal(edge->view[REPORTER_SOURCE].conns_closed, 1);
+}
+
+/* Live counters from the kernel scan are added as deltas, never twice. */
+static void test_kernel_scan_deltas(void **state)
+{
+	struct env *e = *state;
+	struct ms_conn kc = {.l7 = MS_L7_OPAQUE, .opened_ns = 1, .last_seen_ns = 2 * MS};
+	struct edge *edge;
+
+	send_open(e, 7, MS_ROLE_CLIENT, 100, 500, 0);
+	kc.bytes_acked = 100;
+	kc.bytes_received = 10;
+	flowtab_sync_kernel(&e->ft, 7, &kc, 3 * MS);
+	kc.bytes_acked = 250;
+	flowtab_sync_kernel(&e->ft, 7, &kc, 4 * MS);
+	send_close(e, 7, 300, 10, false, 5 * MS);
+	edge = the_edge(e, EDGE_PROTO_TCP);
+	assert_non_null(edge);
+	assert_int_equal(edge->view[REPORTER_SOURCE].bytes_sent, 300);
+	assert_int_equal(edge->view[REPORTER_SOURCE].bytes_received, 10);
+}
+
+/* Damaged records and payload for unknown connections are counted, not trusted. */
+static void test_bad_records_counted(void **state)
+{
+	struct env *e = *state;
+	struct ms_data_event ev = {.hdr = {MS_EV_DATA, 0, 99, 0}, .cap_len = 50, .len = 50};
+	uint32_t junk = 77;
+
+	assert_int_equal(flowtab_handle_event(&e->ft, &junk, sizeof(junk)), -EINVAL);
+	assert_int_equal(flowtab_handle_event(&e->ft, &ev, sizeof(ev)), -EINVAL); /* cap > size */
+	assert_int_equal(e->ft.stats.malformed_events, 2);
+	send_data(e, 99, MS_DIR_EGRESS, MS_ROLE_CLIENT, 1, REQ, 0);
+	assert_int_equal(e->ft.stats.data_without_flow, 1);
+	assert_int_equal(e->agg.edges.count, 0);
+}
+
+/* A connection first seen mid-stream takes its role from the kernel's verdict. */
+static void test_lazy_flow_role_from_data(void **state)
+{
+	struct env *e = *state;
+	struct ms_conn_open_event ev = {.hdr = {MS_EV_CONN_OPEN, 0, 8, 0}};
+	struct edge *edge;
+
+	ev.origin = MS_ORIGIN_LAZY;
+	ev.tuple.local_port = 50000;
+	ev.tuple.remote_port = 8080;
+	v4(ev.tuple.local_addr, "10.0.0.1");
+	v4(ev.tuple.remote_addr, "10.0.0.2");
+	assert_int_equal(flowtab_handle_event(&e->ft, &ev, sizeof(ev)), 0);
+	send_data(e, 8, MS_DIR_INGRESS, MS_ROLE_CLIENT, 7000, RESP, 1 * MS);
+	send_data(e, 8, MS_DIR_EGRESS, MS_ROLE_CLIENT, 300, REQ, 2 * MS);
+	send_data(e, 8, MS_DIR_INGRESS, MS_ROLE_CLIENT, 7000 + strlen(RESP), RESP503, 3 * MS);
+	send_close(e, 8, 0, 0, false, 4 * MS);
+	edge = the_edge(e, EDGE_PROTO_HTTP);
+	assert_non_null(edge);
+	/* the response to a request we never saw is not a request */
+	assert_int_equal(edge->view[REPORTER_SOURCE].requests, 1);
+	assert_int_equal(status_count(&edge->view[REPORTER_SOURCE], 503), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_both_ends_one_edge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keepalive_counts_each, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_out_of_order_and_duplicates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_mid_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_opaque_is_tcp_edge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kernel_scan_deltas, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_records_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lazy_flow_role_from_data, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("flows", tests, NULL, NULL);
+}

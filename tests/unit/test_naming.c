@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Unit tests for user/naming.c: how an edge's end is named from its address,
+ * its cgroup and its process. A temp identities file and a temp directory
+ * tree standing in for the cgroup2 mount (cgroup ids are directory inode
+ * numbers) make the inputs; nothing here needs root or a real cgroup.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "naming.h"
+
+static const char identities[] = "# test identities\n"
+				 "10.0.0.1        workload=api namespace=prod service=api-svc\n"
+				 "10.0.0.0/24     workload=lan-host namespace=lan\n"
+				 "fd00::5         workload=v6-app namespace=prod\n"
+				 "cgroup:/kubepods/pod1 workload=web namespace=shop service=web-svc\n";
+
+struct fixture {
+	char root[64]; /* stands in for the cgroup2 mount */
+	char ids_path[64];
+	struct identity_table *ids;
+	struct cgroup_cache *cgroups;
+	struct naming n;
+};
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static const char *under(const struct fixture *fx, const char *rel)
+{
+	static char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%s%s", fx->root, rel);
+	return buf;
+}
+
+static uint64_t cgroup_id_of(const struct fixture *fx, const char *rel)
+{
+	struct stat st;
+
+	assert_int_equal(stat(under(fx, rel), &st), 0);
+	return st.st_ino;
+}
+
+static int write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	fputs(text, f);
+	return fclose(f);
+}
+
+static int setup(void **state)
+{
+	static const char *const dirs[] = {"/kubepods", "/kubepods/pod1", "/kubepods/pod1/ctr",
+					   "/kubepods/pod2", "/system.slice"};
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	char err[256];
+	size_t i;
+	int fd;
+
+	if (!fx)
+		return -1;
+	strcpy(fx->root, "/tmp/test_naming.XXXXXX");
+	strcpy(fx->ids_path, "/tmp/test_naming_ids.XXXXXX");
+	if (!mkdtemp(fx->root))
+		return -1;
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (mkdir(under(fx, dirs[i]), 0755))
+			return -1;
+	fd = mkstemp(fx->ids_path);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	if (write_file(fx->ids_path, identities))
+		return -1;
+	if (identity_load(fx->ids_path, &fx->ids, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	if (cgroup_cache_open(fx->root, &fx->cgroups))
+		return -1;
+	fx->n.ids = fx->ids;
+	fx->n.cgroups = fx->cgroups;
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	cgroup_cache_free(fx->cgroups);
+	identity_free(fx->ids);
+	nftw(fx->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	unlink(fx->ids_path);
+	free(fx);
+	return 0;
+}
+
+static void v4_mapped(const char *text, uint8_t addr[16])
+{
+	memset(addr, 0, 16);
+	addr[10] = addr[11] = 0xff;
+	assert_int_equal(inet_pton(AF_INET, text, addr + 12), 1);
+}
+
+static void v6(const char *text, uint8_t addr[16])
+{
+	assert_int_equal(inet_pton(AF_INET6, text, addr), 1);
+}
+
+static struct edge_end end_of(uint64_t cgroup_id, const char *comm)
+{
+	struct edge_end e;
+
+	memset(&e, 0, sizeof(e));
+	e.cgroup_id = cgroup_id;
+	strncpy(e.comm, comm, sizeof(e.comm));
+	return e;
+}
+
+static void test_format_addr(void **state)
+{
+	char buf[NAMING_ADDR_LEN];
+	uint8_t a[16];
+
+	(void)state;
+	v4_mapped("10.1.2.3", a);
+	naming_format_addr(a, buf, sizeof(buf));
+	assert_string_equal(buf, "10.1.2.3");
+	v4_mapped("255.255.255.255", a);
+	naming_format_addr(a, buf, sizeof(buf));
+	assert_string_equal(buf, "255.255.255.255");
+	v6("2001:db8::1", a);
+	naming_format_addr(a, buf, sizeof(buf));
+	assert_string_equal(buf, "2001:db8::1");
+	v6("::1", a);
+	naming_format_addr(a, buf, sizeof(buf));
+	assert_string_equal(buf, "::1");
+	/* The longest IPv6 text fits the buffer. */
+	v6("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", a);
+	naming_format_addr(a, buf, sizeof(buf));
+	assert_string_equal(buf, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+}
+
+static void test_names_by_address(void **state)
+{
+	struct fixture *fx = *state;
+	struct endpoint_names out;
+	struct edge_end end = end_of(0, "");
+	uint8_t a[16];
+
+	/* An exact address rule beats the /24 around it. */
+	v4_mapped("10.0.0.1", a);
+	naming_resolve(&fx->n, a, &end, &out);
+	assert_string_equal(out.address, "10.0.0.1");
+	assert_string_equal(out.workload, "api");
+	assert_string_equal(out.namespace_, "prod");
+	assert_string_equal(out.service, "api-svc");
+	assert_null(out.process);
+	assert_null(out.cgroup);
+
+	/* The CIDR rule has no service: it stays unknown. */
+	v4_mapped("10.0.0.77", a);
+	naming_resolve(&fx->n, a, &end, &out);
+	assert_string_equal(out.address, "10.0.0.77");
+	assert_string_equal(out.workload, "lan-host");
+	assert_string_equal(out.namespace_, "lan");
+	assert_null(out.service);
+
+	v6("fd00::5", a);
+	naming_resolve(&fx->n, a, NULL, &out);
+	assert_string_equal(out.address, "fd00::5");
+	assert_string_equal(out.workload, "v6-app");
+	assert_null(out.service);
+	assert_null(out.process);
+}
+
+static void test_cgroup_rule_beats_address_rule(void **state)
+{
+	struct fixture *fx = *state;
+	struct endpoint_names out;
+	struct edge_end end = end_of(cgroup_id_of(fx, "/kubepods/pod1/ctr"), "nginx");
+	uint8_t a[16];
+
+	/* 10.0.0.1 is "api" by address, but its socket lives under pod1. */
+	v4_mapped("10.0.0.1", a);
+	naming_resolve(&fx->n, a, &end, &out);
+	assert_string_equal(out.address, "10.0.0.1");
+	assert_string_equal(out.workload, "web");
+	assert_string_equal(out.namespace_, "shop");
+	assert_string_equal(out.service, "web-svc");
+	assert_string_equal(out.cgroup, "/kubepods/pod1/ctr");
+	assert_string_equal(out.process, "nginx");
+
+	/* A known cgroup with no rule falls back to the address rule. */
+	end = end_of(cgroup_id_of(fx, "/kubepods/pod2"), "curl");
+	naming_resolve(&fx->n, a, &end, &out);
+	assert_string_equal(out.workload, "api");
+	assert_string_equal(out.namespace_, "prod");
+	assert_string_equal(out.cgroup, "/kubepods/pod2");
+	assert_string_equal(out.process, "curl");
+}
+
+static void test_process_from_comm(void **state)
+{
+	struct fixture *fx = *state;
+	struct endpoint_names out;
+	struct edge_end end;
+	char pid[32];
+	uint8_t a[16];
+
+	v4_mapped("192.168.1.1", a);
+	/* A full 16-byte comm with no terminator is cut, not read past. */
+	end = end_of(0, "");
+	memcpy(end.comm, "abcdefghijklmnop", sizeof(end.comm));
+	naming_resolve(&fx->n, a, &end, &out);
+	assert_string_equal(out.process, "abcdefghijklmno");
+
+	/* Without a comm, the first process listed in the cgroup names it: us. */
+	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	assert_int_equal(write_file(under(fx, "/system.slice/cgroup.procs"), pid), 0);
+	end = end_of(cgroup_id_of(fx, "/system.slice"), "");
+	naming_resolve(&fx->n, a, &end, &out);
+	assert_string_equal(out.cgroup, "/system.slice");
+	assert_string_equal(out.process, "test_naming");
+}
+
+static void test_unknown_is_null(void **state)
+{
+	struct fixture *fx = *state;
+	struct naming bare = {0};
+	struct endpoint_names out;
+	struct edge_end end;
+	uint8_t a[16];
+
+	/* No rule for the address, no comm, a cgroup id nobody has. */
+	v4_mapped("192.168.9.9", a);
+	end = end_of(0xfffffffffff0ULL, "");
+	naming_resolve(&fx->n, a, &end, &out);
+	assert_string_equal(out.address, "192.168.9.9");
+	assert_null(out.workload);
+	assert_null(out.namespace_);
+	assert_null(out.service);
+	assert_null(out.process);
+	assert_null(out.cgroup);
+
+	/* A known cgroup with no process in it names no process. */
+	end = end_of(cgroup_id_of(fx, "/kubepods/pod2"), "");
+	naming_resolve(&fx->n, a, &end, &out);
+	assert_string_equal(out.cgroup, "/kubepods/pod2");
+	assert_null(out.process);
+	assert_null(out.workload);
+
+	/* No identities, no cgroup cache: only the address. */
+	v6("2001:db8::7", a);
+	end = end_of(cgroup_id_of(fx, "/kubepods/pod1"), "");
+	naming_resolve(&bare, a, &end, &out);
+	assert_string_equal(out.address, "2001:db8::7");
+	assert_null(out.workload);
+	assert_null(out.namespace_);
+	assert_null(out.service);
+	assert_null(out.process);
+	assert_null(out.cgroup);
+	naming_resolve(&bare, a, NULL, &out);
+	assert_null(out.process);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_format_addr),
+		cmocka_unit_test_setup_teardown(test_names_by_address, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cgroup_rule_beats_address_rule, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_process_from_comm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_is_null, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# What does the agent cost? nginx in pod "srv" serves a small static file,
+# wrk in pod "load" hammers it over keep-alive connections through the node,
+# once without the agent and once with it attached to the pods' cgroup
+# subtree; BENCH_ROUNDS (2) such pairs, alternating which goes first, so the
+# spread between rounds shows the noise. Prints figures only; it is not a
+# pass/fail test.
+#
+#   BENCH_SECONDS=10 BENCH_ROUNDS=2 BENCH_CONNS=32 tools/bench.sh
+#   BENCH_NO_AGENT=1 tools/bench.sh      # baseline only
+#   BENCH_AGENT_FLAGS="--identities F"   # extra agent flags
+#
+# Needs root, wrk and nginx (apt-get install wrk nginx-light); installs
+# nothing. Agent CPU is utime+stime from /proc/PID/stat across the wrk run,
+# max RSS is VmHWM, events/s is the growth of /api/v1/stats events_seen.
+
+set -u
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=SCRIPTDIR/../tests/e2e/lib.sh
+. "$repo/tests/e2e/lib.sh"
+
+BENCH_SECONDS=${BENCH_SECONDS:-10}
+BENCH_ROUNDS=${BENCH_ROUNDS:-2}
+BENCH_CONNS=${BENCH_CONNS:-32}
+BENCH_NO_AGENT=${BENCH_NO_AGENT:-0}
+url=http://10.200.2.2:8080/
+read -ra agent_flags <<<"${BENCH_AGENT_FLAGS:-}" # extra agent flags, e.g. --identities FILE
+
+require_root_kernel
+require_cmds ip curl jq ss wrk nginx
+[ "$BENCH_NO_AGENT" = 1 ] || [ -x "$MESHSIGHT_BIN" ] ||
+	ms_die "$MESHSIGHT_BIN not found: build it with 'make' (or BENCH_NO_AGENT=1 for a baseline)"
+
+pod_create load 1
+pod_create srv 2
+
+# nginx_conf DIR: a self-contained nginx under DIR (no system paths).
+nginx_conf() {
+	local d=$1
+	mkdir -p "$d/www" "$d/tmp"
+	printf 'hello from the meshsight bench\n' >"$d/www/index.html"
+	cat >"$d/nginx.conf" <<EOF
+user root;
+worker_processes 1;
+daemon off;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	keepalive_timeout 75s;
+	keepalive_requests 10000000;
+	client_body_temp_path $d/tmp/body;
+	proxy_temp_path $d/tmp/proxy;
+	fastcgi_temp_path $d/tmp/fastcgi;
+	default_type text/plain;
+	server {
+		listen 8080;
+		root $d/www;
+		index index.html;
+	}
+}
+EOF
+}
+
+nginx_dir=$MS_STATE_DIR/nginx
+nginx_conf "$nginx_dir"
+nginx -t -q -p "$nginx_dir" -c "$nginx_dir/nginx.conf" -e "$nginx_dir/error.log" ||
+	ms_die "nginx rejected $nginx_dir/nginx.conf"
+pod_spawn srv "$MS_STATE_DIR/nginx.out" nginx -p "$nginx_dir" -c "$nginx_dir/nginx.conf" \
+	-e "$nginx_dir/error.log" >/dev/null
+wait_listen srv 8080 || ms_die "nginx did not start: $(cat "$nginx_dir/error.log")"
+pod_exec load wrk -t1 -c4 -d1s "$url" >/dev/null || ms_die "wrk warm-up against $url failed"
+
+# to_us VALUE_WITH_UNIT: wrk's "850.00us" / "1.23ms" / "1.02s" / "2.00m" in µs.
+to_us() {
+	awk -v v="$1" 'BEGIN {
+		n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+		f = (u == "us") ? 1 : (u == "ms") ? 1e3 : (u == "s") ? 1e6 : (u == "m") ? 6e7 : -1
+		if (f < 0) { print "?"; exit } printf "%.0f\n", n * f }'
+}
+
+# agent_cpu_ticks / agent_events / agent_hwm_kb: the agent's counters now.
+agent_cpu_ticks() { sed 's/.*) //' "/proc/$MS_AGENT_PID/stat" | awk '{ print $12 + $13 }'; }
+agent_events() { stats_json | jq '[.events_seen[] | numbers] | add // 0'; }
+agent_hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$MS_AGENT_PID/status"; }
+
+declare -A R # R[metric,round,off|on]
+
+# measure ROUND off|on: one wrk run; with "on", the agent runs around it.
+measure() {
+	local r=$1 mode=$2 out t0 t1 c0 c1 e0 e1 hz
+	if [ "$mode" = on ]; then
+		agent_start "${agent_flags[@]}"
+		c0=$(agent_cpu_ticks)
+		e0=$(agent_events)
+	fi
+	t0=$(date +%s.%N)
+	out=$(pod_exec load wrk -t1 "-c$BENCH_CONNS" "-d${BENCH_SECONDS}s" --latency "$url") ||
+		ms_die "wrk failed: $out"
+	t1=$(date +%s.%N)
+	R[rps,$r,$mode]=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+	R[p50,$r,$mode]=$(to_us "$(awk '$1 == "50%" { print $2 }' <<<"$out")")
+	R[p99,$r,$mode]=$(to_us "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
+	R[reqs,$r,$mode]=$(awk '/requests in/ { print $1 }' <<<"$out")
+	R[errs,$r,$mode]=$(awk '/Non-2xx|Socket errors/ { printf "%s ", $0 }' <<<"$out")
+	if [ "$mode" = on ]; then
+		c1=$(agent_cpu_ticks)
+		e1=$(agent_events)
+		hz=$(getconf CLK_TCK)
+		R[cpu,$r,on]=$(awk -v c="$((c1 - c0))" -v hz="$hz" -v n="${R[reqs,$r,on]}" \
+			'BEGIN { printf "%.4f", c / hz / (n / 1000) }')
+		R[rss,$r,on]=$(awk -v k="$(agent_hwm_kb)" 'BEGIN { printf "%.1f", k / 1024 }')
+		R[evs,$r,on]=$(awk -v e="$((e1 - e0))" -v t0="$t0" -v t1="$t1" \
+			'BEGIN { printf "%.0f", e / (t1 - t0) }')
+		agent_stop >/dev/null || ms_die "agent did not stop cleanly"
+	fi
+	echo "  round $r, agent $mode: ${R[rps,$r,$mode]} req/s, p50 ${R[p50,$r,$mode]} us," \
+		"p99 ${R[p99,$r,$mode]} us ${R[errs,$r,$mode]}" >&2
+}
+
+echo "bench: wrk -t1 -c$BENCH_CONNS -d${BENCH_SECONDS}s --latency $url" \
+	"(nginx, 1 worker; $(nproc) CPUs shared by wrk, nginx and the agent)" >&2
+for ((r = 1; r <= BENCH_ROUNDS; r++)); do
+	if [ "$BENCH_NO_AGENT" = 1 ]; then
+		measure "$r" off
+	elif [ $((r % 2)) -eq 1 ]; then
+		measure "$r" off
+		measure "$r" on
+	else
+		measure "$r" on
+		measure "$r" off
+	fi
+done
+
+# ------------------------------------------------------------ the table
+
+val() { printf '%s' "${R[$1]:--}"; }
+# derived KIND ROUND: ratio or added µs, "-" without an agent run.
+derived() {
+	local a b
+	case $1 in
+	ratio) a=${R[rps,$2,off]:-} b=${R[rps,$2,on]:-} ;;
+	p50) a=${R[p50,$2,off]:-} b=${R[p50,$2,on]:-} ;;
+	p99) a=${R[p99,$2,off]:-} b=${R[p99,$2,on]:-} ;;
+	esac
+	if [ -z "$a" ] || [ -z "$b" ] || [ "$a" = "?" ] || [ "$b" = "?" ]; then
+		printf -- -
+	elif [ "$1" = ratio ]; then
+		awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b / a }'
+	else
+		awk -v a="$a" -v b="$b" 'BEGIN { printf "%+d", b - a }'
+	fi
+}
+
+rows=(
+	"requests/s without agent|val rps,R,off"
+	"requests/s with agent|val rps,R,on"
+	"ratio with/without|derived ratio R"
+	"p50 latency us without|val p50,R,off"
+	"p50 latency us with|val p50,R,on"
+	"p50 added us|derived p50 R"
+	"p99 latency us without|val p99,R,off"
+	"p99 latency us with|val p99,R,on"
+	"p99 added us|derived p99 R"
+	"agent CPU s per 1000 requests|val cpu,R,on"
+	"agent max RSS MiB (VmHWM)|val rss,R,on"
+	"agent events/s|val evs,R,on"
+)
+{
+	printf 'metric'
+	for ((r = 1; r <= BENCH_ROUNDS; r++)); do printf '\tround %d' "$r"; done
+	printf '\n'
+	for row in "${rows[@]}"; do
+		printf '%s' "${row%%|*}"
+		for ((r = 1; r <= BENCH_ROUNDS; r++)); do
+			cmd=${row#*|}
+			# shellcheck disable=SC2086 # "val KEY" / "derived KIND ROUND", split on purpose
+			printf '\t%s' "$(${cmd//R/$r})"
+		done
+		printf '\n'
+	done
+} | column -t -s $'\t'

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages meshsight needs to build, run and test, and
+# only those missing, so repeated runs cost one dpkg query.
+set -eu
+
+PKGS=(
+	# build
+	clang llvm make gcc libbpf-dev bpftool libelf-dev zlib1g-dev
+	libmicrohttpd-dev libjansson-dev pkg-config
+	# tests
+	libcmocka-dev iproute2 curl jq python3 prometheus nftables
+	# bench
+	wrk nginx-light
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "meshsight: missing packages: ${missing[*]}" >&2
+	echo "meshsight: run as root (sudo make ...) to install them, or apt-get install them yourself" >&2
+	exit 1
+fi
+echo "meshsight: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

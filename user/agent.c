@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * See agent.h. Threads: the main loop drains the ring buffer and runs
+ * housekeeping; libmicrohttpd's thread renders responses. One mutex guards
+ * the flow table and aggregator; the main loop takes it per batch of events,
+ * never while it sleeps in epoll, so a scrape waits at most one batch.
+ *
+ * The kernel wakes us only when a lot is pending (see bpf/maps/events.h); the
+ * short poll timeout bounds how stale the endpoint can be.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "meshsight_events.h"
+
+#include "agent.h"
+#include "aggregator.h"
+#include "cgroups.h"
+#include "flows.h"
+#include "http_server.h"
+#include "identity.h"
+#include "log.h"
+#include "naming.h"
+#include "render.h"
+
+#define POLL_TIMEOUT_MS 50
+#define HOUSEKEEPING_MS 1000
+#define SCAN_BATCH 1024
+#define NS_PER_S 1000000000ULL
+#define NS_PER_MS 1000000ULL
+
+static volatile sig_atomic_t stop_requested;
+
+struct agent {
+	const struct agent_config *cfg;
+	struct loader loader;
+	struct ring_buffer *rb;
+	struct http_server *http;
+	struct identity_table *ids;
+	struct cgroup_cache *cgroups;
+	struct naming naming;
+	struct aggregator agg;
+	struct flowtab flows;
+	pthread_mutex_t lock;
+	uint64_t start_ns;
+	uint64_t kernel_counters[MS_CNT__MAX];
+	uint64_t kernel_conns;
+	uint64_t kernel_conns_expired;
+	int ncpus;
+};
+
+void agent_config_defaults(struct agent_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->bpf.capture_bytes = 1024;
+	c->bpf.max_conns = 65536;
+	c->bpf.ringbuf_mb = 16;
+	c->bpf.http = true;
+	c->listen = "127.0.0.1:9464";
+	c->max_http = 8192;
+	c->max_edges = 10000;
+	c->edge_idle_s = 600;
+	c->conn_idle_s = 1800;
+	c->scan_interval_ms = 2000;
+	c->reasm_budget_mb = 8;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* the clock bpf_ktime_get_ns() reads */
+	return (uint64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct agent *a = ctx;
+
+	flowtab_handle_event(&a->flows, data, size);
+	return 0;
+}
+
+static int render(void *ctx, const char *path, FILE *out, const char **type)
+{
+	struct agent *a = ctx;
+	struct render_input in = {
+		.agg = &a->agg,
+		.flows = &a->flows,
+		.naming = &a->naming,
+		.version = MESHSIGHT_VERSION,
+	};
+	int err = -ENOENT;
+
+	if (!strcmp(path, "/healthz")) {
+		fputs("ok\n", out);
+		return 0;
+	}
+	pthread_mutex_lock(&a->lock);
+	memcpy(in.kernel_counters, a->kernel_counters, sizeof(in.kernel_counters));
+	in.kernel_conns = a->kernel_conns;
+	in.kernel_conns_expired = a->kernel_conns_expired;
+	in.uptime_s = (now_ns() - a->start_ns) / 1e9;
+	if (!strcmp(path, "/metrics")) {
+		*type = "text/plain; version=0.0.4; charset=utf-8";
+		err = render_prometheus(&in, out);
+	} else if (!strcmp(path, "/api/v1/edges")) {
+		*type = "application/json";
+		err = render_edges_json(&in, out);
+	} else if (!strcmp(path, "/api/v1/stats")) {
+		*type = "application/json";
+		err = render_stats_json(&in, out);
+	}
+	pthread_mutex_unlock(&a->lock);
+	return err;
+}
+
+static void read_kernel_counters(struct agent *a)
+{
+	uint64_t values[a->ncpus];
+	uint32_t key;
+	int cpu, fd = loader_counters_fd(&a->loader);
+
+	for (key = 0; key < MS_CNT__MAX; key++) {
+		uint64_t sum = 0;
+
+		if (bpf_map_lookup_elem(fd, &key, values))
+			continue;
+		for (cpu = 0; cpu < a->ncpus; cpu++)
+			sum += values[cpu];
+		a->kernel_counters[key] = sum;
+	}
+}
+
+/*
+ * Live byte counters of open connections and the kernel's protocol verdicts,
+ * read in batches; idle entries the kernel never closed (first seen
+ * mid-stream, or whose close event was lost) are deleted here.
+ */
+static void scan_kernel_conns(struct agent *a)
+{
+	static uint64_t keys[SCAN_BATCH];
+	static struct ms_conn vals[SCAN_BATCH];
+	int fd = loader_conns_fd(&a->loader);
+	uint64_t batch = 0, total = 0, now = now_ns();
+	bool first = true, more = true;
+	uint32_t i, n;
+	int err;
+
+	while (more) {
+		n = SCAN_BATCH;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys, vals, &n, NULL);
+		first = false;
+		if (err && errno != ENOENT) {
+			pr_warn("reading the kernel connection table failed: %s\n",
+				strerror(errno));
+			return;
+		}
+		more = !err;
+		pthread_mutex_lock(&a->lock);
+		for (i = 0; i < n; i++) {
+			if (flowtab_sync_kernel(&a->flows, keys[i], &vals[i], now) &&
+			    !bpf_map_delete_elem(fd, &keys[i]))
+				a->kernel_conns_expired++;
+		}
+		pthread_mutex_unlock(&a->lock);
+		total += n;
+	}
+	a->kernel_conns = total;
+}
+
+static void housekeeping(struct agent *a)
+{
+	uint64_t now = now_ns();
+
+	pthread_mutex_lock(&a->lock);
+	read_kernel_counters(a);
+	agg_expire(&a->agg, now);
+	flowtab_expire(&a->flows, now);
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* Sleep without the lock, then drain everything pending under it. */
+static int drain_events(struct agent *a, int epfd)
+{
+	struct epoll_event ev;
+	int n;
+
+	n = epoll_wait(epfd, &ev, 1, POLL_TIMEOUT_MS);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	pthread_mutex_lock(&a->lock);
+	n = ring_buffer__consume(a->rb);
+	pthread_mutex_unlock(&a->lock);
+	return n < 0 && n != -EINTR ? n : 0;
+}
+
+static int main_loop(struct agent *a)
+{
+	uint64_t next_scan = 0, next_house = 0, now;
+	int epfd = ring_buffer__epoll_fd(a->rb);
+	int ret;
+
+	while (!stop_requested) {
+		ret = drain_events(a, epfd);
+		if (ret) {
+			pr_warn("reading the ring buffer failed: %s\n", strerror(-ret));
+			return ret;
+		}
+		now = now_ns();
+		if (now >= next_house) {
+			housekeeping(a);
+			next_house = now + HOUSEKEEPING_MS * NS_PER_MS;
+		}
+		if (now >= next_scan) {
+			scan_kernel_conns(a);
+			next_scan = now + (uint64_t)a->cfg->scan_interval_ms * NS_PER_MS;
+		}
+	}
+	return 0;
+}
+
+static int setup_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static int setup_naming(struct agent *a, char *err, size_t errlen)
+{
+	int ret;
+
+	if (a->cfg->identities) {
+		ret = identity_load(a->cfg->identities, &a->ids, err, errlen);
+		if (ret)
+			return ret;
+		pr_info("loaded %zu identities from %s\n", identity_count(a->ids),
+			a->cfg->identities);
+	}
+	ret = cgroup_cache_open(a->loader.cgroup_root, &a->cgroups);
+	if (ret)
+		pr_warn("cannot index cgroups under %s (%s): cgroup paths and process names "
+			"of local ends will be missing\n",
+			a->loader.cgroup_root, strerror(-ret));
+	a->naming.ids = a->ids;
+	a->naming.cgroups = a->cgroups;
+	return 0;
+}
+
+static int setup_tables(struct agent *a)
+{
+	const struct agent_config *c = a->cfg;
+	struct flow_limits lim = {
+		.max_flows = c->bpf.max_conns,
+		.max_http = c->max_http,
+		.reasm_budget = (size_t)c->reasm_budget_mb << 20,
+		.idle_ns = (uint64_t)c->conn_idle_s * NS_PER_S,
+	};
+	int ret;
+
+	ret = agg_init(&a->agg, c->max_edges, (uint64_t)c->edge_idle_s * NS_PER_S);
+	if (ret)
+		return ret;
+	return flowtab_init(&a->flows, &a->agg, &lim);
+}
+
+static int agent_start(struct agent *a, char *err, size_t errlen)
+{
+	int ret;
+
+	ret = loader_check_host(&a->loader, &a->cfg->bpf, err, errlen);
+	if (ret)
+		return ret;
+	ret = setup_naming(a, err, errlen);
+	if (ret)
+		return ret;
+	ret = setup_tables(a);
+	if (ret) {
+		snprintf(err, errlen, "out of memory setting up tables");
+		return ret;
+	}
+	ret = loader_start(&a->loader, &a->cfg->bpf, err, errlen);
+	if (ret)
+		return ret;
+	a->rb = ring_buffer__new(loader_ringbuf_fd(&a->loader), on_event, a, NULL);
+	if (!a->rb) {
+		snprintf(err, errlen, "cannot open the ring buffer: %s", strerror(errno));
+		return -errno;
+	}
+	return http_server_start(a->cfg->listen, render, a, &a->http, err, errlen);
+}
+
+static void agent_stop(struct agent *a)
+{
+	http_server_stop(a->http);
+	ring_buffer__free(a->rb);
+	if (a->loader.skel)
+		loader_stop(&a->loader);
+	flowtab_free(&a->flows);
+	agg_free(&a->agg);
+	cgroup_cache_free(a->cgroups);
+	identity_free(a->ids);
+}
+
+int agent_run(const struct agent_config *cfg)
+{
+	struct agent a = {.cfg = cfg};
+	char err[512] = "";
+	int ret;
+
+	a.start_ns = now_ns();
+	a.ncpus = libbpf_num_possible_cpus();
+	pthread_mutex_init(&a.lock, NULL);
+	ret = a.ncpus > 0 ? setup_signals() : -EINVAL;
+	if (!ret)
+		ret = agent_start(&a, err, sizeof(err));
+	if (ret) {
+		pr_warn("%s\n", err[0] ? err : strerror(-ret));
+		goto out;
+	}
+	pr_info("meshsight %s watching %s, serving http://%s/metrics and /api/v1/edges\n",
+		MESHSIGHT_VERSION, a.loader.cgroup_path, cfg->listen);
+	ret = main_loop(&a);
+	pr_info("stopping: detaching programs\n");
+out:
+	agent_stop(&a);
+	pthread_mutex_destroy(&a.lock);
+	return ret;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The running agent: ties the loader, the ring-buffer consumer, the flow
+ * table, the aggregator and the stats endpoint together, and runs the main
+ * loop until SIGINT/SIGTERM.
+ */
+#ifndef MESHSIGHT_AGENT_H
+#define MESHSIGHT_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "loader.h"
+
+#define MESHSIGHT_VERSION "0.1.0"
+
+struct agent_config {
+	struct loader_opts bpf;
+	const char *listen;
+	const char *identities;
+	uint32_t max_http;
+	uint32_t max_edges;
+	uint32_t edge_idle_s;
+	uint32_t conn_idle_s;
+	uint32_t scan_interval_ms; /* kernel table scan and counter read */
+	uint32_t reasm_budget_mb;
+};
+
+void agent_config_defaults(struct agent_config *c);
+/* Runs until a stop signal; returns 0 on a clean stop, or -errno. */
+int agent_run(const struct agent_config *c);
+
+#endif /* MESHSIGHT_AGENT_H */

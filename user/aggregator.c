@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * See aggregator.h. Edges live in a hash table for lookup and on an LRU list
+ * (by last update) so both idle expiry and eviction at the limit are O(1) per
+ * edge removed.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggregator.h"
+
+const double edge_latency_bounds_s[EDGE_LATENCY_BOUNDS] = {
+	0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
+};
+
+static void lru_unlink(struct aggregator *a, struct edge *e)
+{
+	if (e->lru_prev)
+		e->lru_prev->lru_next = e->lru_next;
+	else
+		a->lru_head = e->lru_next;
+	if (e->lru_next)
+		e->lru_next->lru_prev = e->lru_prev;
+	else
+		a->lru_tail = e->lru_prev;
+	e->lru_prev = e->lru_next = NULL;
+}
+
+static void lru_push_head(struct aggregator *a, struct edge *e)
+{
+	e->lru_prev = NULL;
+	e->lru_next = a->lru_head;
+	if (a->lru_head)
+		a->lru_head->lru_prev = e;
+	a->lru_head = e;
+	if (!a->lru_tail)
+		a->lru_tail = e;
+}
+
+static void touch(struct aggregator *a, struct edge *e, uint64_t now_ns)
+{
+	e->last_ns = now_ns;
+	if (a->lru_head != e) {
+		lru_unlink(a, e);
+		lru_push_head(a, e);
+	}
+}
+
+static void edge_destroy(struct aggregator *a, struct edge *e)
+{
+	int r;
+
+	htab_remove(&a->edges, &e->node);
+	lru_unlink(a, e);
+	for (r = 0; r < REPORTER__MAX; r++) {
+		free(e->view[r].statuses);
+		sketch_free(&e->view[r].latency);
+	}
+	free(e);
+}
+
+int agg_init(struct aggregator *a, uint32_t max_edges, uint64_t idle_ns)
+{
+	memset(a, 0, sizeof(*a));
+	a->max_edges = max_edges ? max_edges : 1;
+	a->idle_ns = idle_ns;
+	return htab_init(&a->edges, offsetof(struct edge, key) - offsetof(struct edge, node),
+			 sizeof(struct edge_key));
+}
+
+void agg_free(struct aggregator *a)
+{
+	while (a->lru_head)
+		edge_destroy(a, a->lru_head);
+	htab_free(&a->edges);
+}
+
+struct edge *agg_find(const struct aggregator *a, const struct edge_key *k)
+{
+	struct htab_node *n = htab_find(&a->edges, k);
+
+	return n ? (struct edge *)((char *)n - offsetof(struct edge, node)) : NULL;
+}
+
+struct edge *agg_edge(struct aggregator *a, const struct edge_key *k, uint64_t now_ns)
+{
+	struct edge *e = agg_find(a, k);
+	int r;
+
+	if (e)
+		return e;
+	if (a->edges.count >= a->max_edges && a->lru_tail) {
+		edge_destroy(a, a->lru_tail);
+		a->stats.evicted_limit++;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		a->stats.alloc_failures++;
+		return NULL;
+	}
+	e->key = *k;
+	e->first_ns = e->last_ns = now_ns;
+	for (r = 0; r < REPORTER__MAX; r++)
+		sketch_init(&e->view[r].latency);
+	htab_insert(&a->edges, &e->node);
+	lru_push_head(a, e);
+	a->stats.edges_created++;
+	return e;
+}
+
+bool edge_is_error_status(uint16_t status)
+{
+	return status == 0 || status >= 500;
+}
+
+/* Sorted insert; at most ~500 distinct codes exist (0 and 100..599). */
+static int status_add(struct edge_view *v, uint16_t code)
+{
+	struct status_count *grown;
+	uint16_t i;
+
+	for (i = 0; i < v->nstatuses && v->statuses[i].code < code; i++)
+		;
+	if (i < v->nstatuses && v->statuses[i].code == code) {
+		v->statuses[i].count++;
+		return 0;
+	}
+	grown = realloc(v->statuses, (v->nstatuses + 1) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	v->statuses = grown;
+	memmove(&grown[i + 1], &grown[i], (v->nstatuses - i) * sizeof(*grown));
+	grown[i].code = code;
+	grown[i].count = 1;
+	v->nstatuses++;
+	return 0;
+}
+
+static void latency_add(struct aggregator *a, struct edge_view *v, uint64_t ns)
+{
+	double s = (double)ns / 1e9;
+	int b;
+
+	for (b = 0; b < EDGE_LATENCY_BOUNDS && s > edge_latency_bounds_s[b]; b++)
+		;
+	v->latency_buckets[b]++;
+	v->latency_sum_ns += ns;
+	if (sketch_add(&v->latency, ns))
+		a->stats.alloc_failures++;
+}
+
+void agg_record_http(struct aggregator *a, struct edge *e, enum edge_reporter r,
+		     const struct http1_txn *t, uint64_t now_ns)
+{
+	struct edge_view *v = &e->view[r];
+
+	v->seen = true;
+	v->requests++;
+	if (edge_is_error_status(t->status))
+		v->errors++;
+	if (status_add(v, t->status))
+		a->stats.alloc_failures++;
+	if (t->resp_start_ns && t->resp_start_ns >= t->req_start_ns)
+		latency_add(a, v, t->resp_start_ns - t->req_start_ns);
+	v->request_bytes += t->req_bytes;
+	v->response_bytes += t->resp_bytes;
+	touch(a, e, now_ns);
+}
+
+void agg_record_open(struct aggregator *a, struct edge *e, enum edge_reporter r, uint64_t now_ns)
+{
+	e->view[r].seen = true;
+	e->view[r].conns_opened++;
+	touch(a, e, now_ns);
+}
+
+void agg_record_close(struct aggregator *a, struct edge *e, enum edge_reporter r, bool reset,
+		      uint64_t now_ns)
+{
+	e->view[r].seen = true;
+	e->view[r].conns_closed++;
+	if (reset)
+		e->view[r].conns_reset++;
+	touch(a, e, now_ns);
+}
+
+void agg_record_tcp(struct aggregator *a, struct edge *e, enum edge_reporter r, uint64_t sent,
+		    uint64_t received, uint32_t retrans, uint32_t srtt_us, uint64_t now_ns)
+{
+	struct edge_view *v = &e->view[r];
+
+	v->seen = true;
+	v->bytes_sent += sent;
+	v->bytes_received += received;
+	v->retransmits += retrans;
+	if (srtt_us)
+		v->srtt_us = srtt_us;
+	if (sent || received || retrans)
+		touch(a, e, now_ns);
+}
+
+void agg_expire(struct aggregator *a, uint64_t now_ns)
+{
+	while (a->lru_tail && a->idle_ns && now_ns - a->lru_tail->last_ns > a->idle_ns) {
+		edge_destroy(a, a->lru_tail);
+		a->stats.evicted_idle++;
+	}
+}
+
+const struct edge_view *edge_primary_view(const struct edge *e, enum edge_reporter *which)
+{
+	enum edge_reporter r = e->view[REPORTER_DESTINATION].seen ? REPORTER_DESTINATION
+								   : REPORTER_SOURCE;
+
+	if (which)
+		*which = r;
+	return &e->view[r];
+}

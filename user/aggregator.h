@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Service-to-service edges: pure C, no libbpf, unit-tested on its own.
+ *
+ * An edge is keyed by (source address, destination address, destination
+ * port, protocol). Each edge keeps two views of the same traffic: what the
+ * client's socket saw (reporter "source") and what the server's socket saw
+ * (reporter "destination"). When both ends live on this node both views are
+ * filled with the same requests; readers pick one view, so every request is
+ * counted once per edge, and both stay available for reporter-labelled
+ * metrics.
+ *
+ * Memory is bounded: at most max_edges edges; idle edges expire after
+ * idle_ns; when full, the least recently updated edge is evicted. Both are
+ * counted.
+ */
+#ifndef MESHSIGHT_AGGREGATOR_H
+#define MESHSIGHT_AGGREGATOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "htab.h"
+#include "http1.h"
+#include "sketch.h"
+
+enum edge_proto {
+	EDGE_PROTO_TCP = 0,
+	EDGE_PROTO_HTTP = 1,
+};
+
+enum edge_reporter {
+	REPORTER_SOURCE = 0,
+	REPORTER_DESTINATION = 1,
+	REPORTER__MAX,
+};
+
+/* Upper bounds (seconds) of the latency histogram buckets: the OpenTelemetry
+ * HTTP semantic conventions' recommended boundaries. */
+#define EDGE_LATENCY_BOUNDS 14
+extern const double edge_latency_bounds_s[EDGE_LATENCY_BOUNDS];
+
+struct edge_key {
+	uint8_t src_addr[16];
+	uint8_t dst_addr[16];
+	uint16_t dst_port;
+	uint8_t proto; /* enum edge_proto */
+	uint8_t _pad;
+};
+
+struct status_count {
+	uint16_t code; /* 0 = no response */
+	uint64_t count;
+};
+
+struct edge_view {
+	bool seen;
+	uint64_t requests;
+	uint64_t errors; /* 5xx and requests that got no response */
+	struct status_count *statuses; /* sorted by code, nstatuses entries */
+	uint16_t nstatuses;
+	struct sketch latency;				/* request start -> response start */
+	uint64_t latency_buckets[EDGE_LATENCY_BOUNDS + 1]; /* last one is +Inf */
+	uint64_t latency_sum_ns;
+	uint64_t request_bytes;
+	uint64_t response_bytes;
+	uint64_t bytes_sent;	 /* source -> destination, TCP payload */
+	uint64_t bytes_received; /* destination -> source */
+	uint64_t conns_opened;
+	uint64_t conns_closed;
+	uint64_t conns_reset;
+	uint64_t retransmits;
+	uint32_t srtt_us; /* most recent smoothed RTT reported for the edge */
+};
+
+struct edge_end {
+	uint64_t cgroup_id; /* 0 when the end is not a local socket */
+	char comm[16];	    /* "" when unknown */
+};
+
+struct edge {
+	struct htab_node node;
+	struct edge_key key;
+	struct edge_view view[REPORTER__MAX];
+	struct edge_end src; /* filled from the client's socket when local */
+	struct edge_end dst; /* filled from the server's socket when local */
+	uint64_t first_ns;
+	uint64_t last_ns;
+	struct edge *lru_prev, *lru_next; /* most recently updated at the head */
+};
+
+struct agg_stats {
+	uint64_t edges_created;
+	uint64_t evicted_idle;
+	uint64_t evicted_limit;
+	uint64_t alloc_failures;
+};
+
+struct aggregator {
+	struct htab edges;
+	struct edge *lru_head, *lru_tail;
+	uint32_t max_edges;
+	uint64_t idle_ns;
+	struct agg_stats stats;
+};
+
+int agg_init(struct aggregator *a, uint32_t max_edges, uint64_t idle_ns);
+void agg_free(struct aggregator *a);
+
+/* Find or create; NULL only when memory runs out (counted). */
+struct edge *agg_edge(struct aggregator *a, const struct edge_key *k, uint64_t now_ns);
+struct edge *agg_find(const struct aggregator *a, const struct edge_key *k);
+
+void agg_record_http(struct aggregator *a, struct edge *e, enum edge_reporter r,
+		     const struct http1_txn *t, uint64_t now_ns);
+void agg_record_open(struct aggregator *a, struct edge *e, enum edge_reporter r, uint64_t now_ns);
+void agg_record_close(struct aggregator *a, struct edge *e, enum edge_reporter r, bool reset,
+		      uint64_t now_ns);
+void agg_record_tcp(struct aggregator *a, struct edge *e, enum edge_reporter r, uint64_t sent,
+		    uint64_t received, uint32_t retrans, uint32_t srtt_us, uint64_t now_ns);
+/* Drops edges not updated for idle_ns. */
+void agg_expire(struct aggregator *a, uint64_t now_ns);
+
+/* The view readers should report: the server's when it saw the traffic. */
+const struct edge_view *edge_primary_view(const struct edge *e, enum edge_reporter *which);
+bool edge_is_error_status(uint16_t status);
+
+#endif /* MESHSIGHT_AGGREGATOR_H */

@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * See flows.h. The orientation rules live here: the client's socket reports
+ * as "source" and the server's as "destination", and both map to the same
+ * edge key (client address, server address, server port), so a request seen
+ * from both ends lands in the two views of one edge.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flows.h"
+
+/* HTTP parsing state, allocated only for flows that carry payload. */
+struct flow_http {
+	struct reasm_dir reasm[2]; /* by enum ms_dir */
+	struct http1_conn parser;
+};
+
+struct flow {
+	struct htab_node node;
+	uint64_t cookie;
+	struct ms_tuple tuple;
+	uint64_t cgroup_id;
+	uint64_t last_ns; /* last event or kernel-seen packet */
+	uint32_t pid;
+	uint32_t snd_start, rcv_start;
+	uint8_t role;
+	uint8_t origin;
+	bool seq_known;
+	bool decided;	 /* counted into an edge, proto below is final */
+	bool http_off;	 /* no parser (limit reached or upgraded) */
+	uint8_t proto;	 /* enum edge_proto once decided */
+	char comm[MS_COMM_LEN];
+	uint64_t acct_sent, acct_received; /* kernel byte counters already added to the edge */
+	uint32_t acct_retrans;
+	struct flow_http *http;
+	struct flowtab *ft; /* for the parser callback */
+};
+
+static struct flow *flow_find(const struct flowtab *ft, uint64_t cookie)
+{
+	struct htab_node *n = htab_find(&ft->flows, &cookie);
+
+	return n ? (struct flow *)((char *)n - offsetof(struct flow, node)) : NULL;
+}
+
+int flowtab_init(struct flowtab *ft, struct aggregator *agg, const struct flow_limits *lim)
+{
+	memset(ft, 0, sizeof(*ft));
+	ft->agg = agg;
+	ft->lim = *lim;
+	ft->budget.limit = lim->reasm_budget;
+	return htab_init(&ft->flows, offsetof(struct flow, cookie) - offsetof(struct flow, node),
+			 sizeof(uint64_t));
+}
+
+static void flow_free_http(struct flowtab *ft, struct flow *f)
+{
+	if (!f->http)
+		return;
+	reasm_release(&f->http->reasm[0]);
+	reasm_release(&f->http->reasm[1]);
+	free(f->http);
+	f->http = NULL;
+	ft->nhttp--;
+}
+
+static void flow_destroy(struct flowtab *ft, struct flow *f)
+{
+	htab_remove(&ft->flows, &f->node);
+	flow_free_http(ft, f);
+	free(f);
+}
+
+void flowtab_free(struct flowtab *ft)
+{
+	struct htab_node *n, *tmp;
+	size_t i;
+
+	htab_for_each_safe(&ft->flows, n, tmp, i)
+		flow_destroy(ft, (struct flow *)((char *)n - offsetof(struct flow, node)));
+	htab_free(&ft->flows);
+}
+
+size_t flowtab_count(const struct flowtab *ft)
+{
+	return ft->flows.count;
+}
+
+/*
+ * A flow first seen mid-stream and never classified has no known role; an
+ * ephemeral-looking local port is the best guess that it is the client.
+ */
+static uint8_t flow_role(const struct flow *f)
+{
+	if (f->role != MS_ROLE_UNKNOWN)
+		return f->role;
+	return f->tuple.local_port > f->tuple.remote_port ? MS_ROLE_CLIENT : MS_ROLE_SERVER;
+}
+
+static enum edge_reporter flow_reporter(const struct flow *f)
+{
+	return flow_role(f) == MS_ROLE_CLIENT ? REPORTER_SOURCE : REPORTER_DESTINATION;
+}
+
+static struct edge *flow_edge(struct flowtab *ft, struct flow *f, uint64_t now_ns)
+{
+	struct edge_key k = {.proto = f->proto};
+	struct edge_end *end;
+	struct edge *e;
+
+	if (flow_role(f) == MS_ROLE_CLIENT) {
+		memcpy(k.src_addr, f->tuple.local_addr, 16);
+		memcpy(k.dst_addr, f->tuple.remote_addr, 16);
+		k.dst_port = f->tuple.remote_port;
+	} else {
+		memcpy(k.src_addr, f->tuple.remote_addr, 16);
+		memcpy(k.dst_addr, f->tuple.local_addr, 16);
+		k.dst_port = f->tuple.local_port;
+	}
+	e = agg_edge(ft->agg, &k, now_ns);
+	if (!e)
+		return NULL;
+	/* This socket is local: it names its end of the edge. */
+	end = flow_role(f) == MS_ROLE_CLIENT ? &e->src : &e->dst;
+	end->cgroup_id = f->cgroup_id;
+	if (f->comm[0])
+		memcpy(end->comm, f->comm, sizeof(end->comm));
+	return e;
+}
+
+/* Adds what the kernel counted since the last time to the flow's edge. */
+static void flow_account_tcp(struct flowtab *ft, struct flow *f, uint64_t acked, uint64_t received,
+			     uint32_t retrans, uint32_t srtt_us, uint64_t now_ns)
+{
+	uint64_t d_acked = acked > f->acct_sent ? acked - f->acct_sent : 0;
+	uint64_t d_recv = received > f->acct_received ? received - f->acct_received : 0;
+	uint32_t d_retr = retrans > f->acct_retrans ? retrans - f->acct_retrans : 0;
+	struct edge *e;
+
+	if (!f->decided)
+		return; /* kept in the kernel counters until the edge is known */
+	e = flow_edge(ft, f, now_ns);
+	if (!e)
+		return;
+	f->acct_sent += d_acked;
+	f->acct_received += d_recv;
+	f->acct_retrans += d_retr;
+	/* The edge counts source -> destination as "sent". */
+	if (flow_role(f) == MS_ROLE_CLIENT)
+		agg_record_tcp(ft->agg, e, REPORTER_SOURCE, d_acked, d_recv, d_retr, srtt_us, now_ns);
+	else
+		agg_record_tcp(ft->agg, e, REPORTER_DESTINATION, d_recv, d_acked, d_retr, srtt_us,
+			       now_ns);
+}
+
+static void flow_decide(struct flowtab *ft, struct flow *f, enum edge_proto proto, uint64_t now_ns)
+{
+	struct edge *e;
+
+	if (f->decided)
+		return;
+	f->decided = true;
+	f->proto = proto;
+	e = flow_edge(ft, f, now_ns);
+	if (e)
+		agg_record_open(ft->agg, e, flow_reporter(f), now_ns);
+}
+
+static void on_open(struct flowtab *ft, const struct ms_conn_open_event *ev)
+{
+	struct flow *f = flow_find(ft, ev->hdr.cookie);
+
+	if (!f) {
+		if (ft->flows.count >= ft->lim.max_flows) {
+			ft->stats.flows_limit++;
+			return;
+		}
+		f = calloc(1, sizeof(*f));
+		if (!f) {
+			ft->stats.flows_limit++;
+			return;
+		}
+		f->cookie = ev->hdr.cookie;
+		f->ft = ft;
+		htab_insert(&ft->flows, &f->node);
+	}
+	f->tuple = ev->tuple;
+	f->cgroup_id = ev->cgroup_id;
+	f->pid = ev->pid;
+	memcpy(f->comm, ev->comm, sizeof(f->comm));
+	f->role = ev->role;
+	f->origin = ev->origin;
+	f->seq_known = ev->seq_known;
+	f->snd_start = ev->snd_nxt;
+	f->rcv_start = ev->rcv_nxt;
+	f->last_ns = ev->hdr.ts_ns;
+	if (ev->l7 == MS_L7_OPAQUE)
+		flow_decide(ft, f, EDGE_PROTO_TCP, ev->hdr.ts_ns);
+}
+
+static void on_txn(void *ctx, const struct http1_txn *t)
+{
+	struct flow *f = ctx;
+	struct flowtab *ft = f->ft;
+	uint64_t now = t->resp_end_ns ? t->resp_end_ns : f->last_ns;
+	struct edge *e = flow_edge(ft, f, now);
+
+	ft->stats.transactions++;
+	if (e)
+		agg_record_http(ft->agg, e, flow_reporter(f), t, now);
+}
+
+static int flow_http_alloc(struct flowtab *ft, struct flow *f)
+{
+	if (f->http)
+		return 0;
+	if (ft->nhttp >= ft->lim.max_http) {
+		ft->stats.http_limit++;
+		return -ENOSPC;
+	}
+	f->http = calloc(1, sizeof(*f->http));
+	if (!f->http) {
+		ft->stats.http_limit++;
+		return -ENOMEM;
+	}
+	ft->nhttp++;
+	reasm_init(&f->http->reasm[MS_DIR_EGRESS], &ft->budget, &ft->reasm_stats);
+	reasm_init(&f->http->reasm[MS_DIR_INGRESS], &ft->budget, &ft->reasm_stats);
+	if (f->seq_known) {
+		reasm_start(&f->http->reasm[MS_DIR_EGRESS], f->snd_start);
+		reasm_start(&f->http->reasm[MS_DIR_INGRESS], f->rcv_start);
+	}
+	http1_conn_init(&f->http->parser, &ft->http_stats);
+	return 0;
+}
+
+struct feed_ctx {
+	struct flow *f;
+	enum http1_side side;
+};
+
+static void feed_parser(void *ctx, const uint8_t *buf, size_t cap, size_t len, uint64_t ts)
+{
+	struct feed_ctx *fc = ctx;
+	struct flow *f = fc->f;
+
+	if (!f->http || f->http_off)
+		return;
+	http1_conn_feed(&f->http->parser, fc->side, buf, cap, len, ts, on_txn, f);
+	if (!http1_conn_alive(&f->http->parser))
+		f->http_off = true; /* upgraded: the rest of the stream is not HTTP/1 */
+}
+
+static enum http1_side side_of(const struct flow *f, uint8_t dir)
+{
+	bool client = flow_role(f) == MS_ROLE_CLIENT;
+
+	return (dir == MS_DIR_EGRESS) == client ? HTTP1_SIDE_REQUEST : HTTP1_SIDE_RESPONSE;
+}
+
+static void on_data(struct flowtab *ft, const struct ms_data_event *ev, size_t size)
+{
+	struct flow *f = flow_find(ft, ev->hdr.cookie);
+	struct feed_ctx fc;
+
+	if (!f) {
+		ft->stats.data_without_flow++;
+		return;
+	}
+	f->last_ns = ev->hdr.ts_ns;
+	if (f->role == MS_ROLE_UNKNOWN && ev->role != MS_ROLE_UNKNOWN)
+		f->role = ev->role;
+	if (f->decided && f->proto != EDGE_PROTO_HTTP)
+		return;
+	flow_decide(ft, f, EDGE_PROTO_HTTP, ev->hdr.ts_ns);
+	if (f->http_off || ev->dir > MS_DIR_INGRESS || flow_http_alloc(ft, f)) {
+		f->http_off = true;
+		return;
+	}
+	(void)size;
+	fc.f = f;
+	fc.side = side_of(f, ev->dir);
+	reasm_segment(&f->http->reasm[ev->dir], ev->seq, ev->data, ev->cap_len, ev->len,
+		      ev->hdr.ts_ns, feed_parser, &fc);
+}
+
+static void flow_finish_http(struct flow *f, bool reset, uint64_t ts)
+{
+	struct feed_ctx fc = {.f = f};
+	int dir;
+
+	if (!f->http)
+		return;
+	for (dir = MS_DIR_EGRESS; dir <= MS_DIR_INGRESS; dir++) {
+		fc.side = side_of(f, dir);
+		reasm_flush(&f->http->reasm[dir], feed_parser, &fc);
+	}
+	http1_conn_close(&f->http->parser, reset, ts, on_txn, f);
+}
+
+static void on_close(struct flowtab *ft, const struct ms_conn_close_event *ev)
+{
+	struct flow *f = flow_find(ft, ev->hdr.cookie);
+	bool reset = ev->hdr.flags & MS_CLOSE_F_RESET;
+	struct edge *e;
+
+	if (!f) {
+		ft->stats.close_without_flow++;
+		return;
+	}
+	f->last_ns = ev->hdr.ts_ns;
+	flow_decide(ft, f, EDGE_PROTO_TCP, ev->hdr.ts_ns);
+	if (f->proto == EDGE_PROTO_HTTP)
+		flow_finish_http(f, reset, ev->hdr.ts_ns);
+	flow_account_tcp(ft, f, ev->bytes_acked, ev->bytes_received, ev->total_retrans, ev->srtt_us,
+			 ev->hdr.ts_ns);
+	e = flow_edge(ft, f, ev->hdr.ts_ns);
+	if (e)
+		agg_record_close(ft->agg, e, flow_reporter(f), reset, ev->hdr.ts_ns);
+	flow_destroy(ft, f);
+}
+
+static bool record_size_ok(const struct ms_event_hdr *h, size_t size)
+{
+	const struct ms_data_event *d = (const void *)h;
+
+	switch (h->type) {
+	case MS_EV_CONN_OPEN:
+		return size >= sizeof(struct ms_conn_open_event);
+	case MS_EV_CONN_CLOSE:
+		return size >= sizeof(struct ms_conn_close_event);
+	case MS_EV_DATA:
+		return size >= sizeof(*d) && d->cap_len <= size - sizeof(*d) &&
+		       d->cap_len <= d->len && d->cap_len <= MS_CAPTURE_MAX;
+	}
+	return false;
+}
+
+int flowtab_handle_event(struct flowtab *ft, const void *data, size_t size)
+{
+	const struct ms_event_hdr *h = data;
+
+	if (size < sizeof(*h) || !record_size_ok(h, size)) {
+		ft->stats.malformed_events++;
+		return -EINVAL;
+	}
+	ft->stats.events[h->type]++;
+	switch (h->type) {
+	case MS_EV_CONN_OPEN:
+		on_open(ft, data);
+		break;
+	case MS_EV_CONN_CLOSE:
+		on_close(ft, data);
+		break;
+	case MS_EV_DATA:
+		on_data(ft, data, size);
+		break;
+	}
+	return 0;
+}
+
+bool flowtab_sync_kernel(struct flowtab *ft, uint64_t cookie, const struct ms_conn *kc,
+			 uint64_t now_ns)
+{
+	struct flow *f = flow_find(ft, cookie);
+	bool stale = ft->lim.idle_ns && now_ns > kc->last_seen_ns &&
+		     now_ns - kc->last_seen_ns > ft->lim.idle_ns;
+
+	if (!f)
+		return stale && kc->opened_ns; /* an entry userspace never heard of */
+	if (kc->last_seen_ns > f->last_ns)
+		f->last_ns = kc->last_seen_ns;
+	if (kc->l7 == MS_L7_OPAQUE)
+		flow_decide(ft, f, EDGE_PROTO_TCP, now_ns);
+	flow_account_tcp(ft, f, kc->bytes_acked, kc->bytes_received, kc->total_retrans,
+			 kc->srtt_us, now_ns);
+	return stale;
+}
+
+void flowtab_expire(struct flowtab *ft, uint64_t now_ns)
+{
+	struct htab_node *n, *tmp;
+	struct flow *f;
+	size_t i;
+
+	if (!ft->lim.idle_ns)
+		return;
+	htab_for_each_safe(&ft->flows, n, tmp, i)
+	{
+		f = (struct flow *)((char *)n - offsetof(struct flow, node));
+		if (now_ns > f->last_ns && now_ns - f->last_ns > ft->lim.idle_ns) {
+			ft->stats.flows_evicted_idle++;
+			flow_destroy(ft, f);
+		}
+	}
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Intrusive chained hash table for fixed-size keys: the flow table (socket
+ * cookie) and the edge table (edge_key). Entries embed a struct htab_node and
+ * own their key; the table never allocates per entry, only its bucket array,
+ * which doubles when the load passes 1 so lookups stay O(1).
+ */
+#ifndef MESHSIGHT_HTAB_H
+#define MESHSIGHT_HTAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct htab_node {
+	struct htab_node *next;
+	uint64_t hash;
+};
+
+struct htab {
+	struct htab_node **buckets;
+	size_t nbuckets; /* power of two */
+	size_t count;
+	size_t key_off; /* offset of the key from the node */
+	size_t key_len;
+};
+
+uint64_t htab_hash_bytes(const void *key, size_t len);
+int htab_init(struct htab *h, size_t key_off, size_t key_len);
+void htab_free(struct htab *h);
+struct htab_node *htab_find(const struct htab *h, const void *key);
+/* Caller guarantees the key is absent. 0 or -ENOMEM (only when growing fails twice). */
+int htab_insert(struct htab *h, struct htab_node *n);
+void htab_remove(struct htab *h, struct htab_node *n);
+
+/* Visit every node; the callback may remove the node it is given. */
+#define htab_for_each_safe(h, n, tmp, i)                                                  \
+	for ((i) = 0; (i) < (h)->nbuckets; (i)++)                                         \
+		for ((n) = (h)->buckets[(i)], (tmp) = (n) ? (n)->next : NULL; (n);         \
+		     (n) = (tmp), (tmp) = (n) ? (n)->next : NULL)
+
+#endif /* MESHSIGHT_HTAB_H */

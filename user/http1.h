@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * HTTP/1.x transaction parser for one TCP connection, fed by the kernel's
+ * captured segments after reassembly.
+ *
+ * The kernel only sends the first bytes of each segment, and events can be
+ * lost, so the parser is a byte-at-a-time state machine that never buffers a
+ * whole message: it keeps the method, a bounded path and the few headers that
+ * frame a message (Content-Length, Transfer-Encoding, Connection) plus
+ * traceparent, and it accepts "len bytes exist but only cap of them are
+ * known". When framing is lost (a gap in unframed data, garbage, a header cut
+ * by the capture limit) it resynchronises at the next segment that starts
+ * like a new message, and counts why. Request and response streams are paired
+ * FIFO, so pipelined requests are matched to their responses in order.
+ *
+ * Nothing secret is kept: no header value other than the framing ones and
+ * traceparent, no body byte, no query string.
+ */
+#ifndef MESHSIGHT_HTTP1_H
+#define MESHSIGHT_HTTP1_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HTTP1_METHOD_MAX 16	 /* longest method, with NUL; longer is a bad request line */
+#define HTTP1_PATH_MAX 128	 /* path bytes kept, with NUL; longer paths are cut */
+#define HTTP1_TRACEPARENT_MAX 56 /* "00-<32 hex>-<16 hex>-<2 hex>" + NUL */
+#define HTTP1_PIPELINE_MAX 8	 /* requests awaiting a response on one connection */
+
+enum http1_side {
+	HTTP1_SIDE_REQUEST = 0,	 /* bytes from client to server */
+	HTTP1_SIDE_RESPONSE = 1, /* bytes from server to client */
+};
+
+/* Why a transaction ended without a normal response. */
+enum http1_txn_flags {
+	HTTP1_TXN_F_NO_RESPONSE = 1u << 0, /* connection closed before a response started */
+	HTTP1_TXN_F_RESET = 1u << 1,	   /* ... and the close was a reset */
+	HTTP1_TXN_F_PATH_CUT = 1u << 2,	   /* path longer than HTTP1_PATH_MAX - 1 */
+	HTTP1_TXN_F_RESP_CUT = 1u << 3,	   /* response framing lost: resp_bytes is a lower bound */
+};
+
+struct http1_txn {
+	char method[HTTP1_METHOD_MAX];		/* as sent, NUL-terminated */
+	char path[HTTP1_PATH_MAX];		/* request target without query or fragment */
+	char traceparent[HTTP1_TRACEPARENT_MAX]; /* request's traceparent value or "" */
+	uint8_t version_minor;			/* HTTP/1.<version_minor> of the request */
+	uint16_t status;			/* 100..599, or 0 when no response came */
+	uint32_t flags;				/* enum http1_txn_flags */
+	uint64_t req_start_ns;			/* timestamp of the segment with the request's 1st byte */
+	uint64_t resp_start_ns;			/* ... with the response's first byte, 0 if none */
+	uint64_t resp_end_ns;			/* ... with the response's last byte, 0 if none */
+	uint64_t req_bytes;			/* request head + body bytes */
+	uint64_t resp_bytes;			/* final response head + body bytes */
+};
+
+/* Called once per finished transaction, in request order. */
+typedef void (*http1_txn_cb)(void *ctx, const struct http1_txn *txn);
+
+/* Parse failures and recoveries, indexed by enum http1_error. */
+enum http1_error {
+	HTTP1_ERR_BAD_REQUEST_LINE = 0, /* request stream did not hold a request line */
+	HTTP1_ERR_BAD_STATUS_LINE,	/* response stream did not hold a status line */
+	HTTP1_ERR_BAD_HEADER,		/* malformed header line or framing value */
+	HTTP1_ERR_HEAD_CUT,		/* message head not captured in full (gap or capture limit) */
+	HTTP1_ERR_BODY_GAP,		/* bytes lost where framing needed them (chunked/unknown) */
+	HTTP1_ERR_UNMATCHED_RESPONSE,	/* a response with no request waiting */
+	HTTP1_ERR_PIPELINE_OVERFLOW,	/* more than HTTP1_PIPELINE_MAX requests waiting */
+	HTTP1_ERR_UPGRADED,		/* 101 or CONNECT 2xx: the rest is not HTTP/1 */
+	HTTP1_ERR__MAX,
+};
+
+struct http1_stats {
+	uint64_t errors[HTTP1_ERR__MAX];
+	uint64_t resyncs; /* times a stream found a new message start after losing framing */
+};
+
+const char *http1_error_name(enum http1_error err);
+
+/* Per-direction parser state; private to http1.c (here only so callers can embed it). */
+struct http1_stream {
+	uint8_t state;
+	uint8_t sub;	    /* sub-state: request-target part or header id */
+	uint16_t flags;	    /* F_* in http1.c */
+	uint16_t line_len;  /* bytes in the current token: method, path, name, value */
+	uint16_t status;    /* response: status code of the current message */
+	uint8_t slot;	    /* request: pending[] entry being filled, or none */
+	uint8_t discard;    /* response: responses owed to requests dropped on overflow */
+	uint64_t value;	    /* number being parsed: a Content-Length or a chunk size */
+	uint64_t remaining; /* Content-Length while in the head, then body bytes left */
+	uint64_t msg_bytes; /* bytes of the current message so far */
+	uint64_t start_ns;  /* ts of the piece with the current message's first byte */
+	uint64_t last_ns;   /* ts of the last piece fed */
+	char line[24];	    /* method, lowercased header name or last list token */
+};
+
+struct http1_conn {
+	struct http1_stream req;
+	struct http1_stream resp;
+	struct http1_txn pending[HTTP1_PIPELINE_MAX]; /* FIFO of requests awaiting responses */
+	uint8_t skip_after[HTTP1_PIPELINE_MAX];	      /* overflow drops queued behind each entry */
+	uint8_t head;				      /* index of the oldest pending request */
+	uint8_t count;				      /* requests with a full request line */
+	bool dead;				      /* upgraded or closed: caller stops feeding */
+	struct http1_stats *stats;		      /* shared counters, may be NULL */
+};
+
+void http1_conn_init(struct http1_conn *c, struct http1_stats *stats);
+
+/*
+ * Feed one in-order piece of one direction: len bytes exist in the stream, of
+ * which the first cap are in buf (cap <= len; cap == 0 means all unknown, a
+ * gap). ts is the kernel timestamp of the segment.
+ */
+void http1_conn_feed(struct http1_conn *c, enum http1_side side, const uint8_t *buf, size_t cap,
+		     size_t len, uint64_t ts, http1_txn_cb cb, void *ctx);
+
+/*
+ * The connection ended: every request still waiting is reported with status 0
+ * and HTTP1_TXN_F_NO_RESPONSE (plus _RESET when reset is true); a response
+ * read until close is completed.
+ */
+void http1_conn_close(struct http1_conn *c, bool reset, uint64_t ts, http1_txn_cb cb, void *ctx);
+
+/* True while bytes still look like HTTP/1 (false after an upgrade). */
+static inline bool http1_conn_alive(const struct http1_conn *c)
+{
+	return !c->dead;
+}
+
+#endif /* MESHSIGHT_HTTP1_H */

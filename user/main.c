@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * meshsight: command line. Every flag is documented in --help; parsing is
+ * strict (a bad number is an error, not a zero) so a typo in a DaemonSet
+ * manifest fails loudly at start.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sys/socket.h>
+
+#include "agent.h"
+#include "http_server.h"
+#include "log.h"
+
+enum {
+	OPT_CGROUP = 256,
+	OPT_LISTEN,
+	OPT_IDENTITIES,
+	OPT_CAPTURE_BYTES,
+	OPT_NO_HTTP,
+	OPT_MAX_CONNS,
+	OPT_MAX_HTTP,
+	OPT_MAX_EDGES,
+	OPT_EDGE_IDLE,
+	OPT_CONN_IDLE,
+	OPT_RINGBUF_MB,
+	OPT_SCAN_MS,
+	OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+	{"cgroup", required_argument, NULL, OPT_CGROUP},
+	{"listen", required_argument, NULL, OPT_LISTEN},
+	{"identities", required_argument, NULL, OPT_IDENTITIES},
+	{"capture-bytes", required_argument, NULL, OPT_CAPTURE_BYTES},
+	{"no-http", no_argument, NULL, OPT_NO_HTTP},
+	{"max-connections", required_argument, NULL, OPT_MAX_CONNS},
+	{"max-http-connections", required_argument, NULL, OPT_MAX_HTTP},
+	{"max-edges", required_argument, NULL, OPT_MAX_EDGES},
+	{"edge-idle-timeout", required_argument, NULL, OPT_EDGE_IDLE},
+	{"conn-idle-timeout", required_argument, NULL, OPT_CONN_IDLE},
+	{"ringbuf-mb", required_argument, NULL, OPT_RINGBUF_MB},
+	{"scan-interval-ms", required_argument, NULL, OPT_SCAN_MS},
+	{"verbose", no_argument, NULL, 'v'},
+	{"quiet", no_argument, NULL, 'q'},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static void usage(FILE *f)
+{
+	struct agent_config d;
+
+	agent_config_defaults(&d);
+	fprintf(f,
+		"Usage: meshsight [OPTIONS]\n"
+		"\n"
+		"Sidecar-less service-mesh telemetry from eBPF socket hooks: every TCP connection\n"
+		"and HTTP/1.x request of the processes in a cgroup v2 subtree, aggregated into\n"
+		"service-to-service edges and served on a local HTTP endpoint:\n"
+		"  /healthz  /metrics (Prometheus)  /api/v1/edges  /api/v1/stats (JSON)\n"
+		"Needs root (or CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN), kernel BTF and cgroup v2.\n"
+		"\n"
+		"Options:\n"
+		"  --cgroup PATH             cgroup v2 directory to watch, with everything below\n"
+		"                            it (default: the root of the cgroup v2 mount)\n"
+		"  --listen HOST:PORT        stats endpoint address (default %s)\n"
+		"  --identities FILE         static names for addresses and cgroups, lines of\n"
+		"                            '<ip|cidr|cgroup:/path> workload=W namespace=N service=S'\n"
+		"  --capture-bytes N         payload bytes per TCP segment sent to userspace,\n"
+		"                            64..4096 (default %u); longer HTTP heads are cut\n"
+		"  --no-http                 L4 only: no payload is copied, no HTTP parsing\n"
+		"  --max-connections N       connections tracked at once (default %u)\n"
+		"  --max-http-connections N  connections parsed as HTTP at once (default %u)\n"
+		"  --max-edges N             edges kept in memory; the least recently updated is\n"
+		"                            evicted past it (default %u)\n"
+		"  --edge-idle-timeout S     forget an edge after S idle seconds (default %u)\n"
+		"  --conn-idle-timeout S     forget a connection with no packet for S seconds\n"
+		"                            (default %u)\n"
+		"  --ringbuf-mb N            kernel->user ring buffer size, power of two (default %u)\n"
+		"  --scan-interval-ms N      how often live TCP counters are read (default %u)\n"
+		"  -v, --verbose             debug logging, including libbpf's\n"
+		"  -q, --quiet               warnings only\n"
+		"      --version             print the version\n"
+		"  -h, --help                this help\n"
+		"\n"
+		"Stops cleanly on SIGINT or SIGTERM, detaching every program it attached.\n",
+		d.listen, d.bpf.capture_bytes, d.bpf.max_conns, d.max_http, d.max_edges,
+		d.edge_idle_s, d.conn_idle_s, d.bpf.ringbuf_mb, d.scan_interval_ms);
+}
+
+static int parse_u32(const char *flag, const char *s, uint32_t min, uint32_t *out)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || end == s || s[0] == '-' || v > UINT32_MAX || v < min) {
+		fprintf(stderr, "meshsight: %s '%s': expected a whole number >= %u\n", flag, s,
+			min);
+		return -EINVAL;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct agent_config *c)
+{
+	struct sockaddr_storage ss;
+	int opt, err = 0;
+
+	while (!err && (opt = getopt_long(argc, argv, "vqh", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_CGROUP:
+			c->bpf.cgroup = optarg;
+			break;
+		case OPT_LISTEN:
+			c->listen = optarg;
+			break;
+		case OPT_IDENTITIES:
+			c->identities = optarg;
+			break;
+		case OPT_CAPTURE_BYTES:
+			err = parse_u32("--capture-bytes", optarg, 64, &c->bpf.capture_bytes);
+			break;
+		case OPT_NO_HTTP:
+			c->bpf.http = false;
+			break;
+		case OPT_MAX_CONNS:
+			err = parse_u32("--max-connections", optarg, 16, &c->bpf.max_conns);
+			break;
+		case OPT_MAX_HTTP:
+			err = parse_u32("--max-http-connections", optarg, 0, &c->max_http);
+			break;
+		case OPT_MAX_EDGES:
+			err = parse_u32("--max-edges", optarg, 1, &c->max_edges);
+			break;
+		case OPT_EDGE_IDLE:
+			err = parse_u32("--edge-idle-timeout", optarg, 1, &c->edge_idle_s);
+			break;
+		case OPT_CONN_IDLE:
+			err = parse_u32("--conn-idle-timeout", optarg, 1, &c->conn_idle_s);
+			break;
+		case OPT_RINGBUF_MB:
+			err = parse_u32("--ringbuf-mb", optarg, 1, &c->bpf.ringbuf_mb);
+			break;
+		case OPT_SCAN_MS:
+			err = parse_u32("--scan-interval-ms", optarg, 100, &c->scan_interval_ms);
+			break;
+		case 'v':
+			log_set_level(LOG_LEVEL_DEBUG);
+			break;
+		case 'q':
+			log_set_level(LOG_LEVEL_WARN);
+			break;
+		case OPT_VERSION:
+			printf("meshsight %s\n", MESHSIGHT_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			fprintf(stderr, "meshsight: see --help for the options\n");
+			return -EINVAL;
+		}
+	}
+	if (!err && http_parse_listen(c->listen, &ss)) {
+		fprintf(stderr,
+			"meshsight: invalid --listen '%s': expected HOST:PORT, e.g. 127.0.0.1:9464 "
+			"or [::1]:9464\n",
+			c->listen);
+		return -EINVAL;
+	}
+	if (!err && optind < argc) {
+		fprintf(stderr, "meshsight: unexpected argument '%s'; see --help\n", argv[optind]);
+		return -EINVAL;
+	}
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	struct agent_config cfg;
+
+	agent_config_defaults(&cfg);
+	if (parse_args(argc, argv, &cfg))
+		return 2;
+	log_route_libbpf();
+	return agent_run(&cfg) ? 1 : 0;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Names for the ends of an edge: the identity file by cgroup (for a local
+ * socket) then by address, and the local process name. Anything not known is
+ * left NULL so that renderers print null, never a made-up name.
+ */
+#ifndef MESHSIGHT_NAMING_H
+#define MESHSIGHT_NAMING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aggregator.h"
+#include "cgroups.h"
+#include "identity.h"
+
+#define NAMING_ADDR_LEN 46 /* INET6_ADDRSTRLEN */
+
+struct naming {
+	const struct identity_table *ids; /* may be NULL */
+	struct cgroup_cache *cgroups;	  /* may be NULL */
+};
+
+struct endpoint_names {
+	char address[NAMING_ADDR_LEN];
+	const char *workload;
+	const char *namespace_;
+	const char *service;
+	const char *process;
+	const char *cgroup;
+	char comm_buf[16];
+	char cgroup_buf[256]; /* the cache's string may move on its next rescan */
+};
+
+/* IPv4-mapped addresses print as dotted quads. */
+void naming_format_addr(const uint8_t addr[16], char *buf, size_t len);
+void naming_resolve(struct naming *n, const uint8_t addr[16], const struct edge_end *end,
+		    struct endpoint_names *out);
+
+#endif /* MESHSIGHT_NAMING_H */

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * What the stats endpoint serves: Prometheus text for /metrics, JSON for
+ * /api/v1/edges and /api/v1/stats. Renderers only read; the caller holds the
+ * agent lock while they run.
+ */
+#ifndef MESHSIGHT_RENDER_H
+#define MESHSIGHT_RENDER_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "meshsight_events.h"
+
+#include "aggregator.h"
+#include "flows.h"
+#include "naming.h"
+
+struct render_input {
+	const struct aggregator *agg;
+	const struct flowtab *flows;
+	struct naming *naming;
+	uint64_t kernel_counters[MS_CNT__MAX]; /* summed over CPUs */
+	uint64_t kernel_conns;		       /* entries in the kernel table at the last scan */
+	uint64_t kernel_conns_expired;	       /* idle kernel entries deleted by userspace */
+	double uptime_s;
+	const char *version;
+};
+
+/* 0, or -EIO when writing failed. */
+int render_prometheus(const struct render_input *in, FILE *out);
+int render_edges_json(const struct render_input *in, FILE *out);
+int render_stats_json(const struct render_input *in, FILE *out);
+
+/* Name of a kernel counter in metrics and JSON, e.g. "ringbuf_full_data". */
+const char *kernel_counter_name(enum ms_counter c);
+/* True for counters that mean an event or connection was lost. */
+int kernel_counter_is_drop(enum ms_counter c);
+
+#endif /* MESHSIGHT_RENDER_H */

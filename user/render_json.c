@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * JSON API: /api/v1/edges and /api/v1/stats, built with jansson so that
+ * process names and cgroup paths are always escaped correctly. An unknown
+ * name is JSON null, never an invented value.
+ */
+#include <errno.h>
+#include <jansson.h>
+
+#include "render.h"
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *endpoint_json(const struct endpoint_names *n, int port, int with_service)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "address", json_string(n->address));
+	if (port >= 0)
+		json_object_set_new(o, "port", json_integer(port));
+	if (with_service)
+		json_object_set_new(o, "service", str_or_null(n->service));
+	json_object_set_new(o, "workload", str_or_null(n->workload));
+	json_object_set_new(o, "namespace", str_or_null(n->namespace_));
+	json_object_set_new(o, "process", str_or_null(n->process));
+	json_object_set_new(o, "cgroup", str_or_null(n->cgroup));
+	return o;
+}
+
+static json_t *latency_json(const struct edge_view *v)
+{
+	json_t *o;
+
+	if (!v->latency.count)
+		return json_null();
+	o = json_object();
+	json_object_set_new(o, "p50", json_real(sketch_quantile(&v->latency, 0.50) / 1e6));
+	json_object_set_new(o, "p95", json_real(sketch_quantile(&v->latency, 0.95) / 1e6));
+	json_object_set_new(o, "p99", json_real(sketch_quantile(&v->latency, 0.99) / 1e6));
+	json_object_set_new(o, "max", json_real(v->latency.max_ns / 1e6));
+	return o;
+}
+
+static json_t *statuses_json(const struct edge_view *v)
+{
+	json_t *o = json_object();
+	char code[8];
+	uint16_t i;
+
+	for (i = 0; i < v->nstatuses; i++) {
+		snprintf(code, sizeof(code), "%u", v->statuses[i].code);
+		json_object_set_new(o, code, json_integer(v->statuses[i].count));
+	}
+	return o;
+}
+
+static json_t *reporters_json(const struct edge *e)
+{
+	json_t *a = json_array();
+
+	if (e->view[REPORTER_SOURCE].seen)
+		json_array_append_new(a, json_string("source"));
+	if (e->view[REPORTER_DESTINATION].seen)
+		json_array_append_new(a, json_string("destination"));
+	return a;
+}
+
+static json_t *edge_json(struct naming *naming, const struct edge *e)
+{
+	struct endpoint_names src, dst;
+	enum edge_reporter which;
+	const struct edge_view *v = edge_primary_view(e, &which);
+	json_t *o = json_object();
+
+	naming_resolve(naming, e->key.src_addr, &e->src, &src);
+	naming_resolve(naming, e->key.dst_addr, &e->dst, &dst);
+	json_object_set_new(o, "source", endpoint_json(&src, -1, 0));
+	json_object_set_new(o, "destination", endpoint_json(&dst, e->key.dst_port, 1));
+	json_object_set_new(o, "protocol",
+			    json_string(e->key.proto == EDGE_PROTO_HTTP ? "http" : "tcp"));
+	json_object_set_new(o, "reporter",
+			    json_string(which == REPORTER_SOURCE ? "source" : "destination"));
+	json_object_set_new(o, "reporters", reporters_json(e));
+	json_object_set_new(o, "requests", json_integer(v->requests));
+	json_object_set_new(o, "errors", json_integer(v->errors));
+	json_object_set_new(o, "status_codes", statuses_json(v));
+	json_object_set_new(o, "latency_ms", latency_json(v));
+	json_object_set_new(o, "request_bytes", json_integer(v->request_bytes));
+	json_object_set_new(o, "response_bytes", json_integer(v->response_bytes));
+	json_object_set_new(o, "bytes_sent", json_integer(v->bytes_sent));
+	json_object_set_new(o, "bytes_received", json_integer(v->bytes_received));
+	json_object_set_new(o, "connections_opened", json_integer(v->conns_opened));
+	json_object_set_new(o, "connections_closed", json_integer(v->conns_closed));
+	json_object_set_new(o, "connections_reset", json_integer(v->conns_reset));
+	json_object_set_new(o, "retransmits", json_integer(v->retransmits));
+	json_object_set_new(o, "srtt_ms", v->srtt_us ? json_real(v->srtt_us / 1e3) : json_null());
+	return o;
+}
+
+static int dump(json_t *root, FILE *out)
+{
+	int err = json_dumpf(root, out, JSON_COMPACT) ? -EIO : 0;
+
+	json_decref(root);
+	if (!err && fputc('\n', out) == EOF)
+		err = -EIO;
+	return err;
+}
+
+int render_edges_json(const struct render_input *in, FILE *out)
+{
+	json_t *root = json_object(), *edges = json_array();
+	const struct edge *e;
+
+	for (e = in->agg->lru_head; e; e = e->lru_next)
+		json_array_append_new(edges, edge_json(in->naming, e));
+	json_object_set_new(root, "edges", edges);
+	return dump(root, out);
+}
+
+static json_t *dropped_json(const struct render_input *in)
+{
+	const struct flow_stats *fs = &in->flows->stats;
+	json_t *o = json_object();
+	int i;
+
+	for (i = 0; i < MS_CNT__MAX; i++)
+		if (kernel_counter_is_drop(i))
+			json_object_set_new(o, kernel_counter_name(i),
+					    json_integer(in->kernel_counters[i]));
+	json_object_set_new(o, "malformed_event", json_integer(fs->malformed_events));
+	json_object_set_new(o, "data_without_connection", json_integer(fs->data_without_flow));
+	json_object_set_new(o, "connection_limit", json_integer(fs->flows_limit));
+	json_object_set_new(o, "http_parser_limit", json_integer(fs->http_limit));
+	return o;
+}
+
+static json_t *kernel_json(const struct render_input *in)
+{
+	json_t *o = json_object();
+	int i;
+
+	for (i = 0; i < MS_CNT__MAX; i++)
+		if (!kernel_counter_is_drop(i))
+			json_object_set_new(o, kernel_counter_name(i),
+					    json_integer(in->kernel_counters[i]));
+	return o;
+}
+
+static json_t *parse_json(const struct render_input *in)
+{
+	const struct reasm_stats *rs = &in->flows->reasm_stats;
+	json_t *o = json_object();
+	int i;
+
+	for (i = 0; i < HTTP1_ERR__MAX; i++)
+		json_object_set_new(o, http1_error_name(i),
+				    json_integer(in->flows->http_stats.errors[i]));
+	json_object_set_new(o, "resyncs", json_integer(in->flows->http_stats.resyncs));
+	json_object_set_new(o, "reassembly_gaps", json_integer(rs->gaps));
+	json_object_set_new(o, "reassembly_gap_bytes", json_integer(rs->gap_bytes));
+	json_object_set_new(o, "reassembly_budget_full", json_integer(rs->budget_full));
+	return o;
+}
+
+static json_t *evictions_json(const struct render_input *in)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "edges_idle", json_integer(in->agg->stats.evicted_idle));
+	json_object_set_new(o, "edges_limit", json_integer(in->agg->stats.evicted_limit));
+	json_object_set_new(o, "connections_idle",
+			    json_integer(in->flows->stats.flows_evicted_idle));
+	json_object_set_new(o, "kernel_connections_idle", json_integer(in->kernel_conns_expired));
+	return o;
+}
+
+int render_stats_json(const struct render_input *in, FILE *out)
+{
+	const struct flow_stats *fs = &in->flows->stats;
+	json_t *root = json_object(), *seen = json_object();
+
+	json_object_set_new(root, "version", json_string(in->version));
+	json_object_set_new(root, "uptime_seconds", json_real(in->uptime_s));
+	json_object_set_new(seen, "conn_open", json_integer(fs->events[MS_EV_CONN_OPEN]));
+	json_object_set_new(seen, "conn_close", json_integer(fs->events[MS_EV_CONN_CLOSE]));
+	json_object_set_new(seen, "data", json_integer(fs->events[MS_EV_DATA]));
+	json_object_set_new(root, "events_seen", seen);
+	json_object_set_new(root, "events_dropped", dropped_json(in));
+	json_object_set_new(root, "kernel", kernel_json(in));
+	json_object_set_new(root, "parse_failures", parse_json(in));
+	json_object_set_new(root, "http_transactions", json_integer(fs->transactions));
+	json_object_set_new(root, "tracked_connections", json_integer(flowtab_count(in->flows)));
+	json_object_set_new(root, "kernel_connections", json_integer(in->kernel_conns));
+	json_object_set_new(root, "tracked_edges", json_integer(in->agg->edges.count));
+	json_object_set_new(root, "evictions", evictions_json(in));
+	return dump(root, out);
+}
