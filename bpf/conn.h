@@ -14,7 +14,7 @@
 #include "maps/conns.h"
 #include "maps/events.h"
 
-#define MS_AF_INET 2
+#define MS_AF_INET  2
 #define MS_AF_INET6 10
 
 /* IPv4 a.b.c.d becomes ::ffff:a.b.c.d so both families share one format. */
@@ -59,7 +59,7 @@ static __always_inline void tuple_from_sockops(struct ms_tuple *t, struct bpf_so
 		addr_from_v6(t->local_addr, local6);
 		addr_from_v6(t->remote_addr, remote6);
 	}
-	t->local_port = (__u16)skops->local_port;		/* host order */
+	t->local_port = (__u16)skops->local_port;	       /* host order */
 	t->remote_port = (__u16)bpf_ntohl(skops->remote_port); /* network order, high half */
 }
 

@@ -6,8 +6,8 @@
 #ifdef BPF_DEBUG
 #define ms_dbg(fmt, ...) bpf_printk(fmt, ##__VA_ARGS__)
 #else
-#define ms_dbg(fmt, ...) \
-	do {             \
+#define ms_dbg(fmt, ...)                                                                           \
+	do {                                                                                       \
 	} while (0)
 #endif
 

@@ -7,9 +7,9 @@
 #ifndef MESHSIGHT_MAP_SIZING_H
 #define MESHSIGHT_MAP_SIZING_H
 
-#define MS_CONN_MAP_MAX 65536	     /* tracked TCP connections (default) */
-#define MS_LISTEN_MAP_MAX 8192	     /* listening sockets remembered for process names */
-#define MS_RINGBUF_BYTES (16u << 20) /* event ring buffer (default), power of two */
+#define MS_CONN_MAP_MAX	  65536	      /* tracked TCP connections (default) */
+#define MS_LISTEN_MAP_MAX 8192	      /* listening sockets remembered for process names */
+#define MS_RINGBUF_BYTES  (16u << 20) /* event ring buffer (default), power of two */
 
 /*
  * Payload segments of a not-yet-classified connection that are inspected
@@ -17,12 +17,12 @@
  * few; a connection first seen mid-stream needs more to find a message start.
  */
 #define MS_CLASSIFY_PROBES_SOCKOPS 4
-#define MS_CLASSIFY_PROBES_LAZY 16
+#define MS_CLASSIFY_PROBES_LAZY	   16
 
 /* Bytes of a segment looked at to classify it: a method token of at most 15 + SP. */
 #define MS_CLASSIFY_BYTES 16
-#define MS_METHOD_MIN 3
-#define MS_METHOD_MAX 15
+#define MS_METHOD_MIN	  3
+#define MS_METHOD_MAX	  15
 
 /* Wake the consumer early once this much is waiting; otherwise it polls. */
 #define MS_WAKEUP_BYTES_DEFAULT (256u << 10)

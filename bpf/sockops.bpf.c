@@ -34,12 +34,12 @@ static __always_inline __u64 sock_cgroup_id(struct bpf_sock_ops *skops)
 static __always_inline void on_listen(struct bpf_sock_ops *skops)
 {
 	struct ms_listen_key key = {
-		.netns_cookie = bpf_get_netns_cookie(skops),
-		.port = skops->local_port,
+	    .netns_cookie = bpf_get_netns_cookie(skops),
+	    .port = skops->local_port,
 	};
 	struct ms_listener l = {
-		.cgroup_id = bpf_get_current_cgroup_id(),
-		.pid = bpf_get_current_pid_tgid() >> 32,
+	    .cgroup_id = bpf_get_current_cgroup_id(),
+	    .pid = bpf_get_current_pid_tgid() >> 32,
 	};
 
 	bpf_get_current_comm(l.comm, sizeof(l.comm));
@@ -70,8 +70,8 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 static __always_inline void fill_server_process(struct bpf_sock_ops *skops, struct ms_conn *conn)
 {
 	struct ms_listen_key key = {
-		.netns_cookie = bpf_get_netns_cookie(skops),
-		.port = skops->local_port,
+	    .netns_cookie = bpf_get_netns_cookie(skops),
+	    .port = skops->local_port,
 	};
 	struct ms_listener *l = bpf_map_lookup_elem(&listeners, &key);
 
@@ -156,8 +156,8 @@ static __always_inline void on_state(struct bpf_sock_ops *skops)
 		return;
 	if (old_state == BPF_TCP_LISTEN) {
 		struct ms_listen_key key = {
-			.netns_cookie = bpf_get_netns_cookie(skops),
-			.port = skops->local_port,
+		    .netns_cookie = bpf_get_netns_cookie(skops),
+		    .port = skops->local_port,
 		};
 		bpf_map_delete_elem(&listeners, &key);
 		return;

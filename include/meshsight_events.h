@@ -20,7 +20,7 @@
 
 /* Largest payload prefix one data event can carry; see bpf/map_sizing.h. */
 #define MS_CAPTURE_MAX 4096
-#define MS_COMM_LEN 16
+#define MS_COMM_LEN    16
 
 enum ms_event_type {
 	MS_EV_CONN_OPEN = 1,  /* a TCP connection became established (or was first seen) */
@@ -61,16 +61,16 @@ enum ms_dir {
  * userspace and exported as meshsight_kernel_events_total{cause=...}.
  */
 enum ms_counter {
-	MS_CNT_RB_FULL_OPEN = 0,   /* ring buffer full: a connection-open event was lost */
-	MS_CNT_RB_FULL_CLOSE,	   /* ring buffer full: a connection-close event was lost */
-	MS_CNT_RB_FULL_DATA,	   /* ring buffer full: a payload event was lost */
-	MS_CNT_CONN_MAP_FULL,	   /* connection table full: a connection is not tracked */
-	MS_CNT_LISTEN_MAP_FULL,	   /* listener table full: a server's process name is unknown */
-	MS_CNT_MALFORMED_PKT,	   /* a packet whose IP/TCP headers could not be read */
-	MS_CNT_CAPTURE_TRUNCATED,  /* a segment longer than the capture limit (tail not sent) */
-	MS_CNT_RETRANS_SKIPPED,	   /* a segment whose bytes were already seen (not sent again) */
-	MS_CNT_CONN_OPAQUE,	   /* a connection classified as not HTTP/1 */
-	MS_CNT_CONN_HTTP1,	   /* a connection classified as HTTP/1 */
+	MS_CNT_RB_FULL_OPEN = 0,  /* ring buffer full: a connection-open event was lost */
+	MS_CNT_RB_FULL_CLOSE,	  /* ring buffer full: a connection-close event was lost */
+	MS_CNT_RB_FULL_DATA,	  /* ring buffer full: a payload event was lost */
+	MS_CNT_CONN_MAP_FULL,	  /* connection table full: a connection is not tracked */
+	MS_CNT_LISTEN_MAP_FULL,	  /* listener table full: a server's process name is unknown */
+	MS_CNT_MALFORMED_PKT,	  /* a packet whose IP/TCP headers could not be read */
+	MS_CNT_CAPTURE_TRUNCATED, /* a segment longer than the capture limit (tail not sent) */
+	MS_CNT_RETRANS_SKIPPED,	  /* a segment whose bytes were already seen (not sent again) */
+	MS_CNT_CONN_OPAQUE,	  /* a connection classified as not HTTP/1 */
+	MS_CNT_CONN_HTTP1,	  /* a connection classified as HTTP/1 */
 	MS_CNT__MAX,
 };
 
@@ -94,11 +94,11 @@ struct ms_conn {
 	__u64 bytes_received; /* tcp_sock bytes_received */
 	__u32 srtt_us;	      /* smoothed RTT, microseconds */
 	__u32 total_retrans;
-	__u32 pid; /* tgid of the process that connected or listened, 0 if unknown */
-	__u8 role;   /* enum ms_role */
-	__u8 l7;     /* enum ms_l7 */
-	__u8 origin; /* enum ms_origin */
-	__u8 probes; /* payload segments inspected while l7 was unknown */
+	__u32 pid;	 /* tgid of the process that connected or listened, 0 if unknown */
+	__u8 role;	 /* enum ms_role */
+	__u8 l7;	 /* enum ms_l7 */
+	__u8 origin;	 /* enum ms_origin */
+	__u8 probes;	 /* payload segments inspected while l7 was unknown */
 	__u8 method_len; /* method letters seen so far when a request line arrives in pieces */
 	__u8 _pad[7];
 	char comm[MS_COMM_LEN];

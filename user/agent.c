@@ -34,9 +34,9 @@
 
 #define POLL_TIMEOUT_MS 50
 #define HOUSEKEEPING_MS 1000
-#define SCAN_BATCH 1024
-#define NS_PER_S 1000000000ULL
-#define NS_PER_MS 1000000ULL
+#define SCAN_BATCH	1024
+#define NS_PER_S	1000000000ULL
+#define NS_PER_MS	1000000ULL
 
 static volatile sig_atomic_t stop_requested;
 
@@ -100,10 +100,10 @@ static int render(void *ctx, const char *path, FILE *out, const char **type)
 {
 	struct agent *a = ctx;
 	struct render_input in = {
-		.agg = &a->agg,
-		.flows = &a->flows,
-		.naming = &a->naming,
-		.version = MESHSIGHT_VERSION,
+	    .agg = &a->agg,
+	    .flows = &a->flows,
+	    .naming = &a->naming,
+	    .version = MESHSIGHT_VERSION,
 	};
 	int err = -ENOENT;
 
@@ -271,10 +271,10 @@ static int setup_tables(struct agent *a)
 {
 	const struct agent_config *c = a->cfg;
 	struct flow_limits lim = {
-		.max_flows = c->bpf.max_conns,
-		.max_http = c->max_http,
-		.reasm_budget = (size_t)c->reasm_budget_mb << 20,
-		.idle_ns = (uint64_t)c->conn_idle_s * NS_PER_S,
+	    .max_flows = c->bpf.max_conns,
+	    .max_http = c->max_http,
+	    .reasm_budget = (size_t)c->reasm_budget_mb << 20,
+	    .idle_ns = (uint64_t)c->conn_idle_s * NS_PER_S,
 	};
 	int ret;
 

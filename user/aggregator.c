@@ -12,7 +12,7 @@
 #include "aggregator.h"
 
 const double edge_latency_bounds_s[EDGE_LATENCY_BOUNDS] = {
-	0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
 };
 
 static void lru_unlink(struct aggregator *a, struct edge *e)
@@ -211,8 +211,8 @@ void agg_expire(struct aggregator *a, uint64_t now_ns)
 
 const struct edge_view *edge_primary_view(const struct edge *e, enum edge_reporter *which)
 {
-	enum edge_reporter r = e->view[REPORTER_DESTINATION].seen ? REPORTER_DESTINATION
-								   : REPORTER_SOURCE;
+	enum edge_reporter r =
+	    e->view[REPORTER_DESTINATION].seen ? REPORTER_DESTINATION : REPORTER_SOURCE;
 
 	if (which)
 		*which = r;

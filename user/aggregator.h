@@ -56,10 +56,10 @@ struct status_count {
 struct edge_view {
 	bool seen;
 	uint64_t requests;
-	uint64_t errors; /* 5xx and requests that got no response */
+	uint64_t errors;	       /* 5xx and requests that got no response */
 	struct status_count *statuses; /* sorted by code, nstatuses entries */
 	uint16_t nstatuses;
-	struct sketch latency;				/* request start -> response start */
+	struct sketch latency;				   /* request start -> response start */
 	uint64_t latency_buckets[EDGE_LATENCY_BOUNDS + 1]; /* last one is +Inf */
 	uint64_t latency_sum_ns;
 	uint64_t request_bytes;

@@ -28,9 +28,9 @@ struct flow {
 	uint8_t role;
 	uint8_t origin;
 	bool seq_known;
-	bool decided;	 /* counted into an edge, proto below is final */
-	bool http_off;	 /* no parser (limit reached or upgraded) */
-	uint8_t proto;	 /* enum edge_proto once decided */
+	bool decided;  /* counted into an edge, proto below is final */
+	bool http_off; /* no parser (limit reached or upgraded) */
+	uint8_t proto; /* enum edge_proto once decided */
 	char comm[MS_COMM_LEN];
 	uint64_t acct_sent, acct_received; /* kernel byte counters already added to the edge */
 	uint32_t acct_retrans;
@@ -79,7 +79,7 @@ void flowtab_free(struct flowtab *ft)
 	size_t i;
 
 	htab_for_each_safe(&ft->flows, n, tmp, i)
-		flow_destroy(ft, (struct flow *)((char *)n - offsetof(struct flow, node)));
+	    flow_destroy(ft, (struct flow *)((char *)n - offsetof(struct flow, node)));
 	htab_free(&ft->flows);
 }
 
@@ -149,7 +149,8 @@ static void flow_account_tcp(struct flowtab *ft, struct flow *f, uint64_t acked,
 	f->acct_retrans += d_retr;
 	/* The edge counts source -> destination as "sent". */
 	if (flow_role(f) == MS_ROLE_CLIENT)
-		agg_record_tcp(ft->agg, e, REPORTER_SOURCE, d_acked, d_recv, d_retr, srtt_us, now_ns);
+		agg_record_tcp(ft->agg, e, REPORTER_SOURCE, d_acked, d_recv, d_retr, srtt_us,
+			       now_ns);
 	else
 		agg_record_tcp(ft->agg, e, REPORTER_DESTINATION, d_recv, d_acked, d_retr, srtt_us,
 			       now_ns);
@@ -374,8 +375,8 @@ bool flowtab_sync_kernel(struct flowtab *ft, uint64_t cookie, const struct ms_co
 		f->last_ns = kc->last_seen_ns;
 	if (kc->l7 == MS_L7_OPAQUE)
 		flow_decide(ft, f, EDGE_PROTO_TCP, now_ns);
-	flow_account_tcp(ft, f, kc->bytes_acked, kc->bytes_received, kc->total_retrans,
-			 kc->srtt_us, now_ns);
+	flow_account_tcp(ft, f, kc->bytes_acked, kc->bytes_received, kc->total_retrans, kc->srtt_us,
+			 now_ns);
 	return stale;
 }
 

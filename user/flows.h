@@ -37,8 +37,8 @@ struct flow_stats {
 	uint64_t malformed_events;	 /* records of unknown type or wrong size */
 	uint64_t data_without_flow;	 /* payload of a connection whose open was lost */
 	uint64_t close_without_flow;
-	uint64_t flows_limit;	      /* opens refused: max_flows reached */
-	uint64_t http_limit;	      /* HTTP flows parsed at L4 only: max_http reached */
+	uint64_t flows_limit; /* opens refused: max_flows reached */
+	uint64_t http_limit;  /* HTTP flows parsed at L4 only: max_http reached */
 	uint64_t flows_evicted_idle;
 	uint64_t transactions;
 };

@@ -33,9 +33,9 @@ int htab_insert(struct htab *h, struct htab_node *n);
 void htab_remove(struct htab *h, struct htab_node *n);
 
 /* Visit every node; the callback may remove the node it is given. */
-#define htab_for_each_safe(h, n, tmp, i)                                                  \
-	for ((i) = 0; (i) < (h)->nbuckets; (i)++)                                         \
-		for ((n) = (h)->buckets[(i)], (tmp) = (n) ? (n)->next : NULL; (n);         \
+#define htab_for_each_safe(h, n, tmp, i)                                                           \
+	for ((i) = 0; (i) < (h)->nbuckets; (i)++)                                                  \
+		for ((n) = (h)->buckets[(i)], (tmp) = (n) ? (n)->next : NULL; (n);                 \
 		     (n) = (tmp), (tmp) = (n) ? (n)->next : NULL)
 
 #endif /* MESHSIGHT_HTAB_H */

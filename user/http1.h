@@ -23,10 +23,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HTTP1_METHOD_MAX 16	 /* longest method, with NUL; longer is a bad request line */
-#define HTTP1_PATH_MAX 128	 /* path bytes kept, with NUL; longer paths are cut */
-#define HTTP1_TRACEPARENT_MAX 56 /* "00-<32 hex>-<16 hex>-<2 hex>" + NUL */
-#define HTTP1_PIPELINE_MAX 8	 /* requests awaiting a response on one connection */
+#define HTTP1_METHOD_MAX      16  /* longest method, with NUL; longer is a bad request line */
+#define HTTP1_PATH_MAX	      128 /* path bytes kept, with NUL; longer paths are cut */
+#define HTTP1_TRACEPARENT_MAX 56  /* "00-<32 hex>-<16 hex>-<2 hex>" + NUL */
+#define HTTP1_PIPELINE_MAX    8	  /* requests awaiting a response on one connection */
 
 enum http1_side {
 	HTTP1_SIDE_REQUEST = 0,	 /* bytes from client to server */
@@ -42,17 +42,17 @@ enum http1_txn_flags {
 };
 
 struct http1_txn {
-	char method[HTTP1_METHOD_MAX];		/* as sent, NUL-terminated */
-	char path[HTTP1_PATH_MAX];		/* request target without query or fragment */
+	char method[HTTP1_METHOD_MAX];		 /* as sent, NUL-terminated */
+	char path[HTTP1_PATH_MAX];		 /* request target without query or fragment */
 	char traceparent[HTTP1_TRACEPARENT_MAX]; /* request's traceparent value or "" */
-	uint8_t version_minor;			/* HTTP/1.<version_minor> of the request */
-	uint16_t status;			/* 100..599, or 0 when no response came */
-	uint32_t flags;				/* enum http1_txn_flags */
-	uint64_t req_start_ns;			/* timestamp of the segment with the request's 1st byte */
-	uint64_t resp_start_ns;			/* ... with the response's first byte, 0 if none */
-	uint64_t resp_end_ns;			/* ... with the response's last byte, 0 if none */
-	uint64_t req_bytes;			/* request head + body bytes */
-	uint64_t resp_bytes;			/* final response head + body bytes */
+	uint8_t version_minor;			 /* HTTP/1.<version_minor> of the request */
+	uint16_t status;			 /* 100..599, or 0 when no response came */
+	uint32_t flags;				 /* enum http1_txn_flags */
+	uint64_t req_start_ns;	/* timestamp of the segment with the request's 1st byte */
+	uint64_t resp_start_ns; /* ... with the response's first byte, 0 if none */
+	uint64_t resp_end_ns;	/* ... with the response's last byte, 0 if none */
+	uint64_t req_bytes;	/* request head + body bytes */
+	uint64_t resp_bytes;	/* final response head + body bytes */
 };
 
 /* Called once per finished transaction, in request order. */
@@ -63,11 +63,11 @@ enum http1_error {
 	HTTP1_ERR_BAD_REQUEST_LINE = 0, /* request stream did not hold a request line */
 	HTTP1_ERR_BAD_STATUS_LINE,	/* response stream did not hold a status line */
 	HTTP1_ERR_BAD_HEADER,		/* malformed header line or framing value */
-	HTTP1_ERR_HEAD_CUT,		/* message head not captured in full (gap or capture limit) */
-	HTTP1_ERR_BODY_GAP,		/* bytes lost where framing needed them (chunked/unknown) */
-	HTTP1_ERR_UNMATCHED_RESPONSE,	/* a response with no request waiting */
-	HTTP1_ERR_PIPELINE_OVERFLOW,	/* more than HTTP1_PIPELINE_MAX requests waiting */
-	HTTP1_ERR_UPGRADED,		/* 101 or CONNECT 2xx: the rest is not HTTP/1 */
+	HTTP1_ERR_HEAD_CUT,	      /* message head not captured in full (gap or capture limit) */
+	HTTP1_ERR_BODY_GAP,	      /* bytes lost where framing needed them (chunked/unknown) */
+	HTTP1_ERR_UNMATCHED_RESPONSE, /* a response with no request waiting */
+	HTTP1_ERR_PIPELINE_OVERFLOW,  /* more than HTTP1_PIPELINE_MAX requests waiting */
+	HTTP1_ERR_UPGRADED,	      /* 101 or CONNECT 2xx: the rest is not HTTP/1 */
 	HTTP1_ERR__MAX,
 };
 

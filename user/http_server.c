@@ -15,7 +15,7 @@
 #include "http_server.h"
 
 #define HTTP_MAX_CONNECTIONS 32
-#define HTTP_TIMEOUT_S 10
+#define HTTP_TIMEOUT_S	     10
 
 struct http_server {
 	struct MHD_Daemon *daemon;
@@ -128,9 +128,10 @@ int http_server_start(const char *listen, http_render_fn render, void *ctx,
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
 
 	if (http_parse_listen(listen, &ss)) {
-		snprintf(err, errlen,
-			 "invalid --listen '%s': expected HOST:PORT, e.g. 127.0.0.1:9464 or [::1]:9464",
-			 listen);
+		snprintf(
+		    err, errlen,
+		    "invalid --listen '%s': expected HOST:PORT, e.g. 127.0.0.1:9464 or [::1]:9464",
+		    listen);
 		return -EINVAL;
 	}
 	s = calloc(1, sizeof(*s));

@@ -23,7 +23,7 @@
 #define IDENTITY_NAME_MAX 64
 
 struct identity {
-	char workload[IDENTITY_NAME_MAX];  /* "" when not given */
+	char workload[IDENTITY_NAME_MAX]; /* "" when not given */
 	char namespace_[IDENTITY_NAME_MAX];
 	char service[IDENTITY_NAME_MAX];
 };

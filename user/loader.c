@@ -29,7 +29,7 @@
 #include "log.h"
 
 #define CGROUP2_FALLBACK_MOUNT "/sys/fs/cgroup/unified"
-#define BTF_VMLINUX "/sys/kernel/btf/vmlinux"
+#define BTF_VMLINUX	       "/sys/kernel/btf/vmlinux"
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
@@ -164,16 +164,15 @@ static int size_maps(struct meshsight_bpf *skel, const struct loader_opts *opts,
 static int attach_all(struct loader *l, char *err, size_t errlen)
 {
 	struct bpf_program *progs[3] = {
-		l->skel->progs.ms_sockops,
-		l->skel->progs.ms_skb_egress,
-		l->skel->progs.ms_skb_ingress,
+	    l->skel->progs.ms_sockops,
+	    l->skel->progs.ms_skb_egress,
+	    l->skel->progs.ms_skb_ingress,
 	};
 	int i;
 
 	l->cgroup_fd = open(l->cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (l->cgroup_fd < 0) {
-		snprintf(err, errlen, "cannot open cgroup %s: %s", l->cgroup_path,
-			 strerror(errno));
+		snprintf(err, errlen, "cannot open cgroup %s: %s", l->cgroup_path, strerror(errno));
 		return -errno;
 	}
 	for (i = 0; i < 3; i++) {

@@ -26,8 +26,8 @@ struct bpf_link;
 struct loader {
 	struct meshsight_bpf *skel;
 	int cgroup_fd;
-	char cgroup_path[4096];	 /* the watched cgroup */
-	char cgroup_root[4096];	 /* the cgroup2 mount it lives in */
+	char cgroup_path[4096]; /* the watched cgroup */
+	char cgroup_root[4096]; /* the cgroup2 mount it lives in */
 	struct bpf_link *links[3];
 };
 

@@ -19,8 +19,8 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 /* Installs the libbpf print callback. */
 void log_route_libbpf(void);
 
-#define pr_warn(...) log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
-#define pr_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
+#define pr_warn(...)  log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
+#define pr_info(...)  log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
 #define pr_debug(...) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
 
 #endif /* MESHSIGHT_LOG_H */

@@ -34,23 +34,23 @@ enum {
 };
 
 static const struct option long_opts[] = {
-	{"cgroup", required_argument, NULL, OPT_CGROUP},
-	{"listen", required_argument, NULL, OPT_LISTEN},
-	{"identities", required_argument, NULL, OPT_IDENTITIES},
-	{"capture-bytes", required_argument, NULL, OPT_CAPTURE_BYTES},
-	{"no-http", no_argument, NULL, OPT_NO_HTTP},
-	{"max-connections", required_argument, NULL, OPT_MAX_CONNS},
-	{"max-http-connections", required_argument, NULL, OPT_MAX_HTTP},
-	{"max-edges", required_argument, NULL, OPT_MAX_EDGES},
-	{"edge-idle-timeout", required_argument, NULL, OPT_EDGE_IDLE},
-	{"conn-idle-timeout", required_argument, NULL, OPT_CONN_IDLE},
-	{"ringbuf-mb", required_argument, NULL, OPT_RINGBUF_MB},
-	{"scan-interval-ms", required_argument, NULL, OPT_SCAN_MS},
-	{"verbose", no_argument, NULL, 'v'},
-	{"quiet", no_argument, NULL, 'q'},
-	{"version", no_argument, NULL, OPT_VERSION},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"cgroup", required_argument, NULL, OPT_CGROUP},
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"identities", required_argument, NULL, OPT_IDENTITIES},
+    {"capture-bytes", required_argument, NULL, OPT_CAPTURE_BYTES},
+    {"no-http", no_argument, NULL, OPT_NO_HTTP},
+    {"max-connections", required_argument, NULL, OPT_MAX_CONNS},
+    {"max-http-connections", required_argument, NULL, OPT_MAX_HTTP},
+    {"max-edges", required_argument, NULL, OPT_MAX_EDGES},
+    {"edge-idle-timeout", required_argument, NULL, OPT_EDGE_IDLE},
+    {"conn-idle-timeout", required_argument, NULL, OPT_CONN_IDLE},
+    {"ringbuf-mb", required_argument, NULL, OPT_RINGBUF_MB},
+    {"scan-interval-ms", required_argument, NULL, OPT_SCAN_MS},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 static void usage(FILE *f)
@@ -58,41 +58,43 @@ static void usage(FILE *f)
 	struct agent_config d;
 
 	agent_config_defaults(&d);
-	fprintf(f,
-		"Usage: meshsight [OPTIONS]\n"
-		"\n"
-		"Sidecar-less service-mesh telemetry from eBPF socket hooks: every TCP connection\n"
-		"and HTTP/1.x request of the processes in a cgroup v2 subtree, aggregated into\n"
-		"service-to-service edges and served on a local HTTP endpoint:\n"
-		"  /healthz  /metrics (Prometheus)  /api/v1/edges  /api/v1/stats (JSON)\n"
-		"Needs root (or CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN), kernel BTF and cgroup v2.\n"
-		"\n"
-		"Options:\n"
-		"  --cgroup PATH             cgroup v2 directory to watch, with everything below\n"
-		"                            it (default: the root of the cgroup v2 mount)\n"
-		"  --listen HOST:PORT        stats endpoint address (default %s)\n"
-		"  --identities FILE         static names for addresses and cgroups, lines of\n"
-		"                            '<ip|cidr|cgroup:/path> workload=W namespace=N service=S'\n"
-		"  --capture-bytes N         payload bytes per TCP segment sent to userspace,\n"
-		"                            64..4096 (default %u); longer HTTP heads are cut\n"
-		"  --no-http                 L4 only: no payload is copied, no HTTP parsing\n"
-		"  --max-connections N       connections tracked at once (default %u)\n"
-		"  --max-http-connections N  connections parsed as HTTP at once (default %u)\n"
-		"  --max-edges N             edges kept in memory; the least recently updated is\n"
-		"                            evicted past it (default %u)\n"
-		"  --edge-idle-timeout S     forget an edge after S idle seconds (default %u)\n"
-		"  --conn-idle-timeout S     forget a connection with no packet for S seconds\n"
-		"                            (default %u)\n"
-		"  --ringbuf-mb N            kernel->user ring buffer size, power of two (default %u)\n"
-		"  --scan-interval-ms N      how often live TCP counters are read (default %u)\n"
-		"  -v, --verbose             debug logging, including libbpf's\n"
-		"  -q, --quiet               warnings only\n"
-		"      --version             print the version\n"
-		"  -h, --help                this help\n"
-		"\n"
-		"Stops cleanly on SIGINT or SIGTERM, detaching every program it attached.\n",
-		d.listen, d.bpf.capture_bytes, d.bpf.max_conns, d.max_http, d.max_edges,
-		d.edge_idle_s, d.conn_idle_s, d.bpf.ringbuf_mb, d.scan_interval_ms);
+	fprintf(
+	    f,
+	    "Usage: meshsight [OPTIONS]\n"
+	    "\n"
+	    "Sidecar-less service-mesh telemetry from eBPF socket hooks: every TCP connection\n"
+	    "and HTTP/1.x request of the processes in a cgroup v2 subtree, aggregated into\n"
+	    "service-to-service edges and served on a local HTTP endpoint:\n"
+	    "  /healthz  /metrics (Prometheus)  /api/v1/edges  /api/v1/stats (JSON)\n"
+	    "Needs root (or CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN), kernel BTF and cgroup v2.\n"
+	    "\n"
+	    "Options:\n"
+	    "  --cgroup PATH             cgroup v2 directory to watch, with everything below\n"
+	    "                            it (default: the root of the cgroup v2 mount)\n"
+	    "  --listen HOST:PORT        stats endpoint address (default %s)\n"
+	    "  --identities FILE         static names for addresses and cgroups, lines of\n"
+	    "                            '<ip|cidr|cgroup:/path> workload=W namespace=N "
+	    "service=S'\n"
+	    "  --capture-bytes N         payload bytes per TCP segment sent to userspace,\n"
+	    "                            64..4096 (default %u); longer HTTP heads are cut\n"
+	    "  --no-http                 L4 only: no payload is copied, no HTTP parsing\n"
+	    "  --max-connections N       connections tracked at once (default %u)\n"
+	    "  --max-http-connections N  connections parsed as HTTP at once (default %u)\n"
+	    "  --max-edges N             edges kept in memory; the least recently updated is\n"
+	    "                            evicted past it (default %u)\n"
+	    "  --edge-idle-timeout S     forget an edge after S idle seconds (default %u)\n"
+	    "  --conn-idle-timeout S     forget a connection with no packet for S seconds\n"
+	    "                            (default %u)\n"
+	    "  --ringbuf-mb N            kernel->user ring buffer size, power of two (default %u)\n"
+	    "  --scan-interval-ms N      how often live TCP counters are read (default %u)\n"
+	    "  -v, --verbose             debug logging, including libbpf's\n"
+	    "  -q, --quiet               warnings only\n"
+	    "      --version             print the version\n"
+	    "  -h, --help                this help\n"
+	    "\n"
+	    "Stops cleanly on SIGINT or SIGTERM, detaching every program it attached.\n",
+	    d.listen, d.bpf.capture_bytes, d.bpf.max_conns, d.max_http, d.max_edges, d.edge_idle_s,
+	    d.conn_idle_s, d.bpf.ringbuf_mb, d.scan_interval_ms);
 }
 
 static int parse_u32(const char *flag, const char *s, uint32_t min, uint32_t *out)

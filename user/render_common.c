@@ -6,16 +6,16 @@ static const struct {
 	const char *name;
 	int is_drop;
 } kernel_counters[MS_CNT__MAX] = {
-	[MS_CNT_RB_FULL_OPEN] = {"ringbuf_full_open", 1},
-	[MS_CNT_RB_FULL_CLOSE] = {"ringbuf_full_close", 1},
-	[MS_CNT_RB_FULL_DATA] = {"ringbuf_full_data", 1},
-	[MS_CNT_CONN_MAP_FULL] = {"conn_map_full", 1},
-	[MS_CNT_LISTEN_MAP_FULL] = {"listen_map_full", 1},
-	[MS_CNT_MALFORMED_PKT] = {"malformed_packets", 0},
-	[MS_CNT_CAPTURE_TRUNCATED] = {"capture_truncated", 0},
-	[MS_CNT_RETRANS_SKIPPED] = {"retransmit_skipped", 0},
-	[MS_CNT_CONN_OPAQUE] = {"classified_opaque", 0},
-	[MS_CNT_CONN_HTTP1] = {"classified_http1", 0},
+    [MS_CNT_RB_FULL_OPEN] = {"ringbuf_full_open", 1},
+    [MS_CNT_RB_FULL_CLOSE] = {"ringbuf_full_close", 1},
+    [MS_CNT_RB_FULL_DATA] = {"ringbuf_full_data", 1},
+    [MS_CNT_CONN_MAP_FULL] = {"conn_map_full", 1},
+    [MS_CNT_LISTEN_MAP_FULL] = {"listen_map_full", 1},
+    [MS_CNT_MALFORMED_PKT] = {"malformed_packets", 0},
+    [MS_CNT_CAPTURE_TRUNCATED] = {"capture_truncated", 0},
+    [MS_CNT_RETRANS_SKIPPED] = {"retransmit_skipped", 0},
+    [MS_CNT_CONN_OPAQUE] = {"classified_opaque", 0},
+    [MS_CNT_CONN_HTTP1] = {"classified_http1", 0},
 };
 
 const char *kernel_counter_name(enum ms_counter c)

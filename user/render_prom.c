@@ -227,8 +227,7 @@ static void write_self(FILE *f, const struct render_input *in)
 	for (i = 0; i < MS_CNT__MAX; i++)
 		if (kernel_counter_is_drop(i))
 			fprintf(f, "meshsight_events_dropped_total{cause=\"%s\"} %llu\n",
-				kernel_counter_name(i),
-				(unsigned long long)in->kernel_counters[i]);
+				kernel_counter_name(i), (unsigned long long)in->kernel_counters[i]);
 	fprintf(f, "meshsight_events_dropped_total{cause=\"malformed_event\"} %llu\n",
 		(unsigned long long)fs->malformed_events);
 	fprintf(f, "meshsight_events_dropped_total{cause=\"data_without_connection\"} %llu\n",
@@ -243,8 +242,7 @@ static void write_self(FILE *f, const struct render_input *in)
 	for (i = 0; i < MS_CNT__MAX; i++)
 		if (!kernel_counter_is_drop(i))
 			fprintf(f, "meshsight_kernel_datapath_total{outcome=\"%s\"} %llu\n",
-				kernel_counter_name(i),
-				(unsigned long long)in->kernel_counters[i]);
+				kernel_counter_name(i), (unsigned long long)in->kernel_counters[i]);
 
 	family(f, "meshsight_parse_errors_total", "counter",
 	       "HTTP/1 parse failures and recoveries by reason.");

@@ -17,11 +17,11 @@
 #include <stdint.h>
 
 #define SKETCH_REL_ACCURACY 0.009
-#define SKETCH_MIN_NS 1000ULL		     /* smaller values share the lowest bucket */
-#define SKETCH_MAX_NS 3600000000000ULL /* larger values are clamped to 1 h (max stays exact) */
+#define SKETCH_MIN_NS	    1000ULL	     /* smaller values share the lowest bucket */
+#define SKETCH_MAX_NS	    3600000000000ULL /* larger values are clamped to 1 h (max stays exact) */
 
 struct sketch {
-	int32_t lo;	  /* bucket index of counts[0] */
+	int32_t lo; /* bucket index of counts[0] */
 	uint32_t nbuckets;
 	uint32_t *counts; /* NULL until the first value */
 	uint64_t count;

@@ -49,8 +49,8 @@ static __always_inline void count(enum ms_counter which)
 static __always_inline __u64 ringbuf_wakeup_flags(void)
 {
 	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes
-		       ? BPF_RB_FORCE_WAKEUP
-		       : BPF_RB_NO_WAKEUP;
+		   ? BPF_RB_FORCE_WAKEUP
+		   : BPF_RB_NO_WAKEUP;
 }
 
 #endif /* MESHSIGHT_MAPS_EVENTS_H */

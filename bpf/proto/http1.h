@@ -25,8 +25,8 @@ static __always_inline int http1_is_upper(__u8 c)
 
 static __always_inline int http1_is_response(const __u8 *b, __u32 n)
 {
-	return n >= 7 && b[0] == 'H' && b[1] == 'T' && b[2] == 'T' && b[3] == 'P' &&
-	       b[4] == '/' && b[5] == '1' && b[6] == '.';
+	return n >= 7 && b[0] == 'H' && b[1] == 'T' && b[2] == 'T' && b[3] == 'P' && b[4] == '/' &&
+	       b[5] == '1' && b[6] == '.';
 }
 
 /*

@@ -14,11 +14,11 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
-#define MS_ETH_P_IP 0x0800
-#define MS_ETH_P_IPV6 0x86DD
+#define MS_ETH_P_IP    0x0800
+#define MS_ETH_P_IPV6  0x86DD
 #define MS_IPPROTO_TCP 6
-#define MS_IP_MF 0x2000
-#define MS_IP_OFFSET 0x1FFF
+#define MS_IP_MF       0x2000
+#define MS_IP_OFFSET   0x1FFF
 
 struct tcp_segment {
 	__u32 seq;	   /* sequence number of the first payload byte */

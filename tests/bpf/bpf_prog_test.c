@@ -44,10 +44,10 @@ struct fixture {
 	size_t payload_len;
 	int ingress;
 	/* expectations */
-	int want_data;	      /* a data event */
-	size_t want_cap;      /* its cap_len */
-	int want_role;	      /* role carried by the data event */
-	int want_counter;     /* enum ms_counter that must move by 1, or -1 */
+	int want_data;	  /* a data event */
+	size_t want_cap;  /* its cap_len */
+	int want_role;	  /* role carried by the data event */
+	int want_counter; /* enum ms_counter that must move by 1, or -1 */
 };
 
 static struct meshsight_bpf *skel;
@@ -154,8 +154,8 @@ static void run_fixture(const struct fixture *f)
 {
 	unsigned char pkt[PKT_MAX];
 	struct captured got = {};
-	struct bpf_program *prog = f->ingress ? skel->progs.ms_skb_ingress
-					      : skel->progs.ms_skb_egress;
+	struct bpf_program *prog =
+	    f->ingress ? skel->progs.ms_skb_ingress : skel->progs.ms_skb_egress;
 	size_t len = build_packet(f, pkt);
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = len);
 	struct ring_buffer *rb;
@@ -182,31 +182,31 @@ static void run_fixture(const struct fixture *f)
 	assert_true(got.opens <= 1);
 }
 
-#define GET_REQ "GET /api/items?id=7 HTTP/1.1\r\nHost: shop\r\n\r\n"
+#define GET_REQ	 "GET /api/items?id=7 HTTP/1.1\r\nHost: shop\r\n\r\n"
 #define RESP_200 "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
 
 static const struct fixture fixtures[] = {
-	{"ipv4 request egress: copied, client", 0, IPPROTO_TCP, 0, 0, GET_REQ, 0, 0, 1,
-	 sizeof(GET_REQ) - 1, MS_ROLE_CLIENT, MS_CNT_CONN_HTTP1},
-	{"ipv4 request ingress: copied, server", 0, IPPROTO_TCP, 0, 0, GET_REQ, 0, 1, 1,
-	 sizeof(GET_REQ) - 1, MS_ROLE_SERVER, MS_CNT_CONN_HTTP1},
-	{"ipv6 request egress", 1, IPPROTO_TCP, 0, 0, GET_REQ, 0, 0, 1, sizeof(GET_REQ) - 1,
-	 MS_ROLE_CLIENT, MS_CNT_CONN_HTTP1},
-	{"response ingress mid-stream: local end is the client", 0, IPPROTO_TCP, 0, 0, RESP_200,
-	 0, 1, 1, sizeof(RESP_200) - 1, MS_ROLE_CLIENT, MS_CNT_CONN_HTTP1},
-	{"split method: prefix sent as partial", 0, IPPROTO_TCP, 0, 0, "GE", 0, 0, 1, 2,
-	 MS_ROLE_UNKNOWN, -1},
-	{"TLS ClientHello: not copied", 0, IPPROTO_TCP, 0, 0, "\x16\x03\x01\x02\x00\x01", 0, 0,
-	 0, 0, 0, -1},
-	{"HTTP/2 preface: not copied", 0, IPPROTO_TCP, 0, 0, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 0,
-	 0, 0, 0, 0, -1},
-	{"lowercase method: not HTTP", 0, IPPROTO_TCP, 0, 0, "get / HTTP/1.1\r\n\r\n", 0, 0, 0, 0,
-	 0, -1},
-	{"pure ACK: nothing", 0, IPPROTO_TCP, 0, 0, "", 0, 0, 0, 0, 0, -1},
-	{"truncated TCP header: counted malformed", 0, IPPROTO_TCP, 0, 1, "", 0, 1, 0, 0, 0,
-	 MS_CNT_MALFORMED_PKT},
-	{"UDP: ignored", 0, IPPROTO_UDP, 0, 0, "GET / HTTP/1.1\r\n\r\n", 0, 0, 0, 0, 0, -1},
-	{"IPv4 fragment: ignored", 0, IPPROTO_TCP, 1, 0, GET_REQ, 0, 0, 0, 0, 0, -1},
+    {"ipv4 request egress: copied, client", 0, IPPROTO_TCP, 0, 0, GET_REQ, 0, 0, 1,
+     sizeof(GET_REQ) - 1, MS_ROLE_CLIENT, MS_CNT_CONN_HTTP1},
+    {"ipv4 request ingress: copied, server", 0, IPPROTO_TCP, 0, 0, GET_REQ, 0, 1, 1,
+     sizeof(GET_REQ) - 1, MS_ROLE_SERVER, MS_CNT_CONN_HTTP1},
+    {"ipv6 request egress", 1, IPPROTO_TCP, 0, 0, GET_REQ, 0, 0, 1, sizeof(GET_REQ) - 1,
+     MS_ROLE_CLIENT, MS_CNT_CONN_HTTP1},
+    {"response ingress mid-stream: local end is the client", 0, IPPROTO_TCP, 0, 0, RESP_200, 0, 1,
+     1, sizeof(RESP_200) - 1, MS_ROLE_CLIENT, MS_CNT_CONN_HTTP1},
+    {"split method: prefix sent as partial", 0, IPPROTO_TCP, 0, 0, "GE", 0, 0, 1, 2,
+     MS_ROLE_UNKNOWN, -1},
+    {"TLS ClientHello: not copied", 0, IPPROTO_TCP, 0, 0, "\x16\x03\x01\x02\x00\x01", 0, 0, 0, 0, 0,
+     -1},
+    {"HTTP/2 preface: not copied", 0, IPPROTO_TCP, 0, 0, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 0, 0,
+     0, 0, 0, -1},
+    {"lowercase method: not HTTP", 0, IPPROTO_TCP, 0, 0, "get / HTTP/1.1\r\n\r\n", 0, 0, 0, 0, 0,
+     -1},
+    {"pure ACK: nothing", 0, IPPROTO_TCP, 0, 0, "", 0, 0, 0, 0, 0, -1},
+    {"truncated TCP header: counted malformed", 0, IPPROTO_TCP, 0, 1, "", 0, 1, 0, 0, 0,
+     MS_CNT_MALFORMED_PKT},
+    {"UDP: ignored", 0, IPPROTO_UDP, 0, 0, "GET / HTTP/1.1\r\n\r\n", 0, 0, 0, 0, 0, -1},
+    {"IPv4 fragment: ignored", 0, IPPROTO_TCP, 1, 0, GET_REQ, 0, 0, 0, 0, 0, -1},
 };
 
 static void test_fixture_table(void **state)
@@ -224,7 +224,17 @@ static void test_fixture_table(void **state)
 static void test_capture_limit(void **state)
 {
 	static char big[3000];
-	struct fixture f = {"big GET", 0, IPPROTO_TCP, 0, 0, big, 0, 0, 1, 1024, MS_ROLE_CLIENT,
+	struct fixture f = {"big GET",
+			    0,
+			    IPPROTO_TCP,
+			    0,
+			    0,
+			    big,
+			    0,
+			    0,
+			    1,
+			    1024,
+			    MS_ROLE_CLIENT,
 			    MS_CNT_CAPTURE_TRUNCATED};
 
 	(void)state;
@@ -257,8 +267,8 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fixture_table),
-		cmocka_unit_test(test_capture_limit),
+	    cmocka_unit_test(test_fixture_table),
+	    cmocka_unit_test(test_capture_limit),
 	};
 
 	return cmocka_run_group_tests_name("bpf_prog_test", tests, setup, teardown);

@@ -25,6 +25,12 @@
 #   MESHSIGHT_BIN  agent binary (default <repo>/build/meshsight)
 #   MS_PYTHON      python interpreter for httpd.py/client.py (default python3)
 #   CI             "true" turns every SKIP into a FAIL
+#   MS_LOCK_WAIT   seconds to wait for another e2e run on this machine (900)
+#
+# Only one user of this library runs at a time on a machine (the netns names
+# and the agent port are fixed): sourcing it takes an exclusive flock on
+# $MS_LOCK_FILE, held until the script exits. run.sh takes it once for the
+# whole run and sets MS_E2E_LOCKED=1 for its tests.
 
 MS_E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 MS_REPO=$(cd "$MS_E2E_DIR/../.." && pwd)
@@ -38,6 +44,9 @@ MS_AGENT_PID=
 MS_AGENT_LOG=
 MS_FAILURES=0
 MS_STATE_DIR=
+MS_LOCK_FD=
+MS_LOCK_FILE=${MS_LOCK_FILE:-/run/lock/meshsight-e2e.lock}
+[ -d "$(dirname "$MS_LOCK_FILE")" ] || MS_LOCK_FILE=/tmp/meshsight-e2e.lock
 
 # ---------------------------------------------------------------- messages
 
@@ -78,6 +87,26 @@ require_cmds() {
 	for c in "$@"; do
 		command -v "$c" >/dev/null 2>&1 || ms_skip "'$c' not installed (apt-get install it)"
 	done
+}
+
+# ---------------------------------------------------------------- locking
+
+# ms_lock: waits for and takes the machine-wide e2e lock on a new fd.
+ms_lock() {
+	[ "${MS_E2E_LOCKED:-}" = 1 ] && return 0
+	# Not openable (not root, say): go unlocked; require_root_kernel decides.
+	{ exec {MS_LOCK_FD}>>"$MS_LOCK_FILE"; } 2>/dev/null || { MS_LOCK_FD= && return 0; }
+	if ! flock -n "$MS_LOCK_FD"; then
+		ms_log "waiting for another e2e run on this machine (lock $MS_LOCK_FILE)"
+		flock -w "${MS_LOCK_WAIT:-900}" "$MS_LOCK_FD" ||
+			ms_die "another e2e run held $MS_LOCK_FILE for ${MS_LOCK_WAIT:-900}s; is one stuck?"
+	fi
+}
+
+# ms_close_lock: in a child about to exec, so that the lock dies with us and
+# not with the last of our children.
+ms_close_lock() {
+	if [ -n "$MS_LOCK_FD" ]; then exec {MS_LOCK_FD}>&-; fi
 }
 
 # ---------------------------------------------------------------- state
@@ -154,6 +183,7 @@ pod_exec() {
 	shift
 	(
 		echo "$BASHPID" >"$cg/cgroup.procs" || exit 125
+		ms_close_lock
 		exec ip netns exec "$ns" "$@"
 	)
 }
@@ -167,6 +197,7 @@ pod_spawn() {
 	shift 2
 	(
 		echo "$BASHPID" >"$cg/cgroup.procs" || exit 125
+		ms_close_lock
 		exec ip netns exec "$ns" "$@"
 	) >"$log" 2>&1 </dev/null &
 	ms_record_pid "$!"
@@ -226,8 +257,10 @@ agent_start() {
 		ms_die "something already answers on 127.0.0.1:$MS_PORT: stop it or set MS_PORT"
 	fi
 	MS_AGENT_LOG="$MS_STATE_DIR/agent.log"
-	"$MESHSIGHT_BIN" --cgroup "$MS_CG_ROOT" --listen "127.0.0.1:$MS_PORT" "$@" \
-		>>"$MS_AGENT_LOG" 2>&1 </dev/null &
+	(
+		ms_close_lock
+		exec "$MESHSIGHT_BIN" --cgroup "$MS_CG_ROOT" --listen "127.0.0.1:$MS_PORT" "$@"
+	) >>"$MS_AGENT_LOG" 2>&1 </dev/null &
 	MS_AGENT_PID=$!
 	ms_record_pid "$MS_AGENT_PID"
 	deadline=$((SECONDS + 15))
@@ -457,6 +490,7 @@ cleanup_all() {
 }
 
 trap cleanup_all EXIT
+ms_lock
 trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP

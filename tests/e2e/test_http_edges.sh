@@ -207,8 +207,9 @@ assert_true "stats: conn_open events >= connections made" \
 assert_true "stats: data events seen" jq -e '.events_seen.data > 0' <<<"$stats"
 assert_eq "stats: nothing dropped" 0 "$(jq '[.events_dropped[] | numbers] | add // 0' <<<"$stats")"
 assert_true "stats: tracked_edges >= 1" jq -e '.tracked_edges >= 1' <<<"$stats"
-assert_true "metrics: 200 with Prometheus samples" bash -c \
-	"curl -fsS '$MS_AGENT_URL/metrics' | grep -qE '^[a-zA-Z_:][a-zA-Z0-9_:]*(\\{.*\\})? [-+0-9.eEnaNIf]+'"
+metrics=$(curl -fsS "$MS_AGENT_URL/metrics")
+assert_true "metrics: 200 with Prometheus samples" \
+	grep -qE '^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? [-+0-9.eEnaNIf]+' <<<"$metrics"
 assert_eq "healthz body" ok "$(curl -sS "$MS_AGENT_URL/healthz")"
 
 agent_stop

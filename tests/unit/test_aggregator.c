@@ -15,7 +15,7 @@
 
 #include "aggregator.h"
 
-#define MS(x) ((uint64_t)(x) * 1000000ULL)
+#define MS(x) ((uint64_t)(x)*1000000ULL)
 
 /* ::ffff:10.0.0.<host>, port and protocol as given. */
 static struct edge_key key_of(uint8_t src_host, uint8_t dst_host, uint16_t port,
@@ -372,14 +372,14 @@ static void test_free_releases_everything(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_http_requests_errors_statuses),
-		cmocka_unit_test(test_latency_buckets_are_upper_inclusive),
-		cmocka_unit_test(test_latency_quantiles),
-		cmocka_unit_test(test_reporters_are_independent),
-		cmocka_unit_test(test_tcp_open_close),
-		cmocka_unit_test(test_limit_evicts_least_recently_updated),
-		cmocka_unit_test(test_expire_drops_only_idle_edges),
-		cmocka_unit_test(test_free_releases_everything),
+	    cmocka_unit_test(test_http_requests_errors_statuses),
+	    cmocka_unit_test(test_latency_buckets_are_upper_inclusive),
+	    cmocka_unit_test(test_latency_quantiles),
+	    cmocka_unit_test(test_reporters_are_independent),
+	    cmocka_unit_test(test_tcp_open_close),
+	    cmocka_unit_test(test_limit_evicts_least_recently_updated),
+	    cmocka_unit_test(test_expire_drops_only_idle_edges),
+	    cmocka_unit_test(test_free_releases_everything),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,10 +26,10 @@ struct env {
 };
 
 static const struct flow_limits limits = {
-	.max_flows = 64,
-	.max_http = 64,
-	.reasm_budget = 1 << 20,
-	.idle_ns = 60000 * MS,
+    .max_flows = 64,
+    .max_http = 64,
+    .reasm_budget = 1 << 20,
+    .idle_ns = 60000 * MS,
 };
 
 static void v4(uint8_t out[16], const char *s)
@@ -99,8 +99,8 @@ static void send_data(struct env *e, uint64_t cookie, uint8_t dir, uint8_t role,
 static void send_close(struct env *e, uint64_t cookie, uint64_t acked, uint64_t received,
 		       bool reset, uint64_t ts)
 {
-	struct ms_conn_close_event ev = {.hdr = {MS_EV_CONN_CLOSE, reset ? MS_CLOSE_F_RESET : 0,
-						 cookie, ts}};
+	struct ms_conn_close_event ev = {
+	    .hdr = {MS_EV_CONN_CLOSE, reset ? MS_CLOSE_F_RESET : 0, cookie, ts}};
 
 	ev.bytes_acked = acked;
 	ev.bytes_received = received;
@@ -126,8 +126,8 @@ static uint64_t status_count(const struct edge_view *v, uint16_t code)
 	return 0;
 }
 
-#define REQ "GET /items HTTP/1.1\r\nHost: shop\r\n\r\n"
-#define RESP "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+#define REQ	"GET /items HTTP/1.1\r\nHost: shop\r\n\r\n"
+#define RESP	"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 #define RESP503 "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n"
 
 /* Both ends local: the same request lands once in each reporter's view of one edge. */
@@ -311,14 +311,14 @@ static void test_lazy_flow_role_from_data(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_both_ends_one_edge, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_keepalive_counts_each, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_out_of_order_and_duplicates, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reset_mid_request, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_opaque_is_tcp_edge, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_kernel_scan_deltas, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_records_counted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lazy_flow_role_from_data, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_both_ends_one_edge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_keepalive_counts_each, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_out_of_order_and_duplicates, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reset_mid_request, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_opaque_is_tcp_edge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_kernel_scan_deltas, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_records_counted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lazy_flow_role_from_data, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("flows", tests, NULL, NULL);

@@ -39,7 +39,7 @@ struct wide_entry {
 };
 
 #define KEY_OFF(type, field) (offsetof(type, field) - offsetof(type, node))
-#define ENTRY_OF(n, type)    ((type *)((char *)(n) - offsetof(type, node)))
+#define ENTRY_OF(n, type)    ((type *)((char *)(n)-offsetof(type, node)))
 
 /* Cookies spread like the kernel's: large, not consecutive. */
 static uint64_t cookie_of(uint32_t i)
@@ -228,7 +228,10 @@ static void test_remove_during_for_each_safe(void **state)
 	}
 
 	/* Removing everything while walking leaves an empty table. */
-	htab_for_each_safe(&h, n, tmp, b) htab_remove(&h, n);
+	htab_for_each_safe(&h, n, tmp, b)
+	{
+		htab_remove(&h, n);
+	}
 	assert_int_equal(h.count, 0);
 	assert_null(find_cookie(&h, cookie_of(0)));
 	htab_free(&h);
@@ -239,11 +242,11 @@ static void test_remove_during_for_each_safe(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty_table_finds_nothing),
-		cmocka_unit_test(test_8byte_keys_survive_growth),
-		cmocka_unit_test(test_36byte_keys_survive_growth),
-		cmocka_unit_test(test_remove),
-		cmocka_unit_test(test_remove_during_for_each_safe),
+	    cmocka_unit_test(test_empty_table_finds_nothing),
+	    cmocka_unit_test(test_8byte_keys_survive_growth),
+	    cmocka_unit_test(test_36byte_keys_survive_growth),
+	    cmocka_unit_test(test_remove),
+	    cmocka_unit_test(test_remove_during_for_each_safe),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

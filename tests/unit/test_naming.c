@@ -22,11 +22,12 @@
 
 #include "naming.h"
 
-static const char identities[] = "# test identities\n"
-				 "10.0.0.1        workload=api namespace=prod service=api-svc\n"
-				 "10.0.0.0/24     workload=lan-host namespace=lan\n"
-				 "fd00::5         workload=v6-app namespace=prod\n"
-				 "cgroup:/kubepods/pod1 workload=web namespace=shop service=web-svc\n";
+static const char identities[] =
+    "# test identities\n"
+    "10.0.0.1        workload=api namespace=prod service=api-svc\n"
+    "10.0.0.0/24     workload=lan-host namespace=lan\n"
+    "fd00::5         workload=v6-app namespace=prod\n"
+    "cgroup:/kubepods/pod1 workload=web namespace=shop service=web-svc\n";
 
 struct fixture {
 	char root[64]; /* stands in for the cgroup2 mount */
@@ -290,12 +291,11 @@ static void test_unknown_is_null(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_format_addr),
-		cmocka_unit_test_setup_teardown(test_names_by_address, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cgroup_rule_beats_address_rule, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_process_from_comm, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_is_null, setup, teardown),
+	    cmocka_unit_test(test_format_addr),
+	    cmocka_unit_test_setup_teardown(test_names_by_address, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cgroup_rule_beats_address_rule, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_process_from_comm, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unknown_is_null, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
