@@ -41,7 +41,9 @@ static void lru_push_head(struct aggregator *a, struct edge *e)
 
 static void touch(struct aggregator *a, struct edge *e, uint64_t now_ns)
 {
-	e->last_ns = now_ns;
+	/* Event and scan timestamps interleave: never move an edge back in time. */
+	if (now_ns > e->last_ns)
+		e->last_ns = now_ns;
 	if (a->lru_head != e) {
 		lru_unlink(a, e);
 		lru_push_head(a, e);
@@ -203,7 +205,8 @@ void agg_record_tcp(struct aggregator *a, struct edge *e, enum edge_reporter r, 
 
 void agg_expire(struct aggregator *a, uint64_t now_ns)
 {
-	while (a->lru_tail && a->idle_ns && now_ns - a->lru_tail->last_ns > a->idle_ns) {
+	while (a->lru_tail && a->idle_ns && now_ns > a->lru_tail->last_ns &&
+	       now_ns - a->lru_tail->last_ns > a->idle_ns) {
 		edge_destroy(a, a->lru_tail);
 		a->stats.evicted_idle++;
 	}

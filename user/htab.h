@@ -28,7 +28,7 @@ uint64_t htab_hash_bytes(const void *key, size_t len);
 int htab_init(struct htab *h, size_t key_off, size_t key_len);
 void htab_free(struct htab *h);
 struct htab_node *htab_find(const struct htab *h, const void *key);
-/* Caller guarantees the key is absent. 0 or -ENOMEM (only when growing fails twice). */
+/* Caller guarantees the key is absent. Returns 0: when growing fails the table keeps its size. */
 int htab_insert(struct htab *h, struct htab_node *n);
 void htab_remove(struct htab *h, struct htab_node *n);
 

@@ -21,16 +21,14 @@ static const char *nonempty(const char *s)
 	return s && s[0] ? s : NULL;
 }
 
+/* One rule names an end, never a mix of two: the cgroup rule is the more specific. */
 static void apply_identity(struct endpoint_names *out, const struct identity *id)
 {
 	if (!id)
 		return;
-	if (!out->workload)
-		out->workload = nonempty(id->workload);
-	if (!out->namespace_)
-		out->namespace_ = nonempty(id->namespace_);
-	if (!out->service)
-		out->service = nonempty(id->service);
+	out->workload = nonempty(id->workload);
+	out->namespace_ = nonempty(id->namespace_);
+	out->service = nonempty(id->service);
 }
 
 void naming_resolve(struct naming *n, const uint8_t addr[16], const struct edge_end *end,
@@ -46,10 +44,12 @@ void naming_resolve(struct naming *n, const uint8_t addr[16], const struct edge_
 			out->cgroup = out->cgroup_buf;
 		}
 	}
-	if (n->ids && out->cgroup)
-		apply_identity(out, identity_by_cgroup(n->ids, out->cgroup));
-	if (n->ids)
-		apply_identity(out, identity_by_addr(n->ids, addr));
+	if (n->ids) {
+		const struct identity *id =
+		    out->cgroup ? identity_by_cgroup(n->ids, out->cgroup) : NULL;
+
+		apply_identity(out, id ? id : identity_by_addr(n->ids, addr));
+	}
 	if (end && end->comm[0]) {
 		memcpy(out->comm_buf, end->comm, sizeof(out->comm_buf));
 		out->comm_buf[sizeof(out->comm_buf) - 1] = '\0';
