@@ -26,5 +26,7 @@
 
 /* Wake the consumer early once this much is waiting; otherwise it polls. */
 #define MS_WAKEUP_BYTES_DEFAULT (256u << 10)
+/* One event in this many (a power of two) checks the fill level. */
+#define MS_WAKEUP_CHECK_EVERY 64
 
 #endif /* MESHSIGHT_MAP_SIZING_H */

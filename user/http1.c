@@ -1098,13 +1098,40 @@ static bool stream_ok(const struct feed *f)
 	return !f->c->dead && f->s->state != S_RESYNC;
 }
 
+/* States that only wait for the end of their line (values we never read). */
+static bool skips_line(const struct http1_stream *s)
+{
+	return !(s->flags & F_CR) && (s->state == S_HDR_SKIP || s->state == S_REASON ||
+				      s->state == S_CHUNK_EXT || s->state == S_TRAILER_LINE);
+}
+
+/*
+ * Most of a message head is values of headers we skip (User-Agent, Accept,
+ * Cookie, ...): jump to the line's end with memchr instead of running the
+ * state machine per byte. Returns the bytes skipped; 0 leaves the next byte
+ * (the LF, or one past the head limit) to one_byte.
+ */
+static size_t skip_line(struct feed *f, const uint8_t *p, size_t n)
+{
+	const uint8_t *nl = memchr(p, '\n', n);
+	size_t take = nl ? (size_t)(nl - p) : n;
+	struct http1_stream *s = f->s;
+
+	if (is_head_state(s->state) && s->msg_bytes + take > HEAD_MAX)
+		return 0;
+	s->msg_bytes += take;
+	return take;
+}
+
 static void feed_known(struct feed *f, const uint8_t *buf, size_t cap)
 {
-	size_t i = 0;
+	size_t i = 0, skipped;
 
 	while (i < cap && stream_ok(f)) {
 		if (in_bulk_state(f->s))
 			i += body_take(f, cap - i);
+		else if (skips_line(f->s) && (skipped = skip_line(f, buf + i, cap - i)) > 0)
+			i += skipped;
 		else
 			one_byte(f, buf[i++]);
 	}

@@ -45,12 +45,17 @@ static __always_inline void count(enum ms_counter which)
 /*
  * Wake the consumer only once enough is pending: a wakeup per event would
  * cost a context switch per request; the consumer polls on a short timer.
+ * Reading the fill level touches the consumer position that userspace writes
+ * from another CPU, so only one event in MS_WAKEUP_CHECK_EVERY (at random)
+ * looks; the ring still has room for far more than that many events.
  */
 static __always_inline __u64 ringbuf_wakeup_flags(void)
 {
+	if (bpf_get_prandom_u32() & (MS_WAKEUP_CHECK_EVERY - 1))
+		return BPF_RB_NO_WAKEUP;
 	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes
-		   ? BPF_RB_FORCE_WAKEUP
-		   : BPF_RB_NO_WAKEUP;
+		       ? BPF_RB_FORCE_WAKEUP
+		       : BPF_RB_NO_WAKEUP;
 }
 
 #endif /* MESHSIGHT_MAPS_EVENTS_H */
