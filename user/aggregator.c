@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "aggregator.h"
@@ -58,6 +59,7 @@ static void edge_destroy(struct aggregator *a, struct edge *e)
 	lru_unlink(a, e);
 	for (r = 0; r < REPORTER__MAX; r++) {
 		free(e->view[r].statuses);
+		free(e->view[r].series);
 		sketch_free(&e->view[r].latency);
 	}
 	free(e);
@@ -140,17 +142,84 @@ static int status_add(struct edge_view *v, uint16_t code)
 	return 0;
 }
 
-static void latency_add(struct aggregator *a, struct edge_view *v, uint64_t ns)
+static int latency_bucket(uint64_t ns)
 {
 	double s = (double)ns / 1e9;
 	int b;
 
 	for (b = 0; b < EDGE_LATENCY_BOUNDS && s > edge_latency_bounds_s[b]; b++)
 		;
-	v->latency_buckets[b]++;
+	return b;
+}
+
+static void latency_add(struct aggregator *a, struct edge_view *v, uint64_t ns)
+{
+	v->latency_buckets[latency_bucket(ns)]++;
 	v->latency_sum_ns += ns;
 	if (sketch_add(&v->latency, ns))
 		a->stats.alloc_failures++;
+}
+
+const char *edge_method_class(const char *method)
+{
+	static const char *const registered[] = {"GET",	    "HEAD",    "POST",	"PUT",	"DELETE",
+						 "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+	size_t i;
+
+	for (i = 0; i < sizeof(registered) / sizeof(registered[0]); i++)
+		if (!strcmp(method, registered[i]))
+			return registered[i];
+	return "_OTHER";
+}
+
+static struct edge_series *series_get(struct aggregator *a, struct edge_view *v,
+				      const struct http1_txn *t)
+{
+	const char *method = edge_method_class(t->method);
+	struct edge_series *grown, *s;
+	uint16_t i;
+
+	for (i = 0; i < v->nseries; i++) {
+		s = &v->series[i];
+		if (s->status == t->status && s->version_minor == t->version_minor &&
+		    !strcmp(s->method, method))
+			return s;
+	}
+	if (v->nseries >= EDGE_SERIES_MAX) {
+		a->stats.series_overflow++;
+		return NULL;
+	}
+	grown = realloc(v->series, (v->nseries + 1) * sizeof(*grown));
+	if (!grown) {
+		a->stats.alloc_failures++;
+		return NULL;
+	}
+	v->series = grown;
+	s = &grown[v->nseries++];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->method, sizeof(s->method), "%s", method);
+	s->status = t->status;
+	s->version_minor = t->version_minor;
+	return s;
+}
+
+/* A request with no response lasted until the connection ended (now_ns). */
+static void series_add(struct aggregator *a, struct edge_view *v, const struct http1_txn *t,
+		       uint64_t now_ns)
+{
+	uint64_t end = t->resp_start_ns ? t->resp_start_ns : now_ns;
+	uint64_t ns = end > t->req_start_ns ? end - t->req_start_ns : 0;
+	struct edge_series *s = series_get(a, v, t);
+
+	if (!s)
+		return;
+	if (!s->count || ns < s->min_ns)
+		s->min_ns = ns;
+	if (ns > s->max_ns)
+		s->max_ns = ns;
+	s->count++;
+	s->sum_ns += ns;
+	s->buckets[latency_bucket(ns)]++;
 }
 
 void agg_record_http(struct aggregator *a, struct edge *e, enum edge_reporter r,
@@ -166,6 +235,7 @@ void agg_record_http(struct aggregator *a, struct edge *e, enum edge_reporter r,
 		a->stats.alloc_failures++;
 	if (t->resp_start_ns && t->resp_start_ns >= t->req_start_ns)
 		latency_add(a, v, t->resp_start_ns - t->req_start_ns);
+	series_add(a, v, t, now_ns);
 	v->request_bytes += t->req_bytes;
 	v->response_bytes += t->resp_bytes;
 	touch(a, e, now_ns);

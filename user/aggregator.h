@@ -53,6 +53,25 @@ struct status_count {
 	uint64_t count;
 };
 
+/*
+ * One latency histogram per (method, status, HTTP version) of a view: the
+ * attribute set of OpenTelemetry's http.*.request.duration. Methods outside
+ * the registered set are folded into "_OTHER" so the count of series stays
+ * small; past EDGE_SERIES_MAX a view stops adding series (counted).
+ */
+#define EDGE_SERIES_MAX 32
+#define EDGE_METHOD_MAX 8 /* longest registered method, "CONNECT"/"OPTIONS", + NUL */
+
+struct edge_series {
+	char method[EDGE_METHOD_MAX]; /* registered method or "_OTHER" */
+	uint16_t status;	      /* 0: no response */
+	uint8_t version_minor;
+	uint64_t count;
+	uint64_t sum_ns;
+	uint64_t min_ns, max_ns;
+	uint64_t buckets[EDGE_LATENCY_BOUNDS + 1];
+};
+
 struct edge_view {
 	bool seen;
 	uint64_t requests;
@@ -62,6 +81,8 @@ struct edge_view {
 	struct sketch latency;				   /* request start -> response start */
 	uint64_t latency_buckets[EDGE_LATENCY_BOUNDS + 1]; /* last one is +Inf */
 	uint64_t latency_sum_ns;
+	struct edge_series *series; /* nseries entries */
+	uint16_t nseries;
 	uint64_t request_bytes;
 	uint64_t response_bytes;
 	uint64_t bytes_sent;	 /* source -> destination, TCP payload */
@@ -94,6 +115,7 @@ struct agg_stats {
 	uint64_t evicted_idle;
 	uint64_t evicted_limit;
 	uint64_t alloc_failures;
+	uint64_t series_overflow; /* transactions not broken down: EDGE_SERIES_MAX reached */
 };
 
 struct aggregator {
@@ -107,10 +129,14 @@ struct aggregator {
 int agg_init(struct aggregator *a, uint32_t max_edges, uint64_t idle_ns);
 void agg_free(struct aggregator *a);
 
+/* The registered HTTP method name for a parsed method, or "_OTHER". */
+const char *edge_method_class(const char *method);
+
 /* Find or create; NULL only when memory runs out (counted). */
 struct edge *agg_edge(struct aggregator *a, const struct edge_key *k, uint64_t now_ns);
 struct edge *agg_find(const struct aggregator *a, const struct edge_key *k);
 
+/* now_ns also ends a transaction that got no response (its duration ends there). */
 void agg_record_http(struct aggregator *a, struct edge *e, enum edge_reporter r,
 		     const struct http1_txn *t, uint64_t now_ns);
 void agg_record_open(struct aggregator *a, struct edge *e, enum edge_reporter r, uint64_t now_ns);

@@ -344,6 +344,58 @@ static void test_expire_drops_only_idle_edges(void **state)
 	agg_free(&a);
 }
 
+static const struct edge_series *find_series(const struct edge_view *v, const char *method,
+					     uint16_t status)
+{
+	uint16_t i;
+
+	for (i = 0; i < v->nseries; i++)
+		if (v->series[i].status == status && !strcmp(v->series[i].method, method))
+			return &v->series[i];
+	return NULL;
+}
+
+/* Histograms per (method, status, version), unknown methods folded into _OTHER. */
+static void test_series_by_method_and_status(void **state)
+{
+	struct aggregator a;
+	struct edge *e;
+	struct http1_txn t;
+	const struct edge_series *s;
+	const struct edge_view *v;
+
+	(void)state;
+	assert_int_equal(agg_init(&a, 10, 0), 0);
+	e = new_edge(&a, 1, 1);
+	t = txn(200, MS(30), 1, 1);
+	agg_record_http(&a, e, REPORTER_DESTINATION, &t, MS(2000));
+	agg_record_http(&a, e, REPORTER_DESTINATION, &t, MS(2000));
+	strcpy(t.method, "PROPFIND");
+	agg_record_http(&a, e, REPORTER_DESTINATION, &t, MS(2000));
+	strcpy(t.method, "BREW");
+	agg_record_http(&a, e, REPORTER_DESTINATION, &t, MS(2000));
+	t = txn(0, 0, 1, 0); /* no response: lasts until the close at now */
+	strcpy(t.method, "POST");
+	agg_record_http(&a, e, REPORTER_DESTINATION, &t, MS(1250));
+
+	v = &e->view[REPORTER_DESTINATION];
+	assert_int_equal(v->nseries, 3);
+	s = find_series(v, "GET", 200);
+	assert_non_null(s);
+	assert_int_equal(s->count, 2);
+	assert_int_equal(s->sum_ns, MS(60));
+	assert_int_equal(s->buckets[3], 2); /* 30 ms <= 0.05 s */
+	s = find_series(v, "_OTHER", 200);
+	assert_non_null(s);
+	assert_int_equal(s->count, 2);
+	s = find_series(v, "POST", 0);
+	assert_non_null(s);
+	assert_int_equal(s->max_ns, MS(250));
+	assert_string_equal(edge_method_class("PATCH"), "PATCH");
+	assert_string_equal(edge_method_class("get"), "_OTHER");
+	agg_free(&a);
+}
+
 static void test_free_releases_everything(void **state)
 {
 	struct aggregator a;
@@ -379,6 +431,7 @@ int main(void)
 	    cmocka_unit_test(test_tcp_open_close),
 	    cmocka_unit_test(test_limit_evicts_least_recently_updated),
 	    cmocka_unit_test(test_expire_drops_only_idle_edges),
+	    cmocka_unit_test(test_series_by_method_and_status),
 	    cmocka_unit_test(test_free_releases_everything),
 	};
 
