@@ -31,7 +31,7 @@ CFLAGS     ?= -g -O2
 CFLAGS     += -std=gnu11 $(WARNINGS) $(INCLUDES)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__BPF__ $(WARNINGS) \
 	      -Wno-unused-function -Ivmlinux -Iinclude -Ibpf
-LIBS       := -lbpf -lelf -lz -lmicrohttpd -ljansson -lpthread -lm
+LIBS       := -lbpf -lelf -lz -lcurl -lmicrohttpd -ljansson -lpthread -lm
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_HDRS   := $(wildcard bpf/*.h bpf/maps/*.h bpf/proto/*.h) include/meshsight_events.h
@@ -40,8 +40,8 @@ SKEL       := $(OUTPUT)/meshsight.skel.h
 
 # Pure modules: no libbpf, unit-tested one by one.
 PURE_MODS  := htab sketch reasm http1 aggregator flows identity cgroups naming \
-	      render_common render_prom render_json
-AGENT_MODS := $(PURE_MODS) log loader http_server agent main
+	      render_common render_prom render_json otlp_encode otlp_export otlp_metrics
+AGENT_MODS := $(PURE_MODS) log loader http_server export agent main
 AGENT_OBJS := $(patsubst %,$(OUTPUT)/user/%.o,$(AGENT_MODS))
 USER_HDRS  := $(wildcard user/*.h) include/meshsight_events.h
 
@@ -79,7 +79,7 @@ $(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests:
 # Each unit test links only the pure modules (under ASan/UBSan), never libbpf.
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(patsubst %,user/%.c,$(PURE_MODS)) $(USER_HDRS) | $(OUTPUT)/tests
 	$(call msg,TEST-CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(patsubst %,user/%.c,$(PURE_MODS)) -lcmocka -ljansson -lm -o $@
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(patsubst %,user/%.c,$(PURE_MODS)) -lcmocka -ljansson -lcurl -lz -lpthread -lm -o $@
 
 $(OUTPUT)/tests/bpf_prog_test: tests/bpf/bpf_prog_test.c $(SKEL) | $(OUTPUT)/tests
 	$(call msg,TEST-CC,$@)

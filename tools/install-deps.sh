@@ -6,7 +6,7 @@ set -eu
 PKGS=(
 	# build
 	clang llvm make gcc libbpf-dev bpftool libelf-dev zlib1g-dev
-	libmicrohttpd-dev libjansson-dev pkg-config
+	libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev pkg-config
 	# tests
 	libcmocka-dev iproute2 curl jq python3 prometheus nftables
 	# bench
@@ -18,6 +18,8 @@ for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 		missing+=("$p")
 done
+# The OTLP test receiver runs on Node.js; any node on the PATH will do.
+command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then

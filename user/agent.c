@@ -55,6 +55,7 @@ struct agent {
 	uint64_t kernel_counters[MS_CNT__MAX];
 	uint64_t kernel_conns;
 	uint64_t kernel_conns_expired;
+	struct exporter_state export;
 	int ncpus;
 };
 
@@ -119,6 +120,7 @@ static int render(void *ctx, const char *path, FILE *out, const char **type)
 	if (!strcmp(path, "/metrics")) {
 		*type = "text/plain; version=0.0.4; charset=utf-8";
 		err = render_prometheus(&in, out);
+		export_render_prom(&a->export, out);
 	} else if (!strcmp(path, "/api/v1/edges")) {
 		*type = "application/json";
 		err = render_edges_json(&in, out);
@@ -210,12 +212,20 @@ static int drain_events(struct agent *a, int epfd)
 	return n < 0 && n != -EINTR ? n : 0;
 }
 
+static void export_tick(struct agent *a)
+{
+	pthread_mutex_lock(&a->lock);
+	export_metrics(&a->export, &a->agg, &a->naming, MESHSIGHT_VERSION);
+	pthread_mutex_unlock(&a->lock);
+}
+
 static int main_loop(struct agent *a)
 {
-	uint64_t next_scan = 0, next_house = 0, now;
+	uint64_t next_scan = 0, next_house = 0, next_export, now;
 	int epfd = ring_buffer__epoll_fd(a->rb);
 	int ret;
 
+	next_export = now_ns() + (uint64_t)a->export.interval_ms * NS_PER_MS;
 	while (!stop_requested) {
 		ret = drain_events(a, epfd);
 		if (ret) {
@@ -231,7 +241,15 @@ static int main_loop(struct agent *a)
 			scan_kernel_conns(a);
 			next_scan = now + (uint64_t)a->cfg->scan_interval_ms * NS_PER_MS;
 		}
+		if (a->export.enabled && now >= next_export) {
+			scan_kernel_conns(a); /* fresh byte counters in what is exported */
+			export_tick(a);
+			next_export = now + (uint64_t)a->export.interval_ms * NS_PER_MS;
+		}
 	}
+	/* Ship what was seen since the last export before going away. */
+	if (a->export.enabled)
+		export_tick(a);
 	return 0;
 }
 
@@ -288,6 +306,9 @@ static int agent_start(struct agent *a, char *err, size_t errlen)
 {
 	int ret;
 
+	ret = export_configure(&a->export, &a->cfg->export, err, errlen);
+	if (ret)
+		return ret;
 	ret = loader_check_host(&a->loader, &a->cfg->bpf, err, errlen);
 	if (ret)
 		return ret;
@@ -307,11 +328,15 @@ static int agent_start(struct agent *a, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot open the ring buffer: %s", strerror(errno));
 		return -errno;
 	}
-	return http_server_start(a->cfg->listen, render, a, &a->http, err, errlen);
+	ret = http_server_start(a->cfg->listen, render, a, &a->http, err, errlen);
+	if (ret)
+		return ret;
+	return export_start(&a->export, err, errlen);
 }
 
 static void agent_stop(struct agent *a)
 {
+	export_stop(&a->export);
 	http_server_stop(a->http);
 	ring_buffer__free(a->rb);
 	if (a->loader.skel)

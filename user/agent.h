@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "export.h"
 #include "loader.h"
 
 #define MESHSIGHT_VERSION "0.1.0"
@@ -24,6 +25,7 @@ struct agent_config {
 	uint32_t conn_idle_s;
 	uint32_t scan_interval_ms; /* kernel table scan and counter read */
 	uint32_t reasm_budget_mb;
+	struct export_flags export;
 };
 
 void agent_config_defaults(struct agent_config *c);

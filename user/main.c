@@ -31,6 +31,15 @@ enum {
 	OPT_RINGBUF_MB,
 	OPT_SCAN_MS,
 	OPT_VERSION,
+	OPT_OTLP,
+	OPT_OTLP_ENDPOINT,
+	OPT_OTLP_PROTOCOL,
+	OPT_OTLP_COMPRESSION,
+	OPT_OTLP_CA_FILE,
+	OPT_OTLP_HEADER,
+	OPT_OTLP_TIMEOUT,
+	OPT_EXPORT_INTERVAL,
+	OPT_TEMPORALITY,
 };
 
 static const struct option long_opts[] = {
@@ -46,6 +55,15 @@ static const struct option long_opts[] = {
     {"conn-idle-timeout", required_argument, NULL, OPT_CONN_IDLE},
     {"ringbuf-mb", required_argument, NULL, OPT_RINGBUF_MB},
     {"scan-interval-ms", required_argument, NULL, OPT_SCAN_MS},
+    {"otlp", no_argument, NULL, OPT_OTLP},
+    {"otlp-endpoint", required_argument, NULL, OPT_OTLP_ENDPOINT},
+    {"otlp-protocol", required_argument, NULL, OPT_OTLP_PROTOCOL},
+    {"otlp-compression", required_argument, NULL, OPT_OTLP_COMPRESSION},
+    {"otlp-ca-file", required_argument, NULL, OPT_OTLP_CA_FILE},
+    {"otlp-header", required_argument, NULL, OPT_OTLP_HEADER},
+    {"otlp-timeout-ms", required_argument, NULL, OPT_OTLP_TIMEOUT},
+    {"metric-export-interval-ms", required_argument, NULL, OPT_EXPORT_INTERVAL},
+    {"metrics-temporality", required_argument, NULL, OPT_TEMPORALITY},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -87,6 +105,20 @@ static void usage(FILE *f)
 	    "                            (default %u)\n"
 	    "  --ringbuf-mb N            kernel->user ring buffer size, power of two (default %u)\n"
 	    "  --scan-interval-ms N      how often live TCP counters are read (default %u)\n"
+	    "\n"
+	    "OTLP export (off unless --otlp, --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT /\n"
+	    "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT is set; the other OTEL_* variables apply):\n"
+	    "  --otlp                    export to OTEL_EXPORTER_OTLP_ENDPOINT or\n"
+	    "                            http://localhost:4318\n"
+	    "  --otlp-endpoint URL       base URL; /v1/metrics is appended\n"
+	    "  --otlp-protocol P         http/protobuf (default) or http/json\n"
+	    "  --otlp-compression C      gzip or none (default none)\n"
+	    "  --otlp-ca-file FILE       CA bundle for https endpoints\n"
+	    "  --otlp-header KEY=VALUE   extra request header, repeatable\n"
+	    "  --otlp-timeout-ms N       per request (default 10000)\n"
+	    "  --metric-export-interval-ms N  (default 60000, OTEL_METRIC_EXPORT_INTERVAL)\n"
+	    "  --metrics-temporality T   cumulative (default) or delta\n"
+	    "\n"
 	    "  -v, --verbose             debug logging, including libbpf's\n"
 	    "  -q, --quiet               warnings only\n"
 	    "      --version             print the version\n"
@@ -155,6 +187,35 @@ static int parse_args(int argc, char **argv, struct agent_config *c)
 			break;
 		case OPT_SCAN_MS:
 			err = parse_u32("--scan-interval-ms", optarg, 100, &c->scan_interval_ms);
+			break;
+		case OPT_OTLP:
+			c->export.enable = true;
+			break;
+		case OPT_OTLP_ENDPOINT:
+			c->export.endpoint = optarg;
+			break;
+		case OPT_OTLP_PROTOCOL:
+			c->export.protocol = optarg;
+			break;
+		case OPT_OTLP_COMPRESSION:
+			c->export.compression = optarg;
+			break;
+		case OPT_OTLP_CA_FILE:
+			c->export.ca_file = optarg;
+			break;
+		case OPT_OTLP_HEADER:
+			if (c->export.nheaders < OTLP_MAX_HEADERS)
+				c->export.headers[c->export.nheaders++] = optarg;
+			break;
+		case OPT_OTLP_TIMEOUT:
+			err = parse_u32("--otlp-timeout-ms", optarg, 1, &c->export.timeout_ms);
+			break;
+		case OPT_EXPORT_INTERVAL:
+			err = parse_u32("--metric-export-interval-ms", optarg, 100,
+					&c->export.interval_ms);
+			break;
+		case OPT_TEMPORALITY:
+			c->export.temporality = optarg;
 			break;
 		case 'v':
 			log_set_level(LOG_LEVEL_DEBUG);

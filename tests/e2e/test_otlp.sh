@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# OTLP metrics as an OpenTelemetry backend receives them: a real OTLP/HTTP
+# receiver (tests/otlp, decoding with protobufjs and OpenTelemetry JS's
+# generated definitions) gets the agent's export, and the decoded request must
+# hold the HTTP semantic-convention histograms and the service-graph metrics
+# for exactly the traffic sent, agreeing with /api/v1/edges. Also: gzip +
+# OTLP/JSON bodies, a receiver answering 503 with Retry-After (retried), 400
+# (not retried), and a receiver that is down (agent healthy, failures counted).
+
+set -u
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+require_root_kernel
+require_cmds node npm curl jq "$MS_PYTHON"
+
+OTLP_DIR="$MS_REPO/tests/otlp"
+RECV_PORT=${MS_RECV_PORT:-14318}
+RECV="http://127.0.0.1:$RECV_PORT"
+if [ ! -d "$OTLP_DIR/node_modules/@opentelemetry/otlp-transformer" ]; then
+	npm ci --prefix "$OTLP_DIR" --no-audit --no-fund >/dev/null 2>&1 ||
+		ms_skip "npm ci in tests/otlp failed (npm registry unreachable?)"
+fi
+
+pod_create otc 1
+pod_create ots 2
+printf '10.200.1.2 workload=shopper namespace=demo\n10.200.2.2 workload=catalog namespace=demo service=catalog\n' \
+	>"$MS_STATE_DIR/ids"
+pod_spawn ots "$MS_STATE_DIR/httpd.log" "$MS_PYTHON" "$MS_E2E_DIR/httpd.py" 8080 >/dev/null
+wait_listen ots 8080 || ms_die "httpd did not start"
+
+node "$OTLP_DIR/receiver.mjs" --port "$RECV_PORT" --quiet >"$MS_STATE_DIR/recv.out" \
+	2>"$MS_STATE_DIR/recv.log" &
+ms_record_pid $!
+wait_http "$RECV/healthz" 10 || ms_die "OTLP receiver did not start: $(cat "$MS_STATE_DIR/recv.log")"
+
+traffic() {
+	local urls=() i
+	for ((i = 0; i < 5; i++)); do urls+=(http://10.200.2.2:8080/delay/20); done
+	for ((i = 0; i < 2; i++)); do urls+=(http://10.200.2.2:8080/status/503); done
+	pod_exec otc curl -s "${urls[@]}" >/dev/null || ms_fail "curl failed"
+}
+
+# jq over the newest decoded metrics request.
+latest() { curl -fsS "$RECV/received?signal=metrics" | jq -c "(.[-1].body) | $1"; }
+# All points of metric NAME under the resource whose service.name is SVC.
+points_of() {
+	latest "[.resourceMetrics[] | select(any(.resource.attributes[];
+		.key == \"service.name\" and .value.stringValue == \"$1\")) | .scopeMetrics[].metrics[]
+		| select(.name == \"$2\") | (.histogram // .sum).dataPoints[]]"
+}
+attr() { printf '(.attributes[] | select(.key == "%s") | .value | (.stringValue // .intValue))' "$1"; }
+sum_count() { jq -r '[.[] | .count | tonumber] | add // 0'; }
+
+echo "protobuf export: semantic-convention HTTP metrics and service graph"
+agent_start --identities "$MS_STATE_DIR/ids" --otlp-endpoint "$RECV" --metric-export-interval-ms 500
+traffic
+wait_until 10 bash -c "[ \"\$(curl -fsS '$RECV/received?signal=metrics' | jq '[.[-1].body.resourceMetrics[].scopeMetrics[].metrics[] | select(.name == \"http.server.request.duration\") | .histogram.dataPoints[].count | tonumber] | add // 0')\" = 7 ]" ||
+	ms_fail "no export with 7 server requests arrived"
+req=$(curl -fsS "$RECV/received?signal=metrics" | jq '.[-1]')
+assert_eq "content type" application/x-protobuf "$(jq -r '.headers["content-type"]' <<<"$req")"
+assert_eq "protobuf bytes re-encode identically (canonical)" true "$(jq -r '.canonical' <<<"$req")"
+assert_eq "no decode errors at the receiver" 0 "$(curl -fsS "$RECV/stats" | jq .decode_errors)"
+
+server=$(points_of catalog http.server.request.duration)
+assert_eq "server histogram points sum to the 7 requests" 7 "$(sum_count <<<"$server")"
+ok=$(jq -c "[.[] | select($(attr http.response.status_code) == \"200\")][0]" <<<"$server")
+bad=$(jq -c "[.[] | select($(attr http.response.status_code) == \"503\")][0]" <<<"$server")
+assert_eq "GET 200 count" 5 "$(jq -r .count <<<"$ok")"
+assert_eq "GET 503 count" 2 "$(jq -r .count <<<"$bad")"
+assert_eq "method attribute" GET "$(jq -r "$(attr http.request.method)" <<<"$ok")"
+assert_eq "error.type on 503" 503 "$(jq -r "$(attr error.type)" <<<"$bad")"
+assert_eq "no error.type on 200" "" "$(jq -r "$(attr error.type)" <<<"$ok")"
+assert_eq "server.address" catalog "$(jq -r "$(attr server.address)" <<<"$ok")"
+assert_eq "server.port" 8080 "$(jq -r "$(attr server.port)" <<<"$ok")"
+assert_eq "network.protocol.version" 1.1 "$(jq -r "$(attr network.protocol.version)" <<<"$ok")"
+assert_eq "url.scheme" http "$(jq -r "$(attr url.scheme)" <<<"$ok")"
+assert_eq "semconv bucket boundaries" "[0.005,0.01,0.025,0.05,0.075,0.1,0.25,0.5,0.75,1,2.5,5,7.5,10]" \
+	"$(jq -c .explicitBounds <<<"$ok")"
+assert_eq "bucket counts add up to count" 5 "$(jq '[.bucketCounts[] | tonumber] | add' <<<"$ok")"
+assert_eq "200s all slower than 20 ms (first two buckets empty)" "0,0" \
+	"$(jq -r '.bucketCounts[0:2] | join(",")' <<<"$ok")"
+assert_true "sum is at least 5 x 20 ms" jq -e '.sum >= 0.1' <<<"$ok"
+assert_eq "unit s" '"s"' "$(latest '[.resourceMetrics[].scopeMetrics[].metrics[] | select(.name == "http.server.request.duration")][0].unit')"
+assert_eq "cumulative temporality" 2 "$(latest '[.resourceMetrics[].scopeMetrics[].metrics[] | select(.name == "http.server.request.duration")][0].histogram.aggregationTemporality')"
+client=$(points_of shopper http.client.request.duration)
+assert_eq "client histogram under the client's resource" 7 "$(sum_count <<<"$client")"
+
+graph='[.resourceMetrics[].scopeMetrics[].metrics[] | select(.name == "NAME") | .sum.dataPoints[]
+	| select(any(.attributes[]; .key == "client" and .value.stringValue == "shopper"))
+	| select(any(.attributes[]; .key == "server" and .value.stringValue == "catalog")) | .asInt][0]'
+assert_eq "traces_service_graph_request_total" '"7"' \
+	"$(latest "${graph/NAME/traces_service_graph_request_total}")"
+assert_eq "traces_service_graph_request_failed_total" '"2"' \
+	"$(latest "${graph/NAME/traces_service_graph_request_failed_total}")"
+assert_eq "agrees with /api/v1/edges" 7 "$(edge_field 10.200.1.2 10.200.2.2 8080 http .requests)"
+agent_stop
+
+echo "gzip and OTLP/JSON"
+curl -fsS -X POST "$RECV/reset" >/dev/null
+agent_start --identities "$MS_STATE_DIR/ids" --otlp-endpoint "$RECV" --metric-export-interval-ms 500 \
+	--otlp-compression gzip --otlp-protocol http/json
+traffic
+wait_until 10 bash -c "curl -fsS '$RECV/received?signal=metrics' | jq -e '[.[] | .body.resourceMetrics[].scopeMetrics[].metrics[] | select(.name == \"http.server.request.duration\")] | length > 0' >/dev/null" ||
+	ms_fail "no JSON export arrived"
+req=$(curl -fsS "$RECV/received?signal=metrics" | jq '.[-1]')
+assert_eq "content type" application/json "$(jq -r '.headers["content-type"]' <<<"$req")"
+assert_eq "content encoding" gzip "$(jq -r '.headers["content-encoding"]' <<<"$req")"
+assert_eq "no JSON mapping warnings" "[]" "$(jq -c '.json_warnings // []' <<<"$req")"
+agent_stop
+
+otlp_stat() { ms_get /metrics | awk -v k="$1" '$1 == k { print $2 }'; }
+
+echo "503 with Retry-After: retried, then delivered"
+curl -fsS -X POST "$RECV/reset" >/dev/null
+curl -fsS -X POST "$RECV/mode" -H 'content-type: application/json' \
+	-d '{"mode":"503","retry_after":1,"count":1}' >/dev/null
+agent_start --otlp-endpoint "$RECV" --metric-export-interval-ms 60000
+agent_stop # the final export on shutdown goes out, gets 503, waits 1 s, succeeds
+stats=$(curl -fsS "$RECV/stats")
+assert_eq "receiver saw one 503 then one 200" "1 1" \
+	"$(jq -r '"\(.responses["503"] // 0) \(.responses["200"] // 0)"' <<<"$stats")"
+
+echo "400: not retried"
+curl -fsS -X POST "$RECV/reset" >/dev/null
+curl -fsS -X POST "$RECV/mode" -H 'content-type: application/json' -d '{"mode":"400"}' >/dev/null
+agent_start --otlp-endpoint "$RECV" --metric-export-interval-ms 300
+wait_until 5 bash -c "[ \"\$(curl -s $MS_AGENT_URL/metrics | awk '\$1 == \"meshsight_otlp_batches_total{signal=\\\"metrics\\\",outcome=\\\"failed\\\"}\" {print \$2}')\" -ge 2 ]"
+assert_eq "no retries for 400" 0 "$(otlp_stat 'meshsight_otlp_retries_total{signal="metrics"}')"
+assert_gt "batches failed counted" 1 "$(otlp_stat 'meshsight_otlp_batches_total{signal="metrics",outcome="failed"}')"
+agent_stop
+
+echo "collector down: agent healthy, failures counted, memory bounded"
+agent_start --otlp-endpoint "http://127.0.0.1:1" --metric-export-interval-ms 200
+rss0=$(awk '/VmRSS/ {print $2}' "/proc/$MS_AGENT_PID/status")
+traffic
+sleep 3
+assert_true "agent healthy with the collector down" ms_agent_healthy
+assert_gt "connection failures retried and counted" 0 \
+	"$(otlp_stat 'meshsight_otlp_retries_total{signal="metrics"}')"
+assert_true "queue bounded (<= 64 batches)" test \
+	"$(otlp_stat 'meshsight_otlp_queued_batches{signal="metrics"}')" -le 64
+rss1=$(awk '/VmRSS/ {print $2}' "/proc/$MS_AGENT_PID/status")
+assert_true "RSS grew by less than 8 MiB ($rss0 -> $rss1 kB)" test $((rss1 - rss0)) -lt 8192
+agent_stop
+
+ms_finish

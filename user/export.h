@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The agent's OTLP export: when enabled (--otlp, --otlp-endpoint, or an
+ * OTEL_EXPORTER_OTLP_*ENDPOINT variable), every metric export interval the
+ * edges are encoded into one OTLP metrics request and handed to the exporter
+ * thread. Settings follow the OpenTelemetry SDK environment variables; flags
+ * override them.
+ */
+#ifndef MESHSIGHT_EXPORT_H
+#define MESHSIGHT_EXPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "aggregator.h"
+#include "naming.h"
+#include "otlp.h"
+#include "otlp_export.h"
+
+#define EXPORT_MAX_RESOURCE_ATTRS 16
+
+struct export_flags {
+	bool enable;		 /* --otlp */
+	const char *endpoint;	 /* --otlp-endpoint URL (base, like OTEL_EXPORTER_OTLP_ENDPOINT) */
+	const char *protocol;	 /* --otlp-protocol http/protobuf|http/json */
+	const char *compression; /* --otlp-compression gzip|none */
+	const char *ca_file;	 /* --otlp-ca-file */
+	const char *headers[OTLP_MAX_HEADERS]; /* --otlp-header key=value */
+	size_t nheaders;
+	uint32_t timeout_ms;	 /* --otlp-timeout-ms, 0 = env/default */
+	uint32_t interval_ms;	 /* --metric-export-interval-ms, 0 = env/default */
+	const char *temporality; /* --metrics-temporality cumulative|delta */
+};
+
+struct exporter_state {
+	bool enabled;
+	struct otlp_config cfg;
+	struct otlp_exporter *exp;
+	uint32_t interval_ms;
+	enum otlp_temporality temporality;
+	char service_name[128];
+	char host_name[256];
+	char attr_buf[EXPORT_MAX_RESOURCE_ATTRS][2][256];
+	struct otlp_attr attrs[EXPORT_MAX_RESOURCE_ATTRS];
+	size_t nattrs;
+	uint64_t last_export_unix_ns;
+	uint64_t build_failures;
+};
+
+/* Reads env and flags; 0 (possibly disabled) or -EINVAL with a message in err. */
+int export_configure(struct exporter_state *s, const struct export_flags *f, char *err,
+		     size_t errlen);
+int export_start(struct exporter_state *s, char *err, size_t errlen);
+/* Builds and queues one metrics request; call with the agent lock held. */
+void export_metrics(struct exporter_state *s, struct aggregator *a, struct naming *n,
+		    const char *version);
+/* Exporter counters in Prometheus text (appended to /metrics). */
+void export_render_prom(struct exporter_state *s, FILE *out);
+void export_stop(struct exporter_state *s);
+
+#endif /* MESHSIGHT_EXPORT_H */

@@ -1,0 +1,509 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * See otlp_metrics.h. The request is assembled in a scratch arena (every
+ * string, attribute array and point list of one build) and freed in one go
+ * after encoding, so a build costs no bookkeeping beyond its own lifetime.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "otlp_metrics.h"
+
+#define ARENA_CHUNK (64 * 1024)
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t used, size;
+	unsigned char data[];
+};
+
+struct arena {
+	struct arena_chunk *head;
+	bool oom;
+};
+
+static void *arena_alloc(struct arena *ar, size_t n)
+{
+	struct arena_chunk *c = ar->head;
+	size_t size;
+
+	n = (n + 15) & ~(size_t)15;
+	if (!c || c->used + n > c->size) {
+		size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+		c = malloc(sizeof(*c) + size);
+		if (!c) {
+			ar->oom = true;
+			return NULL;
+		}
+		c->used = 0;
+		c->size = size;
+		c->next = ar->head;
+		ar->head = c;
+	}
+	c->used += n;
+	return memset(c->data + c->used - n, 0, n);
+}
+
+static const char *arena_printf(struct arena *ar, const char *fmt, const char *a)
+{
+	size_t n = snprintf(NULL, 0, fmt, a) + 1;
+	char *s = arena_alloc(ar, n);
+
+	if (s)
+		snprintf(s, n, fmt, a);
+	return s ? s : "";
+}
+
+static void arena_free(struct arena *ar)
+{
+	struct arena_chunk *c, *next;
+
+	for (c = ar->head; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	ar->head = NULL;
+}
+
+/* A growable array living in the arena: old copies are simply abandoned. */
+struct vec {
+	void *v;
+	size_t n, cap, elem;
+};
+
+static void *vec_push(struct arena *ar, struct vec *vec)
+{
+	void *grown;
+
+	if (vec->n == vec->cap) {
+		vec->cap = vec->cap ? vec->cap * 2 : 8;
+		grown = arena_alloc(ar, vec->cap * vec->elem);
+		if (!grown)
+			return NULL;
+		if (vec->n)
+			memcpy(grown, vec->v, vec->n * vec->elem);
+		vec->v = grown;
+	}
+	return (char *)vec->v + vec->elem * vec->n++;
+}
+
+enum res_metric {
+	RM_SERVER_DURATION,
+	RM_CLIENT_DURATION,
+	RM_TCP_SENT,
+	RM_TCP_RECEIVED,
+	RM_TCP_OPENED,
+	RM_TCP_CLOSED,
+	RM__MAX,
+};
+
+struct res_acc {
+	const char *key; /* service.name + '\n' + service.namespace */
+	struct vec attrs;
+	struct vec points[RM__MAX];
+};
+
+struct build {
+	struct arena ar;
+	const struct otlp_metrics_opts *o;
+	struct naming *naming;
+	struct vec resources; /* struct res_acc */
+	struct vec graph[4];  /* service-graph points: total, failed, server, client */
+	uint64_t npoints;
+};
+
+static const char *nz(const char *s)
+{
+	return s && s[0] ? s : NULL;
+}
+
+/* The name a node goes by in service graphs and resources. */
+static const char *node_name(struct build *b, const struct endpoint_names *n, bool server)
+{
+	const char *name =
+	    server ? (nz(n->service) ?: nz(n->workload)) : (nz(n->workload) ?: nz(n->service));
+
+	if (name)
+		return arena_printf(&b->ar, "%s", name);
+	if (n->process)
+		return arena_printf(&b->ar, "unknown_service:%s", n->process);
+	return arena_printf(&b->ar, "%s", n->address);
+}
+
+static struct otlp_attr *attr_push(struct build *b, struct vec *v, const char *key)
+{
+	struct otlp_attr *a = vec_push(&b->ar, v);
+
+	if (a)
+		a->key = key;
+	return a;
+}
+
+static void attr_str(struct build *b, struct vec *v, const char *key, const char *val)
+{
+	struct otlp_attr *a = val ? attr_push(b, v, key) : NULL;
+
+	if (a) {
+		a->type = OTLP_STR;
+		a->s = val;
+	}
+}
+
+static void attr_int(struct build *b, struct vec *v, const char *key, int64_t val)
+{
+	struct otlp_attr *a = attr_push(b, v, key);
+
+	if (a) {
+		a->type = OTLP_INT;
+		a->i = val;
+	}
+}
+
+/* One resource per workload (service.name + service.namespace) that reported. */
+static struct res_acc *resource_for(struct build *b, const struct endpoint_names *n, bool server)
+{
+	const char *name = node_name(b, n, server);
+	const char *ns = n->namespace_ ? arena_printf(&b->ar, "%s", n->namespace_) : NULL;
+	size_t klen = strlen(name) + (ns ? strlen(ns) : 0) + 2;
+	char *key = arena_alloc(&b->ar, klen);
+	struct res_acc *r = b->resources.v;
+	size_t i;
+
+	if (!key)
+		return NULL;
+	snprintf(key, klen, "%s\n%s", name, ns ? ns : "");
+	for (i = 0; i < b->resources.n; i++)
+		if (!strcmp(r[i].key, key))
+			return &r[i];
+	r = vec_push(&b->ar, &b->resources);
+	if (!r)
+		return NULL;
+	r->key = key;
+	r->attrs.elem = sizeof(struct otlp_attr);
+	for (i = 0; i < RM__MAX; i++)
+		r->points[i].elem = sizeof(struct otlp_point);
+	attr_str(b, &r->attrs, "service.name", name);
+	attr_str(b, &r->attrs, "service.namespace", ns);
+	attr_str(b, &r->attrs, "host.name", b->o->host_name);
+	return r;
+}
+
+static uint64_t unix_ns(const struct build *b, uint64_t mono_ns)
+{
+	return mono_ns + b->o->mono_to_unix_ns;
+}
+
+static uint64_t start_ns(const struct build *b, const struct edge *e)
+{
+	if (b->o->temporality == OTLP_TEMPORALITY_DELTA && b->o->last_export_unix_ns)
+		return b->o->last_export_unix_ns;
+	return unix_ns(b, e->first_ns);
+}
+
+static const char *version_str(uint8_t minor)
+{
+	return minor == 0 ? "1.0" : "1.1";
+}
+
+static const char *status_error_type(struct build *b, uint16_t status)
+{
+	char code[8];
+
+	if (status == 0)
+		return "_OTHER"; /* no response at all: connection closed or reset */
+	if (status < 500)
+		return NULL;
+	snprintf(code, sizeof(code), "%u", status);
+	return arena_printf(&b->ar, "%s", code);
+}
+
+/* One http.*.request.duration point per series of a view. */
+static void add_duration_points(struct build *b, struct vec *pts, const struct edge *e,
+				struct edge_view *v, const struct endpoint_names *dst)
+{
+	const char *server = node_name(b, dst, true);
+	uint16_t i;
+
+	for (i = 0; i < v->nseries; i++) {
+		const struct edge_series *s = &v->series[i];
+		struct otlp_point *p;
+		struct vec attrs = {.elem = sizeof(struct otlp_attr)};
+
+		if (!s->count)
+			continue;
+		p = vec_push(&b->ar, pts);
+		if (!p)
+			return;
+		attr_str(b, &attrs, "http.request.method", arena_printf(&b->ar, "%s", s->method));
+		if (s->status)
+			attr_int(b, &attrs, "http.response.status_code", s->status);
+		attr_str(b, &attrs, "error.type", status_error_type(b, s->status));
+		attr_str(b, &attrs, "server.address", server);
+		attr_int(b, &attrs, "server.port", e->key.dst_port);
+		attr_str(b, &attrs, "network.protocol.version", version_str(s->version_minor));
+		attr_str(b, &attrs, "url.scheme", "http");
+		p->attrs.v = attrs.v;
+		p->attrs.n = attrs.n;
+		p->start_ns = start_ns(b, e);
+		p->time_ns = b->o->now_unix_ns;
+		p->count = s->count;
+		p->sum = s->sum_ns / 1e9;
+		p->has_min_max = true;
+		p->min = s->min_ns / 1e9;
+		p->max = s->max_ns / 1e9;
+		p->bucket_counts = s->buckets;
+		p->bounds = edge_latency_bounds_s;
+		p->nbounds = EDGE_LATENCY_BOUNDS;
+		b->npoints++;
+	}
+}
+
+static struct otlp_attrs edge_attrs(struct build *b, const struct edge *e,
+				    const struct endpoint_names *src,
+				    const struct endpoint_names *dst)
+{
+	struct vec attrs = {.elem = sizeof(struct otlp_attr)};
+
+	attr_str(b, &attrs, "client", node_name(b, src, false));
+	attr_str(b, &attrs, "server", node_name(b, dst, true));
+	attr_str(b, &attrs, "client.address", arena_printf(&b->ar, "%s", src->address));
+	attr_str(b, &attrs, "server.address", arena_printf(&b->ar, "%s", dst->address));
+	attr_int(b, &attrs, "server.port", e->key.dst_port);
+	attr_str(b, &attrs, "network.protocol.name",
+		 e->key.proto == EDGE_PROTO_HTTP ? "http" : "tcp");
+	return (struct otlp_attrs){attrs.v, attrs.n};
+}
+
+static void add_sum(struct build *b, struct vec *pts, const struct edge *e, struct otlp_attrs attrs,
+		    uint64_t value)
+{
+	struct otlp_point *p = vec_push(&b->ar, pts);
+
+	if (!p)
+		return;
+	p->attrs = attrs;
+	p->start_ns = unix_ns(b, e->first_ns); /* TCP sums stay cumulative */
+	p->time_ns = b->o->now_unix_ns;
+	p->as_int = (int64_t)value;
+	b->npoints++;
+}
+
+static void add_tcp_points(struct build *b, struct res_acc *r, const struct edge *e,
+			   const struct edge_view *v, struct otlp_attrs attrs)
+{
+	add_sum(b, &r->points[RM_TCP_SENT], e, attrs, v->bytes_sent);
+	add_sum(b, &r->points[RM_TCP_RECEIVED], e, attrs, v->bytes_received);
+	add_sum(b, &r->points[RM_TCP_OPENED], e, attrs, v->conns_opened);
+	add_sum(b, &r->points[RM_TCP_CLOSED], e, attrs, v->conns_closed);
+}
+
+/* Service-graph histogram from a view's whole-edge latency buckets. */
+static void add_graph_hist(struct build *b, struct vec *pts, const struct edge *e,
+			   const struct edge_view *v, struct otlp_attrs attrs)
+{
+	struct otlp_point *p;
+
+	if (!v->seen || !v->latency.count)
+		return;
+	p = vec_push(&b->ar, pts);
+	if (!p)
+		return;
+	p->attrs = attrs;
+	p->start_ns = unix_ns(b, e->first_ns);
+	p->time_ns = b->o->now_unix_ns;
+	p->count = v->latency.count;
+	p->sum = v->latency_sum_ns / 1e9;
+	p->bucket_counts = v->latency_buckets;
+	p->bounds = edge_latency_bounds_s;
+	p->nbounds = EDGE_LATENCY_BOUNDS;
+	b->npoints++;
+}
+
+static void add_graph(struct build *b, const struct edge *e, const struct endpoint_names *src,
+		      const struct endpoint_names *dst)
+{
+	const struct edge_view *primary = edge_primary_view(e, NULL);
+	struct vec attrs = {.elem = sizeof(struct otlp_attr)};
+	struct otlp_attrs a;
+
+	attr_str(b, &attrs, "client", node_name(b, src, false));
+	attr_str(b, &attrs, "server", node_name(b, dst, true));
+	attr_str(b, &attrs, "connection_type", "");
+	a = (struct otlp_attrs){attrs.v, attrs.n};
+	add_sum(b, &b->graph[0], e, a, primary->requests);
+	add_sum(b, &b->graph[1], e, a, primary->errors);
+	add_graph_hist(b, &b->graph[2], e, &e->view[REPORTER_DESTINATION], a);
+	add_graph_hist(b, &b->graph[3], e, &e->view[REPORTER_SOURCE], a);
+}
+
+static void add_edge(struct build *b, struct edge *e)
+{
+	struct endpoint_names src, dst;
+	struct otlp_attrs attrs;
+	struct res_acc *r;
+	int rep;
+
+	naming_resolve(b->naming, e->key.src_addr, &e->src, &src);
+	naming_resolve(b->naming, e->key.dst_addr, &e->dst, &dst);
+	attrs = edge_attrs(b, e, &src, &dst);
+	for (rep = 0; rep < REPORTER__MAX; rep++) {
+		struct edge_view *v = &e->view[rep];
+		bool server = rep == REPORTER_DESTINATION;
+
+		if (!v->seen)
+			continue;
+		r = resource_for(b, server ? &dst : &src, server);
+		if (!r)
+			return;
+		add_duration_points(b, &r->points[server ? RM_SERVER_DURATION : RM_CLIENT_DURATION],
+				    e, v, &dst);
+		add_tcp_points(b, r, e, v, attrs);
+	}
+	if (e->key.proto == EDGE_PROTO_HTTP)
+		add_graph(b, e, &src, &dst);
+}
+
+static const struct {
+	const char *name, *unit, *desc;
+	enum otlp_metric_kind kind;
+	bool delta_capable; /* follows the configured temporality */
+} res_metric_defs[RM__MAX] = {
+    [RM_SERVER_DURATION] = {"http.server.request.duration", "s",
+			    "Duration of HTTP server requests.", OTLP_METRIC_HISTOGRAM, true},
+    [RM_CLIENT_DURATION] = {"http.client.request.duration", "s",
+			    "Duration of HTTP client requests.", OTLP_METRIC_HISTOGRAM, true},
+    [RM_TCP_SENT] = {"meshsight.tcp.sent_bytes", "By", "TCP payload bytes from client to server.",
+		     OTLP_METRIC_SUM, false},
+    [RM_TCP_RECEIVED] = {"meshsight.tcp.received_bytes", "By",
+			 "TCP payload bytes from server to client.", OTLP_METRIC_SUM, false},
+    [RM_TCP_OPENED] = {"meshsight.tcp.connections_opened", "{connection}",
+		       "TCP connections established.", OTLP_METRIC_SUM, false},
+    [RM_TCP_CLOSED] = {"meshsight.tcp.connections_closed", "{connection}",
+		       "TCP connections closed.", OTLP_METRIC_SUM, false},
+};
+
+static const struct {
+	const char *name, *unit, *desc;
+	enum otlp_metric_kind kind;
+} graph_defs[4] = {
+    {"traces_service_graph_request_total", "1", "Requests between two nodes.", OTLP_METRIC_SUM},
+    {"traces_service_graph_request_failed_total", "1", "Failed requests between two nodes.",
+     OTLP_METRIC_SUM},
+    {"traces_service_graph_request_server", "s", "Request duration seen by the server.",
+     OTLP_METRIC_HISTOGRAM},
+    {"traces_service_graph_request_client", "s", "Request duration seen by the client.",
+     OTLP_METRIC_HISTOGRAM},
+};
+
+static size_t fill_metrics(struct build *b, struct otlp_metric *out, const struct vec *pts,
+			   size_t n, int which_table)
+{
+	size_t i, used = 0;
+
+	for (i = 0; i < n; i++) {
+		struct otlp_metric *m = &out[used];
+
+		if (!pts[i].n)
+			continue;
+		if (which_table == 0) {
+			m->name = res_metric_defs[i].name;
+			m->unit = res_metric_defs[i].unit;
+			m->description = res_metric_defs[i].desc;
+			m->kind = res_metric_defs[i].kind;
+			m->temporality = res_metric_defs[i].delta_capable
+					     ? b->o->temporality
+					     : OTLP_TEMPORALITY_CUMULATIVE;
+		} else {
+			m->name = graph_defs[i].name;
+			m->unit = graph_defs[i].unit;
+			m->description = graph_defs[i].desc;
+			m->kind = graph_defs[i].kind;
+			m->temporality = OTLP_TEMPORALITY_CUMULATIVE;
+		}
+		m->points = pts[i].v;
+		m->npoints = pts[i].n;
+		used++;
+	}
+	return used;
+}
+
+static int assemble(struct build *b, struct otlp_request *req)
+{
+	size_t nblocks = b->resources.n + 1, i;
+	struct otlp_resource_block *blocks = arena_alloc(&b->ar, nblocks * sizeof(*blocks));
+	struct res_acc *r = b->resources.v;
+	struct vec agent = {.elem = sizeof(struct otlp_attr)};
+
+	if (!blocks)
+		return -ENOMEM;
+	for (i = 0; i < b->resources.n; i++) {
+		struct otlp_metric *m = arena_alloc(&b->ar, RM__MAX * sizeof(*m));
+
+		if (!m)
+			return -ENOMEM;
+		blocks[i].resource = (struct otlp_attrs){r[i].attrs.v, r[i].attrs.n};
+		blocks[i].scope_name = "meshsight";
+		blocks[i].scope_version = b->o->scope_version;
+		blocks[i].metrics = m;
+		blocks[i].nmetrics = fill_metrics(b, m, r[i].points, RM__MAX, 0);
+	}
+	/* The service graph belongs to no workload: it goes under the agent's own resource. */
+	attr_str(b, &agent, "service.name", b->o->agent_service_name);
+	attr_str(b, &agent, "host.name", b->o->host_name);
+	for (i = 0; i < b->o->nagent_attrs; i++) {
+		struct otlp_attr *a = vec_push(&b->ar, &agent);
+
+		if (a)
+			*a = b->o->agent_attrs[i];
+	}
+	blocks[nblocks - 1].resource = (struct otlp_attrs){agent.v, agent.n};
+	blocks[nblocks - 1].scope_name = "meshsight";
+	blocks[nblocks - 1].scope_version = b->o->scope_version;
+	blocks[nblocks - 1].metrics = arena_alloc(&b->ar, 4 * sizeof(struct otlp_metric));
+	if (!blocks[nblocks - 1].metrics)
+		return -ENOMEM;
+	blocks[nblocks - 1].nmetrics =
+	    fill_metrics(b, (struct otlp_metric *)blocks[nblocks - 1].metrics, b->graph, 4, 1);
+	req->blocks = blocks;
+	req->nblocks = nblocks;
+	return b->ar.oom ? -ENOMEM : 0;
+}
+
+static void reset_series(struct aggregator *a)
+{
+	struct edge *e;
+	int r;
+
+	for (e = a->lru_head; e; e = e->lru_next)
+		for (r = 0; r < REPORTER__MAX; r++) {
+			free(e->view[r].series);
+			e->view[r].series = NULL;
+			e->view[r].nseries = 0;
+		}
+}
+
+int otlp_build_metrics(struct aggregator *a, struct naming *n, const struct otlp_metrics_opts *o,
+		       struct otlp_buf *out, uint64_t *npoints)
+{
+	struct build b = {.o = o, .naming = n};
+	struct otlp_request req;
+	struct edge *e;
+	int i, err;
+
+	b.resources.elem = sizeof(struct res_acc);
+	for (i = 0; i < 4; i++)
+		b.graph[i].elem = sizeof(struct otlp_point);
+	for (e = a->lru_head; e; e = e->lru_next)
+		add_edge(&b, e);
+	err = assemble(&b, &req);
+	if (!err)
+		err = o->json ? otlp_encode_metrics_json(&req, out)
+			      : otlp_encode_metrics_pb(&req, out);
+	*npoints = b.npoints;
+	arena_free(&b.ar);
+	if (!err && o->temporality == OTLP_TEMPORALITY_DELTA)
+		reset_series(a);
+	return err;
+}
