@@ -237,39 +237,53 @@ void export_metrics(struct exporter_state *s, struct aggregator *a, struct namin
 	otlp_exporter_submit(s->exp, OTLP_SIGNAL_METRICS, body.data, body.len, points);
 }
 
+static void prom_family(FILE *out, const char *name, const char *type, const char *help)
+{
+	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void render_stats(const struct otlp_export_stats *st_, FILE *out)
+{
+	const int m = OTLP_SIGNAL_METRICS;
+	const struct otlp_export_stats st = *st_;
+	const struct {
+		const char *metric, *outcome;
+		uint64_t value;
+	} rows[] = {
+	    {"meshsight_otlp_batches_total", "sent", st.batches_sent[m]},
+	    {"meshsight_otlp_batches_total", "failed", st.batches_failed[m]},
+	    {"meshsight_otlp_batches_total", "dropped", st.batches_dropped[m]},
+	    {"meshsight_otlp_items_total", "sent", st.items_sent[m]},
+	    {"meshsight_otlp_items_total", "rejected", st.items_rejected[m]},
+	    {"meshsight_otlp_items_total", "dropped", st.items_dropped[m]},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if (i == 0)
+			prom_family(out, rows[i].metric, "counter", "OTLP batches by outcome.");
+		if (i == 3)
+			prom_family(out, rows[i].metric, "counter",
+				    "OTLP data points by outcome; rejected is the collector's "
+				    "partial-success count.");
+		fprintf(out, "%s{signal=\"metrics\",outcome=\"%s\"} %llu\n", rows[i].metric,
+			rows[i].outcome, (unsigned long long)rows[i].value);
+	}
+	prom_family(out, "meshsight_otlp_retries_total", "counter", "OTLP requests retried.");
+	fprintf(out, "meshsight_otlp_retries_total{signal=\"metrics\"} %llu\n",
+		(unsigned long long)st.retries[m]);
+	prom_family(out, "meshsight_otlp_queued_batches", "gauge", "Batches waiting to be sent.");
+	fprintf(out, "meshsight_otlp_queued_batches{signal=\"metrics\"} %u\n", st.queued[m]);
+}
+
 void export_render_prom(struct exporter_state *s, FILE *out)
 {
 	struct otlp_export_stats st;
-	const char *sig = "metrics";
 
 	if (!s->exp)
 		return;
 	otlp_exporter_stats(s->exp, &st);
-	fprintf(out, "# HELP meshsight_otlp_batches_total OTLP batches by outcome.\n"
-		     "# TYPE meshsight_otlp_batches_total counter\n");
-	fprintf(out, "meshsight_otlp_batches_total{signal=\"%s\",outcome=\"sent\"} %llu\n", sig,
-		(unsigned long long)st.batches_sent[OTLP_SIGNAL_METRICS]);
-	fprintf(out, "meshsight_otlp_batches_total{signal=\"%s\",outcome=\"failed\"} %llu\n", sig,
-		(unsigned long long)st.batches_failed[OTLP_SIGNAL_METRICS]);
-	fprintf(out, "meshsight_otlp_batches_total{signal=\"%s\",outcome=\"dropped\"} %llu\n", sig,
-		(unsigned long long)st.batches_dropped[OTLP_SIGNAL_METRICS]);
-	fprintf(out, "# HELP meshsight_otlp_retries_total OTLP requests retried.\n"
-		     "# TYPE meshsight_otlp_retries_total counter\n");
-	fprintf(out, "meshsight_otlp_retries_total{signal=\"%s\"} %llu\n", sig,
-		(unsigned long long)st.retries[OTLP_SIGNAL_METRICS]);
-	fprintf(out, "# HELP meshsight_otlp_items_total Data points by outcome; rejected is the "
-		     "collector's partial-success count.\n"
-		     "# TYPE meshsight_otlp_items_total counter\n");
-	fprintf(out, "meshsight_otlp_items_total{signal=\"%s\",outcome=\"sent\"} %llu\n", sig,
-		(unsigned long long)st.items_sent[OTLP_SIGNAL_METRICS]);
-	fprintf(out, "meshsight_otlp_items_total{signal=\"%s\",outcome=\"rejected\"} %llu\n", sig,
-		(unsigned long long)st.items_rejected[OTLP_SIGNAL_METRICS]);
-	fprintf(out, "meshsight_otlp_items_total{signal=\"%s\",outcome=\"dropped\"} %llu\n", sig,
-		(unsigned long long)st.items_dropped[OTLP_SIGNAL_METRICS]);
-	fprintf(out, "# HELP meshsight_otlp_queued_batches Batches waiting to be sent.\n"
-		     "# TYPE meshsight_otlp_queued_batches gauge\n");
-	fprintf(out, "meshsight_otlp_queued_batches{signal=\"%s\"} %u\n", sig,
-		st.queued[OTLP_SIGNAL_METRICS]);
+	render_stats(&st, out);
 }
 
 void export_stop(struct exporter_state *s)
