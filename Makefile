@@ -40,7 +40,7 @@ SKEL       := $(OUTPUT)/meshsight.skel.h
 
 # Pure modules: no libbpf, unit-tested one by one.
 PURE_MODS  := htab sketch reasm http1 aggregator flows identity cgroups naming \
-	      render_common render_prom render_json otlp_encode otlp_export otlp_metrics
+	      render_common render_prom render_json otlp_encode otlp_export otlp_metrics spans
 AGENT_MODS := $(PURE_MODS) log loader http_server export agent main
 AGENT_OBJS := $(patsubst %,$(OUTPUT)/user/%.o,$(AGENT_MODS))
 USER_HDRS  := $(wildcard user/*.h) include/meshsight_events.h

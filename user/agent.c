@@ -63,6 +63,7 @@ void agent_config_defaults(struct agent_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->bpf.capture_bytes = 1024;
+	c->export.max_spans_per_second = UINT32_MAX; /* unset: the default below applies */
 	c->bpf.max_conns = 65536;
 	c->bpf.ringbuf_mb = 16;
 	c->bpf.http = true;
@@ -219,6 +220,13 @@ static void export_tick(struct agent *a)
 	pthread_mutex_unlock(&a->lock);
 }
 
+static void traces_tick(struct agent *a, bool flush)
+{
+	pthread_mutex_lock(&a->lock);
+	export_traces(&a->export, &a->naming, MESHSIGHT_VERSION, flush);
+	pthread_mutex_unlock(&a->lock);
+}
+
 static int main_loop(struct agent *a)
 {
 	uint64_t next_scan = 0, next_house = 0, next_export, now;
@@ -241,6 +249,8 @@ static int main_loop(struct agent *a)
 			scan_kernel_conns(a);
 			next_scan = now + (uint64_t)a->cfg->scan_interval_ms * NS_PER_MS;
 		}
+		if (a->export.enabled)
+			traces_tick(a, false);
 		if (a->export.enabled && now >= next_export) {
 			scan_kernel_conns(a); /* fresh byte counters in what is exported */
 			export_tick(a);
@@ -248,8 +258,10 @@ static int main_loop(struct agent *a)
 		}
 	}
 	/* Ship what was seen since the last export before going away. */
-	if (a->export.enabled)
+	if (a->export.enabled) {
+		traces_tick(a, true);
 		export_tick(a);
+	}
 	return 0;
 }
 
@@ -316,6 +328,10 @@ static int agent_start(struct agent *a, char *err, size_t errlen)
 	if (ret)
 		return ret;
 	ret = setup_tables(a);
+	if (!ret && a->export.spans.recs) {
+		a->flows.txn_hook = spans_on_txn;
+		a->flows.txn_hook_ctx = &a->export.spans;
+	}
 	if (ret) {
 		snprintf(err, errlen, "out of memory setting up tables");
 		return ret;

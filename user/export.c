@@ -158,6 +158,23 @@ static int apply_flags(struct exporter_state *s, const struct export_flags *f, c
 	return 0;
 }
 
+static int configure_spans(struct exporter_state *s, const struct export_flags *f, char *err,
+			   size_t errlen)
+{
+	struct span_config sc;
+	int ret = span_config_from_env(&sc, NULL, err, errlen);
+
+	if (ret || !s->enabled)
+		return ret;
+	if (f->max_spans_per_second != UINT32_MAX)
+		sc.max_per_second = f->max_spans_per_second;
+	if (spans_init(&s->spans, &sc)) {
+		snprintf(err, errlen, "out of memory for a span queue of %u", sc.max_queue);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 int export_configure(struct exporter_state *s, const struct export_flags *f, char *err,
 		     size_t errlen)
 {
@@ -186,6 +203,8 @@ int export_configure(struct exporter_state *s, const struct export_flags *f, cha
 		ret = parse_temporality(f->temporality, &s->temporality, err, errlen);
 	if (!ret)
 		ret = apply_flags(s, f, err, errlen);
+	if (!ret)
+		ret = configure_spans(s, f, err, errlen);
 	return ret;
 }
 
@@ -237,53 +256,106 @@ void export_metrics(struct exporter_state *s, struct aggregator *a, struct namin
 	otlp_exporter_submit(s->exp, OTLP_SIGNAL_METRICS, body.data, body.len, points);
 }
 
+void export_traces(struct exporter_state *s, struct naming *n, const char *version, bool flush)
+{
+	uint64_t now_unix = clock_ns(CLOCK_REALTIME), now = clock_ns(CLOCK_MONOTONIC);
+	struct spans_opts o = {
+	    .mono_to_unix_ns = now_unix - now,
+	    .host_name = s->host_name,
+	    .scope_version = version,
+	    .json = s->cfg.json,
+	};
+	int batches = 0;
+
+	if (!s->exp || !s->spans.recs)
+		return;
+	if (!flush && now < s->next_traces_ns && s->spans.count < s->spans.cfg.max_batch)
+		return;
+	s->next_traces_ns = now + (uint64_t)s->spans.cfg.schedule_delay_ms * 1000000ULL;
+	/* A few batches per call at most: the datapath lock is held meanwhile. */
+	while (s->spans.count && batches++ < 4) {
+		struct otlp_buf body = {0};
+		uint64_t nspans = 0;
+
+		if (spans_build(&s->spans, n, &o, &body, &nspans)) {
+			s->build_failures++;
+			otlp_buf_free(&body);
+			return;
+		}
+		otlp_exporter_submit(s->exp, OTLP_SIGNAL_TRACES, body.data, body.len, nspans);
+		if (!flush && s->spans.count < s->spans.cfg.max_batch)
+			break;
+	}
+}
+
 static void prom_family(FILE *out, const char *name, const char *type, const char *help)
 {
 	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void render_stats(const struct otlp_export_stats *st_, FILE *out)
-{
-	const int m = OTLP_SIGNAL_METRICS;
-	const struct otlp_export_stats st = *st_;
-	const struct {
-		const char *metric, *outcome;
-		uint64_t value;
-	} rows[] = {
-	    {"meshsight_otlp_batches_total", "sent", st.batches_sent[m]},
-	    {"meshsight_otlp_batches_total", "failed", st.batches_failed[m]},
-	    {"meshsight_otlp_batches_total", "dropped", st.batches_dropped[m]},
-	    {"meshsight_otlp_items_total", "sent", st.items_sent[m]},
-	    {"meshsight_otlp_items_total", "rejected", st.items_rejected[m]},
-	    {"meshsight_otlp_items_total", "dropped", st.items_dropped[m]},
-	};
-	size_t i;
+static const char *const signal_names[OTLP_SIGNAL__MAX] = {"metrics", "traces"};
 
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		if (i == 0)
-			prom_family(out, rows[i].metric, "counter", "OTLP batches by outcome.");
-		if (i == 3)
-			prom_family(out, rows[i].metric, "counter",
-				    "OTLP data points by outcome; rejected is the collector's "
-				    "partial-success count.");
-		fprintf(out, "%s{signal=\"metrics\",outcome=\"%s\"} %llu\n", rows[i].metric,
-			rows[i].outcome, (unsigned long long)rows[i].value);
-	}
-	prom_family(out, "meshsight_otlp_retries_total", "counter", "OTLP requests retried.");
-	fprintf(out, "meshsight_otlp_retries_total{signal=\"metrics\"} %llu\n",
-		(unsigned long long)st.retries[m]);
-	prom_family(out, "meshsight_otlp_queued_batches", "gauge", "Batches waiting to be sent.");
-	fprintf(out, "meshsight_otlp_queued_batches{signal=\"metrics\"} %u\n", st.queued[m]);
+/* One family, one sample per signal and outcome. */
+static void prom_outcomes(FILE *out, const char *name, const char *help, const char *outcomes[],
+			  const uint64_t *values[], size_t n)
+{
+	size_t i;
+	int sig;
+
+	prom_family(out, name, "counter", help);
+	for (sig = 0; sig < OTLP_SIGNAL__MAX; sig++)
+		for (i = 0; i < n; i++)
+			fprintf(out, "%s{signal=\"%s\",outcome=\"%s\"} %llu\n", name,
+				signal_names[sig], outcomes[i], (unsigned long long)values[i][sig]);
+}
+
+static void render_spans(const struct span_buffer *b, FILE *out)
+{
+	const struct span_stats *st = &b->stats;
+
+	prom_family(out, "meshsight_spans_total", "counter",
+		    "Spans produced by the traffic, by what became of them.");
+	fprintf(out, "meshsight_spans_total{outcome=\"queued\"} %llu\n",
+		(unsigned long long)st->queued);
+	fprintf(out, "meshsight_spans_total{outcome=\"sampled_out\"} %llu\n",
+		(unsigned long long)st->sampled_out);
+	fprintf(out, "meshsight_spans_total{outcome=\"ceiling_dropped\"} %llu\n",
+		(unsigned long long)st->ceiling_dropped);
+	fprintf(out, "meshsight_spans_total{outcome=\"queue_full\"} %llu\n",
+		(unsigned long long)st->queue_dropped);
+	prom_family(out, "meshsight_spans_sampling_ratio", "gauge",
+		    "Spans kept over spans produced since start: the effective sampling rate.");
+	fprintf(out, "meshsight_spans_sampling_ratio %.6f\n", spans_effective_rate(b));
 }
 
 void export_render_prom(struct exporter_state *s, FILE *out)
 {
+	const char *batch_outcomes[] = {"sent", "failed", "dropped"};
+	const char *item_outcomes[] = {"sent", "rejected", "dropped"};
 	struct otlp_export_stats st;
+	int sig;
 
 	if (!s->exp)
 		return;
 	otlp_exporter_stats(s->exp, &st);
-	render_stats(&st, out);
+	prom_outcomes(
+	    out, "meshsight_otlp_batches_total", "OTLP batches by outcome.", batch_outcomes,
+	    (const uint64_t *[]){st.batches_sent, st.batches_failed, st.batches_dropped}, 3);
+	prom_outcomes(out, "meshsight_otlp_items_total",
+		      "OTLP data points or spans by outcome; rejected is the collector's "
+		      "partial-success count.",
+		      item_outcomes,
+		      (const uint64_t *[]){st.items_sent, st.items_rejected, st.items_dropped}, 3);
+	prom_family(out, "meshsight_otlp_retries_total", "counter", "OTLP requests retried.");
+	for (sig = 0; sig < OTLP_SIGNAL__MAX; sig++)
+		fprintf(out, "meshsight_otlp_retries_total{signal=\"%s\"} %llu\n",
+			signal_names[sig], (unsigned long long)st.retries[sig]);
+	prom_family(out, "meshsight_otlp_queued_batches", "gauge", "Batches waiting to be sent.");
+	for (sig = 0; sig < OTLP_SIGNAL__MAX; sig++)
+		fprintf(out, "meshsight_otlp_queued_batches{signal=\"%s\"} %u\n", signal_names[sig],
+			st.queued[sig]);
+	if (s->spans.recs)
+		render_spans(&s->spans, out);
 }
 
 void export_stop(struct exporter_state *s)
@@ -291,4 +363,5 @@ void export_stop(struct exporter_state *s)
 	if (s->exp)
 		otlp_exporter_stop(s->exp, 2000);
 	s->exp = NULL;
+	spans_free(&s->spans);
 }

@@ -17,6 +17,7 @@
 #include "naming.h"
 #include "otlp.h"
 #include "otlp_export.h"
+#include "spans.h"
 
 #define EXPORT_MAX_RESOURCE_ATTRS 16
 
@@ -28,9 +29,10 @@ struct export_flags {
 	const char *ca_file;	 /* --otlp-ca-file */
 	const char *headers[OTLP_MAX_HEADERS]; /* --otlp-header key=value */
 	size_t nheaders;
-	uint32_t timeout_ms;	 /* --otlp-timeout-ms, 0 = env/default */
-	uint32_t interval_ms;	 /* --metric-export-interval-ms, 0 = env/default */
-	const char *temporality; /* --metrics-temporality cumulative|delta */
+	uint32_t timeout_ms;	       /* --otlp-timeout-ms, 0 = env/default */
+	uint32_t interval_ms;	       /* --metric-export-interval-ms, 0 = env/default */
+	const char *temporality;       /* --metrics-temporality cumulative|delta */
+	uint32_t max_spans_per_second; /* --max-spans-per-second, UINT32_MAX = unset */
 };
 
 struct exporter_state {
@@ -46,6 +48,8 @@ struct exporter_state {
 	size_t nattrs;
 	uint64_t last_export_unix_ns;
 	uint64_t build_failures;
+	struct span_buffer spans; /* when enabled, fed by the flow table's hook */
+	uint64_t next_traces_ns;  /* CLOCK_MONOTONIC */
 };
 
 /* Reads env and flags; 0 (possibly disabled) or -EINVAL with a message in err. */
@@ -55,6 +59,9 @@ int export_start(struct exporter_state *s, char *err, size_t errlen);
 /* Builds and queues one metrics request; call with the agent lock held. */
 void export_metrics(struct exporter_state *s, struct aggregator *a, struct naming *n,
 		    const char *version);
+/* Ships queued spans when a batch is full or the schedule delay passed; lock held. */
+void export_traces(struct exporter_state *s, struct naming *n, const char *version, bool flush);
+
 /* Exporter counters in Prometheus text (appended to /metrics). */
 void export_render_prom(struct exporter_state *s, FILE *out);
 void export_stop(struct exporter_state *s);

@@ -20,6 +20,10 @@ struct flow_http {
 struct flow {
 	struct htab_node node;
 	uint64_t cookie;
+	struct htab_node tuple_node;
+	struct flow_tuple_key tuple_key;
+	bool in_tuple_index;
+	uint64_t ntxn; /* transactions reported so far */
 	struct ms_tuple tuple;
 	uint64_t cgroup_id;
 	uint64_t last_ns; /* last event or kernel-seen packet */
@@ -51,8 +55,44 @@ int flowtab_init(struct flowtab *ft, struct aggregator *agg, const struct flow_l
 	ft->agg = agg;
 	ft->lim = *lim;
 	ft->budget.limit = lim->reasm_budget;
+	if (htab_init(&ft->by_tuple,
+		      offsetof(struct flow, tuple_key) - offsetof(struct flow, tuple_node),
+		      sizeof(struct flow_tuple_key)))
+		return -ENOMEM;
 	return htab_init(&ft->flows, offsetof(struct flow, cookie) - offsetof(struct flow, node),
 			 sizeof(uint64_t));
+}
+
+static void tuple_index_remove(struct flowtab *ft, struct flow *f)
+{
+	if (f->in_tuple_index)
+		htab_remove(&ft->by_tuple, &f->tuple_node);
+	f->in_tuple_index = false;
+}
+
+/* Two sockets with the same 4-tuple (e.g. in two network namespaces): first one wins. */
+static void tuple_index_add(struct flowtab *ft, struct flow *f)
+{
+	memcpy(f->tuple_key.local_addr, f->tuple.local_addr, 16);
+	memcpy(f->tuple_key.remote_addr, f->tuple.remote_addr, 16);
+	f->tuple_key.local_port = f->tuple.local_port;
+	f->tuple_key.remote_port = f->tuple.remote_port;
+	if (htab_find(&ft->by_tuple, &f->tuple_key))
+		return;
+	htab_insert(&ft->by_tuple, &f->tuple_node);
+	f->in_tuple_index = true;
+}
+
+/* Is the other end of f a socket this agent watches too? */
+static bool peer_is_local(const struct flowtab *ft, const struct flow *f)
+{
+	struct flow_tuple_key k;
+
+	memcpy(k.local_addr, f->tuple.remote_addr, 16);
+	memcpy(k.remote_addr, f->tuple.local_addr, 16);
+	k.local_port = f->tuple.remote_port;
+	k.remote_port = f->tuple.local_port;
+	return htab_find(&ft->by_tuple, &k) != NULL;
 }
 
 static void flow_free_http(struct flowtab *ft, struct flow *f)
@@ -69,6 +109,7 @@ static void flow_free_http(struct flowtab *ft, struct flow *f)
 static void flow_destroy(struct flowtab *ft, struct flow *f)
 {
 	htab_remove(&ft->flows, &f->node);
+	tuple_index_remove(ft, f);
 	flow_free_http(ft, f);
 	free(f);
 }
@@ -81,6 +122,7 @@ void flowtab_free(struct flowtab *ft)
 	htab_for_each_safe(&ft->flows, n, tmp, i)
 	    flow_destroy(ft, (struct flow *)((char *)n - offsetof(struct flow, node)));
 	htab_free(&ft->flows);
+	htab_free(&ft->by_tuple);
 }
 
 size_t flowtab_count(const struct flowtab *ft)
@@ -187,7 +229,9 @@ static void on_open(struct flowtab *ft, const struct ms_conn_open_event *ev)
 		f->ft = ft;
 		htab_insert(&ft->flows, &f->node);
 	}
+	tuple_index_remove(ft, f);
 	f->tuple = ev->tuple;
+	tuple_index_add(ft, f);
 	f->cgroup_id = ev->cgroup_id;
 	f->pid = ev->pid;
 	memcpy(f->comm, ev->comm, sizeof(f->comm));
@@ -201,16 +245,42 @@ static void on_open(struct flowtab *ft, const struct ms_conn_open_event *ev)
 		flow_decide(ft, f, EDGE_PROTO_TCP, ev->hdr.ts_ns);
 }
 
+static void txn_info(const struct flowtab *ft, const struct flow *f, uint64_t end_ns,
+		     struct flow_txn_info *info)
+{
+	bool client = flow_role(f) == MS_ROLE_CLIENT;
+
+	memset(info, 0, sizeof(*info));
+	memcpy(info->client_addr, client ? f->tuple.local_addr : f->tuple.remote_addr, 16);
+	memcpy(info->server_addr, client ? f->tuple.remote_addr : f->tuple.local_addr, 16);
+	info->client_port = client ? f->tuple.local_port : f->tuple.remote_port;
+	info->server_port = client ? f->tuple.remote_port : f->tuple.local_port;
+	if (f->seq_known)
+		info->client_isn = client ? f->snd_start : f->rcv_start;
+	info->index = f->ntxn;
+	info->local_is_client = client;
+	info->peer_local = peer_is_local(ft, f);
+	info->local.cgroup_id = f->cgroup_id;
+	memcpy(info->local.comm, f->comm, sizeof(info->local.comm));
+	info->end_ns = end_ns;
+}
+
 static void on_txn(void *ctx, const struct http1_txn *t)
 {
 	struct flow *f = ctx;
 	struct flowtab *ft = f->ft;
 	uint64_t now = t->resp_end_ns ? t->resp_end_ns : f->last_ns;
 	struct edge *e = flow_edge(ft, f, now);
+	struct flow_txn_info info;
 
 	ft->stats.transactions++;
 	if (e)
 		agg_record_http(ft->agg, e, flow_reporter(f), t, now);
+	if (ft->txn_hook) {
+		txn_info(ft, f, now, &info);
+		ft->txn_hook(ft->txn_hook_ctx, &info, t);
+	}
+	f->ntxn++;
 }
 
 static int flow_http_alloc(struct flowtab *ft, struct flow *f)

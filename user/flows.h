@@ -45,8 +45,36 @@ struct flow_stats {
 
 struct flow;
 
+/* What a span needs to know about the connection a transaction came from. */
+struct flow_txn_info {
+	uint8_t client_addr[16];
+	uint8_t server_addr[16];
+	uint16_t client_port;
+	uint16_t server_port;
+	uint32_t client_isn; /* first sequence number of the client's bytes, 0 if unknown */
+	uint64_t index;	     /* this is the index-th transaction of the connection (from 0) */
+	bool local_is_client;
+	bool peer_local; /* the other end's socket is watched here too */
+	struct edge_end local;
+	uint64_t end_ns; /* CLOCK_MONOTONIC end: response end, or when it was given up */
+};
+
+typedef void (*flow_txn_hook)(void *ctx, const struct flow_txn_info *info,
+			      const struct http1_txn *t);
+
+/* Socket 4-tuple as a hash key (addresses as in ms_tuple). */
+struct flow_tuple_key {
+	uint8_t local_addr[16];
+	uint8_t remote_addr[16];
+	uint16_t local_port;
+	uint16_t remote_port;
+};
+
 struct flowtab {
 	struct htab flows;
+	struct htab by_tuple;	/* the same flows by 4-tuple, to find a local peer */
+	flow_txn_hook txn_hook; /* optional: every transaction, for spans */
+	void *txn_hook_ctx;
 	struct aggregator *agg;
 	struct flow_limits lim;
 	uint32_t nhttp;

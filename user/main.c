@@ -40,6 +40,7 @@ enum {
 	OPT_OTLP_TIMEOUT,
 	OPT_EXPORT_INTERVAL,
 	OPT_TEMPORALITY,
+	OPT_MAX_SPANS,
 };
 
 static const struct option long_opts[] = {
@@ -64,6 +65,7 @@ static const struct option long_opts[] = {
     {"otlp-timeout-ms", required_argument, NULL, OPT_OTLP_TIMEOUT},
     {"metric-export-interval-ms", required_argument, NULL, OPT_EXPORT_INTERVAL},
     {"metrics-temporality", required_argument, NULL, OPT_TEMPORALITY},
+    {"max-spans-per-second", required_argument, NULL, OPT_MAX_SPANS},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -118,6 +120,8 @@ static void usage(FILE *f)
 	    "  --otlp-timeout-ms N       per request (default 10000)\n"
 	    "  --metric-export-interval-ms N  (default 60000, OTEL_METRIC_EXPORT_INTERVAL)\n"
 	    "  --metrics-temporality T   cumulative (default) or delta\n"
+	    "  --max-spans-per-second N  span ceiling, error spans always kept (default 1000;\n"
+	    "                            0 = none); sampling per OTEL_TRACES_SAMPLER\n"
 	    "\n"
 	    "  -v, --verbose             debug logging, including libbpf's\n"
 	    "  -q, --quiet               warnings only\n"
@@ -216,6 +220,10 @@ static int parse_args(int argc, char **argv, struct agent_config *c)
 			break;
 		case OPT_TEMPORALITY:
 			c->export.temporality = optarg;
+			break;
+		case OPT_MAX_SPANS:
+			err = parse_u32("--max-spans-per-second", optarg, 0,
+					&c->export.max_spans_per_second);
 			break;
 		case 'v':
 			log_set_level(LOG_LEVEL_DEBUG);

@@ -59,3 +59,17 @@ void naming_resolve(struct naming *n, const uint8_t addr[16], const struct edge_
 		out->process = out->comm_buf;
 	}
 }
+
+const char *naming_node_name(const struct endpoint_names *n, bool server, char *buf, size_t len)
+{
+	const char *name = server ? (nonempty(n->service) ?: nonempty(n->workload))
+				  : (nonempty(n->workload) ?: nonempty(n->service));
+
+	if (name)
+		snprintf(buf, len, "%s", name);
+	else if (n->process)
+		snprintf(buf, len, "unknown_service:%s", n->process);
+	else
+		snprintf(buf, len, "%s", n->address);
+	return buf;
+}

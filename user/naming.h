@@ -7,6 +7,7 @@
 #ifndef MESHSIGHT_NAMING_H
 #define MESHSIGHT_NAMING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,5 +37,12 @@ struct endpoint_names {
 void naming_format_addr(const uint8_t addr[16], char *buf, size_t len);
 void naming_resolve(struct naming *n, const uint8_t addr[16], const struct edge_end *end,
 		    struct endpoint_names *out);
+/*
+ * The name a node goes by in OTLP resources, service graphs and spans: for a
+ * server its service, else its workload; for a client the other way round;
+ * else "unknown_service:<process>" (the SDK convention) or its address.
+ * Writes into buf and returns it.
+ */
+const char *naming_node_name(const struct endpoint_names *n, bool server, char *buf, size_t len);
 
 #endif /* MESHSIGHT_NAMING_H */

@@ -114,22 +114,11 @@ struct build {
 	uint64_t npoints;
 };
 
-static const char *nz(const char *s)
-{
-	return s && s[0] ? s : NULL;
-}
-
-/* The name a node goes by in service graphs and resources. */
 static const char *node_name(struct build *b, const struct endpoint_names *n, bool server)
 {
-	const char *name =
-	    server ? (nz(n->service) ?: nz(n->workload)) : (nz(n->workload) ?: nz(n->service));
+	char buf[256];
 
-	if (name)
-		return arena_printf(&b->ar, "%s", name);
-	if (n->process)
-		return arena_printf(&b->ar, "unknown_service:%s", n->process);
-	return arena_printf(&b->ar, "%s", n->address);
+	return arena_printf(&b->ar, "%s", naming_node_name(n, server, buf, sizeof(buf)));
 }
 
 static struct otlp_attr *attr_push(struct build *b, struct vec *v, const char *key)

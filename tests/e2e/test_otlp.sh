@@ -111,6 +111,65 @@ assert_eq "content encoding" gzip "$(jq -r '.headers["content-encoding"]' <<<"$r
 assert_eq "no JSON mapping warnings" "[]" "$(jq -c '.json_warnings // []' <<<"$req")"
 agent_stop
 
+echo "traces: a CLIENT and a SERVER span per request, linked"
+curl -fsS -X POST "$RECV/reset" >/dev/null
+export OTEL_BSP_SCHEDULE_DELAY=200
+agent_start --identities "$MS_STATE_DIR/ids" --otlp-endpoint "$RECV" --metric-export-interval-ms 60000
+pod_exec otc curl -s http://10.200.2.2:8080/delay/20 http://10.200.2.2:8080/delay/20 \
+	http://10.200.2.2:8080/status/503 >/dev/null || ms_fail "curl failed"
+TP_TRACE=4bf92f3577b34da6a3ce929d0e0e4736
+TP_PARENT=00f067aa0ba902b7
+pod_exec otc curl -s -H "traceparent: 00-$TP_TRACE-$TP_PARENT-01" \
+	http://10.200.2.2:8080/status/200 >/dev/null || ms_fail "curl failed"
+pod_exec otc curl -s -H "Authorization: Bearer hunter2" -H "Cookie: session=s3cr3t" \
+	"http://10.200.2.2:8080/status/404?token=t0ps3cret" >/dev/null || ms_fail "curl failed"
+spans() {
+	curl -fsS "$RECV/received?signal=traces" | jq -c '[.[].body.resourceSpans[] |
+		(.resource.attributes[] | select(.key == "service.name") | .value.stringValue) as $svc |
+		.scopeSpans[].spans[] | . + {svc: $svc}]'
+}
+wait_until 10 bash -c "[ \"\$(curl -fsS '$RECV/received?signal=traces' | jq '[.[].body.resourceSpans[].scopeSpans[].spans[]] | length')\" = 10 ]" ||
+	ms_fail "expected 10 spans (5 requests x 2 ends)"
+all=$(spans)
+sattr() { printf '(.attributes[] | select(.key == "%s") | .value | (.stringValue // .intValue))' "$1"; }
+assert_eq "5 SERVER spans under catalog" 5 "$(jq '[.[] | select(.kind == 2 and .svc == "catalog")] | length' <<<"$all")"
+assert_eq "5 CLIENT spans under shopper" 5 "$(jq '[.[] | select(.kind == 3 and .svc == "shopper")] | length' <<<"$all")"
+assert_eq "without traceparent, each SERVER span's parent is the CLIENT span of its trace" 4 \
+	"$(jq --arg tp "$TP_TRACE" '. as $a | [.[] | select(.kind == 2 and .traceId != $tp) | . as $s |
+		select(any($a[]; .kind == 3 and .spanId == $s.parentSpanId and .traceId == $s.traceId))] | length' <<<"$all")"
+assert_eq "span names are the method" '["GET"]' "$(jq -c '[.[].name] | unique' <<<"$all")"
+slow=$(jq -c "[.[] | select(.kind == 2 and $(sattr url.path) == \"/delay/20\")][0]" <<<"$all")
+assert_true "SERVER span of /delay/20 lasts >= 20 ms" \
+	jq -e '((.endTimeUnixNano | tonumber) - (.startTimeUnixNano | tonumber)) >= 20000000' <<<"$slow"
+assert_eq "503: ERROR on both spans" "2 2" \
+	"$(jq -r "[.[] | select($(sattr http.response.status_code) == \"503\") | .status.code] | map(tostring) | join(\" \")" <<<"$all")"
+assert_eq "404: ERROR on CLIENT only" "3:2 2:0" \
+	"$(jq -r "[.[] | select($(sattr http.response.status_code) == \"404\") | \"\(.kind):\(.status.code // 0)\"] | sort | reverse | join(\" \")" <<<"$all")"
+tp=$(jq -c "[.[] | select(.traceId == \"$TP_TRACE\")]" <<<"$all")
+assert_eq "both spans of the traceparent request join its trace" 2 "$(jq length <<<"$tp")"
+assert_eq "SERVER span's parent is the header's parent id" "$TP_PARENT" \
+	"$(jq -r '.[] | select(.kind == 2) | .parentSpanId' <<<"$tp")"
+assert_eq "url.path has no query string" "/status/404" \
+	"$(jq -r "[.[] | $(sattr url.path) | select(startswith(\"/status/404\"))][0]" <<<"$all")"
+assert_true "no credential, cookie or query value anywhere in the spans" \
+	bash -c "! grep -qE 'hunter2|s3cr3t|t0ps3cret' <<<'$all'"
+assert_eq "effective sampling ratio reported" 1.000000 \
+	"$(ms_get /metrics | awk '$1 == "meshsight_spans_sampling_ratio" {print $2}')"
+agent_stop
+unset OTEL_BSP_SCHEDULE_DELAY
+
+echo "sampling: OTEL_TRACES_SAMPLER=always_off keeps no span"
+curl -fsS -X POST "$RECV/reset" >/dev/null
+OTEL_TRACES_SAMPLER=always_off OTEL_BSP_SCHEDULE_DELAY=200 \
+	agent_start --otlp-endpoint "$RECV" --metric-export-interval-ms 60000
+traffic
+sleep 1
+assert_eq "no span exported" 0 \
+	"$(curl -fsS "$RECV/received?signal=traces" | jq '[.[].body.resourceSpans[].scopeSpans[].spans[]] | length')"
+assert_eq "sampled_out counted (7 requests x 2 ends)" 14 \
+	"$(ms_get /metrics | awk '$1 == "meshsight_spans_total{outcome=\"sampled_out\"}" {print $2}')"
+agent_stop
+
 otlp_stat() { ms_get /metrics | awk -v k="$1" '$1 == k { print $2 }'; }
 
 echo "503 with Retry-After: retried, then delivered"
