@@ -72,14 +72,22 @@ $(OUTPUT)/meshsight: $(AGENT_OBJS)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
-$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests:
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/san:
 	$(Q)mkdir -p $@
 
 # --- tests -----------------------------------------------------------------
 # Each unit test links only the pure modules (under ASan/UBSan), never libbpf.
-$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(patsubst %,user/%.c,$(PURE_MODS)) $(USER_HDRS) | $(OUTPUT)/tests
+# Pure modules are compiled once under ASan/UBSan and linked into every test.
+SAN_OBJS   := $(patsubst %,$(OUTPUT)/san/%.o,$(PURE_MODS))
+.SECONDARY: $(SAN_OBJS)
+
+$(OUTPUT)/san/%.o: user/%.c $(USER_HDRS) | $(OUTPUT)/san
+	$(call msg,SAN-CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(SAN_OBJS) $(USER_HDRS) | $(OUTPUT)/tests
 	$(call msg,TEST-CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(patsubst %,user/%.c,$(PURE_MODS)) -lcmocka -ljansson -lcurl -lz -lpthread -lm -o $@
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(SAN_OBJS) -lcmocka -ljansson -lcurl -lz -lpthread -lm -o $@
 
 $(OUTPUT)/tests/bpf_prog_test: tests/bpf/bpf_prog_test.c $(SKEL) | $(OUTPUT)/tests
 	$(call msg,TEST-CC,$@)

@@ -89,10 +89,17 @@ agent_hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$MS_AGENT_PID/status"; }
 
 declare -A R # R[metric,round,off|on]
 
-# measure ROUND off|on: one wrk run; with "on", the agent runs around it.
+# measure ROUND off|on|exp: one wrk run; with "on" the agent runs around it,
+# with "exp" the agent also exports OTLP to the local receiver.
 measure() {
 	local r=$1 mode=$2 out t0 t1 c0 c1 e0 e1 hz
-	if [ "$mode" = on ]; then
+	if [ "$mode" = exp ]; then
+		OTEL_BSP_SCHEDULE_DELAY=1000 OTEL_BSP_MAX_QUEUE_SIZE=65536 \
+			OTEL_BSP_MAX_EXPORT_BATCH_SIZE=2048 agent_start "${agent_flags[@]}" \
+			--otlp-endpoint "http://127.0.0.1:$EXPORT_PORT" --max-spans-per-second 0 \
+			--metric-export-interval-ms 1000
+		c0=$(agent_cpu_ticks)
+	elif [ "$mode" = on ]; then
 		agent_start "${agent_flags[@]}"
 		c0=$(agent_cpu_ticks)
 		e0=$(agent_events)
@@ -116,10 +123,43 @@ measure() {
 		R[evs,$r,on]=$(awk -v e="$((e1 - e0))" -v t0="$t0" -v t1="$t1" \
 			'BEGIN { printf "%.0f", e / (t1 - t0) }')
 		agent_stop >/dev/null || ms_die "agent did not stop cleanly"
+	elif [ "$mode" = exp ]; then
+		c1=$(agent_cpu_ticks)
+		hz=$(getconf CLK_TCK)
+		R[spans,$r,exp]=$(ms_get /metrics |
+			awk '$1 == "meshsight_otlp_items_total{signal=\"traces\",outcome=\"sent\"}" { print $2 }')
+		R[cpu,$r,exp]=$(awk -v c="$((c1 - c0))" -v hz="$hz" -v n="${R[reqs,$r,exp]}" \
+			'BEGIN { printf "%.4f", c / hz / (n / 1000) }')
+		# the export's share: CPU beyond what the same requests cost without export
+		R[spancpu,$r,exp]=$(awk -v c="$((c1 - c0))" -v hz="$hz" -v n="${R[reqs,$r,exp]}" \
+			-v base="${R[cpu,$r,on]:-0}" -v sp="${R[spans,$r,exp]:-0}" \
+			'BEGIN { x = c / hz - base * n / 1000; if (x < 0) x = 0;
+				 if (sp > 0) printf "%.4f", x / (sp / 1000); else printf "-" }')
+		agent_stop >/dev/null || ms_die "agent did not stop cleanly"
 	fi
 	echo "  round $r, agent $mode: ${R[rps,$r,$mode]} req/s, p50 ${R[p50,$r,$mode]} us," \
 		"p99 ${R[p99,$r,$mode]} us ${R[errs,$r,$mode]}" >&2
 }
+
+# Export cost: the agent ships every span (no ceiling) and its metrics to a
+# local OTLP receiver (tests/otlp, Node) during one more wrk run per round.
+BENCH_EXPORT=${BENCH_EXPORT:-1}
+EXPORT_PORT=${EXPORT_PORT:-14319}
+if [ "$BENCH_EXPORT" = 1 ] && [ "$BENCH_NO_AGENT" != 1 ]; then
+	if command -v node >/dev/null &&
+		{ [ -d "$repo/tests/otlp/node_modules" ] ||
+			npm ci --prefix "$repo/tests/otlp" --no-audit --no-fund >/dev/null 2>&1; }; then
+		node "$repo/tests/otlp/receiver.mjs" --port "$EXPORT_PORT" --quiet --max-stored 4 \
+			>/dev/null 2>&1 &
+		ms_record_pid $!
+		wait_http "http://127.0.0.1:$EXPORT_PORT/healthz" 10 || ms_die "OTLP receiver did not start"
+	else
+		echo "bench: no node/npm: export cost not measured" >&2
+		BENCH_EXPORT=0
+	fi
+else
+	BENCH_EXPORT=0
+fi
 
 echo "bench: wrk -t1 -c$BENCH_CONNS -d${BENCH_SECONDS}s --latency $url" \
 	"(nginx, 1 worker; $(nproc) CPUs shared by wrk, nginx and the agent)" >&2
@@ -133,6 +173,7 @@ for ((r = 1; r <= BENCH_ROUNDS; r++)); do
 		measure "$r" on
 		measure "$r" off
 	fi
+	[ "$BENCH_EXPORT" = 1 ] && measure "$r" exp
 done
 
 # ------------------------------------------------------------ the table
@@ -169,6 +210,14 @@ rows=(
 	"agent max RSS MiB (VmHWM)|val rss,R,on"
 	"agent events/s|val evs,R,on"
 )
+if [ "$BENCH_EXPORT" = 1 ]; then
+	rows+=(
+		"requests/s, agent + OTLP export|val rps,R,exp"
+		"spans exported|val spans,R,exp"
+		"agent CPU s per 1000 requests, export on|val cpu,R,exp"
+		"export CPU s per 1000 spans|val spancpu,R,exp"
+	)
+fi
 {
 	printf 'metric'
 	for ((r = 1; r <= BENCH_ROUNDS; r++)); do printf '\tround %d' "$r"; done
