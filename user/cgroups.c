@@ -33,7 +33,15 @@
 struct cgroup_entry {
 	uint64_t id; /* 0: free slot; no directory has inode 0 */
 	char *path;
+	char comm[CGROUP_COMM_LEN]; /* "" when the cgroup had no process */
+	uint64_t comm_ns;	    /* when comm was read, 0 = never */
 };
+
+/*
+ * A cgroup's process name is asked for per edge and per span; reading it
+ * costs three file operations, so it is kept this long.
+ */
+#define COMM_TTL_NS (10 * 1000000000ULL)
 
 /* Open addressing, linear probing, power-of-two size kept at most half full. */
 struct cgroup_table {
@@ -296,15 +304,14 @@ static int first_pid(const char *root, const char *path, long *pid)
 	return 0;
 }
 
-int cgroup_cache_comm(struct cgroup_cache *c, uint64_t cgroup_id, char comm[CGROUP_COMM_LEN])
+static int read_comm(struct cgroup_cache *c, const char *path, char comm[CGROUP_COMM_LEN])
 {
-	const char *path = cgroup_cache_path(c, cgroup_id);
 	char file[64], buf[CGROUP_COMM_LEN + 1];
 	size_t n;
 	long pid;
 	FILE *f;
 
-	if (!path || first_pid(c->root, path, &pid))
+	if (first_pid(c->root, path, &pid))
 		return -ENOENT;
 	snprintf(file, sizeof(file), "/proc/%ld/comm", pid);
 	/* The process may have exited since cgroup.procs was read. */
@@ -321,6 +328,28 @@ int cgroup_cache_comm(struct cgroup_cache *c, uint64_t cgroup_id, char comm[CGRO
 		n = CGROUP_COMM_LEN - 1;
 	memcpy(comm, buf, n);
 	comm[n] = '\0';
+	return 0;
+}
+
+int cgroup_cache_comm(struct cgroup_cache *c, uint64_t cgroup_id, char comm[CGROUP_COMM_LEN])
+{
+	const char *path = cgroup_cache_path(c, cgroup_id);
+	struct cgroup_entry *e;
+	uint64_t now = now_ns();
+
+	if (!path)
+		return -ENOENT;
+	e = table_find(&c->tab, cgroup_id);
+	if (!e)
+		return read_comm(c, path, comm);
+	if (!e->comm_ns || now - e->comm_ns > COMM_TTL_NS) {
+		if (read_comm(c, path, e->comm))
+			e->comm[0] = '\0';
+		e->comm_ns = now;
+	}
+	if (!e->comm[0])
+		return -ENOENT;
+	memcpy(comm, e->comm, CGROUP_COMM_LEN);
 	return 0;
 }
 
