@@ -213,10 +213,51 @@ static int drain_events(struct agent *a, int epfd)
 	return n < 0 && n != -EINTR ? n : 0;
 }
 
+#define SELF_METRICS_MAX 48
+
+static void self_add(struct otlp_self_metric *out, size_t *n, const char *name, const char *unit,
+		     const char *key, const char *val, double value, bool gauge)
+{
+	if (*n < SELF_METRICS_MAX)
+		out[(*n)++] = (struct otlp_self_metric){name, unit, key, val, value, gauge};
+}
+
+/* The agent's own health, as /metrics shows it, for its OTLP resource. */
+static size_t self_metrics(struct agent *a, struct otlp_self_metric *out)
+{
+	static const char *const ev_names[] = {"", "conn_open", "conn_close", "data"};
+	const struct flow_stats *fs = &a->flows.stats;
+	const char *dropped = "meshsight.agent.events_dropped";
+	size_t n = 0;
+	int i;
+
+	for (i = MS_EV_CONN_OPEN; i <= MS_EV_DATA; i++)
+		self_add(out, &n, "meshsight.agent.events", "{event}", "type", ev_names[i],
+			 fs->events[i], false);
+	for (i = 0; i < MS_CNT__MAX; i++)
+		if (kernel_counter_is_drop(i))
+			self_add(out, &n, dropped, "{event}", "cause", kernel_counter_name(i),
+				 a->kernel_counters[i], false);
+	self_add(out, &n, dropped, "{event}", "cause", "malformed_event", fs->malformed_events,
+		 false);
+	self_add(out, &n, dropped, "{event}", "cause", "connection_limit", fs->flows_limit, false);
+	for (i = 0; i < HTTP1_ERR__MAX; i++)
+		self_add(out, &n, "meshsight.agent.parse_errors", "{error}", "reason",
+			 http1_error_name(i), a->flows.http_stats.errors[i], false);
+	self_add(out, &n, "meshsight.agent.connections", "{connection}", NULL, NULL,
+		 flowtab_count(&a->flows), true);
+	self_add(out, &n, "meshsight.agent.edges", "{edge}", NULL, NULL, a->agg.edges.count, true);
+	return n;
+}
+
 static void export_tick(struct agent *a)
 {
+	struct otlp_self_metric self[SELF_METRICS_MAX];
+	size_t nself;
+
 	pthread_mutex_lock(&a->lock);
-	export_metrics(&a->export, &a->agg, &a->naming, MESHSIGHT_VERSION);
+	nself = self_metrics(a, self);
+	export_metrics(&a->export, &a->agg, &a->naming, MESHSIGHT_VERSION, self, nself);
 	pthread_mutex_unlock(&a->lock);
 }
 

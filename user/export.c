@@ -17,6 +17,8 @@
 
 #define DEFAULT_INTERVAL_MS 60000 /* OTEL_METRIC_EXPORT_INTERVAL's default */
 
+static uint64_t clock_ns(clockid_t id);
+
 static const char *env(const char *name)
 {
 	const char *v = getenv(name);
@@ -182,6 +184,7 @@ int export_configure(struct exporter_state *s, const struct export_flags *f, cha
 	int ret;
 
 	memset(s, 0, sizeof(*s));
+	s->start_unix_ns = clock_ns(CLOCK_REALTIME);
 	s->enabled = enabled_by(f);
 	s->interval_ms = DEFAULT_INTERVAL_MS;
 	s->temporality = OTLP_TEMPORALITY_CUMULATIVE;
@@ -227,7 +230,7 @@ static uint64_t clock_ns(clockid_t id)
 }
 
 void export_metrics(struct exporter_state *s, struct aggregator *a, struct naming *n,
-		    const char *version)
+		    const char *version, const struct otlp_self_metric *self, size_t nself)
 {
 	uint64_t now_unix = clock_ns(CLOCK_REALTIME);
 	struct otlp_metrics_opts o = {
@@ -240,6 +243,9 @@ void export_metrics(struct exporter_state *s, struct aggregator *a, struct namin
 	    .nagent_attrs = s->nattrs,
 	    .host_name = s->host_name,
 	    .scope_version = version,
+	    .self = self,
+	    .nself = nself,
+	    .start_unix_ns = s->start_unix_ns,
 	    .json = s->cfg.json,
 	};
 	struct otlp_buf body = {0};

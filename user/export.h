@@ -17,6 +17,7 @@
 #include "naming.h"
 #include "otlp.h"
 #include "otlp_export.h"
+#include "otlp_metrics.h"
 #include "spans.h"
 
 #define EXPORT_MAX_RESOURCE_ATTRS 16
@@ -50,6 +51,7 @@ struct exporter_state {
 	uint64_t build_failures;
 	struct span_buffer spans; /* when enabled, fed by the flow table's hook */
 	uint64_t next_traces_ns;  /* CLOCK_MONOTONIC */
+	uint64_t start_unix_ns;
 };
 
 /* Reads env and flags; 0 (possibly disabled) or -EINVAL with a message in err. */
@@ -58,7 +60,7 @@ int export_configure(struct exporter_state *s, const struct export_flags *f, cha
 int export_start(struct exporter_state *s, char *err, size_t errlen);
 /* Builds and queues one metrics request; call with the agent lock held. */
 void export_metrics(struct exporter_state *s, struct aggregator *a, struct naming *n,
-		    const char *version);
+		    const char *version, const struct otlp_self_metric *self, size_t nself);
 /* Ships queued spans when a batch is full or the schedule delay passed; lock held. */
 void export_traces(struct exporter_state *s, struct naming *n, const char *version, bool flush);
 

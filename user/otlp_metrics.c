@@ -96,6 +96,8 @@ enum res_metric {
 	RM_TCP_RECEIVED,
 	RM_TCP_OPENED,
 	RM_TCP_CLOSED,
+	RM_TCP_RETRANS,
+	RM_TCP_SRTT,
 	RM__MAX,
 };
 
@@ -265,27 +267,50 @@ static struct otlp_attrs edge_attrs(struct build *b, const struct edge *e,
 	return (struct otlp_attrs){attrs.v, attrs.n};
 }
 
+/*
+ * A sum point; with delta temporality, the change since the last export
+ * (base holds the value exported then).
+ */
 static void add_sum(struct build *b, struct vec *pts, const struct edge *e, struct otlp_attrs attrs,
-		    uint64_t value)
+		    uint64_t value, uint64_t *base)
 {
 	struct otlp_point *p = vec_push(&b->ar, pts);
 
 	if (!p)
 		return;
 	p->attrs = attrs;
-	p->start_ns = unix_ns(b, e->first_ns); /* TCP sums stay cumulative */
+	p->start_ns = start_ns(b, e);
 	p->time_ns = b->o->now_unix_ns;
 	p->as_int = (int64_t)value;
+	if (b->o->temporality == OTLP_TEMPORALITY_DELTA) {
+		p->as_int = (int64_t)(value >= *base ? value - *base : value);
+		*base = value;
+	}
+	b->npoints++;
+}
+
+static void add_gauge(struct build *b, struct vec *pts, struct otlp_attrs attrs, double value)
+{
+	struct otlp_point *p = vec_push(&b->ar, pts);
+
+	if (!p)
+		return;
+	p->attrs = attrs;
+	p->time_ns = b->o->now_unix_ns;
+	p->as_double = value;
 	b->npoints++;
 }
 
 static void add_tcp_points(struct build *b, struct res_acc *r, const struct edge *e,
-			   const struct edge_view *v, struct otlp_attrs attrs)
+			   struct edge_view *v, struct otlp_attrs attrs)
 {
-	add_sum(b, &r->points[RM_TCP_SENT], e, attrs, v->bytes_sent);
-	add_sum(b, &r->points[RM_TCP_RECEIVED], e, attrs, v->bytes_received);
-	add_sum(b, &r->points[RM_TCP_OPENED], e, attrs, v->conns_opened);
-	add_sum(b, &r->points[RM_TCP_CLOSED], e, attrs, v->conns_closed);
+	add_sum(b, &r->points[RM_TCP_SENT], e, attrs, v->bytes_sent, &v->otlp_base[0]);
+	add_sum(b, &r->points[RM_TCP_RECEIVED], e, attrs, v->bytes_received, &v->otlp_base[1]);
+	add_sum(b, &r->points[RM_TCP_OPENED], e, attrs, v->conns_opened, &v->otlp_base[2]);
+	add_sum(b, &r->points[RM_TCP_CLOSED], e, attrs, v->conns_closed, &v->otlp_base[3]);
+	add_sum(b, &r->points[RM_TCP_RETRANS], e, attrs, v->retransmits, &v->otlp_base[4]);
+	if (v->srtt_us)
+		add_gauge(b, &r->points[RM_TCP_SRTT], attrs, v->srtt_us / 1e6);
 }
 
 /* Service-graph histogram from a view's whole-edge latency buckets. */
@@ -310,10 +335,12 @@ static void add_graph_hist(struct build *b, struct vec *pts, const struct edge *
 	b->npoints++;
 }
 
-static void add_graph(struct build *b, const struct edge *e, const struct endpoint_names *src,
+static void add_graph(struct build *b, struct edge *e, const struct endpoint_names *src,
 		      const struct endpoint_names *dst)
 {
-	const struct edge_view *primary = edge_primary_view(e, NULL);
+	enum edge_reporter which;
+	const struct edge_view *primary = edge_primary_view(e, &which);
+	uint64_t *base = e->view[which].otlp_base;
 	struct vec attrs = {.elem = sizeof(struct otlp_attr)};
 	struct otlp_attrs a;
 
@@ -321,8 +348,8 @@ static void add_graph(struct build *b, const struct edge *e, const struct endpoi
 	attr_str(b, &attrs, "server", node_name(b, dst, true));
 	attr_str(b, &attrs, "connection_type", "");
 	a = (struct otlp_attrs){attrs.v, attrs.n};
-	add_sum(b, &b->graph[0], e, a, primary->requests);
-	add_sum(b, &b->graph[1], e, a, primary->errors);
+	add_sum(b, &b->graph[0], e, a, primary->requests, &base[5]);
+	add_sum(b, &b->graph[1], e, a, primary->errors, &base[6]);
 	add_graph_hist(b, &b->graph[2], e, &e->view[REPORTER_DESTINATION], a);
 	add_graph_hist(b, &b->graph[3], e, &e->view[REPORTER_SOURCE], a);
 }
@@ -354,40 +381,49 @@ static void add_edge(struct build *b, struct edge *e)
 		add_graph(b, e, &src, &dst);
 }
 
-static const struct {
+/*
+ * delta_capable: follows the configured temporality. Histograms built from
+ * the cumulative whole-edge buckets, and gauges, stay as they are.
+ */
+struct metric_def {
 	const char *name, *unit, *desc;
 	enum otlp_metric_kind kind;
-	bool delta_capable; /* follows the configured temporality */
-} res_metric_defs[RM__MAX] = {
+	bool delta_capable;
+};
+
+static const struct metric_def res_metric_defs[RM__MAX] = {
     [RM_SERVER_DURATION] = {"http.server.request.duration", "s",
 			    "Duration of HTTP server requests.", OTLP_METRIC_HISTOGRAM, true},
     [RM_CLIENT_DURATION] = {"http.client.request.duration", "s",
 			    "Duration of HTTP client requests.", OTLP_METRIC_HISTOGRAM, true},
     [RM_TCP_SENT] = {"meshsight.tcp.sent_bytes", "By", "TCP payload bytes from client to server.",
-		     OTLP_METRIC_SUM, false},
+		     OTLP_METRIC_SUM, true},
     [RM_TCP_RECEIVED] = {"meshsight.tcp.received_bytes", "By",
-			 "TCP payload bytes from server to client.", OTLP_METRIC_SUM, false},
+			 "TCP payload bytes from server to client.", OTLP_METRIC_SUM, true},
     [RM_TCP_OPENED] = {"meshsight.tcp.connections_opened", "{connection}",
-		       "TCP connections established.", OTLP_METRIC_SUM, false},
+		       "TCP connections established.", OTLP_METRIC_SUM, true},
     [RM_TCP_CLOSED] = {"meshsight.tcp.connections_closed", "{connection}",
-		       "TCP connections closed.", OTLP_METRIC_SUM, false},
+		       "TCP connections closed.", OTLP_METRIC_SUM, true},
+    [RM_TCP_RETRANS] = {"meshsight.tcp.retransmits", "{segment}", "TCP segments retransmitted.",
+			OTLP_METRIC_SUM, true},
+    [RM_TCP_SRTT] = {"meshsight.tcp.smoothed_rtt", "s",
+		     "Latest smoothed round-trip time of the edge's connections.",
+		     OTLP_METRIC_GAUGE, false},
 };
 
-static const struct {
-	const char *name, *unit, *desc;
-	enum otlp_metric_kind kind;
-} graph_defs[4] = {
-    {"traces_service_graph_request_total", "1", "Requests between two nodes.", OTLP_METRIC_SUM},
+static const struct metric_def graph_defs[4] = {
+    {"traces_service_graph_request_total", "1", "Requests between two nodes.", OTLP_METRIC_SUM,
+     true},
     {"traces_service_graph_request_failed_total", "1", "Failed requests between two nodes.",
-     OTLP_METRIC_SUM},
+     OTLP_METRIC_SUM, true},
     {"traces_service_graph_request_server", "s", "Request duration seen by the server.",
-     OTLP_METRIC_HISTOGRAM},
+     OTLP_METRIC_HISTOGRAM, false},
     {"traces_service_graph_request_client", "s", "Request duration seen by the client.",
-     OTLP_METRIC_HISTOGRAM},
+     OTLP_METRIC_HISTOGRAM, false},
 };
 
 static size_t fill_metrics(struct build *b, struct otlp_metric *out, const struct vec *pts,
-			   size_t n, int which_table)
+			   size_t n, const struct metric_def *defs)
 {
 	size_t i, used = 0;
 
@@ -396,26 +432,51 @@ static size_t fill_metrics(struct build *b, struct otlp_metric *out, const struc
 
 		if (!pts[i].n)
 			continue;
-		if (which_table == 0) {
-			m->name = res_metric_defs[i].name;
-			m->unit = res_metric_defs[i].unit;
-			m->description = res_metric_defs[i].desc;
-			m->kind = res_metric_defs[i].kind;
-			m->temporality = res_metric_defs[i].delta_capable
-					     ? b->o->temporality
-					     : OTLP_TEMPORALITY_CUMULATIVE;
-		} else {
-			m->name = graph_defs[i].name;
-			m->unit = graph_defs[i].unit;
-			m->description = graph_defs[i].desc;
-			m->kind = graph_defs[i].kind;
-			m->temporality = OTLP_TEMPORALITY_CUMULATIVE;
-		}
+		m->name = defs[i].name;
+		m->unit = defs[i].unit;
+		m->description = defs[i].desc;
+		m->kind = defs[i].kind;
+		m->temporality =
+		    defs[i].delta_capable ? b->o->temporality : OTLP_TEMPORALITY_CUMULATIVE;
 		m->points = pts[i].v;
 		m->npoints = pts[i].n;
 		used++;
 	}
 	return used;
+}
+
+/* The agent's own telemetry: consecutive samples of one name make one metric. */
+static size_t self_metrics(struct build *b, struct otlp_metric *out)
+{
+	const struct otlp_self_metric *sm = b->o->self;
+	size_t i, n = 0;
+
+	for (i = 0; i < b->o->nself; i++) {
+		struct otlp_point *p;
+		struct otlp_metric *m;
+		struct vec attrs = {.elem = sizeof(struct otlp_attr)};
+
+		if (!n || strcmp(out[n - 1].name, sm[i].name)) {
+			m = &out[n++];
+			m->name = sm[i].name;
+			m->unit = sm[i].unit;
+			m->kind = sm[i].gauge ? OTLP_METRIC_GAUGE : OTLP_METRIC_SUM;
+			m->temporality = OTLP_TEMPORALITY_CUMULATIVE;
+			m->points = arena_alloc(&b->ar, b->o->nself * sizeof(struct otlp_point));
+			if (!m->points)
+				return 0;
+		}
+		m = &out[n - 1];
+		p = (struct otlp_point *)&m->points[m->npoints++];
+		attr_str(b, &attrs, sm[i].attr_key, sm[i].attr_val);
+		p->attrs = (struct otlp_attrs){attrs.v, sm[i].attr_key ? attrs.n : 0};
+		p->start_ns = b->o->start_unix_ns;
+		p->time_ns = b->o->now_unix_ns;
+		p->as_int = (int64_t)sm[i].value;
+		p->as_double = sm[i].value;
+		b->npoints++;
+	}
+	return n;
 }
 
 static int assemble(struct build *b, struct otlp_request *req)
@@ -424,6 +485,8 @@ static int assemble(struct build *b, struct otlp_request *req)
 	struct otlp_resource_block *blocks = arena_alloc(&b->ar, nblocks * sizeof(*blocks));
 	struct res_acc *r = b->resources.v;
 	struct vec agent = {.elem = sizeof(struct otlp_attr)};
+	struct otlp_metric *agent_metrics;
+	size_t n;
 
 	if (!blocks)
 		return -ENOMEM;
@@ -436,7 +499,7 @@ static int assemble(struct build *b, struct otlp_request *req)
 		blocks[i].scope_name = "meshsight";
 		blocks[i].scope_version = b->o->scope_version;
 		blocks[i].metrics = m;
-		blocks[i].nmetrics = fill_metrics(b, m, r[i].points, RM__MAX, 0);
+		blocks[i].nmetrics = fill_metrics(b, m, r[i].points, RM__MAX, res_metric_defs);
 	}
 	/* The service graph belongs to no workload: it goes under the agent's own resource. */
 	attr_str(b, &agent, "service.name", b->o->agent_service_name);
@@ -450,11 +513,13 @@ static int assemble(struct build *b, struct otlp_request *req)
 	blocks[nblocks - 1].resource = (struct otlp_attrs){agent.v, agent.n};
 	blocks[nblocks - 1].scope_name = "meshsight";
 	blocks[nblocks - 1].scope_version = b->o->scope_version;
-	blocks[nblocks - 1].metrics = arena_alloc(&b->ar, 4 * sizeof(struct otlp_metric));
-	if (!blocks[nblocks - 1].metrics)
+	agent_metrics = arena_alloc(&b->ar, (4 + b->o->nself) * sizeof(struct otlp_metric));
+	if (!agent_metrics)
 		return -ENOMEM;
-	blocks[nblocks - 1].nmetrics =
-	    fill_metrics(b, (struct otlp_metric *)blocks[nblocks - 1].metrics, b->graph, 4, 1);
+	n = fill_metrics(b, agent_metrics, b->graph, 4, graph_defs);
+	n += self_metrics(b, agent_metrics + n);
+	blocks[nblocks - 1].metrics = agent_metrics;
+	blocks[nblocks - 1].nmetrics = n;
 	req->blocks = blocks;
 	req->nblocks = nblocks;
 	return b->ar.oom ? -ENOMEM : 0;

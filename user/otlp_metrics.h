@@ -23,6 +23,16 @@
 #include "naming.h"
 #include "otlp.h"
 
+/* One sample of the agent's own telemetry, exported under the agent's resource. */
+struct otlp_self_metric {
+	const char *name;
+	const char *unit;
+	const char *attr_key; /* NULL: no attribute */
+	const char *attr_val;
+	double value;
+	bool gauge; /* else a monotonic sum */
+};
+
 struct otlp_metrics_opts {
 	enum otlp_temporality temporality;
 	uint64_t now_unix_ns;
@@ -32,7 +42,10 @@ struct otlp_metrics_opts {
 	const struct otlp_attr *agent_attrs; /* OTEL_RESOURCE_ATTRIBUTES, parsed */
 	size_t nagent_attrs;
 	const char *host_name;
-	const char *scope_version; /* the agent's version */
+	const char *scope_version;	     /* the agent's version */
+	const struct otlp_self_metric *self; /* grouped by name, consecutive */
+	uint64_t start_unix_ns;		     /* the agent's start: sums of self begin there */
+	size_t nself;
 	bool json;
 };
 

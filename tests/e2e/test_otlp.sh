@@ -96,6 +96,77 @@ assert_eq "traces_service_graph_request_total" '"7"' \
 assert_eq "traces_service_graph_request_failed_total" '"2"' \
 	"$(latest "${graph/NAME/traces_service_graph_request_failed_total}")"
 assert_eq "agrees with /api/v1/edges" 7 "$(edge_field 10.200.1.2 10.200.2.2 8080 http .requests)"
+names=$(latest '[.resourceMetrics[].scopeMetrics[].metrics[].name] | unique')
+for m in meshsight.tcp.sent_bytes meshsight.tcp.received_bytes meshsight.tcp.connections_opened \
+	meshsight.tcp.connections_closed meshsight.tcp.retransmits meshsight.tcp.smoothed_rtt \
+	meshsight.agent.events meshsight.agent.events_dropped meshsight.agent.parse_errors; do
+	assert_true "metric $m exported" jq -e --arg m "$m" 'index($m) != null' <<<"$names"
+done
+assert_eq "agent telemetry under the agent's own resource (service.name meshsight)" '"meshsight"' \
+	"$(latest '[.resourceMetrics[] | select(any(.scopeMetrics[].metrics[]; .name == "meshsight.agent.events"))
+		| .resource.attributes[] | select(.key == "service.name") | .value.stringValue][0]')"
+agent_stop
+
+echo "delta temporality: each export holds only its interval"
+curl -fsS -X POST "$RECV/reset" >/dev/null
+agent_start --identities "$MS_STATE_DIR/ids" --otlp-endpoint "$RECV" --metric-export-interval-ms 400 \
+	--metrics-temporality delta
+traffic
+sleep 2 # several exports: the one with the traffic, then quiet ones
+all_graph=$(curl -fsS "$RECV/received?signal=metrics" | jq '[.[].body.resourceMetrics[].scopeMetrics[].metrics[]
+	| select(.name == "traces_service_graph_request_total") | .sum]')
+assert_eq "sums are delta (temporality 1)" 1 "$(jq '.[0].aggregationTemporality' <<<"$all_graph")"
+assert_eq "deltas add up to the 7 requests" 7 \
+	"$(jq '[.[].dataPoints[].asInt | tonumber] | add' <<<"$all_graph")"
+assert_eq "the last, quiet interval counted 0" '"0"' "$(jq '.[-1].dataPoints[0].asInt' <<<"$all_graph")"
+assert_eq "server histogram counts add up to 7 across exports" 7 \
+	"$(curl -fsS "$RECV/received?signal=metrics" | jq '[.[].body.resourceMetrics[].scopeMetrics[].metrics[]
+		| select(.name == "http.server.request.duration") | .histogram.dataPoints[].count | tonumber] | add')"
+agent_stop
+
+echo "partial success: rejected points counted"
+curl -fsS -X POST "$RECV/reset" >/dev/null
+curl -fsS -X POST "$RECV/mode" -H 'content-type: application/json' -d '{"mode":"partial"}' >/dev/null
+agent_start --otlp-endpoint "$RECV" --metric-export-interval-ms 300
+wait_until 5 bash -c "[ \"\$(curl -s $MS_AGENT_URL/metrics | awk '\$1 == \"meshsight_otlp_items_total{signal=\\\"metrics\\\",outcome=\\\"rejected\\\"}\" {print \$2}')\" -ge 1 ]"
+assert_gt "rejected data points from partial_success" 0 \
+	"$(ms_get /metrics | awk '$1 == "meshsight_otlp_items_total{signal=\"metrics\",outcome=\"rejected\"}" {print $2}')"
+agent_stop
+curl -fsS -X POST "$RECV/mode" -H 'content-type: application/json' -d '{"mode":"ok"}' >/dev/null
+
+echo "slow receiver: the datapath keeps counting exactly"
+curl -fsS -X POST "$RECV/mode" -H 'content-type: application/json' \
+	-d '{"mode":"slow","slow_ms":3000}' >/dev/null
+agent_start --identities "$MS_STATE_DIR/ids" --otlp-endpoint "$RECV" --metric-export-interval-ms 200
+traffic
+traffic
+got=$(wait_edge_field 10.200.1.2 10.200.2.2 8080 http .requests 14 5)
+assert_eq "14 requests counted while exports hang for 3 s" 14 "$got"
+assert_true "agent answers its endpoint while exports hang" ms_agent_healthy
+agent_stop
+curl -fsS -X POST "$RECV/mode" -H 'content-type: application/json' -d '{"mode":"ok"}' >/dev/null
+
+echo "TLS: https endpoint verified with --otlp-ca-file"
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+	-addext subjectAltName=IP:127.0.0.1 -keyout "$MS_STATE_DIR/tls.key" \
+	-out "$MS_STATE_DIR/tls.crt" >/dev/null 2>&1 || ms_fail "openssl could not make a certificate"
+TLS_PORT=$((RECV_PORT + 1))
+node "$OTLP_DIR/receiver.mjs" --port "$TLS_PORT" --quiet --tls-cert "$MS_STATE_DIR/tls.crt" \
+	--tls-key "$MS_STATE_DIR/tls.key" >/dev/null 2>"$MS_STATE_DIR/recv-tls.log" &
+ms_record_pid $!
+wait_until 10 curl -fs -o /dev/null --cacert "$MS_STATE_DIR/tls.crt" "https://127.0.0.1:$TLS_PORT/healthz" ||
+	ms_die "TLS receiver did not start: $(cat "$MS_STATE_DIR/recv-tls.log")"
+agent_start --otlp-endpoint "https://127.0.0.1:$TLS_PORT" --otlp-ca-file "$MS_STATE_DIR/tls.crt" \
+	--metric-export-interval-ms 300
+wait_until 5 bash -c "[ \"\$(curl -fsS --cacert '$MS_STATE_DIR/tls.crt' https://127.0.0.1:$TLS_PORT/stats | jq '.decoded.metrics')\" -ge 1 ]"
+assert_gt "metrics delivered over https" 0 \
+	"$(curl -fsS --cacert "$MS_STATE_DIR/tls.crt" "https://127.0.0.1:$TLS_PORT/stats" | jq '.decoded.metrics')"
+agent_stop
+echo "TLS without the CA: refused, counted, not retried forever"
+agent_start --otlp-endpoint "https://127.0.0.1:$TLS_PORT" --metric-export-interval-ms 300
+wait_until 5 bash -c "[ \"\$(curl -s $MS_AGENT_URL/metrics | awk '\$1 == \"meshsight_otlp_batches_total{signal=\\\"metrics\\\",outcome=\\\"failed\\\"}\" {print \$2}')\" -ge 1 ]"
+assert_gt "untrusted certificate: batches failed" 0 \
+	"$(ms_get /metrics | awk '$1 == "meshsight_otlp_batches_total{signal=\"metrics\",outcome=\"failed\"}" {print $2}')"
 agent_stop
 
 echo "gzip and OTLP/JSON"

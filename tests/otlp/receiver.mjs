@@ -3,10 +3,13 @@
 //
 //   node receiver.mjs --port P [--mode ok|503|429|400|slow|partial]
 //                     [--retry-after S] [--slow-ms N] [--max-stored N]
+//                     [--tls-cert PEM --tls-key PEM]   (serve https)
 //
 // On start prints one JSON line to stdout: {"listening":"127.0.0.1","port":N}
 // (use --port 0 for a free port). See README.md for the API.
+import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import { parseArgs } from 'node:util';
 import {
   SIGNALS, DecodeError, decodeBody, encodeResponse, encodeStatus, countItems,
@@ -23,6 +26,8 @@ const { values: args } = parseArgs({
     'slow-ms': { type: 'string', default: '2000' },
     'max-stored': { type: 'string', default: '1000' },
     quiet: { type: 'boolean', default: false },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
   },
 });
 
@@ -215,7 +220,10 @@ async function handleControl(req, res, url) {
   return sendJson(res, 404, { error: `no route ${req.method} ${p}` });
 }
 
-const server = http.createServer(async (req, res) => {
+const tls = args['tls-cert'] && args['tls-key']
+  ? { cert: fs.readFileSync(args['tls-cert']), key: fs.readFileSync(args['tls-key']) }
+  : null;
+const server = (tls ? https.createServer.bind(null, tls) : http.createServer)(async (req, res) => {
   const url = new URL(req.url, 'http://127.0.0.1');
   try {
     const signal = Object.keys(SIGNALS).find((s) => SIGNALS[s].path === url.pathname);

@@ -70,8 +70,8 @@ static uint64_t build(struct aggregator *a, enum otlp_temporality temp, bool jso
 }
 
 /*
- * Per view: 2 duration points (GET 200, GET 503) + 4 TCP sums; service graph:
- * total, failed, server and client histograms.
+ * Per view: 2 duration points (GET 200, GET 503) + 5 TCP sums (no RTT seen yet);
+ * service graph: total, failed, server and client histograms.
  */
 static void test_points_per_family(void **state)
 {
@@ -81,9 +81,9 @@ static void test_points_per_family(void **state)
 	(void)state;
 	assert_int_equal(agg_init(&a, 10, 0), 0);
 	fill(&a);
-	assert_int_equal(build(&a, OTLP_TEMPORALITY_CUMULATIVE, false, &len), 2 * (2 + 4) + 4);
+	assert_int_equal(build(&a, OTLP_TEMPORALITY_CUMULATIVE, false, &len), 2 * (2 + 5) + 4);
 	/* cumulative: building again changes nothing */
-	assert_int_equal(build(&a, OTLP_TEMPORALITY_CUMULATIVE, true, &len), 2 * (2 + 4) + 4);
+	assert_int_equal(build(&a, OTLP_TEMPORALITY_CUMULATIVE, true, &len), 2 * (2 + 5) + 4);
 	agg_free(&a);
 }
 
@@ -96,9 +96,9 @@ static void test_delta_resets_series_only(void **state)
 	(void)state;
 	assert_int_equal(agg_init(&a, 10, 0), 0);
 	fill(&a);
-	assert_int_equal(build(&a, OTLP_TEMPORALITY_DELTA, false, &len), 2 * (2 + 4) + 4);
+	assert_int_equal(build(&a, OTLP_TEMPORALITY_DELTA, false, &len), 2 * (2 + 5) + 4);
 	/* the next interval had no request: no duration points, the rest is unchanged */
-	assert_int_equal(build(&a, OTLP_TEMPORALITY_DELTA, false, &len), 2 * 4 + 4);
+	assert_int_equal(build(&a, OTLP_TEMPORALITY_DELTA, false, &len), 2 * 5 + 4);
 	e = a.lru_head;
 	assert_int_equal(e->view[REPORTER_DESTINATION].nseries, 0);
 	assert_int_equal(e->view[REPORTER_DESTINATION].requests, 3);
