@@ -146,6 +146,8 @@ static int apply_flags(struct exporter_state *s, const struct export_flags *f, c
 		snprintf(s->cfg.ca_file, sizeof(s->cfg.ca_file), "%s", f->ca_file);
 	if (f->timeout_ms)
 		s->cfg.timeout_ms = f->timeout_ms;
+	if (f->queue_batches)
+		s->cfg.queue_batches = f->queue_batches;
 	for (i = 0; i < f->nheaders && s->cfg.nheaders < OTLP_MAX_HEADERS; i++) {
 		const char *eq = strchr(f->headers[i], '=');
 

@@ -41,6 +41,7 @@ enum {
 	OPT_EXPORT_INTERVAL,
 	OPT_TEMPORALITY,
 	OPT_MAX_SPANS,
+	OPT_OTLP_QUEUE,
 };
 
 static const struct option long_opts[] = {
@@ -66,6 +67,7 @@ static const struct option long_opts[] = {
     {"metric-export-interval-ms", required_argument, NULL, OPT_EXPORT_INTERVAL},
     {"metrics-temporality", required_argument, NULL, OPT_TEMPORALITY},
     {"max-spans-per-second", required_argument, NULL, OPT_MAX_SPANS},
+    {"otlp-queue-batches", required_argument, NULL, OPT_OTLP_QUEUE},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -118,6 +120,8 @@ static void usage(FILE *f)
 	    "  --otlp-ca-file FILE       CA bundle for https endpoints\n"
 	    "  --otlp-header KEY=VALUE   extra request header, repeatable\n"
 	    "  --otlp-timeout-ms N       per request (default 10000)\n"
+	    "  --otlp-queue-batches N    batches queued per signal while the collector is\n"
+	    "                            slow or down; the oldest is dropped past it (64)\n"
 	    "  --metric-export-interval-ms N  (default 60000, OTEL_METRIC_EXPORT_INTERVAL)\n"
 	    "  --metrics-temporality T   cumulative (default) or delta\n"
 	    "  --max-spans-per-second N  span ceiling, error spans always kept (default 1000;\n"
@@ -220,6 +224,10 @@ static int parse_args(int argc, char **argv, struct agent_config *c)
 			break;
 		case OPT_TEMPORALITY:
 			c->export.temporality = optarg;
+			break;
+		case OPT_OTLP_QUEUE:
+			err =
+			    parse_u32("--otlp-queue-batches", optarg, 1, &c->export.queue_batches);
 			break;
 		case OPT_MAX_SPANS:
 			err = parse_u32("--max-spans-per-second", optarg, 0,

@@ -263,15 +263,18 @@ assert_gt "batches failed counted" 1 "$(otlp_stat 'meshsight_otlp_batches_total{
 agent_stop
 
 echo "collector down: agent healthy, failures counted, memory bounded"
-agent_start --otlp-endpoint "http://127.0.0.1:1" --metric-export-interval-ms 200
+agent_start --otlp-endpoint "http://127.0.0.1:1" --metric-export-interval-ms 200 \
+	--otlp-queue-batches 2
 rss0=$(awk '/VmRSS/ {print $2}' "/proc/$MS_AGENT_PID/status")
 traffic
 sleep 3
 assert_true "agent healthy with the collector down" ms_agent_healthy
 assert_gt "connection failures retried and counted" 0 \
 	"$(otlp_stat 'meshsight_otlp_retries_total{signal="metrics"}')"
-assert_true "queue bounded (<= 64 batches)" test \
-	"$(otlp_stat 'meshsight_otlp_queued_batches{signal="metrics"}')" -le 64
+assert_true "queue bounded (<= 2 batches)" test \
+	"$(otlp_stat 'meshsight_otlp_queued_batches{signal="metrics"}')" -le 2
+assert_gt "oldest batches dropped and counted" 0 \
+	"$(otlp_stat 'meshsight_otlp_batches_total{signal="metrics",outcome="dropped"}')"
 rss1=$(awk '/VmRSS/ {print $2}' "/proc/$MS_AGENT_PID/status")
 assert_true "RSS grew by less than 8 MiB ($rss0 -> $rss1 kB)" test $((rss1 - rss0)) -lt 8192
 agent_stop
