@@ -14,6 +14,7 @@
 #include "export.h"
 #include "log.h"
 #include "otlp_metrics.h"
+#include "render.h"
 
 #define DEFAULT_INTERVAL_MS 60000 /* OTEL_METRIC_EXPORT_INTERVAL's default */
 
@@ -296,11 +297,6 @@ void export_traces(struct exporter_state *s, struct naming *n, const char *versi
 	}
 }
 
-static void prom_family(FILE *out, const char *name, const char *type, const char *help)
-{
-	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
 static const char *const signal_names[OTLP_SIGNAL__MAX] = {"metrics", "traces"};
 
 /* One family, one sample per signal and outcome. */
@@ -323,14 +319,11 @@ static void render_spans(const struct span_buffer *b, FILE *out)
 
 	prom_family(out, "meshsight_spans_total", "counter",
 		    "Spans produced by the traffic, by what became of them.");
-	fprintf(out, "meshsight_spans_total{outcome=\"queued\"} %llu\n",
-		(unsigned long long)st->queued);
-	fprintf(out, "meshsight_spans_total{outcome=\"sampled_out\"} %llu\n",
-		(unsigned long long)st->sampled_out);
-	fprintf(out, "meshsight_spans_total{outcome=\"ceiling_dropped\"} %llu\n",
-		(unsigned long long)st->ceiling_dropped);
-	fprintf(out, "meshsight_spans_total{outcome=\"queue_full\"} %llu\n",
-		(unsigned long long)st->queue_dropped);
+	prom_sample(out, "meshsight_spans_total", "outcome=\"queued\"", st->queued);
+	prom_sample(out, "meshsight_spans_total", "outcome=\"sampled_out\"", st->sampled_out);
+	prom_sample(out, "meshsight_spans_total", "outcome=\"ceiling_dropped\"",
+		    st->ceiling_dropped);
+	prom_sample(out, "meshsight_spans_total", "outcome=\"queue_full\"", st->queue_dropped);
 	prom_family(out, "meshsight_spans_sampling_ratio", "gauge",
 		    "Spans kept over spans produced since start: the effective sampling rate.");
 	fprintf(out, "meshsight_spans_sampling_ratio %.6f\n", spans_effective_rate(b));

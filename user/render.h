@@ -32,6 +32,11 @@ int render_prometheus(const struct render_input *in, FILE *out);
 int render_edges_json(const struct render_input *in, FILE *out);
 int render_stats_json(const struct render_input *in, FILE *out);
 
+/* One metric family's HELP and TYPE lines (Prometheus text format). */
+void prom_family(FILE *f, const char *name, const char *type, const char *help);
+/* One sample; labels is e.g. "outcome=\"sent\"" or NULL. */
+void prom_sample(FILE *f, const char *name, const char *labels, unsigned long long value);
+
 /* Name of a kernel counter in metrics and JSON, e.g. "ringbuf_full_data". */
 const char *kernel_counter_name(enum ms_counter c);
 /* True for counters that mean an event or connection was lost. */

@@ -95,9 +95,17 @@ static int collect_rows(const struct render_input *in, struct prom_row **out, si
 	return 0;
 }
 
-static void family(FILE *f, const char *name, const char *type, const char *help)
+void prom_family(FILE *f, const char *name, const char *type, const char *help)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+void prom_sample(FILE *f, const char *name, const char *labels, unsigned long long value)
+{
+	if (labels)
+		fprintf(f, "%s{%s} %llu\n", name, labels, value);
+	else
+		fprintf(f, "%s %llu\n", name, value);
 }
 
 static void write_requests(FILE *f, const struct prom_row *rows, size_t n)
@@ -105,8 +113,8 @@ static void write_requests(FILE *f, const struct prom_row *rows, size_t n)
 	size_t i;
 	uint16_t s;
 
-	family(f, "meshsight_requests_total", "counter",
-	       "HTTP requests per edge and response status code (0: no response).");
+	prom_family(f, "meshsight_requests_total", "counter",
+		    "HTTP requests per edge and response status code (0: no response).");
 	for (i = 0; i < n; i++) {
 		const struct edge_view *v = &rows[i].e->view[rows[i].r];
 
@@ -124,9 +132,9 @@ static void write_latency(FILE *f, const struct prom_row *rows, size_t n)
 	size_t i;
 	int b;
 
-	family(f, name, "histogram",
-	       "Time from the request's first byte to the response's first byte, as the "
-	       "kernel saw them.");
+	prom_family(f, name, "histogram",
+		    "Time from the request's first byte to the response's first byte, as the "
+		    "kernel saw them.");
 	for (i = 0; i < n; i++) {
 		const struct edge_view *v = &rows[i].e->view[rows[i].r];
 
@@ -178,7 +186,7 @@ static void write_tcp_counter(FILE *f, const struct prom_row *rows, size_t n, co
 {
 	size_t i;
 
-	family(f, name, "counter", help);
+	prom_family(f, name, "counter", help);
 	for (i = 0; i < n; i++)
 		fprintf(f, "%s{%s} %llu\n", name, rows[i].labels,
 			(unsigned long long)view_field(&rows[i].e->view[rows[i].r], which));
@@ -209,12 +217,12 @@ static void write_self(FILE *f, const struct render_input *in)
 	const struct agg_stats *as = &in->agg->stats;
 	int i;
 
-	family(f, "meshsight_build_info", "gauge", "Version of the running agent.");
+	prom_family(f, "meshsight_build_info", "gauge", "Version of the running agent.");
 	fprintf(f, "meshsight_build_info{version=\"%s\"} 1\n", in->version);
-	family(f, "meshsight_uptime_seconds", "gauge", "Seconds since the agent started.");
+	prom_family(f, "meshsight_uptime_seconds", "gauge", "Seconds since the agent started.");
 	fprintf(f, "meshsight_uptime_seconds %.3f\n", in->uptime_s);
 
-	family(f, "meshsight_events_total", "counter", "Ring-buffer events received by type.");
+	prom_family(f, "meshsight_events_total", "counter", "Ring-buffer events received by type.");
 	fprintf(f, "meshsight_events_total{type=\"conn_open\"} %llu\n",
 		(unsigned long long)fs->events[MS_EV_CONN_OPEN]);
 	fprintf(f, "meshsight_events_total{type=\"conn_close\"} %llu\n",
@@ -222,8 +230,8 @@ static void write_self(FILE *f, const struct render_input *in)
 	fprintf(f, "meshsight_events_total{type=\"data\"} %llu\n",
 		(unsigned long long)fs->events[MS_EV_DATA]);
 
-	family(f, "meshsight_events_dropped_total", "counter",
-	       "Events or connections lost, by cause; any non-zero value means missing data.");
+	prom_family(f, "meshsight_events_dropped_total", "counter",
+		    "Events or connections lost, by cause; any non-zero value means missing data.");
 	for (i = 0; i < MS_CNT__MAX; i++)
 		if (kernel_counter_is_drop(i))
 			fprintf(f, "meshsight_events_dropped_total{cause=\"%s\"} %llu\n",
@@ -237,34 +245,35 @@ static void write_self(FILE *f, const struct render_input *in)
 	fprintf(f, "meshsight_events_dropped_total{cause=\"http_parser_limit\"} %llu\n",
 		(unsigned long long)fs->http_limit);
 
-	family(f, "meshsight_kernel_datapath_total", "counter",
-	       "Kernel-side datapath counters by outcome.");
+	prom_family(f, "meshsight_kernel_datapath_total", "counter",
+		    "Kernel-side datapath counters by outcome.");
 	for (i = 0; i < MS_CNT__MAX; i++)
 		if (!kernel_counter_is_drop(i))
 			fprintf(f, "meshsight_kernel_datapath_total{outcome=\"%s\"} %llu\n",
 				kernel_counter_name(i), (unsigned long long)in->kernel_counters[i]);
 
-	family(f, "meshsight_parse_errors_total", "counter",
-	       "HTTP/1 parse failures and recoveries by reason.");
+	prom_family(f, "meshsight_parse_errors_total", "counter",
+		    "HTTP/1 parse failures and recoveries by reason.");
 	for (i = 0; i < HTTP1_ERR__MAX; i++)
 		fprintf(f, "meshsight_parse_errors_total{reason=\"%s\"} %llu\n",
 			http1_error_name(i), (unsigned long long)in->flows->http_stats.errors[i]);
 
-	family(f, "meshsight_reassembly_gaps_total", "counter",
-	       "Holes in a TCP byte stream given up on (lost or never captured bytes).");
+	prom_family(f, "meshsight_reassembly_gaps_total", "counter",
+		    "Holes in a TCP byte stream given up on (lost or never captured bytes).");
 	fprintf(f, "meshsight_reassembly_gaps_total %llu\n",
 		(unsigned long long)in->flows->reasm_stats.gaps);
 
-	family(f, "meshsight_tracked_connections", "gauge", "Connections tracked in userspace.");
+	prom_family(f, "meshsight_tracked_connections", "gauge",
+		    "Connections tracked in userspace.");
 	fprintf(f, "meshsight_tracked_connections %zu\n", flowtab_count(in->flows));
-	family(f, "meshsight_kernel_connections", "gauge",
-	       "Entries in the kernel connection table at the last scan.");
+	prom_family(f, "meshsight_kernel_connections", "gauge",
+		    "Entries in the kernel connection table at the last scan.");
 	fprintf(f, "meshsight_kernel_connections %llu\n", (unsigned long long)in->kernel_conns);
-	family(f, "meshsight_tracked_edges", "gauge", "Edges held in memory.");
+	prom_family(f, "meshsight_tracked_edges", "gauge", "Edges held in memory.");
 	fprintf(f, "meshsight_tracked_edges %zu\n", in->agg->edges.count);
 
-	family(f, "meshsight_evictions_total", "counter",
-	       "Items dropped to bound memory, by kind and reason.");
+	prom_family(f, "meshsight_evictions_total", "counter",
+		    "Items dropped to bound memory, by kind and reason.");
 	fprintf(f, "meshsight_evictions_total{kind=\"edge\",reason=\"idle\"} %llu\n",
 		(unsigned long long)as->evicted_idle);
 	fprintf(f, "meshsight_evictions_total{kind=\"edge\",reason=\"limit\"} %llu\n",
