@@ -68,6 +68,33 @@ static json_t *reporters_json(const struct edge *e)
 	return a;
 }
 
+/*
+ * Each reporter's own counts: when the two ends disagree (a proxy between
+ * them, events lost on one side) this shows where.
+ */
+static json_t *views_json(const struct edge *e)
+{
+	static const char *const names[REPORTER__MAX] = {"source", "destination"};
+	json_t *o = json_object();
+	int r;
+
+	for (r = 0; r < REPORTER__MAX; r++) {
+		const struct edge_view *v = &e->view[r];
+		json_t *view;
+
+		if (!v->seen)
+			continue;
+		view = json_object();
+		json_object_set_new(view, "requests", json_integer(v->requests));
+		json_object_set_new(view, "errors", json_integer(v->errors));
+		json_object_set_new(view, "status_codes", statuses_json(v));
+		json_object_set_new(view, "latency_ms", latency_json(v));
+		json_object_set_new(view, "connections_opened", json_integer(v->conns_opened));
+		json_object_set_new(o, names[r], view);
+	}
+	return o;
+}
+
 static json_t *edge_json(struct naming *naming, const struct edge *e)
 {
 	struct endpoint_names src, dst;
@@ -84,6 +111,7 @@ static json_t *edge_json(struct naming *naming, const struct edge *e)
 	json_object_set_new(o, "reporter",
 			    json_string(which == REPORTER_SOURCE ? "source" : "destination"));
 	json_object_set_new(o, "reporters", reporters_json(e));
+	json_object_set_new(o, "views", views_json(e));
 	json_object_set_new(o, "requests", json_integer(v->requests));
 	json_object_set_new(o, "errors", json_integer(v->errors));
 	json_object_set_new(o, "status_codes", statuses_json(v));

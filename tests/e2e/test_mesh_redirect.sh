@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# Plaintext that a mesh tunnels through an mTLS proxy in the pod's own
+# network namespace (Istio ambient's ztunnel does this): nftables inside the
+# client pod redirects its connections to a local tunnel, which carries them
+# over TLS to port 15008 of the server pod, where a second tunnel hands them
+# to the application. The tunnels run in their own cgroup, outside the
+# watched subtree, as a node proxy would. Only the application's sockets see
+# HTTP, and the client socket still names the real destination: the edge the
+# agent reports must be the same as for the same traffic without the tunnel.
+
+set -u
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+require_root_kernel
+require_cmds nft openssl curl jq "$MS_PYTHON"
+
+TUN_CG="$(dirname "$MS_CG_ROOT")/meshsight-e2e-tunnel-$$"
+trap 'cleanup_all; rmdir "$TUN_CG" 2>/dev/null' EXIT
+
+pod_create mrc 1
+pod_create mrs 2
+mkdir -p "$TUN_CG"
+
+# tun_spawn POD LOG CMD...: in the pod's netns but in the tunnel cgroup.
+tun_spawn() {
+	local ns="ms-$1" log=$2
+	shift 2
+	(
+		echo "$BASHPID" >"$TUN_CG/cgroup.procs" || exit 125
+		ms_close_lock
+		exec ip netns exec "$ns" "$@"
+	) >"$log" 2>&1 </dev/null &
+	ms_record_pid "$!"
+}
+
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=mesh -keyout "$MS_STATE_DIR/k.pem" \
+	-out "$MS_STATE_DIR/c.pem" >/dev/null 2>&1 || ms_die "openssl failed"
+pod_spawn mrs "$MS_STATE_DIR/httpd.log" "$MS_PYTHON" "$MS_E2E_DIR/httpd.py" 8080 >/dev/null
+tun_spawn mrs "$MS_STATE_DIR/tun-in.log" "$MS_PYTHON" "$MS_E2E_DIR/tunnel.py" inbound 15008 \
+	127.0.0.1 8080 "$MS_STATE_DIR/c.pem" "$MS_STATE_DIR/k.pem"
+tun_spawn mrc "$MS_STATE_DIR/tun-out.log" "$MS_PYTHON" "$MS_E2E_DIR/tunnel.py" outbound 15001 \
+	10.200.2.2 15008 "$MS_STATE_DIR/c.pem"
+wait_listen mrs 8080 && wait_listen mrs 15008 && wait_listen mrc 15001 ||
+	ms_die "servers or tunnels did not start"
+agent_start
+
+traffic() {
+	local urls=() i
+	for ((i = 0; i < 6; i++)); do urls+=(http://10.200.2.2:8080/status/200); done
+	for ((i = 0; i < 2; i++)); do urls+=(http://10.200.2.2:8080/status/503); done
+	pod_exec mrc curl -s "${urls[@]}" >/dev/null || ms_fail "curl failed"
+}
+# What the client's socket reported (views.source): the side a node proxy
+# cannot hide from. The server's socket sees the tunnel as its peer here,
+# because this test tunnel does not spoof the client address as ztunnel does.
+client_view() {
+	edges_json | jq -c '[.edges[] | select(.source.address == "10.200.1.2" and
+		.destination.address == "10.200.2.2" and .destination.port == 8080 and
+		.protocol == "http")][0] | .views.source |
+		{requests, status_codes, errors}'
+}
+
+echo "without the tunnel"
+traffic
+wait_edge_field 10.200.1.2 10.200.2.2 8080 http .requests 8 >/dev/null
+direct=$(client_view)
+assert_eq "direct: client edge" '{"requests":8,"status_codes":{"200":6,"503":2},"errors":2}' "$direct"
+
+echo "with nftables redirecting the client pod's traffic into the TLS tunnel"
+ip netns exec ms-mrc nft -f - <<'NFT' || ms_die "nft failed"
+table ip meshsight_e2e_redirect {
+	chain out {
+		type nat hook output priority -100; policy accept;
+		ip daddr 10.200.2.2 tcp dport 8080 redirect to :15001
+	}
+}
+NFT
+traffic
+
+got=$(wait_edge_field 10.200.1.2 10.200.2.2 8080 http .views.source.requests 16)
+assert_eq "the same edge, twice the requests" 16 "$got"
+assert_eq "the tunnelled requests counted exactly like the direct ones" \
+	'{"requests":16,"status_codes":{"200":12,"503":4},"errors":4}' "$(client_view)"
+assert_eq "the server saw the tunnelled requests arrive from the tunnel, not the client" 8 \
+	"$(edge_field 127.0.0.1 127.0.0.1 8080 http .views.destination.requests)"
+assert_eq "no edge names a tunnel port (15001, 15008)" 0 \
+	"$(edges_json | jq '[.edges[] | select(.destination.port == 15001 or .destination.port == 15008)] | length')"
+assert_eq "no edge to the redirect target's port from the client" 0 \
+	"$(edges_json | jq '[.edges[] | select(.source.address == "10.200.1.2" and .destination.port != 8080)] | length')"
+assert_eq "nothing dropped" 0 "$(stats_json | jq '[.events_dropped[]] | add')"
+
+ms_finish
