@@ -141,7 +141,8 @@ vmlinux: ## Regenerate vmlinux/vmlinux.h from this kernel's BTF
 format: ## clang-format every C file in place
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^vmlinux/')
 lint: ## Check formatting (as CI does)
-	$(Q)clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h' | grep -v '^vmlinux/')
+	$(Q)clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h' | grep -v '^vmlinux/') && \
+		echo "lint: formatting clean"
 
 compile_commands.json: ## For clangd (needs bear)
 	$(Q)$(MAKE) clean && bear -- $(MAKE) all $(UNIT_TESTS)

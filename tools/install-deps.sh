@@ -5,10 +5,10 @@ set -eu
 
 PKGS=(
 	# build
-	clang llvm make gcc libbpf-dev bpftool libelf-dev zlib1g-dev
+	clang llvm make gcc libbpf-dev bpftool libelf-dev zlib1g-dev clang-format
 	libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev pkg-config
 	# tests
-	libcmocka-dev iproute2 curl jq python3 prometheus nftables
+	libcmocka-dev iproute2 curl jq python3 prometheus nftables openssl
 	# bench
 	wrk nginx-light
 )

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every test tier, in order of cost: unit (cmocka, ASan/UBSan), BPF fixture
+# Every test tier, in order of cost: formatting, unit (cmocka, ASan/UBSan), BPF fixture
 # tests (BPF_PROG_TEST_RUN), end to end (network namespaces, real servers,
 # a real Prometheus). Prints one closing line: "tests: N passed, M failed".
 set -u
@@ -22,6 +22,7 @@ tier() {
 	esac
 }
 
+tier "formatting (clang-format)" make --no-print-directory lint
 tier "unit tests" make --no-print-directory unit-test
 tier "bpf tests" make --no-print-directory bpf-test
 tier "end-to-end tests" make --no-print-directory e2e-test

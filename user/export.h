@@ -32,10 +32,10 @@ struct export_flags {
 	size_t nheaders;
 	uint32_t timeout_ms;
 	uint32_t queue_batches;
-	    /* --otlp-queue-batches, 0 = default */ /* --otlp-timeout-ms, 0 = env/default */
-	uint32_t interval_ms;	       /* --metric-export-interval-ms, 0 = env/default */
-	const char *temporality;       /* --metrics-temporality cumulative|delta */
-	uint32_t max_spans_per_second; /* --max-spans-per-second, UINT32_MAX = unset */
+	/* --otlp-queue-batches, 0 = default */ /* --otlp-timeout-ms, 0 = env/default */
+	uint32_t interval_ms;			/* --metric-export-interval-ms, 0 = env/default */
+	const char *temporality;		/* --metrics-temporality cumulative|delta */
+	uint32_t max_spans_per_second;		/* --max-spans-per-second, UINT32_MAX = unset */
 };
 
 struct exporter_state {

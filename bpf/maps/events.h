@@ -54,8 +54,8 @@ static __always_inline __u64 ringbuf_wakeup_flags(void)
 	if (bpf_get_prandom_u32() & (MS_WAKEUP_CHECK_EVERY - 1))
 		return BPF_RB_NO_WAKEUP;
 	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes
-		       ? BPF_RB_FORCE_WAKEUP
-		       : BPF_RB_NO_WAKEUP;
+		   ? BPF_RB_FORCE_WAKEUP
+		   : BPF_RB_NO_WAKEUP;
 }
 
 #endif /* MESHSIGHT_MAPS_EVENTS_H */
