@@ -331,7 +331,7 @@ static enum http1_side side_of(const struct flow *f, uint8_t dir)
 	return (dir == MS_DIR_EGRESS) == client ? HTTP1_SIDE_REQUEST : HTTP1_SIDE_RESPONSE;
 }
 
-static void on_data(struct flowtab *ft, const struct ms_data_event *ev, size_t size)
+static void on_data(struct flowtab *ft, const struct ms_data_event *ev)
 {
 	struct flow *f = flow_find(ft, ev->hdr.cookie);
 	struct feed_ctx fc;
@@ -350,7 +350,7 @@ static void on_data(struct flowtab *ft, const struct ms_data_event *ev, size_t s
 		f->http_off = true;
 		return;
 	}
-	(void)size;
+
 	fc.f = f;
 	fc.side = side_of(f, ev->dir);
 	reasm_segment(&f->http->reasm[ev->dir], ev->seq, ev->data, ev->cap_len, ev->len,
@@ -426,7 +426,7 @@ int flowtab_handle_event(struct flowtab *ft, const void *data, size_t size)
 		on_close(ft, data);
 		break;
 	case MS_EV_DATA:
-		on_data(ft, data, size);
+		on_data(ft, data);
 		break;
 	}
 	return 0;

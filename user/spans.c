@@ -450,7 +450,7 @@ static void span_fill(struct span_batch *sb, const struct span_rec *r, struct sp
 	span_attrs(sb, r, s, &sp->attrs);
 }
 
-static int encode_batch(struct span_batch *sb, size_t n, struct otlp_buf *out)
+static int encode_batch(struct span_batch *sb, struct otlp_buf *out)
 {
 	struct otlp_resource_block *blocks = calloc(sb->nres ? sb->nres : 1, sizeof(*blocks));
 	struct otlp_request req = {.blocks = blocks, .nblocks = sb->nres};
@@ -468,7 +468,7 @@ static int encode_batch(struct span_batch *sb, size_t n, struct otlp_buf *out)
 		blocks[i].nspans = sb->res[i].nspans;
 		off += sb->res[i].nspans;
 	}
-	(void)n;
+
 	err = sb->o->json ? otlp_encode_traces_json(&req, out) : otlp_encode_traces_pb(&req, out);
 	free(blocks);
 	return err;
@@ -504,7 +504,7 @@ int spans_build(struct span_buffer *b, struct naming *n, const struct spans_opts
 		span_fill(&sb, &b->recs[(b->head + i) % b->cfg.max_queue], &sb.scratch[i],
 			  &sb.spans[res->fill++]);
 	}
-	err = encode_batch(&sb, count, out);
+	err = encode_batch(&sb, out);
 	if (!err) {
 		b->head = (b->head + count) % b->cfg.max_queue;
 		b->count -= count;

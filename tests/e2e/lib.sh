@@ -191,10 +191,16 @@ pod_exec() {
 # pod_spawn NAME LOGFILE CMD...: same in the background; prints the pid.
 # `ip netns exec` execs CMD without forking, so the pid is CMD's own.
 pod_spawn() {
-	local cg log=$2
-	cg=$(pod_cg "$1")
-	local ns="ms-$1"
-	shift 2
+	local pod=$1
+	shift
+	cg_spawn "$(pod_cg "$pod")" "$pod" "$@"
+}
+
+# cg_spawn CGROUP_DIR POD LOGFILE CMD...: like pod_spawn, but in any cgroup
+# (e.g. a node proxy's, outside the watched subtree) within the pod's netns.
+cg_spawn() {
+	local cg=$1 ns="ms-$2" log=$3
+	shift 3
 	(
 		echo "$BASHPID" >"$cg/cgroup.procs" || exit 125
 		ms_close_lock

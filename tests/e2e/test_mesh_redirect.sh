@@ -25,16 +25,7 @@ pod_create mrs 2
 mkdir -p "$TUN_CG"
 
 # tun_spawn POD LOG CMD...: in the pod's netns but in the tunnel cgroup.
-tun_spawn() {
-	local ns="ms-$1" log=$2
-	shift 2
-	(
-		echo "$BASHPID" >"$TUN_CG/cgroup.procs" || exit 125
-		ms_close_lock
-		exec ip netns exec "$ns" "$@"
-	) >"$log" 2>&1 </dev/null &
-	ms_record_pid "$!"
-}
+tun_spawn() { cg_spawn "$TUN_CG" "$@" >/dev/null; }
 
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=mesh -keyout "$MS_STATE_DIR/k.pem" \
 	-out "$MS_STATE_DIR/c.pem" >/dev/null 2>&1 || ms_die "openssl failed"
