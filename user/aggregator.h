@@ -106,6 +106,10 @@ struct edge {
 	struct edge_view view[REPORTER__MAX];
 	struct edge_end src; /* filled from the client's socket when local */
 	struct edge_end dst; /* filled from the server's socket when local */
+	/* The edge's traffic crossed the network inside a mesh tunnel (ztunnel
+	 * HBONE on 15008, a sidecar or waypoint): Istio's
+	 * connection_security_policy="mutual_tls". Set by flows.c. */
+	bool mutual_tls;
 	uint64_t first_ns;
 	uint64_t last_ns;
 	struct edge *lru_prev, *lru_next; /* most recently updated at the head */

@@ -14,12 +14,15 @@
 #include "aggregator.h"
 #include "cgroups.h"
 #include "identity.h"
+#include "k8s_index.h"
 
 #define NAMING_ADDR_LEN 46 /* INET6_ADDRSTRLEN */
 
 struct naming {
 	const struct identity_table *ids; /* may be NULL */
 	struct cgroup_cache *cgroups;	  /* may be NULL */
+	struct k8s_index *k8s;		  /* may be NULL */
+	const char *cluster;		  /* cluster name for Istio's *_cluster labels, or NULL */
 };
 
 struct endpoint_names {
@@ -29,8 +32,27 @@ struct endpoint_names {
 	const char *service;
 	const char *process;
 	const char *cgroup;
+	/* Kubernetes and Istio names; NULL when not known. */
+	const char *workload_kind;	/* "Deployment", "StatefulSet", ... */
+	const char *pod;
+	const char *node;
+	const char *container;
+	const char *service_namespace;	/* the Service's namespace */
+	const char *service_fqdn;	/* name.namespace.svc.cluster.local */
+	const char *canonical_service;	/* Istio: label, else the workload */
+	const char *canonical_revision; /* Istio: label, else "latest" when named */
+	const char *app;		/* labels app.kubernetes.io/name or app */
+	const char *version;		/* labels app.kubernetes.io/version or version */
+	const char *otel_service_name;	/* OpenTelemetry service.name */
+	const char *otel_service_version;
+	const char *cluster;
+	/* Not a local socket and not a known pod, Service or identity: callers
+	 * put it in one "external" bucket instead of one series per address. */
+	bool external;
 	char comm_buf[16];
 	char cgroup_buf[256]; /* the cache's string may move on its next rescan */
+	struct k8s_pod_ref pod_buf;
+	struct k8s_service_ref service_buf;
 };
 
 /* IPv4-mapped addresses print as dotted quads. */
