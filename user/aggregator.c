@@ -16,6 +16,12 @@ const double edge_latency_bounds_s[EDGE_LATENCY_BOUNDS] = {
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
 };
 
+/* Envoy's HistogramSettingsImpl::defaultBuckets(). */
+const double edge_envoy_bounds[EDGE_ENVOY_BOUNDS] = {
+    0.5,  1,	5,     10,     25,	50,	100,	 250,	  500,	   1000,
+    2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000,
+};
+
 static void lru_unlink(struct aggregator *a, struct edge *e)
 {
 	if (e->lru_prev)
@@ -105,6 +111,7 @@ struct edge *agg_edge(struct aggregator *a, const struct edge_key *k, uint64_t n
 		return NULL;
 	}
 	e->key = *k;
+	e->dst.port = k->dst_port;
 	e->first_ns = e->last_ns = now_ns;
 	for (r = 0; r < REPORTER__MAX; r++)
 		sketch_init(&e->view[r].latency);
@@ -203,6 +210,28 @@ static struct edge_series *series_get(struct aggregator *a, struct edge_view *v,
 	return s;
 }
 
+/* value is in the bounds' unit (ms or bytes); sum grows by raw (ns or bytes). */
+static void envoy_hist_add(struct envoy_hist *h, double value, uint64_t raw)
+{
+	int b;
+
+	for (b = 0; b < EDGE_ENVOY_BOUNDS && value > edge_envoy_bounds[b]; b++)
+		;
+	h->buckets[b]++;
+	h->sum += raw;
+}
+
+/* Istio's request duration ends with the response's last byte. */
+static void istio_add(struct edge_series *s, const struct http1_txn *t, uint64_t now_ns)
+{
+	uint64_t end = t->resp_end_ns ?: t->resp_start_ns ?: now_ns;
+	uint64_t ns = end > t->req_start_ns ? end - t->req_start_ns : 0;
+
+	envoy_hist_add(&s->istio_duration, (double)ns / 1e6, ns);
+	envoy_hist_add(&s->istio_request_bytes, (double)t->req_bytes, t->req_bytes);
+	envoy_hist_add(&s->istio_response_bytes, (double)t->resp_bytes, t->resp_bytes);
+}
+
 /* A request with no response lasted until the connection ended (now_ns). */
 static void series_add(struct aggregator *a, struct edge_view *v, const struct http1_txn *t,
 		       uint64_t now_ns)
@@ -220,6 +249,7 @@ static void series_add(struct aggregator *a, struct edge_view *v, const struct h
 	s->count++;
 	s->sum_ns += ns;
 	s->buckets[latency_bucket(ns)]++;
+	istio_add(s, t, now_ns);
 }
 
 void agg_record_http(struct aggregator *a, struct edge *e, enum edge_reporter r,
@@ -271,6 +301,12 @@ void agg_record_tcp(struct aggregator *a, struct edge *e, enum edge_reporter r, 
 		v->srtt_us = srtt_us;
 	if (sent || received || retrans)
 		touch(a, e, now_ns);
+}
+
+void agg_retire(struct aggregator *a, struct edge *e)
+{
+	edge_destroy(a, e);
+	a->stats.retired_renamed++;
 }
 
 void agg_expire(struct aggregator *a, uint64_t now_ns)

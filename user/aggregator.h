@@ -40,6 +40,17 @@ enum edge_reporter {
 #define EDGE_LATENCY_BOUNDS 14
 extern const double edge_latency_bounds_s[EDGE_LATENCY_BOUNDS];
 
+/* Upper bounds of Envoy's default histogram buckets. Istio's standard
+ * metrics use them for durations (milliseconds) and sizes (bytes) alike. */
+#define EDGE_ENVOY_BOUNDS 19
+extern const double edge_envoy_bounds[EDGE_ENVOY_BOUNDS];
+
+/* A histogram in Envoy's buckets; counts are per bucket, not cumulative. */
+struct envoy_hist {
+	uint64_t buckets[EDGE_ENVOY_BOUNDS + 1]; /* last one is +Inf */
+	uint64_t sum;				 /* ns for durations, bytes for sizes */
+};
+
 struct edge_key {
 	uint8_t src_addr[16];
 	uint8_t dst_addr[16];
@@ -70,6 +81,16 @@ struct edge_series {
 	uint64_t sum_ns;
 	uint64_t min_ns, max_ns;
 	uint64_t buckets[EDGE_LATENCY_BOUNDS + 1];
+	/*
+	 * Istio's standard metrics (render_istio.c), bucketed from the exact
+	 * values: request start to response end (to the connection's end when
+	 * no response came), and each message's head + body bytes. 504 bytes
+	 * per series: an edge whose views hold the usual 2-3 series each carries
+	 * about 3 KB of them, one at the EDGE_SERIES_MAX limit in both views 32 KB.
+	 */
+	struct envoy_hist istio_duration;
+	struct envoy_hist istio_request_bytes;
+	struct envoy_hist istio_response_bytes;
 };
 
 struct edge_view {
@@ -95,9 +116,16 @@ struct edge_view {
 	uint64_t otlp_base[8]; /* values of the sums at the last delta export (otlp_metrics.c) */
 };
 
+#define EDGE_UID_MAX 40
+
 struct edge_end {
 	uint64_t cgroup_id; /* 0 when the end is not a local socket */
 	char comm[16];	    /* "" when unknown */
+	uint16_t port;	    /* the destination end's port (from the key); 0 at the source */
+	/* The Kubernetes pod this end was first named as. When the address
+	 * later belongs to another pod, the agent retires the edge rather
+	 * than relabel counts that belong to the old pod. */
+	char pod_uid[EDGE_UID_MAX];
 };
 
 struct edge {
@@ -121,6 +149,7 @@ struct agg_stats {
 	uint64_t evicted_limit;
 	uint64_t alloc_failures;
 	uint64_t series_overflow; /* transactions not broken down: EDGE_SERIES_MAX reached */
+	uint64_t retired_renamed; /* edges ended because an address changed owner */
 };
 
 struct aggregator {
@@ -149,6 +178,8 @@ void agg_record_close(struct aggregator *a, struct edge *e, enum edge_reporter r
 		      uint64_t now_ns);
 void agg_record_tcp(struct aggregator *a, struct edge *e, enum edge_reporter r, uint64_t sent,
 		    uint64_t received, uint32_t retrans, uint32_t srtt_us, uint64_t now_ns);
+/* Ends an edge whose end now names someone else (counted in retired_renamed). */
+void agg_retire(struct aggregator *a, struct edge *e);
 /* Drops edges not updated for idle_ns. */
 void agg_expire(struct aggregator *a, uint64_t now_ns);
 

@@ -59,6 +59,9 @@ struct endpoint_names {
 void naming_format_addr(const uint8_t addr[16], char *buf, size_t len);
 void naming_resolve(struct naming *n, const uint8_t addr[16], const struct edge_end *end,
 		    struct endpoint_names *out);
+/* The UID of the Kubernetes pod an end belongs to now; false when none. */
+bool naming_pod_uid(struct naming *n, const uint8_t addr[16], const struct edge_end *end,
+		    char uid[K8S_UID_MAX]);
 /*
  * The name a node goes by in OTLP resources, service graphs and spans: for a
  * server its service, else its workload; for a client the other way round;

@@ -7,6 +7,7 @@
 #ifndef MESHSIGHT_RENDER_H
 #define MESHSIGHT_RENDER_H
 
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -23,6 +24,7 @@ struct render_input {
 	uint64_t kernel_counters[MS_CNT__MAX]; /* summed over CPUs */
 	uint64_t kernel_conns;		       /* entries in the kernel table at the last scan */
 	uint64_t kernel_conns_expired;	       /* idle kernel entries deleted by userspace */
+	json_t *kubernetes; /* /api/v1/stats "kubernetes" object, or NULL */
 	double uptime_s;
 	const char *version;
 };

@@ -200,6 +200,7 @@ static json_t *evictions_json(const struct render_input *in)
 
 	json_object_set_new(o, "edges_idle", json_integer(in->agg->stats.evicted_idle));
 	json_object_set_new(o, "edges_limit", json_integer(in->agg->stats.evicted_limit));
+	json_object_set_new(o, "edges_renamed", json_integer(in->agg->stats.retired_renamed));
 	json_object_set_new(o, "connections_idle",
 			    json_integer(in->flows->stats.flows_evicted_idle));
 	json_object_set_new(o, "kernel_connections_idle", json_integer(in->kernel_conns_expired));
@@ -225,5 +226,7 @@ int render_stats_json(const struct render_input *in, FILE *out)
 	json_object_set_new(root, "kernel_connections", json_integer(in->kernel_conns));
 	json_object_set_new(root, "tracked_edges", json_integer(in->agg->edges.count));
 	json_object_set_new(root, "evictions", evictions_json(in));
+	if (in->kubernetes)
+		json_object_set(root, "kubernetes", in->kubernetes);
 	return dump(root, out);
 }
