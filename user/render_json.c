@@ -14,6 +14,31 @@ static json_t *str_or_null(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+/* Kubernetes details, only the ones known, so files without a cluster stay short. */
+static void k8s_names_json(json_t *o, const struct endpoint_names *n, int with_service)
+{
+	const struct {
+		const char *key, *value;
+	} fields[] = {
+	    {"workload_kind", n->workload_kind},
+	    {"pod", n->pod},
+	    {"node", n->node},
+	    {"container", n->container},
+	    {"canonical_service", n->canonical_service},
+	    {"canonical_revision", n->canonical_revision},
+	    {"service_name", n->otel_service_name},
+	    {"service_namespace", with_service ? n->service_namespace : NULL},
+	    {"service_fqdn", with_service ? n->service_fqdn : NULL},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (fields[i].value)
+			json_object_set_new(o, fields[i].key, json_string(fields[i].value));
+	if (n->external)
+		json_object_set_new(o, "external", json_true());
+}
+
 static json_t *endpoint_json(const struct endpoint_names *n, int port, int with_service)
 {
 	json_t *o = json_object();
@@ -27,6 +52,7 @@ static json_t *endpoint_json(const struct endpoint_names *n, int port, int with_
 	json_object_set_new(o, "namespace", str_or_null(n->namespace_));
 	json_object_set_new(o, "process", str_or_null(n->process));
 	json_object_set_new(o, "cgroup", str_or_null(n->cgroup));
+	k8s_names_json(o, n, with_service);
 	return o;
 }
 

@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# Kubernetes names on both ends of every edge, driven by a test API server
+# (tests/k8s/fake_apiserver.py: real list/watch JSON over TLS with a bearer
+# token) that the agent reaches through a kubeconfig, as it would reach a
+# real cluster. Each step changes the cluster and checks the names a user
+# would see:
+#   1. Deployment pods named by workload (ReplicaSet hash stripped), the
+#      Service found from its EndpointSlice;
+#   2. a connection to the Service's ClusterIP, rewritten by a kube-proxy
+#      style DNAT on the node, lands on the same edge as the backend pod;
+#   3. a pod deleted and its IP given to a CronJob's pod: new traffic is named
+#      after the new pod and the old pod's counts are not relabelled;
+#   4. the API server goes away, the history is compacted while it is away
+#      (410 Gone on return), a pod is deleted meanwhile: after the relist the
+#      deleted pod's name is gone.
+
+set -u
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+require_root_kernel
+require_cmds curl jq openssl nft "$MS_PYTHON"
+
+FAKE="$MS_REPO/tests/k8s/fake_apiserver.py"
+NFT_TABLE="meshsight_e2e_$$"
+trap 'nft delete table ip "$NFT_TABLE" 2>/dev/null; cleanup_all' EXIT
+
+pod_create fe 1
+pod_create co 2
+pod_create rp 3
+
+# ------------------------------------------------------------ API server
+TOKEN="e2e-$RANDOM$RANDOM"
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=kube-apiserver \
+	-addext "subjectAltName=IP:127.0.0.1" -keyout "$MS_STATE_DIR/api.key" \
+	-out "$MS_STATE_DIR/api.crt" >/dev/null 2>&1 || ms_die "openssl failed"
+"$MS_PYTHON" "$FAKE" --port 0 --token "$TOKEN" --tls-cert "$MS_STATE_DIR/api.crt" \
+	--tls-key "$MS_STATE_DIR/api.key" >"$MS_STATE_DIR/api.out" 2>"$MS_STATE_DIR/api.log" &
+ms_record_pid $!
+wait_until 10 grep -q 'listening on' "$MS_STATE_DIR/api.out" || ms_die "fake API server did not start"
+API_PORT=$(awk '/listening on/ { print $3 }' "$MS_STATE_DIR/api.out")
+API="https://127.0.0.1:$API_PORT"
+
+cat >"$MS_STATE_DIR/kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+current-context: e2e
+clusters:
+- name: e2e
+  cluster:
+    server: $API
+    certificate-authority-data: $(base64 -w0 "$MS_STATE_DIR/api.crt")
+users:
+- name: agent
+  user:
+    token: $TOKEN
+contexts:
+- name: e2e
+  context: {cluster: e2e, user: agent}
+EOF
+
+# control OP [JSON]: one call to the server's control API.
+control() {
+	curl -fsS -m 5 --cacert "$MS_STATE_DIR/api.crt" -X POST -d "${2:-{\}}" \
+		"$API/_control/$1" >/dev/null || ms_die "control $1 failed"
+}
+apply() { control apply "{\"object\": $1}"; }
+
+# pod NAME IP OWNER_KIND OWNER_NAME [LABELS_JSON]: a running Pod on node-a.
+pod() {
+	jq -nc --arg n "$1" --arg ip "$2" --arg ok "$3" --arg on "$4" --argjson l "${5:-{\}}" '{
+	  apiVersion: "v1", kind: "Pod",
+	  metadata: {name: $n, namespace: "shop", uid: ($n + "-uid"), labels: $l,
+	    creationTimestamp: "2026-11-22T10:00:00Z",
+	    ownerReferences: [{apiVersion: "apps/v1", kind: $ok, name: $on, uid: ($on + "-uid"),
+	      controller: true, blockOwnerDeletion: true}]},
+	  spec: {nodeName: "node-a", containers: [{name: "app", image: "example/app:1.0",
+	    ports: [{containerPort: 8080, protocol: "TCP"}]}]},
+	  status: {phase: "Running", hostIP: "192.168.0.10", podIP: $ip, podIPs: [{ip: $ip}],
+	    startTime: "2026-11-22T10:00:01Z"}}'
+}
+
+apply "$(pod frontend-6c9f8d7b5-x2x7q 10.200.1.2 ReplicaSet frontend-6c9f8d7b5 \
+	'{"app":"frontend","version":"v1","pod-template-hash":"6c9f8d7b5"}')"
+apply "$(pod checkout-7f5d9c8b4-k9zvw 10.200.2.2 ReplicaSet checkout-7f5d9c8b4 \
+	'{"app":"checkout","version":"v2","pod-template-hash":"7f5d9c8b4"}')"
+apply '{"apiVersion":"v1","kind":"Service","metadata":{"name":"checkout","namespace":"shop",
+	"uid":"svc-checkout-uid"},"spec":{"type":"ClusterIP","clusterIP":"10.96.0.20",
+	"clusterIPs":["10.96.0.20"],"ports":[{"name":"http","port":8080,"targetPort":8080,
+	"protocol":"TCP"}],"selector":{"app":"checkout"}}}'
+apply '{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{
+	"name":"checkout-abcde","namespace":"shop","uid":"eps-checkout-uid",
+	"labels":{"kubernetes.io/service-name":"checkout"}},"addressType":"IPv4",
+	"endpoints":[{"addresses":["10.200.2.2"],"conditions":{"ready":true},"nodeName":"node-a",
+	"targetRef":{"kind":"Pod","namespace":"shop","name":"checkout-7f5d9c8b4-k9zvw",
+	"uid":"checkout-7f5d9c8b4-k9zvw-uid"}}],"ports":[{"name":"http","port":8080,"protocol":"TCP"}]}'
+
+pod_spawn co "$MS_STATE_DIR/httpd-co.log" "$MS_PYTHON" "$MS_E2E_DIR/httpd.py" 8080 >/dev/null
+wait_listen co 8080 || ms_die "checkout server did not start"
+agent_start --kubeconfig "$MS_STATE_DIR/kubeconfig" --k8s-sync-timeout 10 --cluster-name e2e
+
+k8s_synced() {
+	[ "$(stats_json | jq '[.kubernetes.pods.synced, .kubernetes.services.synced,
+		.kubernetes.endpointslices.synced] | all')" = true ]
+}
+wait_until 10 k8s_synced || ms_fail "the agent did not sync pods, services and endpointslices"
+
+# requests POD URL N: N sequential requests on one connection.
+requests() {
+	local urls=() i
+	for ((i = 0; i < $3; i++)); do urls+=("$2"); done
+	pod_exec "$1" curl -s -o /dev/null "${urls[@]}" || ms_fail "curl from $1 to $2 failed"
+}
+
+echo "1. workloads and Service by name"
+requests fe http://10.200.2.2:8080/status/200 5
+wait_edge_field 10.200.1.2 10.200.2.2 8080 http .requests 5 >/dev/null
+e=$(edge_get 10.200.1.2 10.200.2.2 8080 http)
+assert_eq "source workload" frontend "$(jq -r .source.workload <<<"$e")"
+assert_eq "source namespace" shop "$(jq -r .source.namespace <<<"$e")"
+assert_eq "source pod" frontend-6c9f8d7b5-x2x7q "$(jq -r .source.pod <<<"$e")"
+assert_eq "source workload kind" Deployment "$(jq -r .source.workload_kind <<<"$e")"
+assert_eq "destination workload" checkout "$(jq -r .destination.workload <<<"$e")"
+assert_eq "destination service" checkout "$(jq -r .destination.service <<<"$e")"
+assert_eq "destination service fqdn" checkout.shop.svc.cluster.local \
+	"$(jq -r .destination.service_fqdn <<<"$e")"
+assert_eq "requests" 5 "$(jq -r .requests <<<"$e")"
+m=$(ms_get /metrics)
+assert_true "istio_requests_total names both workloads" grep -q \
+	'istio_requests_total{[^}]*source_workload="frontend"[^}]*destination_workload="checkout"' \
+	<<<"$m"
+
+echo "2. a ClusterIP connection, DNATed on the node, is the backend's edge"
+nft -f - <<EOF || ms_die "cannot add the DNAT table"
+table ip $NFT_TABLE {
+	chain prerouting {
+		type nat hook prerouting priority dstnat;
+		ip daddr 10.96.0.20 tcp dport 8080 dnat to 10.200.2.2:8080
+	}
+}
+EOF
+requests fe http://10.96.0.20:8080/status/503 3
+wait_edge_field 10.200.1.2 10.200.2.2 8080 http .requests 8 >/dev/null
+e=$(edge_get 10.200.1.2 10.200.2.2 8080 http)
+assert_eq "requests after the ClusterIP calls" 8 "$(jq -r .requests <<<"$e")"
+assert_eq "503s via the ClusterIP" 3 "$(jq -r '.status_codes["503"]' <<<"$e")"
+assert_eq "both reporters on the one edge" '["destination","source"]' \
+	"$(jq -c '.reporters | sort' <<<"$e")"
+assert_eq "no edge to the ClusterIP" 0 \
+	"$(edges_json | jq '[.edges[] | select(.destination.address == "10.96.0.20")] | length')"
+
+echo "3. a pod's IP given to another pod"
+control delete '{"kind":"Pod","namespace":"shop","name":"frontend-6c9f8d7b5-x2x7q"}'
+apply "$(pod report-29345678-p8d2m 10.200.1.2 Job report-29345678 \
+	'{"app.kubernetes.io/name":"report","batch.kubernetes.io/job-name":"report-29345678"}')"
+renamed() {
+	[ "$(edge_field 10.200.1.2 10.200.2.2 8080 http .source.workload)" != '"frontend"' ]
+}
+wait_until 5 renamed || ms_fail "the frontend edge still carries the old name"
+requests fe http://10.200.2.2:8080/status/200 2
+wait_edge_field 10.200.1.2 10.200.2.2 8080 http .requests 2 >/dev/null
+e=$(edge_get 10.200.1.2 10.200.2.2 8080 http)
+assert_eq "new pod's workload (CronJob from its Job)" report "$(jq -r .source.workload <<<"$e")"
+assert_eq "new pod's workload kind" CronJob "$(jq -r .source.workload_kind <<<"$e")"
+assert_eq "only the new pod's requests" 2 "$(jq -r .requests <<<"$e")"
+assert_gt "edges retired on the rename" "$(stats_json | jq .evictions.edges_renamed)" 0
+
+echo "4. the API server away, its history compacted, a pod deleted meanwhile"
+control away
+control delete '{"kind":"Pod","namespace":"shop","name":"checkout-7f5d9c8b4-k9zvw"}'
+control compact
+sleep 2
+control back
+relisted() { [ "$(stats_json | jq '.kubernetes.pods.gone + .kubernetes.pods.lists')" -ge 2 ]; }
+wait_until 40 relisted || ms_fail "the agent did not relist pods after the API server returned"
+wait_until 10 k8s_synced || ms_fail "the agent did not resync"
+gone() { [ "$(edge_field 10.200.1.2 10.200.2.2 8080 http .destination.workload)" = null ]; }
+wait_until 5 gone || ms_fail "the deleted checkout pod is still named after the relist"
+e=$(edge_get 10.200.1.2 10.200.2.2 8080 http)
+assert_eq "the Service is still known from its EndpointSlice" checkout \
+	"$(jq -r .destination.service <<<"$e")"
+assert_eq "k8s errors counted while away" true \
+	"$(stats_json | jq '.kubernetes.pods.errors > 0 or .kubernetes.pods.gone > 0')"
+
+agent_stop
+ms_finish
