@@ -18,7 +18,7 @@ const double edge_latency_bounds_s[EDGE_LATENCY_BOUNDS] = {
 
 /* Envoy's HistogramSettingsImpl::defaultBuckets(). */
 const double edge_envoy_bounds[EDGE_ENVOY_BOUNDS] = {
-    0.5,  1,	5,     10,     25,	50,	100,	 250,	  500,	   1000,
+    0.5,  1,	5,     10,    25,    50,     100,    250,     500,     1000,
     2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000,
 };
 

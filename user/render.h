@@ -24,7 +24,7 @@ struct render_input {
 	uint64_t kernel_counters[MS_CNT__MAX]; /* summed over CPUs */
 	uint64_t kernel_conns;		       /* entries in the kernel table at the last scan */
 	uint64_t kernel_conns_expired;	       /* idle kernel entries deleted by userspace */
-	json_t *kubernetes; /* /api/v1/stats "kubernetes" object, or NULL */
+	json_t *kubernetes;		       /* /api/v1/stats "kubernetes" object, or NULL */
 	double uptime_s;
 	const char *version;
 };
@@ -33,6 +33,8 @@ struct render_input {
 int render_prometheus(const struct render_input *in, FILE *out);
 int render_edges_json(const struct render_input *in, FILE *out);
 int render_stats_json(const struct render_input *in, FILE *out);
+/* Istio's standard metrics (render_istio.c); render_prometheus appends them. */
+int render_istio(const struct render_input *in, FILE *out);
 
 /* One metric family's HELP and TYPE lines (Prometheus text format). */
 void prom_family(FILE *f, const char *name, const char *type, const char *help);

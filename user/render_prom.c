@@ -298,5 +298,8 @@ int render_prometheus(const struct render_input *in, FILE *out)
 	for (i = 0; i < n; i++)
 		free(rows[i].labels);
 	free(rows);
+	err = render_istio(in, out);
+	if (err)
+		return err;
 	return ferror(out) ? -EIO : 0;
 }

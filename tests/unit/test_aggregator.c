@@ -396,6 +396,80 @@ static void test_series_by_method_and_status(void **state)
 	agg_free(&a);
 }
 
+/* One transaction with exact timestamps and sizes, in ns from a fixed start. */
+static struct http1_txn istio_txn(uint16_t status, uint64_t resp_start, uint64_t resp_end,
+				  uint64_t req_bytes, uint64_t resp_bytes)
+{
+	struct http1_txn t = txn(status, 0, req_bytes, resp_bytes);
+
+	t.resp_start_ns = resp_start ? t.req_start_ns + resp_start : 0;
+	t.resp_end_ns = resp_end ? t.req_start_ns + resp_end : 0;
+	return t;
+}
+
+/*
+ * Istio's histograms: Envoy's bounds, upper-inclusive, on the exact values;
+ * the duration runs to the response's last byte (or the close when none came).
+ */
+static void test_istio_envoy_histograms(void **state)
+{
+	const uint64_t us = 1000;
+	struct aggregator a;
+	struct edge *e;
+	struct http1_txn t;
+	const struct edge_series *s;
+	const struct edge_view *v;
+
+	(void)state;
+	assert_int_equal(agg_init(&a, 10, 0), 0);
+	e = new_edge(&a, 1, 1);
+	/* 0.5 ms exactly; 0 and 1000 bytes sit on bounds 0.5 and 1000. */
+	t = istio_txn(200, 300 * us, 500 * us, 0, 1000);
+	agg_record_http(&a, e, REPORTER_DESTINATION, &t, MS(5000));
+	/* 1 ns past 0.5 ms; 1 and 1001 bytes. */
+	t = istio_txn(200, 300 * us, 500 * us + 1, 1, 1001);
+	agg_record_http(&a, e, REPORTER_DESTINATION, &t, MS(5000));
+	/* First byte at 4 ms (the OTel histogram's value), last at 20 ms. */
+	t = istio_txn(200, MS(4), MS(20), 100, 5000);
+	agg_record_http(&a, e, REPORTER_DESTINATION, &t, MS(5000));
+	/* Past the last bound: one hour and a nanosecond. */
+	t = istio_txn(200, MS(1), MS(3600000) + 1, 100, 100);
+	agg_record_http(&a, e, REPORTER_DESTINATION, &t, MS(5000));
+	/* No response: the request started at 1000 ms and the close came at 1040 ms. */
+	t = istio_txn(0, 0, 0, 70, 0);
+	agg_record_http(&a, e, REPORTER_DESTINATION, &t, MS(1040));
+
+	v = &e->view[REPORTER_DESTINATION];
+	s = find_series(v, "GET", 200);
+	assert_non_null(s);
+	assert_int_equal(s->istio_duration.buckets[0], 1);  /* le=0.5 */
+	assert_int_equal(s->istio_duration.buckets[1], 1);  /* le=1 */
+	assert_int_equal(s->istio_duration.buckets[4], 1);  /* le=25, not le=5 */
+	assert_int_equal(s->istio_duration.buckets[19], 1); /* +Inf */
+	assert_int_equal(s->istio_duration.sum, 500 * us + 500 * us + 1 + MS(20) + MS(3600000) + 1);
+	assert_int_equal(s->istio_request_bytes.buckets[0], 1); /* 0 <= 0.5 */
+	assert_int_equal(s->istio_request_bytes.buckets[1], 1); /* 1 */
+	assert_int_equal(s->istio_request_bytes.buckets[6], 2); /* 100 <= 100 */
+	assert_int_equal(s->istio_request_bytes.sum, 201);
+	assert_int_equal(s->istio_response_bytes.buckets[9], 1);  /* 1000 <= 1000 */
+	assert_int_equal(s->istio_response_bytes.buckets[10], 1); /* 1001 <= 2500 */
+	assert_int_equal(s->istio_response_bytes.buckets[11], 1); /* 5000 <= 5000 */
+	assert_int_equal(s->istio_response_bytes.buckets[6], 1);  /* 100 */
+	assert_int_equal(s->istio_response_bytes.sum, 1000 + 1001 + 5000 + 100);
+	/* The OTel histogram still measures to the first byte: 4 ms is in le=0.005 s. */
+	assert_int_equal(s->buckets[0], 4);
+
+	s = find_series(v, "GET", 0);
+	assert_non_null(s);
+	assert_int_equal(s->istio_duration.buckets[5], 1); /* 40 ms <= 50 */
+	assert_int_equal(s->istio_duration.sum, MS(40));
+	assert_int_equal(s->istio_request_bytes.buckets[6], 1); /* 50 < 70 <= 100 */
+	assert_int_equal(s->istio_response_bytes.buckets[0], 1);
+	/* The source view saw none of it. */
+	assert_int_equal(e->view[REPORTER_SOURCE].nseries, 0);
+	agg_free(&a);
+}
+
 static void test_free_releases_everything(void **state)
 {
 	struct aggregator a;
@@ -432,6 +506,7 @@ int main(void)
 	    cmocka_unit_test(test_limit_evicts_least_recently_updated),
 	    cmocka_unit_test(test_expire_drops_only_idle_edges),
 	    cmocka_unit_test(test_series_by_method_and_status),
+	    cmocka_unit_test(test_istio_envoy_histograms),
 	    cmocka_unit_test(test_free_releases_everything),
 	};
 
