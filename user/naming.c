@@ -40,8 +40,6 @@ static void default_istio_names(struct endpoint_names *out)
 		out->canonical_service = out->workload;
 	if (!out->canonical_revision)
 		out->canonical_revision = "latest";
-	if (!out->otel_service_name)
-		out->otel_service_name = out->service ?: out->workload;
 }
 
 static void apply_pod(struct endpoint_names *out, const struct k8s_pod_ref *p)
@@ -160,8 +158,13 @@ bool naming_pod_uid(struct naming *n, const uint8_t addr[16], const struct edge_
 
 const char *naming_node_name(const struct endpoint_names *n, bool server, char *buf, size_t len)
 {
-	const char *name = server ? (nonempty(n->service) ?: nonempty(n->workload))
-				  : (nonempty(n->workload) ?: nonempty(n->service));
+	const char *name = nonempty(n->otel_service_name);
+
+	/* Without Kubernetes' service.name rules: a server by the Service it
+	 * was called on, a client by its workload. */
+	if (!name)
+		name = server ? (nonempty(n->service) ?: nonempty(n->workload))
+			      : (nonempty(n->workload) ?: nonempty(n->service));
 
 	if (name)
 		snprintf(buf, len, "%s", name);

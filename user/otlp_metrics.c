@@ -152,6 +152,37 @@ static void attr_int(struct build *b, struct vec *v, const char *key, int64_t va
 	}
 }
 
+/* attr_str for a value that lives shorter than the batch. */
+static void attr_copy(struct build *b, struct vec *v, const char *key, const char *val)
+{
+	attr_str(b, v, key, val ? arena_printf(&b->ar, "%s", val) : NULL);
+}
+
+/*
+ * The OpenTelemetry k8s.* resource attributes that hold for every pod of the
+ * workload (the resource is per workload, so no pod name or UID).
+ */
+static void k8s_resource_attrs(struct build *b, struct vec *attrs, const struct endpoint_names *n)
+{
+	static const struct {
+		const char *kind, *key;
+	} kinds[] = {
+	    {"Deployment", "k8s.deployment.name"}, {"StatefulSet", "k8s.statefulset.name"},
+	    {"DaemonSet", "k8s.daemonset.name"},   {"ReplicaSet", "k8s.replicaset.name"},
+	    {"CronJob", "k8s.cronjob.name"},	   {"Job", "k8s.job.name"},
+	};
+	size_t i;
+
+	if (!n->workload_kind)
+		return;
+	attr_copy(b, attrs, "k8s.namespace.name", n->namespace_);
+	attr_copy(b, attrs, "k8s.cluster.name", n->cluster);
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strcmp(n->workload_kind, kinds[i].kind))
+			attr_copy(b, attrs, kinds[i].key, n->workload);
+	attr_copy(b, attrs, "service.version", n->otel_service_version);
+}
+
 /* One resource per workload (service.name + service.namespace) that reported. */
 static struct res_acc *resource_for(struct build *b, const struct endpoint_names *n, bool server)
 {
@@ -178,6 +209,7 @@ static struct res_acc *resource_for(struct build *b, const struct endpoint_names
 	attr_str(b, &r->attrs, "service.name", name);
 	attr_str(b, &r->attrs, "service.namespace", ns);
 	attr_str(b, &r->attrs, "host.name", b->o->host_name);
+	k8s_resource_attrs(b, &r->attrs, n);
 	return r;
 }
 

@@ -29,6 +29,13 @@ static const char identities[] =
     "fd00::5         workload=v6-app namespace=prod\n"
     "cgroup:/kubepods/pod1 workload=web namespace=shop service=web-svc\n";
 
+/* A kubelet's systemd-driver cgroup for container "app" of pod uid POD_A_UID. */
+#define POD_A_UID "5b3c2a10-8d4e-4f6a-9b1c-2d3e4f5a6b7c"
+#define CTR_ID	  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define K8S_SLICE "/kubepods.slice"
+#define K8S_POD	  "/kubepods-pod5b3c2a10_8d4e_4f6a_9b1c_2d3e4f5a6b7c.slice"
+#define K8S_CTR	  "/cri-containerd-" CTR_ID ".scope"
+
 struct fixture {
 	char root[64]; /* stands in for the cgroup2 mount */
 	char ids_path[64];
@@ -73,8 +80,9 @@ static int write_file(const char *path, const char *text)
 
 static int setup(void **state)
 {
-	static const char *const dirs[] = {"/kubepods", "/kubepods/pod1", "/kubepods/pod1/ctr",
-					   "/kubepods/pod2", "/system.slice"};
+	static const char *const dirs[] = {
+	    "/kubepods",     "/kubepods/pod1", "/kubepods/pod1/ctr", "/kubepods/pod2",
+	    "/system.slice", K8S_SLICE,	       K8S_SLICE K8S_POD,    K8S_SLICE K8S_POD K8S_CTR};
 	struct fixture *fx = calloc(1, sizeof(*fx));
 	char err[256];
 	size_t i;
@@ -288,6 +296,115 @@ static void test_unknown_is_null(void **state)
 	assert_null(out.process);
 }
 
+/* A pod as the API server lists it: name, uid, IP, app label, owning ReplicaSet. */
+static json_t *pod_json(const char *name, const char *uid, const char *ip, const char *app,
+			const char *rs, const char *hash)
+{
+	json_error_t jerr;
+	json_t *p =
+	    json_pack_ex(&jerr, 0,
+			 "{s:s,s:s,s:{s:s,s:s,s:s,s:{s:s,s:s},s:[{s:s,s:s,s:s,s:b}]},"
+			 "s:{s:s,s:[{s:s}]},s:{s:s,s:s,s:[{s:s}],s:[{s:s,s:s}]}}",
+			 "apiVersion", "v1", "kind", "Pod", "metadata", "name", name, "namespace",
+			 "shop", "uid", uid, "labels", "app", app, "pod-template-hash", hash,
+			 "ownerReferences", "apiVersion", "apps/v1", "kind", "ReplicaSet", "name",
+			 rs, "controller", 1, "spec", "nodeName", "node-a", "containers", "name",
+			 "app", "status", "phase", "Running", "podIP", ip, "podIPs", "ip", ip,
+			 "containerStatuses", "name", "app", "containerID", "containerd://" CTR_ID);
+
+	if (!p)
+		fail_msg("pod JSON: %s", jerr.text);
+	return p;
+}
+
+static void k8s_add(struct k8s_index *idx, enum k8s_kind kind, json_t *obj)
+{
+	assert_int_equal(k8s_index_apply(idx, kind, K8S_EVENT_ADDED, obj), 0);
+	json_decref(obj);
+}
+
+static void load_cluster(struct k8s_index *idx)
+{
+	json_error_t jerr;
+	json_t *svc = json_loads(
+	    "{\"metadata\":{\"name\":\"checkout\",\"namespace\":\"shop\",\"uid\":\"s1\"},"
+	    "\"spec\":{\"clusterIP\":\"10.96.0.20\",\"clusterIPs\":[\"10.96.0.20\"],"
+	    "\"ports\":[{\"port\":8080,\"protocol\":\"TCP\"}]}}",
+	    0, &jerr);
+
+	assert_non_null(svc);
+	/* Pod A owns the cgroup; pod B owns the address the test gives A's socket. */
+	k8s_add(idx, K8S_KIND_POD,
+		pod_json("frontend-6c9f8d7b5-x2x7q", POD_A_UID, "10.9.0.4", "frontend",
+			 "frontend-6c9f8d7b5", "6c9f8d7b5"));
+	k8s_add(idx, K8S_KIND_POD,
+		pod_json("checkout-7f5d9c8b4-k9zvw", "0c1d2e3f-0000-4000-8000-000000000002",
+			 "10.9.0.5", "checkout", "checkout-7f5d9c8b4", "7f5d9c8b4"));
+	k8s_add(idx, K8S_KIND_SERVICE, svc);
+}
+
+static void test_names_from_kubernetes(void **state)
+{
+	struct fixture *fx = *state;
+	struct k8s_index *idx = k8s_index_new(NULL);
+	struct endpoint_names out;
+	char uid[K8S_UID_MAX];
+	struct edge_end end;
+	uint8_t a[16];
+
+	assert_non_null(idx);
+	load_cluster(idx);
+	fx->n.k8s = idx;
+	fx->n.cluster = "east";
+
+	/* A local socket is named by its cgroup's pod, not by its address. */
+	v4_mapped("10.9.0.5", a);
+	end = end_of(cgroup_id_of(fx, K8S_SLICE K8S_POD K8S_CTR), "node");
+	naming_resolve(&fx->n, a, &end, &out);
+	assert_string_equal(out.pod, "frontend-6c9f8d7b5-x2x7q");
+	assert_string_equal(out.workload, "frontend");
+	assert_string_equal(out.workload_kind, "Deployment");
+	assert_string_equal(out.container, "app");
+	assert_string_equal(out.namespace_, "shop");
+	assert_string_equal(out.cluster, "east");
+	assert_false(out.external);
+	assert_true(naming_pod_uid(&fx->n, a, &end, uid));
+	assert_string_equal(uid, POD_A_UID);
+
+	/* A remote end by its address. */
+	end = end_of(0, "");
+	naming_resolve(&fx->n, a, &end, &out);
+	assert_string_equal(out.pod, "checkout-7f5d9c8b4-k9zvw");
+	assert_string_equal(out.canonical_service, "checkout");
+	assert_null(out.service); /* port 0: a source end has no Service */
+
+	/* A ClusterIP called on its port names the Service, and no pod. */
+	v4_mapped("10.96.0.20", a);
+	end.port = 8080;
+	naming_resolve(&fx->n, a, &end, &out);
+	assert_string_equal(out.service, "checkout");
+	assert_string_equal(out.service_namespace, "shop");
+	assert_string_equal(out.service_fqdn, "checkout.shop.svc.cluster.local");
+	assert_null(out.pod);
+	assert_false(out.external);
+
+	/* The identity file still wins over the cluster. */
+	v4_mapped("10.0.0.1", a);
+	end = end_of(0, "");
+	naming_resolve(&fx->n, a, &end, &out);
+	assert_string_equal(out.workload, "api");
+	assert_null(out.pod);
+
+	/* Nobody's address: external. */
+	v4_mapped("203.0.113.9", a);
+	naming_resolve(&fx->n, a, &end, &out);
+	assert_true(out.external);
+	assert_false(naming_pod_uid(&fx->n, a, &end, uid));
+
+	fx->n.k8s = NULL;
+	k8s_index_free(idx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +413,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cgroup_rule_beats_address_rule, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_process_from_comm, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unknown_is_null, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_names_from_kubernetes, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
