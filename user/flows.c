@@ -4,8 +4,17 @@
  * as "source" and the server's as "destination", and both map to the same
  * edge key (client address, server address, server port), so a request seen
  * from both ends lands in the two views of one edge.
+ *
+ * Tunnel matching pairs an application socket with the mesh proxy socket at
+ * its other end, whichever opens first. Client side, the redirected accept's
+ * remote end is the app socket's local end (the app socket itself still names
+ * the real server). Server side, the proxy connects to the app from the
+ * client's own address, so the two sockets' 4-tuples mirror each other.
+ * Sockets in other network namespaces can share addresses; every index keeps
+ * the first socket of a key, as by_tuple does.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,12 +26,26 @@ struct flow_http {
 	struct http1_conn parser;
 };
 
+/* Which tunnel matching index a flow is in (see struct flowtab). */
+enum flow_ep_index {
+	EP_NONE = 0,
+	EP_TUNNEL_TUPLE,  /* key: tuple_key */
+	EP_TUNNEL_REMOTE, /* key: ep_key = remote end */
+	EP_CLIENT_LOCAL,  /* key: ep_key = local end */
+};
+
+/* Nodes come before their keys: htab keeps the key's offset from the node. */
 struct flow {
 	struct htab_node node;
 	uint64_t cookie;
 	struct htab_node tuple_node;
+	struct htab_node ep_node;
 	struct flow_tuple_key tuple_key;
+	struct flow_ep_key ep_key;
+	uint8_t ep_index; /* enum flow_ep_index */
 	bool in_tuple_index;
+	bool tunnel;   /* a mesh proxy's socket: counted, never an edge */
+	bool carried;  /* an application socket whose peer is a local tunnel socket */
 	uint64_t ntxn; /* transactions reported so far */
 	struct ms_tuple tuple;
 	uint64_t cgroup_id;
@@ -49,18 +72,93 @@ static struct flow *flow_find(const struct flowtab *ft, uint64_t cookie)
 	return n ? (struct flow *)((char *)n - offsetof(struct flow, node)) : NULL;
 }
 
+static void flowtab_free_indexes(struct flowtab *ft)
+{
+	htab_free(&ft->flows);
+	htab_free(&ft->by_tuple);
+	htab_free(&ft->tunnel_by_tuple);
+	htab_free(&ft->tunnel_by_remote);
+	htab_free(&ft->client_by_local);
+}
+
 int flowtab_init(struct flowtab *ft, struct aggregator *agg, const struct flow_limits *lim)
 {
+	const size_t tuple_off = offsetof(struct flow, tuple_key);
+	const size_t ep_node = offsetof(struct flow, ep_node);
+	char err[128];
+
 	memset(ft, 0, sizeof(*ft));
 	ft->agg = agg;
 	ft->lim = *lim;
 	ft->budget.limit = lim->reasm_budget;
-	if (htab_init(&ft->by_tuple,
-		      offsetof(struct flow, tuple_key) - offsetof(struct flow, tuple_node),
-		      sizeof(struct flow_tuple_key)))
-		return -ENOMEM;
-	return htab_init(&ft->flows, offsetof(struct flow, cookie) - offsetof(struct flow, node),
-			 sizeof(uint64_t));
+	if (htab_init(&ft->flows, offsetof(struct flow, cookie) - offsetof(struct flow, node),
+		      sizeof(uint64_t)) ||
+	    htab_init(&ft->by_tuple, tuple_off - offsetof(struct flow, tuple_node),
+		      sizeof(struct flow_tuple_key)) ||
+	    htab_init(&ft->tunnel_by_tuple, tuple_off - ep_node, sizeof(struct flow_tuple_key)) ||
+	    htab_init(&ft->tunnel_by_remote, offsetof(struct flow, ep_key) - ep_node,
+		      sizeof(struct flow_ep_key)) ||
+	    htab_init(&ft->client_by_local, offsetof(struct flow, ep_key) - ep_node,
+		      sizeof(struct flow_ep_key)))
+		goto out_nomem;
+	return flowtab_set_tunnel_ports(ft, FLOW_TUNNEL_PORTS_DEFAULT, err, sizeof(err));
+
+out_nomem:
+	flowtab_free_indexes(ft);
+	return -ENOMEM;
+}
+
+/* One port of a list at *p, up to ',' or the end; *p moves to what follows. */
+static int next_port(const char **p, uint16_t *port, char *err, size_t errlen)
+{
+	const char *s = *p;
+	size_t len = strcspn(s, ","), i;
+	uint32_t v = 0;
+
+	if (len == 0 || len > 5 || strspn(s, "0123456789") < len) {
+		snprintf(err, errlen,
+			 "'%.*s' is not a port: expected numbers 1-65535 separated by commas",
+			 (int)(len > 16 ? 16 : len), s);
+		return -EINVAL;
+	}
+	for (i = 0; i < len; i++)
+		v = v * 10 + (uint32_t)(s[i] - '0');
+	if (v == 0 || v > 65535) {
+		snprintf(err, errlen, "port %u is out of range: expected 1-65535", v);
+		return -EINVAL;
+	}
+	*port = (uint16_t)v;
+	*p = s + len;
+	return 0;
+}
+
+int flowtab_set_tunnel_ports(struct flowtab *ft, const char *list, char *err, size_t errlen)
+{
+	uint16_t ports[FLOW_TUNNEL_PORTS_MAX];
+	const char *p = list;
+	uint32_t n = 0, i;
+
+	while (*list) { /* "" lists no port; otherwise the loop ends at the last entry */
+		if (n == FLOW_TUNNEL_PORTS_MAX) {
+			snprintf(err, errlen, "more than %d tunnel ports", FLOW_TUNNEL_PORTS_MAX);
+			return -EINVAL;
+		}
+		if (next_port(&p, &ports[n], err, errlen))
+			return -EINVAL;
+		for (i = 0; i < n; i++) {
+			if (ports[i] == ports[n]) {
+				snprintf(err, errlen, "port %u is listed twice", ports[n]);
+				return -EINVAL;
+			}
+		}
+		n++;
+		if (!*p)
+			break;
+		p++; /* the comma: an entry must follow, so "15008," is an error */
+	}
+	memcpy(ft->tunnel_ports, ports, n * sizeof(ports[0]));
+	ft->ntunnel_ports = n;
+	return 0;
 }
 
 static void tuple_index_remove(struct flowtab *ft, struct flow *f)
@@ -83,16 +181,75 @@ static void tuple_index_add(struct flowtab *ft, struct flow *f)
 	f->in_tuple_index = true;
 }
 
+/* The 4-tuple of the socket at the other end of f. */
+static void peer_key(const struct flow *f, struct flow_tuple_key *k)
+{
+	memcpy(k->local_addr, f->tuple.remote_addr, 16);
+	memcpy(k->remote_addr, f->tuple.local_addr, 16);
+	k->local_port = f->tuple.remote_port;
+	k->remote_port = f->tuple.local_port;
+}
+
 /* Is the other end of f a socket this agent watches too? */
 static bool peer_is_local(const struct flowtab *ft, const struct flow *f)
 {
 	struct flow_tuple_key k;
 
-	memcpy(k.local_addr, f->tuple.remote_addr, 16);
-	memcpy(k.remote_addr, f->tuple.local_addr, 16);
-	k.local_port = f->tuple.remote_port;
-	k.remote_port = f->tuple.local_port;
+	peer_key(f, &k);
 	return htab_find(&ft->by_tuple, &k) != NULL;
+}
+
+static struct flow *flow_by_tuple(const struct flowtab *ft, const struct flow_tuple_key *k)
+{
+	struct htab_node *n = htab_find(&ft->by_tuple, k);
+
+	return n ? (struct flow *)((char *)n - offsetof(struct flow, tuple_node)) : NULL;
+}
+
+static struct htab *ep_htab(struct flowtab *ft, uint8_t which)
+{
+	switch (which) {
+	case EP_TUNNEL_TUPLE:
+		return &ft->tunnel_by_tuple;
+	case EP_TUNNEL_REMOTE:
+		return &ft->tunnel_by_remote;
+	case EP_CLIENT_LOCAL:
+		return &ft->client_by_local;
+	}
+	return NULL;
+}
+
+static struct flow *ep_find(struct htab *h, const void *key)
+{
+	struct htab_node *n = htab_find(h, key);
+
+	return n ? (struct flow *)((char *)n - offsetof(struct flow, ep_node)) : NULL;
+}
+
+static void ep_index_remove(struct flowtab *ft, struct flow *f)
+{
+	if (f->ep_index != EP_NONE)
+		htab_remove(ep_htab(ft, f->ep_index), &f->ep_node);
+	f->ep_index = EP_NONE;
+}
+
+/* The key (tuple_key or ep_key) is already set; the first socket of a key stays. */
+static void ep_index_add(struct flowtab *ft, struct flow *f, uint8_t which)
+{
+	struct htab *h = ep_htab(ft, which);
+	const void *key = which == EP_TUNNEL_TUPLE ? (const void *)&f->tuple_key : &f->ep_key;
+
+	if (htab_find(h, key))
+		return;
+	htab_insert(h, &f->ep_node);
+	f->ep_index = which;
+}
+
+static void ep_key_set(struct flow_ep_key *k, const uint8_t addr[16], uint16_t port)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->addr, addr, 16);
+	k->port = port;
 }
 
 static void flow_free_http(struct flowtab *ft, struct flow *f)
@@ -110,6 +267,7 @@ static void flow_destroy(struct flowtab *ft, struct flow *f)
 {
 	htab_remove(&ft->flows, &f->node);
 	tuple_index_remove(ft, f);
+	ep_index_remove(ft, f);
 	flow_free_http(ft, f);
 	free(f);
 }
@@ -121,8 +279,7 @@ void flowtab_free(struct flowtab *ft)
 
 	htab_for_each_safe(&ft->flows, n, tmp, i)
 	    flow_destroy(ft, (struct flow *)((char *)n - offsetof(struct flow, node)));
-	htab_free(&ft->flows);
-	htab_free(&ft->by_tuple);
+	flowtab_free_indexes(ft);
 }
 
 size_t flowtab_count(const struct flowtab *ft)
@@ -169,6 +326,8 @@ static struct edge *flow_edge(struct flowtab *ft, struct flow *f, uint64_t now_n
 	end->cgroup_id = f->cgroup_id;
 	if (f->comm[0])
 		memcpy(end->comm, f->comm, sizeof(end->comm));
+	if (f->carried)
+		e->mutual_tls = true;
 	return e;
 }
 
@@ -202,7 +361,7 @@ static void flow_decide(struct flowtab *ft, struct flow *f, enum edge_proto prot
 {
 	struct edge *e;
 
-	if (f->decided)
+	if (f->decided || f->tunnel)
 		return;
 	f->decided = true;
 	f->proto = proto;
@@ -211,24 +370,108 @@ static void flow_decide(struct flowtab *ft, struct flow *f, enum edge_proto prot
 		agg_record_open(ft->agg, e, flow_reporter(f), now_ns);
 }
 
+static bool flow_is_tunnel(const struct flowtab *ft, const struct flow *f)
+{
+	uint32_t i;
+
+	for (i = 0; i < ft->ntunnel_ports; i++)
+		if (f->tuple.local_port == ft->tunnel_ports[i] ||
+		    f->tuple.remote_port == ft->tunnel_ports[i])
+			return true;
+	return ft->is_tunnel_cgroup && ft->is_tunnel_cgroup(ft->tunnel_cgroup_ctx, f->cgroup_id);
+}
+
+static void mark_carried(struct flowtab *ft, struct flow *app)
+{
+	if (app->carried)
+		return;
+	app->carried = true;
+	ft->stats.tunnel_carried++;
+}
+
+/*
+ * A tunnel socket that accepted carries the client app socket at its remote
+ * end; one that connected may be the spoofed connect to a server app, whose
+ * socket then mirrors its 4-tuple.
+ */
+static void tunnel_open(struct flowtab *ft, struct flow *t)
+{
+	struct flow_tuple_key k;
+	struct flow *app;
+
+	if (flow_role(t) == MS_ROLE_SERVER) {
+		ep_key_set(&t->ep_key, t->tuple.remote_addr, t->tuple.remote_port);
+		ep_index_add(ft, t, EP_TUNNEL_REMOTE);
+		app = ep_find(&ft->client_by_local, &t->ep_key);
+	} else {
+		ep_index_add(ft, t, EP_TUNNEL_TUPLE);
+		peer_key(t, &k);
+		app = flow_by_tuple(ft, &k);
+		if (app && (app->tunnel || flow_role(app) != MS_ROLE_SERVER))
+			app = NULL;
+	}
+	if (app)
+		mark_carried(ft, app);
+}
+
+/* The mirror image of tunnel_open, for when the application socket opens second. */
+static void app_open(struct flowtab *ft, struct flow *f)
+{
+	struct flow_tuple_key k;
+
+	if (flow_role(f) == MS_ROLE_CLIENT) {
+		ep_key_set(&f->ep_key, f->tuple.local_addr, f->tuple.local_port);
+		ep_index_add(ft, f, EP_CLIENT_LOCAL);
+		if (ep_find(&ft->tunnel_by_remote, &f->ep_key))
+			mark_carried(ft, f);
+		return;
+	}
+	peer_key(f, &k);
+	if (ep_find(&ft->tunnel_by_tuple, &k))
+		mark_carried(ft, f);
+}
+
+static void flow_classify(struct flowtab *ft, struct flow *f)
+{
+	bool tunnel = flow_is_tunnel(ft, f);
+
+	if (tunnel && !f->tunnel)
+		ft->stats.tunnel_flows++;
+	f->tunnel = tunnel;
+	if (tunnel)
+		tunnel_open(ft, f);
+	else
+		app_open(ft, f);
+}
+
+static struct flow *flow_create(struct flowtab *ft, uint64_t cookie)
+{
+	struct flow *f;
+
+	if (ft->flows.count >= ft->lim.max_flows) {
+		ft->stats.flows_limit++;
+		return NULL;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f) {
+		ft->stats.flows_limit++;
+		return NULL;
+	}
+	f->cookie = cookie;
+	f->ft = ft;
+	htab_insert(&ft->flows, &f->node);
+	return f;
+}
+
 static void on_open(struct flowtab *ft, const struct ms_conn_open_event *ev)
 {
 	struct flow *f = flow_find(ft, ev->hdr.cookie);
 
-	if (!f) {
-		if (ft->flows.count >= ft->lim.max_flows) {
-			ft->stats.flows_limit++;
-			return;
-		}
-		f = calloc(1, sizeof(*f));
-		if (!f) {
-			ft->stats.flows_limit++;
-			return;
-		}
-		f->cookie = ev->hdr.cookie;
-		f->ft = ft;
-		htab_insert(&ft->flows, &f->node);
-	}
+	if (!f)
+		f = flow_create(ft, ev->hdr.cookie);
+	if (!f)
+		return;
+	ep_index_remove(ft, f);
 	tuple_index_remove(ft, f);
 	f->tuple = ev->tuple;
 	tuple_index_add(ft, f);
@@ -241,6 +484,7 @@ static void on_open(struct flowtab *ft, const struct ms_conn_open_event *ev)
 	f->snd_start = ev->snd_nxt;
 	f->rcv_start = ev->rcv_nxt;
 	f->last_ns = ev->hdr.ts_ns;
+	flow_classify(ft, f);
 	if (ev->l7 == MS_L7_OPAQUE)
 		flow_decide(ft, f, EDGE_PROTO_TCP, ev->hdr.ts_ns);
 }
@@ -343,8 +587,8 @@ static void on_data(struct flowtab *ft, const struct ms_data_event *ev)
 	f->last_ns = ev->hdr.ts_ns;
 	if (f->role == MS_ROLE_UNKNOWN && ev->role != MS_ROLE_UNKNOWN)
 		f->role = ev->role;
-	if (f->decided && f->proto != EDGE_PROTO_HTTP)
-		return;
+	if (f->tunnel || (f->decided && f->proto != EDGE_PROTO_HTTP))
+		return; /* a tunnel's bytes are ciphertext or a second copy of the app's */
 	flow_decide(ft, f, EDGE_PROTO_HTTP, ev->hdr.ts_ns);
 	if (f->http_off || ev->dir > MS_DIR_INGRESS || flow_http_alloc(ft, f)) {
 		f->http_off = true;
@@ -379,6 +623,11 @@ static void on_close(struct flowtab *ft, const struct ms_conn_close_event *ev)
 
 	if (!f) {
 		ft->stats.close_without_flow++;
+		return;
+	}
+	if (f->tunnel) {
+		ft->stats.tunnel_bytes += ev->bytes_acked + ev->bytes_received;
+		flow_destroy(ft, f);
 		return;
 	}
 	f->last_ns = ev->hdr.ts_ns;

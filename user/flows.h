@@ -9,6 +9,16 @@
  * protocol is decided once: "http" at its first payload event, "tcp" when the
  * kernel declares it opaque or it closes without payload.
  *
+ * Mesh tunnels (Istio ambient's ztunnel, a sidecar's capture ports) put
+ * extra sockets on the path that belong to the proxy, not the application:
+ * the redirected accept of the app's own connection, the mTLS connection
+ * between nodes, and on the server side a connect to the app that spoofs the
+ * client's address. Such a "tunnel flow" is recognised by a tunnel port at
+ * either end or by its socket's cgroup (the agent's callback). It never
+ * makes an edge (its bytes are ciphertext or a second copy of the app's);
+ * instead, an application flow whose local peer is a tunnel socket has its
+ * edge marked mutual_tls.
+ *
  * Pure C with no libbpf, so the unit tests drive it with crafted events.
  */
 #ifndef MESHSIGHT_FLOWS_H
@@ -41,6 +51,9 @@ struct flow_stats {
 	uint64_t http_limit;  /* HTTP flows parsed at L4 only: max_http reached */
 	uint64_t flows_evicted_idle;
 	uint64_t transactions;
+	uint64_t tunnel_flows;	 /* mesh tunnel sockets seen: never an edge */
+	uint64_t tunnel_bytes;	 /* bytes those sent and received, counted at close */
+	uint64_t tunnel_carried; /* application flows found carried by a local tunnel */
 };
 
 struct flow;
@@ -70,9 +83,34 @@ struct flow_tuple_key {
 	uint16_t remote_port;
 };
 
+/* One end of a socket (address as in ms_tuple) as a hash key. */
+struct flow_ep_key {
+	uint8_t addr[16];
+	uint16_t port;
+};
+
+#define FLOW_TUNNEL_PORTS_MAX	  16
+#define FLOW_TUNNEL_PORTS_DEFAULT "15008,15001,15006" /* HBONE, outbound and inbound capture */
+
+/* Is this cgroup (v2 id) a mesh proxy's, e.g. ztunnel's pod? Must be cheap: called per open. */
+typedef bool (*flow_tunnel_cgroup_fn)(void *ctx, uint64_t cgroup_id);
+
 struct flowtab {
 	struct htab flows;
-	struct htab by_tuple;	/* the same flows by 4-tuple, to find a local peer */
+	struct htab by_tuple; /* the same flows by 4-tuple, to find a local peer */
+	/*
+	 * Tunnel matching, each flow in at most one of these: tunnel sockets
+	 * that connected (the spoofed connect to a server app) by 4-tuple,
+	 * tunnel sockets that accepted (the redirected client app) by remote
+	 * end, and application client sockets by local end.
+	 */
+	struct htab tunnel_by_tuple;
+	struct htab tunnel_by_remote;
+	struct htab client_by_local;
+	uint16_t tunnel_ports[FLOW_TUNNEL_PORTS_MAX];
+	uint32_t ntunnel_ports;
+	flow_tunnel_cgroup_fn is_tunnel_cgroup; /* optional, set by the agent */
+	void *tunnel_cgroup_ctx;
 	flow_txn_hook txn_hook; /* optional: every transaction, for spans */
 	void *txn_hook_ctx;
 	struct aggregator *agg;
@@ -84,8 +122,16 @@ struct flowtab {
 	struct reasm_budget budget;
 };
 
+/* Starts with the tunnel ports FLOW_TUNNEL_PORTS_DEFAULT and no tunnel cgroup callback. */
 int flowtab_init(struct flowtab *ft, struct aggregator *agg, const struct flow_limits *lim);
 void flowtab_free(struct flowtab *ft);
+
+/*
+ * Replaces the tunnel ports with a comma-separated list ("15008,15001"; ""
+ * for none). On bad input returns -EINVAL, keeps the old list and writes
+ * why into err. Affects connections opened from now on.
+ */
+int flowtab_set_tunnel_ports(struct flowtab *ft, const char *list, char *err, size_t errlen);
 
 /* One ring-buffer record. 0, or -EINVAL for a malformed record (counted). */
 int flowtab_handle_event(struct flowtab *ft, const void *data, size_t size);

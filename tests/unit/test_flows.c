@@ -3,7 +3,10 @@
  * Flow table: raw ring-buffer records in, edges out. These tests replay the
  * event sequences the kernel produces for a client and a server on one node
  * and check what a user would read on /api/v1/edges: one request per edge,
- * both reporters, right status, latency and byte counts.
+ * both reporters, right status, latency and byte counts. The mesh tunnel
+ * tests replay an Istio ambient path (ztunnel on both nodes) and check that
+ * the proxy's sockets stay out of the edges while the app's edge is marked
+ * mutual_tls, whichever order the sockets open in.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -308,6 +311,240 @@ static void test_lazy_flow_role_from_data(void **state)
 	assert_int_equal(status_count(&edge->view[REPORTER_SOURCE], 503), 1);
 }
 
+/* A socket with any tuple: "ip:port" local and remote, in a given cgroup. */
+static void send_open_at(struct env *e, uint64_t cookie, uint8_t role, const char *local,
+			 uint16_t lport, const char *remote, uint16_t rport, uint64_t cgroup)
+{
+	struct ms_conn_open_event ev = {.hdr = {MS_EV_CONN_OPEN, 0, cookie, 0}};
+
+	v4(ev.tuple.local_addr, local);
+	v4(ev.tuple.remote_addr, remote);
+	ev.tuple.local_port = lport;
+	ev.tuple.remote_port = rport;
+	ev.tuple.family = AF_INET;
+	ev.role = role;
+	ev.cgroup_id = cgroup;
+	ev.seq_known = 1;
+	ev.snd_nxt = 1000;
+	ev.rcv_nxt = 2000;
+	strcpy(ev.comm, "ztunnel");
+	assert_int_equal(flowtab_handle_event(&e->ft, &ev, sizeof(ev)), 0);
+}
+
+#define ZTUNNEL_CG 77
+
+static bool is_ztunnel(void *ctx, uint64_t cgroup_id)
+{
+	return cgroup_id == *(const uint64_t *)ctx;
+}
+
+static const uint64_t ztunnel_cg = ZTUNNEL_CG;
+
+/*
+ * ztunnel's four sockets for the app connection 10.0.0.1:40000 ->
+ * 10.0.0.2:8080, which travels as 10.0.0.1:50000 -> 10.0.0.2:15008:
+ * the redirected accept (client pod), HBONE out and in, and the connect to
+ * the server app spoofing the client's address (server pod). Cookies 11-14.
+ */
+static void ztunnel_open(struct env *e)
+{
+	send_open_at(e, 11, MS_ROLE_SERVER, "127.0.0.1", 15001, "10.0.0.1", 40000, ZTUNNEL_CG);
+	send_open_at(e, 12, MS_ROLE_CLIENT, "10.0.0.1", 50000, "10.0.0.2", 15008, ZTUNNEL_CG);
+	send_open_at(e, 13, MS_ROLE_SERVER, "10.0.0.2", 15008, "10.0.0.1", 50000, ZTUNNEL_CG);
+	send_open_at(e, 14, MS_ROLE_CLIENT, "10.0.0.1", 40000, "10.0.0.2", 8080, ZTUNNEL_CG);
+}
+
+/* What the tunnel sockets carry: the app's plaintext, re-sent, and TLS. */
+static void ztunnel_traffic(struct env *e)
+{
+	send_data(e, 11, MS_DIR_INGRESS, MS_ROLE_SERVER, 2000, REQ, 10 * MS);
+	send_data(e, 11, MS_DIR_EGRESS, MS_ROLE_SERVER, 1000, RESP, 42 * MS);
+	send_data(e, 12, MS_DIR_EGRESS, MS_ROLE_CLIENT, 1000, "\x16\x03\x01 tls", 10 * MS);
+	send_data(e, 14, MS_DIR_EGRESS, MS_ROLE_CLIENT, 1000, REQ, 11 * MS);
+	send_data(e, 14, MS_DIR_INGRESS, MS_ROLE_CLIENT, 2000, RESP, 41 * MS);
+}
+
+static void ztunnel_close(struct env *e)
+{
+	uint64_t c;
+
+	for (c = 11; c <= 14; c++)
+		send_close(e, c, 100, 50, false, 60 * MS);
+}
+
+/* One request from app 1 (client) to app 2 (server) on the usual tuple. */
+static void app_request(struct env *e)
+{
+	send_data(e, 1, MS_DIR_EGRESS, MS_ROLE_CLIENT, 100, REQ, 10 * MS);
+	send_data(e, 2, MS_DIR_INGRESS, MS_ROLE_SERVER, 100, REQ, 11 * MS);
+	send_data(e, 2, MS_DIR_EGRESS, MS_ROLE_SERVER, 500, RESP, 41 * MS);
+	send_data(e, 1, MS_DIR_INGRESS, MS_ROLE_CLIENT, 500, RESP, 42 * MS);
+	send_close(e, 1, strlen(REQ), strlen(RESP), false, 50 * MS);
+	send_close(e, 2, strlen(RESP), strlen(REQ), false, 50 * MS);
+}
+
+/* The one edge is the app's, both views count the request once, and it is mTLS. */
+static void assert_ambient_edge(struct env *e)
+{
+	struct edge *edge = the_edge(e, EDGE_PROTO_HTTP);
+
+	assert_non_null(edge);
+	assert_int_equal(e->agg.edges.count, 1);
+	assert_true(edge->mutual_tls);
+	assert_int_equal(edge->view[REPORTER_SOURCE].requests, 1);
+	assert_int_equal(edge->view[REPORTER_DESTINATION].requests, 1);
+	assert_int_equal(status_count(&edge->view[REPORTER_DESTINATION], 200), 1);
+	assert_string_equal(edge->src.comm, "curl");
+	assert_string_equal(edge->dst.comm, "httpd");
+	assert_int_equal(e->ft.stats.tunnel_flows, 4);
+	assert_int_equal(e->ft.stats.tunnel_carried, 2);
+	assert_int_equal(e->ft.stats.tunnel_bytes, 4 * 150);
+	assert_int_equal(e->ft.stats.transactions, 2);
+	assert_int_equal(flowtab_count(&e->ft), 0);
+}
+
+static void test_ambient_tunnel_opens_first(void **state)
+{
+	struct env *e = *state;
+
+	e->ft.is_tunnel_cgroup = is_ztunnel;
+	e->ft.tunnel_cgroup_ctx = (void *)&ztunnel_cg;
+	ztunnel_open(e);
+	send_open(e, 1, MS_ROLE_CLIENT, 100, 500, 0);
+	send_open(e, 2, MS_ROLE_SERVER, 500, 100, 0);
+	ztunnel_traffic(e);
+	app_request(e);
+	ztunnel_close(e);
+	assert_ambient_edge(e);
+}
+
+static void test_ambient_app_opens_first(void **state)
+{
+	struct env *e = *state;
+
+	e->ft.is_tunnel_cgroup = is_ztunnel;
+	e->ft.tunnel_cgroup_ctx = (void *)&ztunnel_cg;
+	send_open(e, 1, MS_ROLE_CLIENT, 100, 500, 0);
+	send_open(e, 2, MS_ROLE_SERVER, 500, 100, 0);
+	ztunnel_open(e);
+	ztunnel_traffic(e);
+	app_request(e);
+	ztunnel_close(e);
+	assert_ambient_edge(e);
+}
+
+/* Only the server is on this node: its socket alone marks the edge. */
+static void test_ambient_server_side_only(void **state)
+{
+	struct env *e = *state;
+	struct edge *edge;
+
+	e->ft.is_tunnel_cgroup = is_ztunnel;
+	e->ft.tunnel_cgroup_ctx = (void *)&ztunnel_cg;
+	send_open(e, 2, MS_ROLE_SERVER, 500, 100, 0);
+	send_open_at(e, 14, MS_ROLE_CLIENT, "10.0.0.1", 40000, "10.0.0.2", 8080, ZTUNNEL_CG);
+	send_data(e, 2, MS_DIR_INGRESS, MS_ROLE_SERVER, 100, REQ, 11 * MS);
+	send_data(e, 2, MS_DIR_EGRESS, MS_ROLE_SERVER, 500, RESP, 41 * MS);
+	send_close(e, 2, strlen(RESP), strlen(REQ), false, 50 * MS);
+	send_close(e, 14, strlen(REQ), strlen(RESP), false, 50 * MS);
+	edge = the_edge(e, EDGE_PROTO_HTTP);
+	assert_non_null(edge);
+	assert_true(edge->mutual_tls);
+	assert_false(edge->view[REPORTER_SOURCE].seen);
+	assert_int_equal(edge->view[REPORTER_DESTINATION].requests, 1);
+	assert_int_equal(e->ft.stats.tunnel_carried, 1);
+}
+
+/*
+ * The same app traffic next to a tunnel that carries something else (and
+ * with the cgroup callback in place): the app's edge is not marked.
+ */
+static void test_app_without_tunnel_not_marked(void **state)
+{
+	struct env *e = *state;
+	struct edge *edge;
+
+	e->ft.is_tunnel_cgroup = is_ztunnel;
+	e->ft.tunnel_cgroup_ctx = (void *)&ztunnel_cg;
+	send_open_at(e, 11, MS_ROLE_SERVER, "127.0.0.1", 15001, "10.0.0.1", 40001, ZTUNNEL_CG);
+	send_open_at(e, 14, MS_ROLE_CLIENT, "10.0.0.1", 40001, "10.0.0.2", 8080, ZTUNNEL_CG);
+	send_open(e, 1, MS_ROLE_CLIENT, 100, 500, 0);
+	send_open(e, 2, MS_ROLE_SERVER, 500, 100, 0);
+	app_request(e);
+	edge = the_edge(e, EDGE_PROTO_HTTP);
+	assert_non_null(edge);
+	assert_false(edge->mutual_tls);
+	assert_int_equal(edge->view[REPORTER_SOURCE].requests, 1);
+	assert_int_equal(edge->view[REPORTER_DESTINATION].requests, 1);
+	assert_int_equal(e->ft.stats.tunnel_carried, 0);
+	assert_int_equal(e->ft.stats.tunnel_flows, 2);
+}
+
+/* A tunnel port at either end is enough; the kernel's scan adds nothing either. */
+static void test_tunnel_ports_make_no_edge(void **state)
+{
+	struct env *e = *state;
+	struct ms_conn kc = {.l7 = MS_L7_OPAQUE, .opened_ns = 1, .last_seen_ns = 2 * MS};
+
+	send_open_at(e, 12, MS_ROLE_CLIENT, "10.0.0.1", 50000, "10.0.0.2", 15008, 5);
+	send_open_at(e, 13, MS_ROLE_SERVER, "10.0.0.2", 15008, "10.0.0.1", 50000, 6);
+	send_open_at(e, 15, MS_ROLE_SERVER, "10.0.0.2", 15006, "10.0.0.1", 50001, 6);
+	kc.bytes_acked = 300;
+	flowtab_sync_kernel(&e->ft, 12, &kc, 3 * MS);
+	send_data(e, 15, MS_DIR_INGRESS, MS_ROLE_SERVER, 2000, REQ, 3 * MS);
+	send_close(e, 12, 300, 20, false, 5 * MS);
+	send_close(e, 13, 20, 300, true, 5 * MS);
+	send_close(e, 15, 0, strlen(REQ), false, 5 * MS);
+	assert_int_equal(e->agg.edges.count, 0);
+	assert_int_equal(e->ft.stats.tunnel_flows, 3);
+	assert_int_equal(e->ft.stats.tunnel_bytes, 640 + strlen(REQ));
+	assert_int_equal(e->ft.stats.transactions, 0);
+}
+
+/* The port list: bad input is refused with a reason and the old list kept. */
+static void test_tunnel_ports_parsing(void **state)
+{
+	struct env *e = *state;
+	static const char *const bad[] = {
+	    "abc",
+	    "15008,",
+	    ",15008",
+	    "15008,,15001",
+	    "0",
+	    "65536",
+	    "123456",
+	    "15008,15008",
+	    "15008 ",
+	    "-1",
+	    "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17",
+	};
+	char err[128];
+	size_t i;
+
+	assert_int_equal(e->ft.ntunnel_ports, 3); /* the default: 15008, 15001, 15006 */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(flowtab_set_tunnel_ports(&e->ft, bad[i], err, sizeof(err)),
+				 -EINVAL);
+		assert_true(strlen(err) > 10);
+		assert_int_equal(e->ft.ntunnel_ports, 3);
+	}
+	assert_int_equal(flowtab_set_tunnel_ports(&e->ft, "65535,1", err, sizeof(err)), 0);
+	assert_int_equal(e->ft.ntunnel_ports, 2);
+	assert_int_equal(flowtab_set_tunnel_ports(&e->ft, "9999", err, sizeof(err)), 0);
+	send_open_at(e, 16, MS_ROLE_CLIENT, "10.0.0.1", 40000, "10.0.0.2", 9999, 5);
+	send_close(e, 16, 1, 1, false, 1 * MS);
+	assert_int_equal(e->agg.edges.count, 0);
+
+	/* "" turns port matching off: HBONE's port is just another server port */
+	assert_int_equal(flowtab_set_tunnel_ports(&e->ft, "", err, sizeof(err)), 0);
+	assert_int_equal(e->ft.ntunnel_ports, 0);
+	send_open_at(e, 12, MS_ROLE_CLIENT, "10.0.0.1", 50000, "10.0.0.2", 15008, 5);
+	send_close(e, 12, 1, 1, false, 1 * MS);
+	assert_int_equal(e->agg.edges.count, 1);
+	assert_int_equal(e->ft.stats.tunnel_flows, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,6 +556,12 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_kernel_scan_deltas, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_records_counted, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lazy_flow_role_from_data, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ambient_tunnel_opens_first, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ambient_app_opens_first, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ambient_server_side_only, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_app_without_tunnel_not_marked, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tunnel_ports_make_no_edge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tunnel_ports_parsing, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("flows", tests, NULL, NULL);
