@@ -31,7 +31,7 @@ CFLAGS     ?= -g -O2
 CFLAGS     += -std=gnu11 $(WARNINGS) $(INCLUDES)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__BPF__ $(WARNINGS) \
 	      -Wno-unused-function -Ivmlinux -Iinclude -Ibpf
-LIBS       := -lbpf -lelf -lz -lcurl -lmicrohttpd -ljansson -lyaml -lpthread -lm
+LIBS       := -lbpf -lelf -lz -lcurl -lmicrohttpd -ljansson -lyaml -lnetfilter_conntrack -lpthread -lm
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_HDRS   := $(wildcard bpf/*.h bpf/maps/*.h bpf/proto/*.h) include/meshsight_events.h
@@ -44,7 +44,7 @@ PURE_MODS  := htab sketch reasm http1 aggregator flows identity cgroups naming \
 # TEMPORARY while these modules are written in parallel; becomes a plain list.
 PURE_MODS  += $(if $(wildcard user/k8s_index.c),k8s_index) $(if $(wildcard user/render_istio.c),render_istio)
 AGENT_MODS := $(PURE_MODS) log loader http_server export agent main \
-	      $(if $(wildcard user/k8s_api.c),k8s_api)
+	      k8s_api k8s nat
 AGENT_OBJS := $(patsubst %,$(OUTPUT)/user/%.o,$(AGENT_MODS))
 USER_HDRS  := $(wildcard user/*.h) include/meshsight_events.h
 

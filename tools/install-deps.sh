@@ -6,7 +6,8 @@ set -eu
 PKGS=(
 	# build
 	clang llvm make gcc libbpf-dev bpftool libelf-dev zlib1g-dev clang-format
-	libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libyaml-dev pkg-config
+	libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libyaml-dev
+	libnetfilter-conntrack-dev pkg-config
 	# tests
 	libcmocka-dev iproute2 curl jq python3 prometheus nftables openssl
 	# bench

@@ -30,6 +30,7 @@
 #include "identity.h"
 #include "log.h"
 #include "naming.h"
+#include "nat.h"
 #include "render.h"
 
 #define POLL_TIMEOUT_MS 50
@@ -48,6 +49,8 @@ struct agent {
 	struct identity_table *ids;
 	struct cgroup_cache *cgroups;
 	struct naming naming;
+	struct k8s_source k8s;
+	struct nat_lookup *nat; /* only with Kubernetes: ClusterIP connections */
 	struct aggregator agg;
 	struct flowtab flows;
 	pthread_mutex_t lock;
@@ -74,6 +77,10 @@ void agent_config_defaults(struct agent_config *c)
 	c->conn_idle_s = 1800;
 	c->scan_interval_ms = 2000;
 	c->reasm_budget_mb = 8;
+	c->k8s.mode = "auto";
+	c->k8s.watch = "cluster";
+	c->k8s.cluster_domain = "cluster.local";
+	c->mesh_tunnel_ports = "15008,15001,15006";
 }
 
 static uint64_t now_ns(void)
@@ -90,10 +97,42 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
+/*
+ * A client connection to a Service's ClusterIP: name the edge after the
+ * backend kube-proxy picked (the Service is found again from its
+ * EndpointSlice), so that it is the same edge the backend's socket reports.
+ */
+static bool translate_cluster_ip(struct agent *a, struct ms_conn_open_event *ev)
+{
+	struct ms_tuple *t = &ev->tuple;
+	uint8_t real[16];
+	uint16_t port;
+
+	if (!a->nat || ev->role != MS_ROLE_CLIENT ||
+	    !k8s_index_is_cluster_ip(a->k8s.idx, t->remote_addr))
+		return false;
+	if (nat_real_destination(a->nat, t->local_addr, t->local_port, t->remote_addr,
+				 t->remote_port, real, &port))
+		return false;
+	memcpy(t->remote_addr, real, sizeof(real));
+	t->remote_port = port;
+	return true;
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
+	const struct ms_event_hdr *hdr = data;
+	struct ms_conn_open_event open;
 	struct agent *a = ctx;
 
+	/* The ring buffer is read-only: rewrite a copy. */
+	if (a->nat && size == sizeof(open) && hdr->type == MS_EV_CONN_OPEN) {
+		memcpy(&open, data, sizeof(open));
+		if (translate_cluster_ip(a, &open)) {
+			flowtab_handle_event(&a->flows, &open, sizeof(open));
+			return 0;
+		}
+	}
 	flowtab_handle_event(&a->flows, data, size);
 	return 0;
 }
@@ -122,12 +161,15 @@ static int render(void *ctx, const char *path, FILE *out, const char **type)
 		*type = "text/plain; version=0.0.4; charset=utf-8";
 		err = render_prometheus(&in, out);
 		export_render_prom(&a->export, out);
+		k8s_source_render_prom(&a->k8s, out);
 	} else if (!strcmp(path, "/api/v1/edges")) {
 		*type = "application/json";
 		err = render_edges_json(&in, out);
 	} else if (!strcmp(path, "/api/v1/stats")) {
 		*type = "application/json";
+		in.kubernetes = k8s_source_stats_json(&a->k8s);
 		err = render_stats_json(&in, out);
+		json_decref(in.kubernetes);
 	}
 	pthread_mutex_unlock(&a->lock);
 	return err;
@@ -194,6 +236,7 @@ static void housekeeping(struct agent *a)
 	pthread_mutex_lock(&a->lock);
 	read_kernel_counters(a);
 	agg_expire(&a->agg, now);
+	k8s_retire_renamed_edges(&a->naming, &a->agg);
 	flowtab_expire(&a->flows, now);
 	pthread_mutex_unlock(&a->lock);
 }
@@ -335,6 +378,20 @@ static int setup_naming(struct agent *a, char *err, size_t errlen)
 			a->loader.cgroup_root, strerror(-ret));
 	a->naming.ids = a->ids;
 	a->naming.cgroups = a->cgroups;
+	ret = k8s_source_start(&a->k8s, &a->cfg->k8s, err, errlen);
+	if (ret)
+		return ret;
+	a->naming.k8s = a->k8s.idx;
+	if (a->k8s.enabled) {
+		ret = nat_open(&a->nat);
+		if (ret)
+			pr_warn("cannot query connection tracking (%s): connections to a ClusterIP "
+				"are reported with the Service's address, not the backend pod; "
+				"grant CAP_NET_ADMIN and load nf_conntrack\n",
+				strerror(-ret));
+	}
+	/* Istio's default cluster id when a cluster is there but not named. */
+	a->naming.cluster = a->cfg->k8s.cluster_name ?: (a->k8s.enabled ? "Kubernetes" : NULL);
 	return 0;
 }
 
@@ -400,6 +457,8 @@ static void agent_stop(struct agent *a)
 		loader_stop(&a->loader);
 	flowtab_free(&a->flows);
 	agg_free(&a->agg);
+	nat_close(a->nat);
+	k8s_source_stop(&a->k8s);
 	cgroup_cache_free(a->cgroups);
 	identity_free(a->ids);
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "export.h"
+#include "k8s.h"
 #include "loader.h"
 
 #define MESHSIGHT_VERSION "0.1.0"
@@ -26,6 +27,8 @@ struct agent_config {
 	uint32_t scan_interval_ms; /* kernel table scan and counter read */
 	uint32_t reasm_budget_mb;
 	struct export_flags export;
+	struct k8s_flags k8s;
+	const char *mesh_tunnel_ports; /* comma-separated; see flows.h */
 };
 
 void agent_config_defaults(struct agent_config *c);

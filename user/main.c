@@ -42,6 +42,15 @@ enum {
 	OPT_TEMPORALITY,
 	OPT_MAX_SPANS,
 	OPT_OTLP_QUEUE,
+	OPT_K8S,
+	OPT_KUBECONFIG,
+	OPT_KUBE_CONTEXT,
+	OPT_K8S_WATCH,
+	OPT_NODE_NAME,
+	OPT_CLUSTER_NAME,
+	OPT_CLUSTER_DOMAIN,
+	OPT_K8S_SYNC_TIMEOUT,
+	OPT_MESH_PORTS,
 };
 
 static const struct option long_opts[] = {
@@ -68,6 +77,15 @@ static const struct option long_opts[] = {
     {"metrics-temporality", required_argument, NULL, OPT_TEMPORALITY},
     {"max-spans-per-second", required_argument, NULL, OPT_MAX_SPANS},
     {"otlp-queue-batches", required_argument, NULL, OPT_OTLP_QUEUE},
+    {"k8s", required_argument, NULL, OPT_K8S},
+    {"kubeconfig", required_argument, NULL, OPT_KUBECONFIG},
+    {"kube-context", required_argument, NULL, OPT_KUBE_CONTEXT},
+    {"k8s-watch", required_argument, NULL, OPT_K8S_WATCH},
+    {"node-name", required_argument, NULL, OPT_NODE_NAME},
+    {"cluster-name", required_argument, NULL, OPT_CLUSTER_NAME},
+    {"cluster-domain", required_argument, NULL, OPT_CLUSTER_DOMAIN},
+    {"k8s-sync-timeout", required_argument, NULL, OPT_K8S_SYNC_TIMEOUT},
+    {"mesh-tunnel-ports", required_argument, NULL, OPT_MESH_PORTS},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -127,6 +145,21 @@ static void usage(FILE *f)
 	    "  --max-spans-per-second N  span ceiling, error spans always kept (default 1000;\n"
 	    "                            0 = none); sampling per OTEL_TRACES_SAMPLER\n"
 	    "\n"
+	    "Kubernetes names (on when in a pod or given a kubeconfig):\n"
+	    "  --k8s auto|off            auto (default): the pod's service account when\n"
+	    "                            KUBERNETES_SERVICE_HOST is set, or a kubeconfig\n"
+	    "  --kubeconfig FILE         kubeconfig to use (default $KUBECONFIG)\n"
+	    "  --kube-context NAME       context in it (default its current-context)\n"
+	    "  --k8s-watch cluster|node  watch every pod (default) or only this node's\n"
+	    "                            pods: far less API server load on big clusters\n"
+	    "  --node-name NAME          this node (default $NODE_NAME)\n"
+	    "  --cluster-name NAME       *_cluster label value (default Kubernetes, as Istio)\n"
+	    "  --cluster-domain DOMAIN   Service DNS suffix (default cluster.local)\n"
+	    "  --k8s-sync-timeout S      wait up to S seconds for the first lists at start\n"
+	    "                            (default 0: names fill in as objects arrive)\n"
+	    "  --mesh-tunnel-ports LIST  ports of mesh tunnels, reported as L4 transport of\n"
+	    "                            the application edges they carry (default %s)\n"
+	    "\n"
 	    "  -v, --verbose             debug logging, including libbpf's\n"
 	    "  -q, --quiet               warnings only\n"
 	    "      --version             print the version\n"
@@ -134,7 +167,7 @@ static void usage(FILE *f)
 	    "\n"
 	    "Stops cleanly on SIGINT or SIGTERM, detaching every program it attached.\n",
 	    d.listen, d.bpf.capture_bytes, d.bpf.max_conns, d.max_http, d.max_edges, d.edge_idle_s,
-	    d.conn_idle_s, d.bpf.ringbuf_mb, d.scan_interval_ms);
+	    d.conn_idle_s, d.bpf.ringbuf_mb, d.scan_interval_ms, d.mesh_tunnel_ports);
 }
 
 static int parse_u32(const char *flag, const char *s, uint32_t min, uint32_t *out)
@@ -232,6 +265,33 @@ static int parse_args(int argc, char **argv, struct agent_config *c)
 		case OPT_MAX_SPANS:
 			err = parse_u32("--max-spans-per-second", optarg, 0,
 					&c->export.max_spans_per_second);
+			break;
+		case OPT_K8S:
+			c->k8s.mode = optarg;
+			break;
+		case OPT_KUBECONFIG:
+			c->k8s.kubeconfig = optarg;
+			break;
+		case OPT_KUBE_CONTEXT:
+			c->k8s.context = optarg;
+			break;
+		case OPT_K8S_WATCH:
+			c->k8s.watch = optarg;
+			break;
+		case OPT_NODE_NAME:
+			c->k8s.node_name = optarg;
+			break;
+		case OPT_CLUSTER_NAME:
+			c->k8s.cluster_name = optarg;
+			break;
+		case OPT_CLUSTER_DOMAIN:
+			c->k8s.cluster_domain = optarg;
+			break;
+		case OPT_K8S_SYNC_TIMEOUT:
+			err = parse_u32("--k8s-sync-timeout", optarg, 0, &c->k8s.sync_timeout_s);
+			break;
+		case OPT_MESH_PORTS:
+			c->mesh_tunnel_ports = optarg;
 			break;
 		case 'v':
 			log_set_level(LOG_LEVEL_DEBUG);
