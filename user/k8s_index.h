@@ -36,9 +36,9 @@ enum k8s_event_type {
 	K8S_EVENT_DELETED,
 };
 
-#define K8S_NAME_MAX 254  /* DNS subdomain names: 253 + NUL */
-#define K8S_LABEL_MAX 64  /* label values and DNS labels (namespace): 63 + NUL */
-#define K8S_UID_MAX 40	  /* 36-character UUID + NUL, rounded */
+#define K8S_NAME_MAX	  254 /* DNS subdomain names: 253 + NUL */
+#define K8S_LABEL_MAX	  64  /* label values and DNS labels (namespace): 63 + NUL */
+#define K8S_UID_MAX	  40  /* 36-character UUID + NUL, rounded */
 #define K8S_KIND_NAME_MAX 24
 
 /* A copy of what naming needs about one pod. "" when not known. */
@@ -71,7 +71,7 @@ struct k8s_service_ref {
 struct k8s_index_stats {
 	uint64_t objects[K8S_KIND__MAX]; /* held now */
 	uint64_t applied[K8S_KIND__MAX]; /* events applied since start */
-	uint64_t rejected;		 /* objects missing the fields the index needs */
+	uint64_t rejected;		 /* malformed objects: see k8s_index_apply */
 	uint64_t pod_ips;		 /* entries in the pod IP index */
 	uint64_t service_addrs;		 /* ClusterIP and endpoint address entries */
 };
@@ -85,7 +85,9 @@ void k8s_index_free(struct k8s_index *idx);
 /*
  * Applies one watch event (or one item of a list, as ADDED). obj is the
  * Kubernetes object as JSON. 0, or -EINVAL when obj lacks metadata.name /
- * namespace / uid (counted as rejected), or -ENOMEM.
+ * namespace / uid, has a "kind" other than kind's, a field of the wrong JSON
+ * type or an address that does not parse (counted as rejected; the version
+ * held before, if any, stays), or -ENOMEM.
  */
 int k8s_index_apply(struct k8s_index *idx, enum k8s_kind kind, enum k8s_event_type type,
 		    const json_t *obj);
@@ -97,11 +99,23 @@ void k8s_index_resync_end(struct k8s_index *idx, enum k8s_kind kind);
  * their own IP win; a node IP matches a hostNetwork pod on that node only
  * when exactly one of them declares port (containerPort or hostPort) or port
  * is 0 and the node runs one hostNetwork pod. Pods that finished (Succeeded,
- * Failed) or are being deleted no longer own their IP.
+ * Failed) own no IP; pods being deleted lose their IP to any other pod
+ * claiming it (among equals the most recently created wins) and keep it
+ * only while no other pod claims it (they still serve during their grace
+ * period).
+ * Last, an address no pod and no hostNetwork pod has, but that an
+ * EndpointSlice lists with a targetRef of kind Pod (port 0, or a port of the
+ * slice), gives that pod's name, namespace, uid and node only, the rest ""
+ * (a pod on another node when pods are watched node-scoped).
  */
 bool k8s_index_pod_by_ip(struct k8s_index *idx, const uint8_t addr[16], uint16_t port,
 			 struct k8s_pod_ref *out);
-/* container_id: the runtime's id without "containerd://" etc., or NULL. */
+/*
+ * By metadata.uid, or for a static pod by the uid kubelet uses in its cgroup
+ * (annotation kubernetes.io/config.mirror). container_id: the runtime's id
+ * without "containerd://" etc. (the full 64 characters, or a prefix of at
+ * least 12), or NULL; an id the pod does not have leaves container "".
+ */
 bool k8s_index_pod_by_uid(struct k8s_index *idx, const char *uid, const char *container_id,
 			  struct k8s_pod_ref *out);
 /*
