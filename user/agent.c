@@ -395,6 +395,42 @@ static int setup_naming(struct agent *a, char *err, size_t errlen)
 	return 0;
 }
 
+static bool path_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
+}
+
+/* ztunnel's pod, as Istio labels it (app=ztunnel in istio-system). */
+static bool is_ztunnel_pod(struct agent *a, const char *path)
+{
+	char uid[K8S_UID_MAX], container[80];
+	struct k8s_pod_ref pod;
+
+	if (!a->k8s.enabled || k8s_cgroup_pod(path, uid, container, sizeof(container)) ||
+	    !k8s_index_pod_by_uid(a->k8s.idx, uid, NULL, &pod))
+		return false;
+	return !strcmp(pod.app, "ztunnel");
+}
+
+/* flows.h's tunnel test: a configured tunnel cgroup, or ztunnel's pod. */
+static bool is_tunnel_cgroup(void *ctx, uint64_t cgroup_id)
+{
+	struct agent *a = ctx;
+	const char *path = a->cgroups ? cgroup_cache_path(a->cgroups, cgroup_id) : NULL;
+	uint32_t i;
+
+	if (!path)
+		return false;
+	for (i = 0; i < a->cfg->nmesh_tunnel_cgroups; i++)
+		if (path_under(path, a->cfg->mesh_tunnel_cgroups[i]))
+			return true;
+	return is_ztunnel_pod(a, path);
+}
+
 static int setup_tables(struct agent *a)
 {
 	const struct agent_config *c = a->cfg;
@@ -409,11 +445,17 @@ static int setup_tables(struct agent *a)
 	ret = agg_init(&a->agg, c->max_edges, (uint64_t)c->edge_idle_s * NS_PER_S);
 	if (ret)
 		return ret;
-	return flowtab_init(&a->flows, &a->agg, &lim);
+	ret = flowtab_init(&a->flows, &a->agg, &lim);
+	if (ret)
+		return ret;
+	a->flows.is_tunnel_cgroup = is_tunnel_cgroup;
+	a->flows.tunnel_cgroup_ctx = a;
+	return 0;
 }
 
 static int agent_start(struct agent *a, char *err, size_t errlen)
 {
+	char why[256];
 	int ret;
 
 	ret = export_configure(&a->export, &a->cfg->export, err, errlen);
@@ -432,6 +474,11 @@ static int agent_start(struct agent *a, char *err, size_t errlen)
 	}
 	if (ret) {
 		snprintf(err, errlen, "out of memory setting up tables");
+		return ret;
+	}
+	ret = flowtab_set_tunnel_ports(&a->flows, a->cfg->mesh_tunnel_ports, why, sizeof(why));
+	if (ret) {
+		snprintf(err, errlen, "--mesh-tunnel-ports: %s", why);
 		return ret;
 	}
 	ret = loader_start(&a->loader, &a->cfg->bpf, err, errlen);

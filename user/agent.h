@@ -14,7 +14,8 @@
 #include "k8s.h"
 #include "loader.h"
 
-#define MESHSIGHT_VERSION "0.1.0"
+#define MESHSIGHT_VERSION	 "0.1.0"
+#define AGENT_TUNNEL_CGROUPS_MAX 8
 
 struct agent_config {
 	struct loader_opts bpf;
@@ -29,6 +30,10 @@ struct agent_config {
 	struct export_flags export;
 	struct k8s_flags k8s;
 	const char *mesh_tunnel_ports; /* comma-separated; see flows.h */
+	/* cgroups (relative to the cgroup2 mount) whose sockets are a mesh's
+	 * tunnel, e.g. ztunnel's pod; ztunnel pods are also found from Kubernetes. */
+	const char *mesh_tunnel_cgroups[AGENT_TUNNEL_CGROUPS_MAX];
+	uint32_t nmesh_tunnel_cgroups;
 };
 
 void agent_config_defaults(struct agent_config *c);

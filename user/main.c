@@ -51,6 +51,7 @@ enum {
 	OPT_CLUSTER_DOMAIN,
 	OPT_K8S_SYNC_TIMEOUT,
 	OPT_MESH_PORTS,
+	OPT_MESH_CGROUP,
 };
 
 static const struct option long_opts[] = {
@@ -86,6 +87,7 @@ static const struct option long_opts[] = {
     {"cluster-domain", required_argument, NULL, OPT_CLUSTER_DOMAIN},
     {"k8s-sync-timeout", required_argument, NULL, OPT_K8S_SYNC_TIMEOUT},
     {"mesh-tunnel-ports", required_argument, NULL, OPT_MESH_PORTS},
+    {"mesh-tunnel-cgroup", required_argument, NULL, OPT_MESH_CGROUP},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -159,6 +161,9 @@ static void usage(FILE *f)
 	    "                            (default 0: names fill in as objects arrive)\n"
 	    "  --mesh-tunnel-ports LIST  ports of mesh tunnels, reported as L4 transport of\n"
 	    "                            the application edges they carry (default %s)\n"
+	    "  --mesh-tunnel-cgroup PATH cgroup (relative to the cgroup2 mount) of a mesh\n"
+	    "                            proxy, repeatable; ztunnel pods are found from\n"
+	    "                            Kubernetes (label app=ztunnel)\n"
 	    "\n"
 	    "  -v, --verbose             debug logging, including libbpf's\n"
 	    "  -q, --quiet               warnings only\n"
@@ -292,6 +297,15 @@ static int parse_args(int argc, char **argv, struct agent_config *c)
 			break;
 		case OPT_MESH_PORTS:
 			c->mesh_tunnel_ports = optarg;
+			break;
+		case OPT_MESH_CGROUP:
+			if (c->nmesh_tunnel_cgroups == AGENT_TUNNEL_CGROUPS_MAX) {
+				fprintf(stderr, "meshsight: at most %d --mesh-tunnel-cgroup\n",
+					AGENT_TUNNEL_CGROUPS_MAX);
+				err = -EINVAL;
+				break;
+			}
+			c->mesh_tunnel_cgroups[c->nmesh_tunnel_cgroups++] = optarg;
 			break;
 		case 'v':
 			log_set_level(LOG_LEVEL_DEBUG);
