@@ -1182,21 +1182,26 @@ void k8s_index_resync_begin(struct k8s_index *idx, enum k8s_kind kind)
 	pthread_mutex_unlock(&idx->lock);
 }
 
-void k8s_index_resync_end(struct k8s_index *idx, enum k8s_kind kind)
+/* Drops the objects of kind not applied since the last resync_begin. */
+static void sweep(struct k8s_index *idx, enum k8s_kind kind)
 {
 	struct htab_node *n, *tmp;
 	size_t b;
 
+	htab_for_each_safe(&idx->objs[kind], n, tmp, b)
+	{
+		if (((struct obj *)n)->gen != idx->gen[kind])
+			drop_obj(idx, (struct obj *)n);
+	}
+}
+
+void k8s_index_resync_end(struct k8s_index *idx, enum k8s_kind kind)
+{
 	if ((unsigned int)kind >= K8S_KIND__MAX)
 		return;
 	pthread_mutex_lock(&idx->lock);
-	if (idx->resyncing[kind]) {
-		htab_for_each_safe(&idx->objs[kind], n, tmp, b)
-		{
-			if (((struct obj *)n)->gen != idx->gen[kind])
-				drop_obj(idx, (struct obj *)n);
-		}
-	}
+	if (idx->resyncing[kind])
+		sweep(idx, kind);
 	idx->resyncing[kind] = false;
 	pthread_mutex_unlock(&idx->lock);
 }
@@ -1230,28 +1235,33 @@ static const struct pod *best_pod(const struct addr_entry *e)
  * The hostNetwork pod behind a node IP: the one declaring port, or for port 0
  * the only one. Pods being deleted count only when no other pod is left.
  */
+static size_t host_candidates(const struct addr_entry *e, uint16_t port, bool deleting,
+			      const struct pod **found)
+{
+	const struct pod *p;
+	size_t i, n = 0;
+
+	for (i = 0; i < e->n; i++) {
+		p = e->items[i];
+		if (p->deleting != deleting || (port && !ports_have(p->ports, p->nports, port)))
+			continue;
+		*found = p;
+		n++;
+	}
+	return n;
+}
+
 static const struct pod *host_pod(const struct addr_entry *e, uint16_t port)
 {
-	const struct pod *found = NULL, *p;
-	bool deleting;
-	size_t i, n;
+	const struct pod *found = NULL;
+	size_t n;
 
-	for (deleting = false; e && !found; deleting = !deleting) {
-		n = 0;
-		for (i = 0; i < e->n; i++) {
-			p = e->items[i];
-			if (p->deleting != deleting ||
-			    (port && !ports_have(p->ports, p->nports, port)))
-				continue;
-			found = p;
-			n++;
-		}
-		if (n > 1)
-			return NULL;
-		if (deleting)
-			break;
-	}
-	return found;
+	if (!e)
+		return NULL;
+	n = host_candidates(e, port, false, &found);
+	if (!n)
+		n = host_candidates(e, port, true, &found);
+	return n == 1 ? found : NULL;
 }
 
 static bool slice_has_port(const struct slice *sl, uint16_t port)
@@ -1466,12 +1476,13 @@ static void component_container(const char *c, size_t len, char *out, size_t out
 
 	if (len > 6 && !strncmp(c + len - 6, ".scope", 6))
 		len -= 6;
+	if (outlen <= CONTAINER_ID_LEN)
+		return;
 	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
 		plen = strlen(prefixes[i]);
 		if (len == plen + CONTAINER_ID_LEN && !strncmp(c, prefixes[i], plen) &&
 		    all_hex(c + plen, CONTAINER_ID_LEN)) {
-			if (outlen > CONTAINER_ID_LEN)
-				copy_str(out, CONTAINER_ID_LEN + 1, c + plen);
+			copy_str(out, CONTAINER_ID_LEN + 1, c + plen);
 			return;
 		}
 	}
@@ -1495,9 +1506,8 @@ int k8s_cgroup_pod(const char *cgroup_path, char uid[K8S_UID_MAX], char *contain
 		/* Only below a kubepods level: "kubepods", "kubepods.slice",
 		 * "kubelet-kubepods.slice" (kind), "kubepods-besteffort.slice". */
 		if (kubepods && !component_uid(c, len, systemd, uid)) {
-			while (*end == '/')
-				end++;
-			if (*end && container_id && container_id_len)
+			end += strspn(end, "/");
+			if (container_id)
 				component_container(end, strcspn(end, "/"), container_id,
 						    container_id_len);
 			return 0;

@@ -965,6 +965,71 @@ static void test_truncation(void **state)
 	k8s_index_free(idx);
 }
 
+/*
+ * Every member of every fixture object, replaced in turn by each JSON type:
+ * applied or rejected, never a crash (this suite runs under ASan/UBSan).
+ */
+static void confuse(struct k8s_index *idx, enum k8s_kind kind, json_t *root, json_t *node,
+		    size_t *tries);
+
+/* Tries each substitute for node[key], then puts the original back. */
+static void confuse_member(struct k8s_index *idx, enum k8s_kind kind, json_t *root, json_t *node,
+			   const char *key, size_t *tries)
+{
+	json_t *subs[] = {json_null(), json_integer(-1), json_string("::x"),
+			  json_true(), json_array(),	 json_object()};
+	json_t *saved = json_incref(json_object_get(node, key));
+	size_t j;
+	int ret;
+
+	for (j = 0; j < sizeof(subs) / sizeof(subs[0]); j++) {
+		json_object_set_new(node, key, subs[j]);
+		ret = k8s_index_apply(idx, kind, K8S_EVENT_MODIFIED, root);
+		assert_true(ret == 0 || ret == -EINVAL);
+		(*tries)++;
+	}
+	json_object_set_new(node, key, saved);
+	confuse(idx, kind, root, saved, tries);
+}
+
+static void confuse(struct k8s_index *idx, enum k8s_kind kind, json_t *root, json_t *node,
+		    size_t *tries)
+{
+	const char *key;
+	void *tmp;
+	json_t *v;
+	size_t i;
+
+	if (json_is_array(node)) {
+		json_array_foreach(node, i, v) confuse(idx, kind, root, v, tries);
+		return;
+	}
+	json_object_foreach_safe(node, tmp, key, v)
+	    confuse_member(idx, kind, root, node, key, tries);
+}
+
+static void test_type_confusion(void **state)
+{
+	struct k8s_index *idx = full_index();
+	json_t *lists[] = {fx_pods, fx_services, fx_slices}, *c, *it;
+	struct k8s_index_stats st;
+	size_t k, i, tries = 0;
+
+	(void)state;
+	for (k = 0; k < 3; k++) {
+		c = json_deep_copy(lists[k]);
+		json_array_foreach(json_object_get(c, "items"), i, it)
+		    confuse(idx, (enum k8s_kind)k, it, it, &tries);
+		json_decref(c);
+	}
+	k8s_index_get_stats(idx, &st);
+	assert_true(st.rejected > 0 && st.rejected < tries);
+	/* Every object is back to its fixture version (the last apply of each). */
+	assert_string_equal(pod_name_at(idx, "10.200.2.2", 0), "checkout-6b8d4f5c9d-q7wzn");
+	assert_string_equal(svc_name_at(idx, "10.96.0.20", 8080), "checkout");
+	k8s_index_free(idx);
+}
+
 struct race {
 	struct k8s_index *idx;
 	json_t *a, *b;
@@ -1034,6 +1099,7 @@ int main(void)
 	    cmocka_unit_test(test_cgroup_paths),
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_truncation),
+	    cmocka_unit_test(test_type_confusion),
 	    cmocka_unit_test(test_concurrent_updates),
 	};
 
