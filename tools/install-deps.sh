@@ -10,6 +10,7 @@ PKGS=(
 	libnetfilter-conntrack-dev pkg-config
 	# tests
 	libcmocka-dev iproute2 curl jq python3 prometheus nftables openssl
+	golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev # tests/helm
 	# bench
 	wrk nginx-light
 )

@@ -48,7 +48,7 @@ fail() {
 go_build() {
 	(
 		cd "$dir" || exit 1
-		export GO111MODULE=off GOFLAGS= GOPATH="/usr/share/gocode:$out/gopath" GOCACHE="$out/gocache"
+		export GO111MODULE=off GOFLAGS='' GOPATH="/usr/share/gocode:$out/gopath" GOCACHE="$out/gocache"
 		go build -o "$out/$1" "./$1"
 	) || { echo "helm: cannot build tests/helm/$1" >&2; exit 1; }
 }
@@ -167,20 +167,22 @@ scenario no-k8s-no-http "--set k8s.enabled=false,agent.http=false,agent.verbose=
 scenario pod-network "--set hostNetwork=false,listen.host=\$(POD_IP),cgroup.watch=/sys/fs/cgroup/kubepods.slice" \
 	-host-network=false -arg --cgroup=/sys/fs/cgroup/kubepods.slice
 
+scenario host-pid "--set hostPID=true" -host-pid
+
 # Every flag the chart can pass must be one the agent accepts; checked against the agent's
 # --help when the agent is built.
 agent=${MESHSIGHT_BIN:-$repo/${OUTPUT:-build}/meshsight}
 if [ -x "$agent" ]; then
 	echo "== the agent ($agent) knows every flag the chart passes"
 	help=$("$agent" --help 2>&1)
-	for f in $(cat "$out"/{defaults,custom,no-k8s-no-http,pod-network}.yaml |
-		sed -n 's/^ *- "\{0,1\}\(--[a-z0-9-]*\).*/\1/p' | sort -u); do
+	while read -r f; do
 		if grep -qF -e "$f " <<<"$help"; then
 			total=$((total + 1))
 		else
 			fail "the chart passes $f, which '$agent --help' does not list"
 		fi
-	done
+	done < <(sed -n 's/^ *- "\{0,1\}\(--[a-z0-9-]*\).*/\1/p' \
+		"$out"/{defaults,custom,no-k8s-no-http,pod-network}.yaml | sort -u)
 	echo "  done"
 else
 	echo "== (agent not built at $agent: its flags are not cross-checked)"
@@ -198,6 +200,7 @@ caught sys-admin "capabilities added are exactly" \
 caught privileged "not privileged" "--set securityContext.privileged=true"
 caught writable-root "readOnlyRootFilesystem" "--set securityContext.readOnlyRootFilesystem=false"
 caught host-root "host paths are exactly" "--set cgroup.hostPath=/"
+caught host-pid-unasked "no hostPID" "--set hostPID=true"
 caught no-drop "capabilities drop ALL" "--set securityContext.capabilities.drop=null"
 
 if [ "$failures" -gt 0 ]; then

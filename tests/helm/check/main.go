@@ -37,7 +37,7 @@ func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 type expect struct {
 	namespace, memLimit, priorityClass, cgroupHostPath, toleration string
 	port                                                           int
-	rbac, serviceMonitor, configMap, hostNetwork, scrapeAnnots     bool
+	rbac, serviceMonitor, configMap, hostNetwork, hostPID, scrape  bool
 	args, noArgs, smLabels                                         listFlag
 }
 
@@ -72,7 +72,8 @@ func main() {
 	flag.BoolVar(&ex.serviceMonitor, "servicemonitor", false, "expect a ServiceMonitor")
 	flag.BoolVar(&ex.configMap, "configmap", false, "expect the identities ConfigMap")
 	flag.BoolVar(&ex.hostNetwork, "host-network", true, "expect hostNetwork")
-	flag.BoolVar(&ex.scrapeAnnots, "scrape-annotations", true, "expect prometheus.io/* on the Service")
+	flag.BoolVar(&ex.hostPID, "host-pid", false, "expect hostPID (opt-in, see values.yaml)")
+	flag.BoolVar(&ex.scrape, "scrape-annotations", true, "expect prometheus.io/* on the Service")
 	flag.Var(&ex.args, "arg", "FLAG=VALUE: the agent's args contain FLAG followed by VALUE "+
 		"(FLAG alone: present)")
 	flag.Var(&ex.noArgs, "no-arg", "FLAG that must not be among the agent's args")
@@ -284,7 +285,11 @@ func (c *checker) podSpec(ds obj) {
 	c.ok(podLabels["istio.io/dataplane-mode"] == "none",
 		"pod label istio.io/dataplane-mode=none (ambient opt-out)")
 	c.ok(podLabels["sidecar.istio.io/inject"] == "false", "pod label sidecar.istio.io/inject=false")
-	c.ok(get(spec, "hostPID") == nil || get(spec, "hostPID") == false, "no hostPID")
+	if c.ex.hostPID {
+		c.ok(get(spec, "hostPID") == true, "hostPID, as asked")
+	} else {
+		c.ok(get(spec, "hostPID") == nil || get(spec, "hostPID") == false, "no hostPID")
+	}
 	c.ok(get(spec, "hostIPC") == nil || get(spec, "hostIPC") == false, "no hostIPC")
 	c.ok(get(spec, "hostNetwork") == c.ex.hostNetwork || (!c.ex.hostNetwork &&
 		get(spec, "hostNetwork") == nil), "hostNetwork is %v", c.ex.hostNetwork)
@@ -519,7 +524,7 @@ func (c *checker) service(ds obj) {
 		"Service port metrics=%d targets the container's metrics port", c.ex.port)
 	c.ok(str(svc, "spec", "clusterIP") == "None", "Service is headless (one target per agent)")
 	an := labels(svc, "metadata", "annotations")
-	if c.ex.scrapeAnnots {
+	if c.ex.scrape {
 		c.ok(an["prometheus.io/scrape"] == "true" && an["prometheus.io/port"] == fmt.Sprint(c.ex.port) &&
 			an["prometheus.io/path"] == "/metrics", "prometheus.io scrape annotations on port %d",
 			c.ex.port)
