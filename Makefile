@@ -108,6 +108,10 @@ unit-test: $(UNIT_TESTS) ## cmocka unit tests of the userspace modules
 bpf-test: $(OUTPUT)/tests/bpf_prog_test ## BPF programs run by BPF_PROG_TEST_RUN (root)
 	$(Q)tests/bpf/run.sh $(OUTPUT)/tests/bpf_prog_test
 
+.PHONY: helm-test
+helm-test: $(OUTPUT)/meshsight ## Render the Helm chart (default and other values) and check it
+	$(Q)OUTPUT=$(OUTPUT) tests/helm/run.sh
+
 .PHONY: e2e-test
 e2e-test: $(OUTPUT)/meshsight ## End to end in network namespaces (root)
 	$(Q)tests/e2e/run.sh
