@@ -30,10 +30,14 @@ wait_edge_field 10.200.1.2 10.200.2.2 8080 http .requests 16 >/dev/null
 
 echo "promtool check metrics"
 ms_get /metrics >"$MS_STATE_DIR/metrics.txt"
-if out=$(promtool check metrics <"$MS_STATE_DIR/metrics.txt" 2>&1); then
+# Istio's own metric name breaks promtool's base-unit lint (exit 3); nothing else may.
+out=$(promtool check metrics <"$MS_STATE_DIR/metrics.txt" 2>&1)
+rc=$?
+if [ "$rc" -eq 3 ] &&
+	[ "$out" = 'istio_request_duration_milliseconds use base unit "seconds" instead of "milliseconds"' ]; then
 	ms_pass "promtool accepts /metrics"
 else
-	ms_fail "promtool check metrics: $out"
+	ms_fail "promtool check metrics (status $rc): $out"
 fi
 
 echo "a real Prometheus scrapes the agent"

@@ -590,7 +590,7 @@ static void test_prometheus(void **state)
 static void test_promtool_accepts(void **state)
 {
 	struct fixture *fx = *state;
-	char path[] = "/tmp/test_render_prom.XXXXXX", cmd[256];
+	char path[] = "/tmp/test_render_prom.XXXXXX", cmd[512];
 	char *text;
 	FILE *f;
 	int fd, status;
@@ -606,7 +606,13 @@ static void test_promtool_accepts(void **state)
 	assert_non_null(f);
 	assert_true(fputs(text, f) >= 0);
 	assert_int_equal(fclose(f), 0);
-	snprintf(cmd, sizeof(cmd), PROMTOOL " check metrics < %s", path);
+	/* Istio's istio_request_duration_milliseconds (render_istio.c) breaks
+	 * promtool's base-unit lint by design: exit 3 and that line only. */
+	snprintf(cmd, sizeof(cmd),
+		 "out=$(" PROMTOOL " check metrics < %s 2>&1); rc=$?; echo \"$out\"; "
+		 "[ $rc = 3 ] && [ \"$out\" = 'istio_request_duration_milliseconds use base unit "
+		 "\"seconds\" instead of \"milliseconds\"' ]",
+		 path);
 	status = system(cmd);
 	unlink(path);
 	free(text);
