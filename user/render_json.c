@@ -254,6 +254,10 @@ int render_stats_json(const struct render_input *in, FILE *out)
 	json_object_set_new(root, "kernel_connections", json_integer(in->kernel_conns));
 	json_object_set_new(root, "tracked_edges", json_integer(in->agg->edges.count));
 	json_object_set_new(root, "evictions", evictions_json(in));
+	json_object_set_new(root, "mesh_tunnel",
+			    json_pack("{s:I,s:I,s:I}", "connections", (json_int_t)fs->tunnel_flows,
+				      "bytes", (json_int_t)fs->tunnel_bytes, "carried_connections",
+				      (json_int_t)fs->tunnel_carried));
 	if (in->kubernetes)
 		json_object_set(root, "kubernetes", in->kubernetes);
 	return dump(root, out);

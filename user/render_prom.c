@@ -282,6 +282,18 @@ static void write_self(FILE *f, const struct render_input *in)
 		(unsigned long long)fs->flows_evicted_idle);
 	fprintf(f, "meshsight_evictions_total{kind=\"kernel_connection\",reason=\"idle\"} %llu\n",
 		(unsigned long long)in->kernel_conns_expired);
+	fprintf(f, "meshsight_evictions_total{kind=\"edge\",reason=\"renamed\"} %llu\n",
+		(unsigned long long)as->retired_renamed);
+
+	prom_family(f, "meshsight_mesh_tunnel_connections_total", "counter",
+		    "Mesh tunnel sockets (ztunnel, sidecar capture ports) seen; never an edge.");
+	prom_sample(f, "meshsight_mesh_tunnel_connections_total", NULL, fs->tunnel_flows);
+	prom_family(f, "meshsight_mesh_tunnel_bytes_total", "counter",
+		    "Bytes mesh tunnel sockets sent and received, counted at close.");
+	prom_sample(f, "meshsight_mesh_tunnel_bytes_total", NULL, fs->tunnel_bytes);
+	prom_family(f, "meshsight_mesh_carried_connections_total", "counter",
+		    "Application connections found carried by a local mesh tunnel (mTLS).");
+	prom_sample(f, "meshsight_mesh_carried_connections_total", NULL, fs->tunnel_carried);
 }
 
 int render_prometheus(const struct render_input *in, FILE *out)

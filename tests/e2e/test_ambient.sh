@@ -93,6 +93,8 @@ run_phase() {
 	wait_edge_field "$CLIENT" "$SERVER" 8080 http .views.source.requests 9 >/dev/null
 	app_edge >"$MS_STATE_DIR/$1.json"
 	edges_json >"$MS_STATE_DIR/$1-all.json"
+	stats_json >"$MS_STATE_DIR/$1-stats.json"
+	ms_get /metrics >"$MS_STATE_DIR/$1-metrics.txt"
 	agent_stop
 }
 
@@ -127,5 +129,17 @@ assert_eq "no edge names a tunnel port (15001, 15008)" 0 \
 assert_eq "no edge has the tunnel's cgroup at either end" 0 \
 	"$(jq --arg cg "$(pod_cg_rel ztunnel)" \
 		'[.edges[] | select(.source.cgroup == $cg or .destination.cgroup == $cg)] | length' "$all")"
+
+# Both app connections were found inside the tunnel, at both ends (4 sockets),
+# and the tunnel's own sockets (2 accepts, 2 HBONE-like connections on each
+# side, 2 spoofed connects) were seen and kept out of the edges.
+assert_eq "stats: carried app connections" 4 \
+	"$(jq .mesh_tunnel.carried_connections "$MS_STATE_DIR/tunnel-stats.json")"
+assert_gt "stats: tunnel sockets seen" 0 "$(jq .mesh_tunnel.connections "$MS_STATE_DIR/tunnel-stats.json")"
+assert_true "istio_requests_total at the destination says mutual_tls" grep -q \
+	'istio_requests_total{reporter="destination"[^}]*connection_security_policy="mutual_tls"' \
+	"$MS_STATE_DIR/tunnel-metrics.txt"
+assert_eq "direct: no carried connections" 0 \
+	"$(jq .mesh_tunnel.carried_connections "$MS_STATE_DIR/direct-stats.json")"
 
 ms_finish
