@@ -594,7 +594,8 @@ struct kind_worker {
 	uint64_t stream_events;
 	/* the thread's own state */
 	char rv[RV_MAX];
-	bool rv_stale; /* an event was lost: the next start must relist */
+	bool rv_stale;	 /* an event was lost: the next start must relist */
+	bool consistent; /* the next list must be a quorum read, not from the cache */
 	struct site_limits rl_warn;
 	struct ratelimit rl_info;
 	bool watch_up; /* the current watch was answered with 200 */
@@ -988,8 +989,16 @@ static int list_url(struct kind_worker *k, const char *cont, char *url, size_t l
 		node = curl_easy_escape(k->curl, w->node_name, 0);
 	if (cont && *cont)
 		c = curl_easy_escape(k->curl, cont, 0);
-	n = snprintf(url, len, "%s%s?limit=%d%s%s%s%s", w->cfg.server, kind_paths[k->kind],
-		     LIST_PAGE, node ? "&fieldSelector=spec.nodeName%3D" : "", node ? node : "",
+	/*
+	 * resourceVersion=0 lets the API server answer from its watch cache
+	 * instead of a quorum read of etcd (what a DaemonSet restarting on
+	 * thousands of nodes must not cause), as client-go's first list does.
+	 * After 410 Gone the cache may be older than what we saw: read etcd.
+	 * A continued page carries its version in the token.
+	 */
+	n = snprintf(url, len, "%s%s?limit=%d%s%s%s%s%s", w->cfg.server, kind_paths[k->kind],
+		     LIST_PAGE, c || k->consistent ? "" : "&resourceVersion=0",
+		     node ? "&fieldSelector=spec.nodeName%3D" : "", node ? node : "",
 		     c ? "&continue=" : "", c ? c : "");
 	if (n < 0 || (size_t)n >= len)
 		ret = -ENAMETOOLONG;
@@ -1077,6 +1086,7 @@ static int list_all(struct kind_worker *k)
 	k8s_index_resync_end(k->w->idx, k->kind);
 	set_rv(k, rv);
 	k->rv_stale = false;
+	k->consistent = false;
 	stat_add(k, &k->stats.list_objects, count);
 	log_synced(k, count, pages, k->ever_synced);
 out_free:
@@ -1276,6 +1286,7 @@ static void *kind_main(void *arg)
 			/* Compacted away: relist now, but not in a tight loop. */
 			stat_add(k, &k->stats.gone, 1);
 			relist = true;
+			k->consistent = true;
 			if (failures++)
 				nap(w, backoff_ms(w, failures, &seed));
 			continue;

@@ -79,6 +79,7 @@ class Store:
 
     def reset_stats(self):
         self.stats = {r: {"list": new_counter(), "watch": new_counter()} for r in RESOURCES}
+        self.last_query = {r: "" for r in RESOURCES}  # of the last list, for tests
         self.unauthorized = 0
 
     def count(self, resource, verb, nbytes=0, objects=0, request=False):
@@ -260,7 +261,7 @@ def slice_for(ns, app, members):
 def churn(spec):
     """Changes count random pods as a kubelet status update or a rollout would."""
     rng = random.Random(spec.get("seed", 2))
-    done = 0
+    done = slices = 0
     with STORE.cond:
         keys = sorted(STORE.objects["pods"])
         for _ in range(int(spec.get("count", 10))):
@@ -272,7 +273,25 @@ def churn(spec):
             del pod["metadata"]["resourceVersion"]
             STORE.apply(pod)
             done += 1
-    return {"modified": done}
+            if spec.get("slices"):
+                slices += touch_slice(pod)
+    return {"modified": done, "slices_modified": slices}
+
+
+def touch_slice(pod):
+    """The endpoint controller's update of the pod's slice (readiness went and came back)."""
+    meta = pod["metadata"]
+    app = meta.get("labels", {}).get("app", "")
+    sl = STORE.objects["endpointslices"].get((meta["namespace"], app + "-abcde"))
+    if sl is None:
+        return 0
+    sl = copy.deepcopy(sl)
+    sl["metadata"].setdefault("annotations", {})[
+        "endpoints.kubernetes.io/last-change-trigger-time"] = time.strftime(
+            "%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    del sl["metadata"]["resourceVersion"]
+    STORE.apply(sl)
+    return 1
 
 
 def field_selector_node(query):
@@ -387,6 +406,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def list(self, resource, query, node):
         STORE.count(resource, "list", request=True)
+        with STORE.cond:
+            STORE.last_query[resource] = urllib.parse.urlsplit(self.path).query
         limit = int(query.get("limit", ["0"])[0] or 0)
         cont = query.get("continue", [""])[0]
         rv_param = query.get("resourceVersion", [""])[0]
@@ -518,7 +539,8 @@ def control(op, body):
             return {"resourceVersion": STORE.rv, "compacted": STORE.compacted,
                     "open_watches": STORE.open_watches, "unauthorized": STORE.unauthorized,
                     "objects": {r: len(o) for r, o in STORE.objects.items()},
-                    "resources": copy.deepcopy(STORE.stats)}
+                    "resources": copy.deepcopy(STORE.stats),
+                    "last_list_query": dict(STORE.last_query)}
     if op == "load":
         return {"loaded": sum(load_file(f) for f in body.get("files", [body.get("file")]) if f)}
     if op == "generate":

@@ -455,6 +455,18 @@ static json_int_t server_counter(const char *resource, const char *verb, const c
 	return v;
 }
 
+/* The query string of the server's last list of resource. */
+static bool last_list_has(const char *resource, const char *param)
+{
+	json_t *s = control("stats", NULL);
+	const char *q =
+	    json_string_value(json_object_get(json_object_get(s, "last_list_query"), resource));
+	bool has = q && strstr(q, param);
+
+	json_decref(s);
+	return has;
+}
+
 static char fixtures[PATH_MAX];
 
 static void load_fixtures(void)
@@ -621,6 +633,9 @@ static void test_watch_sync_and_events(void **state)
 	assert_true(s.synced);
 	assert_true(stats_of(K8S_KIND_SERVICE).list_objects == 7);
 	assert_true(stats_of(K8S_KIND_ENDPOINTSLICE).list_objects == 7);
+	/* start-up lists are served from the API server's watch cache */
+	assert_true(last_list_has("pods", "resourceVersion=0"));
+	assert_true(last_list_has("pods", "limit=500"));
 
 	ctl("apply", pod("extra-7d9f", "node-a", "10.200.9.9", "extra"));
 	assert_true(wait_pod("10.200.9.9", true, "extra"));
@@ -694,6 +709,8 @@ static void gone_while_away(const char *watch_gone)
 	WAIT_STAT(K8S_KIND_POD, gone, 1);
 	WAIT_STAT(K8S_KIND_POD, lists, 2);
 	assert_true(wait_pod("10.200.9.12", false, NULL)); /* its DELETED was compacted away */
+	/* after 410 the cache may be behind us: a consistent read, not resourceVersion=0 */
+	assert_false(last_list_has("pods", "resourceVersion"));
 	assert_true(wait_pod("10.200.9.2", true, "late"));
 	assert_true(wait_pod("10.200.2.2", true, NULL)); /* the others survive the relist */
 }
