@@ -116,4 +116,17 @@ static __always_inline int conn_emit_open(__u64 cookie, const struct ms_conn *co
 	return 0;
 }
 
+/*
+ * The kernel's bytes_acked counts the SYN of an active open (its ACK moves
+ * snd_una past it); a passive open starts counting after its SYN-ACK.
+ * Users compare payload bytes, so the connecting side's SYN is taken out.
+ * Lazy connections (first seen mid-stream) cannot tell, and keep it.
+ */
+static __always_inline __u64 conn_payload_acked(const struct ms_conn *conn, __u64 bytes_acked)
+{
+	__u64 syn = conn->origin == MS_ORIGIN_SOCKOPS && conn->role == MS_ROLE_CLIENT;
+
+	return bytes_acked >= syn ? bytes_acked - syn : 0;
+}
+
 #endif /* MESHSIGHT_CONN_H */

@@ -65,7 +65,7 @@ static __always_inline void conn_refresh_stats(struct ms_conn *conn, struct bpf_
 	conn->last_seen_ns = bpf_ktime_get_ns();
 	if (!tp)
 		return;
-	conn->bytes_acked = tp->bytes_acked;
+	conn->bytes_acked = conn_payload_acked(conn, tp->bytes_acked);
 	conn->bytes_received = tp->bytes_received;
 	conn->srtt_us = tp->srtt_us >> 3;
 	conn->total_retrans = tp->total_retrans;

@@ -124,9 +124,11 @@ static __always_inline int both_fins_counted(__u32 old_state)
 	       old_state == BPF_TCP_CLOSING || old_state == BPF_TCP_TIME_WAIT;
 }
 
-static __always_inline void emit_close(struct bpf_sock_ops *skops, __u64 cookie, __u32 old_state)
+static __always_inline void emit_close(struct bpf_sock_ops *skops, const struct ms_conn *conn,
+				       __u64 cookie, __u32 old_state)
 {
 	__u64 fin = both_fins_counted(old_state) ? 1 : 0;
+	__u64 acked = conn_payload_acked(conn, skops->bytes_acked);
 	struct ms_conn_close_event *ev;
 
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
@@ -138,7 +140,7 @@ static __always_inline void emit_close(struct bpf_sock_ops *skops, __u64 cookie,
 	ev->hdr.flags = is_abort(old_state) ? MS_CLOSE_F_RESET : 0;
 	ev->hdr.cookie = cookie;
 	ev->hdr.ts_ns = bpf_ktime_get_ns();
-	ev->bytes_acked = skops->bytes_acked >= fin ? skops->bytes_acked - fin : 0;
+	ev->bytes_acked = acked >= fin ? acked - fin : 0;
 	ev->bytes_received = skops->bytes_received >= fin ? skops->bytes_received - fin : 0;
 	ev->srtt_us = skops->srtt_us >> 3; /* the kernel keeps it scaled by 8 */
 	ev->total_retrans = skops->total_retrans;
@@ -168,7 +170,7 @@ static __always_inline void on_state(struct bpf_sock_ops *skops)
 		return;
 	/* A connect that never completed was never announced. */
 	if (old_state != BPF_TCP_SYN_SENT)
-		emit_close(skops, cookie, old_state);
+		emit_close(skops, conn, cookie, old_state);
 	bpf_map_delete_elem(&conns, &cookie);
 }
 

@@ -130,11 +130,11 @@ wait_promval "sum(istio_requests_total{$dst})" 20
 wait_promval "sum(istio_requests_total{$dst,response_code=\"503\"})" 5
 wait_promval "sum(istio_request_duration_milliseconds_count{$dst})" 20
 wait_promval 'sum(istio_tcp_connections_closed_total{reporter="source",destination_workload="db"})' 3
-# Istio's "sent" is the server's answer, "received" the client's request.
-# (The client's own view of its request bytes is left out: it counts the
-# client's FIN when the server closed first, see meshsight_tcp_sent_bytes_total.)
+# Istio's "sent" is the server's answer, "received" the client's request;
+# both ends count payload only (no SYN, no FIN).
 wait_promval 'sum(istio_tcp_sent_bytes_total{reporter="source",destination_workload="db"})' 6000
 wait_promval 'sum(istio_tcp_sent_bytes_total{reporter="destination",destination_workload="db"})' 6000
+wait_promval 'sum(istio_tcp_received_bytes_total{reporter="source",destination_workload="db"})' 3000
 wait_promval 'sum(istio_tcp_received_bytes_total{reporter="destination",destination_workload="db"})' 3000
 wait_promval 'sum(istio_requests_total{reporter="source",destination_service_name="PassthroughCluster"})' 4
 sleep 2 # a few more scrapes after the last change, for rate()
