@@ -40,9 +40,8 @@ SKEL       := $(OUTPUT)/meshsight.skel.h
 
 # Pure modules: no libbpf, unit-tested one by one.
 PURE_MODS  := htab sketch reasm http1 aggregator flows identity cgroups naming \
-	      render_common render_prom render_json otlp_encode otlp_export otlp_metrics spans
-# TEMPORARY while these modules are written in parallel; becomes a plain list.
-PURE_MODS  += $(if $(wildcard user/k8s_index.c),k8s_index) $(if $(wildcard user/render_istio.c),render_istio)
+	      render_common render_prom render_istio render_json otlp_encode otlp_export \
+	      otlp_metrics spans k8s_index
 AGENT_MODS := $(PURE_MODS) log loader http_server export agent main \
 	      k8s_api k8s nat
 AGENT_OBJS := $(patsubst %,$(OUTPUT)/user/%.o,$(AGENT_MODS))

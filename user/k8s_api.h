@@ -58,7 +58,7 @@ struct k8s_watch_opts {
 	/* Pods on this node only (fieldSelector spec.nodeName=<node_name>).
 	 * Remote pods are then named from EndpointSlices' targetRef and nodeName. */
 	bool node_scoped;
-	const char *node_name; /* required when node_scoped */
+	const char *node_name;	/* required when node_scoped */
 	unsigned int timeout_s; /* server-side watch timeout per request; default 300 */
 	unsigned int backoff_min_ms, backoff_max_ms; /* defaults 500 and 30000 */
 };

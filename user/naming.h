@@ -33,7 +33,7 @@ struct endpoint_names {
 	const char *process;
 	const char *cgroup;
 	/* Kubernetes and Istio names; NULL when not known. */
-	const char *workload_kind;	/* "Deployment", "StatefulSet", ... */
+	const char *workload_kind; /* "Deployment", "StatefulSet", ... */
 	const char *pod;
 	const char *node;
 	const char *container;
