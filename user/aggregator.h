@@ -126,6 +126,7 @@ struct edge_end {
 	 * later belongs to another pod, the agent retires the edge rather
 	 * than relabel counts that belong to the old pod. */
 	char pod_uid[EDGE_UID_MAX];
+	uint64_t named_gen; /* the Kubernetes index generation pod_uid was checked against */
 };
 
 struct edge {

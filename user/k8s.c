@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* See k8s.h. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,11 +114,20 @@ void k8s_source_stop(struct k8s_source *s)
 	s->enabled = false;
 }
 
-/* True when the end was named as a pod and now names another (or none). */
-static bool end_renamed(struct naming *n, const uint8_t addr[16], struct edge_end *end)
+/*
+ * True when the end was named as a pod and now names another (or none).
+ * Names only change when the index does, so an end already checked against
+ * this generation is skipped: the pass costs nothing while the cluster is
+ * quiet, and new edges are still stamped within a second.
+ */
+static bool end_renamed(struct naming *n, const uint8_t addr[16], struct edge_end *end,
+			uint64_t gen)
 {
 	char uid[K8S_UID_MAX];
 
+	if (end->named_gen == gen)
+		return false;
+	end->named_gen = gen;
 	if (!naming_pod_uid(n, addr, end, uid))
 		return end->pod_uid[0] != '\0' && end->cgroup_id == 0;
 	if (!end->pod_uid[0]) {
@@ -127,16 +137,26 @@ static bool end_renamed(struct naming *n, const uint8_t addr[16], struct edge_en
 	return strcmp(end->pod_uid, uid) != 0;
 }
 
+static uint64_t index_generation(struct k8s_index *idx)
+{
+	struct k8s_index_stats is;
+
+	k8s_index_get_stats(idx, &is);
+	return is.changes + 1; /* new ends start at 0: never equal */
+}
+
 void k8s_retire_renamed_edges(struct naming *n, struct aggregator *agg)
 {
 	struct edge *e, *next;
+	uint64_t gen;
 
 	if (!n->k8s)
 		return;
+	gen = index_generation(n->k8s);
 	for (e = agg->lru_head; e; e = next) {
 		next = e->lru_next;
-		if (end_renamed(n, e->key.src_addr, &e->src) ||
-		    end_renamed(n, e->key.dst_addr, &e->dst))
+		if (end_renamed(n, e->key.src_addr, &e->src, gen) ||
+		    end_renamed(n, e->key.dst_addr, &e->dst, gen))
 			agg_retire(agg, e);
 	}
 }
@@ -171,6 +191,23 @@ json_t *k8s_source_stats_json(struct k8s_source *s)
 	return root;
 }
 
+/* The per-resource counters of /metrics, read from struct k8s_kind_stats. */
+static const struct {
+	const char *name, *type, *help;
+	size_t offset; /* of a uint64_t in struct k8s_kind_stats */
+} kind_counters[] = {
+    {"meshsight_k8s_watch_events_total", "counter",
+     "Watch events applied (ADDED, MODIFIED, DELETED).", offsetof(struct k8s_kind_stats, events)},
+    {"meshsight_k8s_relists_total", "counter",
+     "Relists after 410 Gone (the watch fell behind the API server's history).",
+     offsetof(struct k8s_kind_stats, gone)},
+    {"meshsight_k8s_errors_total", "counter", "Failed API requests and undecodable watch events.",
+     offsetof(struct k8s_kind_stats, errors)},
+    {"meshsight_k8s_received_bytes_total", "counter",
+     "Response bytes received from the API server (lists and watches).",
+     offsetof(struct k8s_kind_stats, bytes)},
+};
+
 static void prom_kinds(FILE *out, const char *name, const char *type, const char *help,
 		       const uint64_t v[K8S_KIND__MAX])
 {
@@ -189,6 +226,7 @@ void k8s_source_render_prom(struct k8s_source *s, FILE *out)
 	struct k8s_kind_stats ks[K8S_KIND__MAX];
 	struct k8s_index_stats is;
 	uint64_t v[K8S_KIND__MAX];
+	size_t c;
 	int k;
 
 	if (!s->enabled)
@@ -201,22 +239,12 @@ void k8s_source_render_prom(struct k8s_source *s, FILE *out)
 		v[k] = ks[k].synced;
 	prom_kinds(out, "meshsight_k8s_synced", "gauge",
 		   "1 when the resource's list completed and its watch is running.", v);
-	for (k = 0; k < K8S_KIND__MAX; k++)
-		v[k] = ks[k].events;
-	prom_kinds(out, "meshsight_k8s_watch_events_total", "counter",
-		   "Watch events applied (ADDED, MODIFIED, DELETED).", v);
-	for (k = 0; k < K8S_KIND__MAX; k++)
-		v[k] = ks[k].gone;
-	prom_kinds(out, "meshsight_k8s_relists_total", "counter",
-		   "Relists after 410 Gone (the watch fell behind the API server's history).", v);
-	for (k = 0; k < K8S_KIND__MAX; k++)
-		v[k] = ks[k].errors;
-	prom_kinds(out, "meshsight_k8s_errors_total", "counter",
-		   "Failed API requests and undecodable watch events.", v);
-	for (k = 0; k < K8S_KIND__MAX; k++)
-		v[k] = ks[k].bytes;
-	prom_kinds(out, "meshsight_k8s_received_bytes_total", "counter",
-		   "Response bytes received from the API server (lists and watches).", v);
+	for (c = 0; c < sizeof(kind_counters) / sizeof(kind_counters[0]); c++) {
+		for (k = 0; k < K8S_KIND__MAX; k++)
+			memcpy(&v[k], (const char *)&ks[k] + kind_counters[c].offset, sizeof(v[k]));
+		prom_kinds(out, kind_counters[c].name, kind_counters[c].type, kind_counters[c].help,
+			   v);
+	}
 	prom_family(out, "meshsight_k8s_rejected_objects_total", "counter",
 		    "Objects the index could not use (missing name, namespace or uid).");
 	prom_sample(out, "meshsight_k8s_rejected_objects_total", NULL, is.rejected);

@@ -1222,17 +1222,23 @@ static void set_synced(struct kind_worker *k, bool synced)
 }
 
 /* Sleeps ms unless stopped first. */
+/* CLOCK_MONOTONIC time ms from now, for pthread_cond_timedwait on w->cond. */
+static void deadline_after(unsigned int ms, struct timespec *ts)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
 static void nap(struct k8s_watcher *w, unsigned int ms)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	deadline_after(ms, &ts);
 	pthread_mutex_lock(&w->lock);
 	while (!stopping(w) && pthread_cond_timedwait(&w->cond, &w->lock, &ts) != ETIMEDOUT)
 		;
@@ -1459,13 +1465,7 @@ bool k8s_watcher_wait_synced(struct k8s_watcher *w, unsigned int timeout_ms)
 	bool all = false;
 	int i;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	deadline_after(timeout_ms, &ts);
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		for (all = true, i = 0; i < K8S_KIND__MAX; i++)

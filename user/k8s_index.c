@@ -1167,6 +1167,7 @@ int k8s_index_apply(struct k8s_index *idx, enum k8s_kind kind, enum k8s_event_ty
 			goto out_unlock;
 	}
 	idx->stats.applied[kind]++;
+	idx->stats.changes++;
 out_unlock:
 	pthread_mutex_unlock(&idx->lock);
 	return err;
@@ -1200,8 +1201,10 @@ void k8s_index_resync_end(struct k8s_index *idx, enum k8s_kind kind)
 	if ((unsigned int)kind >= K8S_KIND__MAX)
 		return;
 	pthread_mutex_lock(&idx->lock);
-	if (idx->resyncing[kind])
+	if (idx->resyncing[kind]) {
 		sweep(idx, kind);
+		idx->stats.changes++;
+	}
 	idx->resyncing[kind] = false;
 	pthread_mutex_unlock(&idx->lock);
 }

@@ -74,6 +74,8 @@ struct k8s_index_stats {
 	uint64_t rejected;		 /* malformed objects: see k8s_index_apply */
 	uint64_t pod_ips;		 /* entries in the pod IP index */
 	uint64_t service_addrs;		 /* ClusterIP and endpoint address entries */
+	uint64_t changes;		 /* applied events and relist sweeps: a changed value means
+					  * a lookup may now answer differently */
 };
 
 struct k8s_index;
