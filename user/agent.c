@@ -407,11 +407,9 @@ static bool path_under(const char *path, const char *dir)
 /* ztunnel's pod, as Istio labels it (app=ztunnel in istio-system). */
 static bool is_ztunnel_pod(struct agent *a, const char *path)
 {
-	char uid[K8S_UID_MAX], container[80];
 	struct k8s_pod_ref pod;
 
-	if (!a->k8s.enabled || k8s_cgroup_pod(path, uid, container, sizeof(container)) ||
-	    !k8s_index_pod_by_uid(a->k8s.idx, uid, NULL, &pod))
+	if (!a->k8s.enabled || !k8s_index_pod_by_cgroup(a->k8s.idx, path, &pod))
 		return false;
 	return !strcmp(pod.app, "ztunnel");
 }

@@ -1521,3 +1521,13 @@ int k8s_cgroup_pod(const char *cgroup_path, char uid[K8S_UID_MAX], char *contain
 	}
 	return -ENOENT;
 }
+
+bool k8s_index_pod_by_cgroup(struct k8s_index *idx, const char *cgroup_path,
+			     struct k8s_pod_ref *out)
+{
+	char uid[K8S_UID_MAX], container[80];
+
+	if (k8s_cgroup_pod(cgroup_path, uid, container, sizeof(container)))
+		return false;
+	return k8s_index_pod_by_uid(idx, uid, container[0] ? container : NULL, out);
+}

@@ -132,6 +132,10 @@ bool k8s_index_service_by_addr(struct k8s_index *idx, const uint8_t addr[16], ui
 bool k8s_index_is_cluster_ip(struct k8s_index *idx, const uint8_t addr[16]);
 void k8s_index_get_stats(struct k8s_index *idx, struct k8s_index_stats *out);
 
+/* The pod (and container) a cgroup v2 path belongs to: k8s_cgroup_pod, then
+ * k8s_index_pod_by_uid. */
+bool k8s_index_pod_by_cgroup(struct k8s_index *idx, const char *cgroup_path,
+			     struct k8s_pod_ref *out);
 /*
  * Pod UID and container id from a cgroup v2 path, for both cgroup drivers:
  *   systemd:  /kubepods.slice/kubepods-burstable.slice/

@@ -63,10 +63,7 @@ static void apply_pod(struct endpoint_names *out, const struct k8s_pod_ref *p)
 static bool resolve_pod(struct naming *n, const uint8_t addr[16], uint16_t port,
 			struct endpoint_names *out)
 {
-	char uid[K8S_UID_MAX], container[80];
-
-	if (out->cgroup && !k8s_cgroup_pod(out->cgroup, uid, container, sizeof(container)) &&
-	    k8s_index_pod_by_uid(n->k8s, uid, container[0] ? container : NULL, &out->pod_buf))
+	if (out->cgroup && k8s_index_pod_by_cgroup(n->k8s, out->cgroup, &out->pod_buf))
 		return true;
 	return k8s_index_pod_by_ip(n->k8s, addr, port, &out->pod_buf);
 }
