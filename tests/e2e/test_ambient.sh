@@ -65,8 +65,8 @@ traffic() {
 	local base=http://$SERVER:8080 urls=() i
 	for ((i = 0; i < 4; i++)); do urls+=("$base/status/200"); done
 	urls+=("$base/status/503" "$base/status/404")
-	pod_exec amc curl -s "${urls[@]}" >/dev/null || ms_fail "curl failed"
-	pod_exec amc curl -s "$base/status/200" "$base/status/503" "$base/status/200" >/dev/null ||
+	pod_exec amc curl -s --max-time 20 "${urls[@]}" >/dev/null || ms_fail "curl failed"
+	pod_exec amc curl -s --max-time 20 "$base/status/200" "$base/status/503" "$base/status/200" >/dev/null ||
 		ms_fail "curl failed"
 }
 

@@ -58,7 +58,7 @@ traffic() {
 	local urls=() i
 	for ((i = 0; i < 6; i++)); do urls+=(http://10.200.2.2:8080/status/200); done
 	for ((i = 0; i < 2; i++)); do urls+=(http://10.200.2.2:8080/status/503); done
-	pod_exec mrc curl -s "${urls[@]}" >/dev/null || ms_fail "curl failed"
+	pod_exec mrc curl -s --max-time 20 "${urls[@]}" >/dev/null || ms_fail "curl failed"
 }
 # What each end's socket reported (views.source, views.destination).
 both_views() {

@@ -19,6 +19,7 @@ CONNECT request and Forwarded header of Istio's HBONE:
 Between the pods only TLS on the tunnel port crosses the wire, so only the
 application's own sockets ever see HTTP.
 """
+import select
 import socket
 import ssl
 import struct
@@ -29,27 +30,12 @@ SO_ORIGINAL_DST = 80  # linux/netfilter_ipv4.h, level SOL_IP
 IP_TRANSPARENT = 19  # linux/in.h, level SOL_IP
 SO_MARK = 36  # asm-generic/socket.h, level SOL_SOCKET
 HEADER_MAX = 128
+RELAY_MAX = 1 << 20  # per direction, so a stalled reader bounds memory
+RELAY_IDLE_S = 60
 
 
 def log(msg):
     print(f"tunnel: {msg}", file=sys.stderr, flush=True)
-
-
-def pipe(src, dst):
-    try:
-        while True:
-            data = src.recv(65536)
-            if not data:
-                break
-            dst.sendall(data)
-    except OSError:
-        pass
-    finally:
-        for s in (dst, src):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 def serve(port, handle):
@@ -63,12 +49,52 @@ def serve(port, handle):
 
 
 def splice(a, b):
-    t = threading.Thread(target=pipe, args=(a, b), daemon=True)
-    t.start()
-    pipe(b, a)
-    t.join(5)
-    a.close()
-    b.close()
+    """Relays both directions of a connection from this one thread.
+
+    An OpenSSL connection must not be used by two threads at once: a reader
+    thread handling a post-handshake message (a TLS 1.3 session ticket)
+    while a writer thread sends wedges both, so one non-blocking loop drives
+    both directions. When either side ends, what it sent is delivered and
+    both are closed, as the application protocols here (HTTP/1.1) need.
+    """
+    peer = {a: b, b: a}
+    queued = {a: b"", b: b""}  # bytes waiting to be written to each socket
+    for s in (a, b):
+        s.setblocking(False)
+    ended = None
+    try:
+        while ended is None or queued[peer[ended]]:
+            readers = [s for s in (a, b) if ended is None and len(queued[peer[s]]) < RELAY_MAX]
+            writers = [s for s in (a, b) if queued[s]]
+            # Bytes OpenSSL already decrypted are invisible to select().
+            rd = [s for s in readers if isinstance(s, ssl.SSLSocket) and s.pending()]
+            wr = []
+            if not rd:
+                rd, wr, _ = select.select(readers, writers, [], RELAY_IDLE_S)
+                if not rd and not wr:
+                    log("relay idle too long, closing")
+                    return
+            for s in rd:
+                try:
+                    data = s.recv(65536)
+                except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+                    continue
+                except OSError:
+                    data = b""
+                if data:
+                    queued[peer[s]] += data
+                else:
+                    ended = s
+            for s in wr:
+                try:
+                    queued[s] = queued[s][s.send(queued[s]):]
+                except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+                    continue
+    except OSError as e:
+        log(f"relay failed: {e}")
+    finally:
+        a.close()
+        b.close()
 
 
 def original_dst(conn):
