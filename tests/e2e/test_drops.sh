@@ -24,7 +24,7 @@ for ((i = 0; i < 60; i++)); do flood_urls+=(http://10.200.2.2:8080/bytes/200000)
 
 echo "agent stalled while 60 x 200 kB responses flow"
 kill -STOP "$MS_AGENT_PID"
-pod_exec drc curl -s "${flood_urls[@]}" >/dev/null || ms_fail "flood curl failed"
+pod_exec drc curl -s --max-time 30 "${flood_urls[@]}" >/dev/null || ms_fail "flood curl failed"
 kill -CONT "$MS_AGENT_PID"
 
 wait_until 10 bash -c "[ \"\$(curl -s $MS_AGENT_URL/api/v1/stats | jq .events_dropped.ringbuf_full_data)\" -gt 0 ]"
@@ -39,7 +39,7 @@ assert_true "never more requests than were sent ($before <= 60)" test "$before" 
 echo "after the overflow: 10 small requests counted exactly"
 small=()
 for ((i = 0; i < 10; i++)); do small+=(http://10.200.2.2:8080/status/201); done
-pod_exec drc curl -s "${small[@]}" >/dev/null || ms_fail "curl failed"
+pod_exec drc curl -s --max-time 30 "${small[@]}" >/dev/null || ms_fail "curl failed"
 got=$(wait_edge_field 10.200.1.2 10.200.2.2 8080 http '.status_codes["201"]' 10)
 assert_eq "201s counted after recovery" 10 "$got"
 assert_eq "dropped count did not move for traffic the agent kept up with" "$dropped" \

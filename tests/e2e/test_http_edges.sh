@@ -58,7 +58,7 @@ exp_conns=0 exp_sent=0 exp_recv=0 got=
 curl_batch() {
 	local n=$1 path=$2 args=() i out code conns sent hdr body
 	for ((i = 0; i < n; i++)); do args+=(-o /dev/null "$url$path"); done
-	out=$(pod_exec client curl -sS \
+	out=$(pod_exec client curl -sS --max-time 30 \
 		-w '%{http_code} %{num_connects} %{size_request} %{size_header} %{size_download}\n' \
 		"${args[@]}") || ms_fail "curl $n x $path failed"
 	got=

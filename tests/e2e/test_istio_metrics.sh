@@ -65,7 +65,7 @@ traffic() {
 	local urls=() i
 	for ((i = 0; i < $1; i++)); do urls+=(http://10.200.2.2:8080/delay/30); done
 	for ((i = 0; i < $2; i++)); do urls+=(http://10.200.2.2:8080/status/503); done
-	pod_exec fe curl -s "${urls[@]}" >/dev/null || ms_fail "curl to checkout failed"
+	pod_exec fe curl -s --max-time 30 "${urls[@]}" >/dev/null || ms_fail "curl to checkout failed"
 	for ((i = 0; i < $3; i++)); do
 		pod_exec fe "$MS_PYTHON" -c '
 import socket
@@ -81,7 +81,7 @@ c.close()
 assert n == 2000, n
 ' || ms_fail "db exchange failed"
 	done
-	pod_exec fe curl -s "http://10.200.1.1:$OUT_PORT/" "http://10.200.2.1:$OUT_PORT/" >/dev/null ||
+	pod_exec fe curl -s --max-time 30 "http://10.200.1.1:$OUT_PORT/" "http://10.200.2.1:$OUT_PORT/" >/dev/null ||
 		ms_fail "curl to the outside failed"
 }
 

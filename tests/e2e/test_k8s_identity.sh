@@ -111,7 +111,7 @@ wait_until 10 k8s_synced || ms_fail "the agent did not sync pods, services and e
 requests() {
 	local urls=() i
 	for ((i = 0; i < $3; i++)); do urls+=("$2"); done
-	pod_exec "$1" curl -s "${urls[@]}" >/dev/null || ms_fail "curl from $1 to $2 failed"
+	pod_exec "$1" curl -s --max-time 30 "${urls[@]}" >/dev/null || ms_fail "curl from $1 to $2 failed"
 }
 
 echo "1. workloads and Service by name"
