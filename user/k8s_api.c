@@ -339,6 +339,22 @@ static int kc_b64(struct kc *kc, const char *what, const char *val, char **out)
 	return ret;
 }
 
+/* kubeconfig's two spellings of one PEM: KEY-data inline (base64), which
+ * wins as in client-go, else KEY as a file path. Neither is not an error. */
+static int kc_pem(struct kc *kc, yaml_node_t *node, const char *key, char **pem, char *file,
+		  size_t filelen)
+{
+	char data_key[64];
+	const char *v;
+
+	snprintf(data_key, sizeof(data_key), "%s-data", key);
+	v = ystr(kc, node, data_key);
+	if (v)
+		return kc_b64(kc, data_key, v, pem);
+	v = ystr(kc, node, key);
+	return v ? kc_path(kc, key, v, file, filelen) : 0;
+}
+
 static int kc_cluster(struct kc *kc, const char *name, struct k8s_api_config *cfg)
 {
 	yaml_node_t *c = ynamed(kc, "clusters", name, "cluster");
@@ -360,13 +376,8 @@ static int kc_cluster(struct kc *kc, const char *name, struct k8s_api_config *cf
 		cfg->server[strlen(cfg->server) - 1] = '\0';
 	v = ystr(kc, c, "insecure-skip-tls-verify");
 	cfg->insecure_skip_tls_verify = v && !strcmp(v, "true");
-	v = ystr(kc, c, "certificate-authority-data");
-	if (v)
-		return kc_b64(kc, "certificate-authority-data", v, &cfg->ca_pem);
-	v = ystr(kc, c, "certificate-authority");
-	if (v)
-		return kc_path(kc, "certificate-authority", v, cfg->ca_file, sizeof(cfg->ca_file));
-	return 0;
+	return kc_pem(kc, c, "certificate-authority", &cfg->ca_pem, cfg->ca_file,
+		      sizeof(cfg->ca_file));
 }
 
 static int kc_unsupported(struct kc *kc, const char *name, yaml_node_t *u)
@@ -386,28 +397,6 @@ static int kc_unsupported(struct kc *kc, const char *name, yaml_node_t *u)
 		return -ENOTSUP;
 	}
 	return 0;
-}
-
-static int kc_user_cert(struct kc *kc, yaml_node_t *u, struct k8s_api_config *cfg)
-{
-	const char *v;
-	int ret = 0;
-
-	v = ystr(kc, u, "client-certificate-data");
-	if (v)
-		ret = kc_b64(kc, "client-certificate-data", v, &cfg->client_cert_pem);
-	else if ((v = ystr(kc, u, "client-certificate")))
-		ret = kc_path(kc, "client-certificate", v, cfg->client_cert_file,
-			      sizeof(cfg->client_cert_file));
-	if (ret)
-		return ret;
-	v = ystr(kc, u, "client-key-data");
-	if (v)
-		ret = kc_b64(kc, "client-key-data", v, &cfg->client_key_pem);
-	else if ((v = ystr(kc, u, "client-key")))
-		ret = kc_path(kc, "client-key", v, cfg->client_key_file,
-			      sizeof(cfg->client_key_file));
-	return ret;
 }
 
 static int kc_user(struct kc *kc, const char *name, struct k8s_api_config *cfg)
@@ -432,7 +421,11 @@ static int kc_user(struct kc *kc, const char *name, struct k8s_api_config *cfg)
 	else if ((v = ystr(kc, u, "token")) && !(cfg->token = strdup(v)))
 		ret = -ENOMEM;
 	if (!ret)
-		ret = kc_user_cert(kc, u, cfg);
+		ret = kc_pem(kc, u, "client-certificate", &cfg->client_cert_pem,
+			     cfg->client_cert_file, sizeof(cfg->client_cert_file));
+	if (!ret)
+		ret = kc_pem(kc, u, "client-key", &cfg->client_key_pem, cfg->client_key_file,
+			     sizeof(cfg->client_key_file));
 	if (ret)
 		return ret;
 	has_cert = cfg->client_cert_pem || cfg->client_cert_file[0];
