@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "export.h"
+#include "env.h"
 #include "log.h"
 #include "otlp_metrics.h"
 #include "render.h"
@@ -22,21 +23,15 @@ static uint64_t clock_ns(clockid_t id);
 
 static const char *env(const char *name)
 {
-	const char *v = getenv(name);
-
-	return v && v[0] ? v : NULL;
+	return env_value(NULL, name);
 }
 
 static int parse_ms(const char *what, const char *s, uint32_t *out, char *err, size_t errlen)
 {
-	char *end;
-	unsigned long v = strtoul(s, &end, 10);
-
-	if (*end || end == s || v == 0 || v > 86400000UL) {
+	if (parse_u32_range(s, 1, 86400000, out)) {
 		snprintf(err, errlen, "%s '%s': expected milliseconds, 1..86400000", what, s);
 		return -EINVAL;
 	}
-	*out = (uint32_t)v;
 	return 0;
 }
 

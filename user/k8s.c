@@ -5,15 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "env.h"
 #include "k8s.h"
 #include "log.h"
 #include "render.h"
 
 static const char *env_or(const char *flag, const char *var)
 {
-	const char *v = flag ? flag : getenv(var);
-
-	return v && v[0] ? v : NULL;
+	if (flag)
+		return flag[0] ? flag : NULL;
+	return env_value(NULL, var);
 }
 
 /* Which credentials to use: an explicit kubeconfig, else the pod's service

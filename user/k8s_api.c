@@ -42,6 +42,7 @@
 #include <yaml.h>
 
 #include "agent.h"
+#include "env.h"
 #include "k8s_api.h"
 #include "log.h"
 
@@ -211,15 +212,15 @@ void k8s_config_free(struct k8s_api_config *cfg)
 
 int k8s_config_in_cluster(const char *dir, struct k8s_api_config *cfg, char *err, size_t errlen)
 {
-	const char *host = getenv("KUBERNETES_SERVICE_HOST");
-	const char *port = getenv("KUBERNETES_SERVICE_PORT");
+	const char *host = env_value(NULL, "KUBERNETES_SERVICE_HOST");
+	const char *port = env_value(NULL, "KUBERNETES_SERVICE_PORT");
 	bool v6;
 	int n;
 
 	memset(cfg, 0, sizeof(*cfg));
 	if (!dir)
 		dir = SA_DIR;
-	if (!host || !*host || !port || !*port) {
+	if (!host || !port) {
 		errf(err, errlen,
 		     "not running in a pod: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT "
 		     "are not set; run as a pod with a service account or pass a kubeconfig");

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "agent.h"
+#include "env.h"
 #include "http_server.h"
 #include "log.h"
 
@@ -177,17 +178,11 @@ static void usage(FILE *f)
 
 static int parse_u32(const char *flag, const char *s, uint32_t min, uint32_t *out)
 {
-	unsigned long v;
-	char *end;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || end == s || s[0] == '-' || v > UINT32_MAX || v < min) {
+	if (parse_u32_range(s, min, UINT32_MAX, out)) {
 		fprintf(stderr, "meshsight: %s '%s': expected a whole number >= %u\n", flag, s,
 			min);
 		return -EINVAL;
 	}
-	*out = (uint32_t)v;
 	return 0;
 }
 

@@ -42,6 +42,7 @@
 #include <zlib.h>
 
 #include "agent.h"
+#include "env.h"
 #include "otlp.h"
 #include "otlp_export.h"
 
@@ -55,21 +56,6 @@ static const char *const signal_env[OTLP_SIGNAL__MAX] = {"METRICS", "TRACES"};
 static const char *const signal_path[OTLP_SIGNAL__MAX] = {"v1/metrics", "v1/traces"};
 
 /* ---- configuration from the environment -------------------------------- */
-
-typedef const char *(*getenv_fn_t)(const char *);
-
-static const char *real_getenv(const char *name)
-{
-	return getenv(name);
-}
-
-/* The SDK specification treats an empty variable as unset. */
-static const char *env_get(getenv_fn_t get, const char *name)
-{
-	const char *v = get(name);
-
-	return v && *v ? v : NULL;
-}
 
 static void config_defaults(struct otlp_config *c)
 {
@@ -116,16 +102,16 @@ static int set_endpoint(struct otlp_config *c, int sig, const char *var, const c
 	return 0;
 }
 
-static int parse_endpoints(struct otlp_config *c, getenv_fn_t get, char *err, size_t errlen)
+static int parse_endpoints(struct otlp_config *c, env_getter get, char *err, size_t errlen)
 {
-	const char *base = env_get(get, ENV_PREFIX "ENDPOINT");
+	const char *base = env_value(get, ENV_PREFIX "ENDPOINT");
 	char var[ENV_NAME_MAX];
 	const char *v;
 	int s, ret;
 
 	for (s = 0; s < OTLP_SIGNAL__MAX; s++) {
 		snprintf(var, sizeof(var), ENV_PREFIX "%s_ENDPOINT", signal_env[s]);
-		v = env_get(get, var);
+		v = env_value(get, var);
 		if (v) /* per-signal URLs are used as is */
 			ret = set_endpoint(c, s, var, v, NULL, err, errlen);
 		else if (base)
@@ -281,13 +267,13 @@ static int parse_headers(const char *var, const char *list, char (*lines)[512], 
 	return 0;
 }
 
-static int parse_all_headers(struct otlp_config *c, getenv_fn_t get, char *err, size_t errlen)
+static int parse_all_headers(struct otlp_config *c, env_getter get, char *err, size_t errlen)
 {
 	char var[ENV_NAME_MAX];
 	const char *v;
 	int s, ret;
 
-	v = env_get(get, ENV_PREFIX "HEADERS");
+	v = env_value(get, ENV_PREFIX "HEADERS");
 	if (v) {
 		ret = parse_headers(ENV_PREFIX "HEADERS", v, c->headers, &c->nheaders, err, errlen);
 		if (ret)
@@ -295,7 +281,7 @@ static int parse_all_headers(struct otlp_config *c, getenv_fn_t get, char *err, 
 	}
 	for (s = 0; s < OTLP_SIGNAL__MAX; s++) {
 		snprintf(var, sizeof(var), ENV_PREFIX "%s_HEADERS", signal_env[s]);
-		v = env_get(get, var);
+		v = env_value(get, var);
 		if (!v)
 			continue;
 		ret = parse_headers(var, v, c->sig_headers[s], &c->nsig_headers[s], err, errlen);
@@ -310,7 +296,7 @@ static int parse_all_headers(struct otlp_config *c, getenv_fn_t get, char *err, 
  * the general one, and if the two signals would end up with different
  * explicit values that is an error rather than a silent pick.
  */
-static int env_shared(getenv_fn_t get, const char *opt, const char **val, char *var, size_t varlen,
+static int env_shared(env_getter get, const char *opt, const char **val, char *var, size_t varlen,
 		      char *err, size_t errlen)
 {
 	char names[OTLP_SIGNAL__MAX][ENV_NAME_MAX], general[ENV_NAME_MAX];
@@ -318,10 +304,10 @@ static int env_shared(getenv_fn_t get, const char *opt, const char **val, char *
 	int s, from = -1;
 
 	snprintf(general, sizeof(general), ENV_PREFIX "%s", opt);
-	g = env_get(get, general);
+	g = env_value(get, general);
 	for (s = 0; s < OTLP_SIGNAL__MAX; s++) {
 		snprintf(names[s], sizeof(names[s]), ENV_PREFIX "%s_%s", signal_env[s], opt);
-		eff[s] = env_get(get, names[s]);
+		eff[s] = env_value(get, names[s]);
 		if (eff[s] && from < 0)
 			from = s;
 		if (!eff[s])
@@ -360,19 +346,13 @@ bad:
 static int parse_timeout(struct otlp_config *c, const char *var, const char *v, char *err,
 			 size_t errlen)
 {
-	unsigned long ms;
-	char *end;
-
-	errno = 0;
-	ms = strtoul(v, &end, 10);
-	if (!isdigit((unsigned char)*v) || *end || errno || !ms || ms > UINT32_MAX) {
+	if (parse_u32_range(v, 1, UINT32_MAX, &c->timeout_ms)) {
 		snprintf(err, errlen,
 			 "%s=%s: not a timeout; use a whole number of milliseconds "
 			 "between 1 and %u (default 10000)",
 			 var, v, UINT32_MAX);
 		return -EINVAL;
 	}
-	c->timeout_ms = (uint32_t)ms;
 	return 0;
 }
 
@@ -421,7 +401,7 @@ static int parse_certificate(struct otlp_config *c, const char *var, const char 
 
 typedef int (*shared_parser_t)(struct otlp_config *, const char *, const char *, char *, size_t);
 
-static int parse_shared(struct otlp_config *c, getenv_fn_t get, char *err, size_t errlen)
+static int parse_shared(struct otlp_config *c, env_getter get, char *err, size_t errlen)
 {
 	static const struct {
 		const char *opt;
@@ -447,10 +427,8 @@ static int parse_shared(struct otlp_config *c, getenv_fn_t get, char *err, size_
 	return 0;
 }
 
-int otlp_config_from_env(struct otlp_config *c, const char *(*getenv_fn)(const char *), char *err,
-			 size_t errlen)
+int otlp_config_from_env(struct otlp_config *c, env_getter get, char *err, size_t errlen)
 {
-	getenv_fn_t get = getenv_fn ? getenv_fn : real_getenv;
 	int ret;
 
 	config_defaults(c);

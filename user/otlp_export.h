@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "env.h"
+
 enum otlp_signal {
 	OTLP_SIGNAL_METRICS = 0,
 	OTLP_SIGNAL_TRACES = 1,
@@ -56,8 +58,7 @@ struct otlp_config {
  * getenv_fn lets tests pass their own environment (NULL: getenv).
  * On a bad value returns -EINVAL and writes a message naming the variable.
  */
-int otlp_config_from_env(struct otlp_config *c, const char *(*getenv_fn)(const char *), char *err,
-			 size_t errlen);
+int otlp_config_from_env(struct otlp_config *c, env_getter get, char *err, size_t errlen);
 
 struct otlp_export_stats {
 	uint64_t batches_sent[OTLP_SIGNAL__MAX];

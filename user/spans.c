@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "env.h"
 #include "spans.h"
 
 #define NAME_MAX_LEN   256
@@ -13,34 +14,15 @@
 
 /* ---- configuration ---- */
 
-static const char *env_or(const char *(*get)(const char *), const char *name)
+static int env_u32(env_getter get, const char *name, uint32_t *out, char *err, size_t errlen)
 {
-	const char *v = get(name);
+	const char *v = env_value(get, name);
 
-	return v && v[0] ? v : NULL;
-}
-
-static const char *plain_getenv(const char *name)
-{
-	return getenv(name);
-}
-
-static int env_u32(const char *(*get)(const char *), const char *name, uint32_t *out, char *err,
-		   size_t errlen)
-{
-	const char *v = env_or(get, name);
-	char *end;
-	unsigned long n;
-
-	if (!v)
-		return 0;
-	n = strtoul(v, &end, 10);
-	if (*end || end == v || n == 0 || n > 10000000UL) {
+	if (v && parse_u32_range(v, 1, 10000000, out)) {
 		snprintf(err, errlen, "%s '%s': expected a whole number from 1 to 10000000", name,
 			 v);
 		return -EINVAL;
 	}
-	*out = (uint32_t)n;
 	return 0;
 }
 
@@ -74,10 +56,8 @@ static int parse_sampler(struct span_config *c, const char *v, char *err, size_t
 	return -EINVAL;
 }
 
-int span_config_from_env(struct span_config *c, const char *(*getenv_fn)(const char *), char *err,
-			 size_t errlen)
+int span_config_from_env(struct span_config *c, env_getter get, char *err, size_t errlen)
 {
-	const char *(*get)(const char *) = getenv_fn ? getenv_fn : plain_getenv;
 	const char *v;
 	char *end;
 	int ret = 0;
@@ -91,9 +71,9 @@ int span_config_from_env(struct span_config *c, const char *(*getenv_fn)(const c
 	    .schedule_delay_ms = 5000,
 	    .max_per_second = 1000,
 	};
-	if ((v = env_or(get, "OTEL_TRACES_SAMPLER")))
+	if ((v = env_value(get, "OTEL_TRACES_SAMPLER")))
 		ret = parse_sampler(c, v, err, errlen);
-	if (!ret && (v = env_or(get, "OTEL_TRACES_SAMPLER_ARG")) && c->root == SAMPLER_RATIO) {
+	if (!ret && (v = env_value(get, "OTEL_TRACES_SAMPLER_ARG")) && c->root == SAMPLER_RATIO) {
 		c->ratio = strtod(v, &end);
 		if (*end || end == v || !(c->ratio >= 0 && c->ratio <= 1)) {
 			snprintf(err, errlen, "OTEL_TRACES_SAMPLER_ARG '%s': expected a ratio 0..1",

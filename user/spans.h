@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "env.h"
 #include "flows.h"
 #include "http1.h"
 #include "naming.h"
@@ -47,8 +48,7 @@ struct span_config {
 };
 
 /* Defaults, then the OTEL_TRACES_SAMPLER* and OTEL_BSP_* variables. 0 or -EINVAL. */
-int span_config_from_env(struct span_config *c, const char *(*getenv_fn)(const char *), char *err,
-			 size_t errlen);
+int span_config_from_env(struct span_config *c, env_getter get, char *err, size_t errlen);
 
 struct span_rec {
 	uint8_t trace_id[16];
