@@ -41,6 +41,18 @@ void prom_family(FILE *f, const char *name, const char *type, const char *help);
 /* One sample; labels is e.g. "outcome=\"sent\"" or NULL. */
 void prom_sample(FILE *f, const char *name, const char *labels, unsigned long long value);
 
+/* The TCP counters of one edge view, as the Prometheus renderers read them. */
+enum view_field {
+	VF_BYTES_SENT,
+	VF_BYTES_RECEIVED,
+	VF_OPENED,
+	VF_CLOSED,
+	VF_RESET,
+	VF_RETRANS,
+};
+
+uint64_t view_field(const struct edge_view *v, enum view_field which);
+
 /* Name of a kernel counter in metrics and JSON, e.g. "ringbuf_full_data". */
 const char *kernel_counter_name(enum ms_counter c);
 /* True for counters that mean an event or connection was lost. */

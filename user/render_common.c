@@ -27,3 +27,22 @@ int kernel_counter_is_drop(enum ms_counter c)
 {
 	return c < MS_CNT__MAX && kernel_counters[c].is_drop;
 }
+
+uint64_t view_field(const struct edge_view *v, enum view_field which)
+{
+	switch (which) {
+	case VF_BYTES_SENT:
+		return v->bytes_sent;
+	case VF_BYTES_RECEIVED:
+		return v->bytes_received;
+	case VF_OPENED:
+		return v->conns_opened;
+	case VF_CLOSED:
+		return v->conns_closed;
+	case VF_RESET:
+		return v->conns_reset;
+	case VF_RETRANS:
+		return v->retransmits;
+	}
+	return 0;
+}

@@ -371,32 +371,8 @@ static void write_hist(FILE *f, const struct istio_row *rows, size_t n, const ch
 	}
 }
 
-enum tcp_field {
-	TCP_SENT,
-	TCP_RECEIVED,
-	TCP_OPENED,
-	TCP_CLOSED,
-};
-
-/* Istio's "sent" is what the server sent back (the response direction) and
- * "received" what it got from the client: a view's bytes the other way round. */
-static uint64_t tcp_value(const struct edge_view *v, enum tcp_field which)
-{
-	switch (which) {
-	case TCP_SENT:
-		return v->bytes_received;
-	case TCP_RECEIVED:
-		return v->bytes_sent;
-	case TCP_OPENED:
-		return v->conns_opened;
-	case TCP_CLOSED:
-		return v->conns_closed;
-	}
-	return 0;
-}
-
 static void write_tcp(FILE *f, const struct istio_row *rows, size_t n, const char *name,
-		      const char *help, enum tcp_field which)
+		      const char *help, enum view_field which)
 {
 	unsigned long long sum;
 	size_t i, j, k;
@@ -405,7 +381,7 @@ static void write_tcp(FILE *f, const struct istio_row *rows, size_t n, const cha
 	for (i = 0; i < n; i = j) {
 		j = group_end(rows, n, i);
 		for (sum = 0, k = i; k < j; k++)
-			sum += tcp_value(rows[k].v, which);
+			sum += view_field(rows[k].v, which);
 		fprintf(f, "%s{%sresponse_flags=\"-\"} %llu\n", name, rows[i].labels, sum);
 	}
 }
@@ -420,15 +396,18 @@ static void write_all(FILE *f, const struct istio_rows *rs, const struct agg_sta
 		   "Istio standard metric: request head and body bytes.", HIST_REQUEST_BYTES);
 	write_hist(f, rs->http, rs->nhttp, "istio_response_bytes",
 		   "Istio standard metric: response head and body bytes.", HIST_RESPONSE_BYTES);
+	/* Istio's "sent" is what the server sent back and "received" what it
+	 * got from the client: a view's own bytes the other way round. */
 	write_tcp(f, rs->tcp, rs->ntcp, "istio_tcp_sent_bytes_total",
-		  "Istio standard metric: TCP payload bytes from destination to source.", TCP_SENT);
+		  "Istio standard metric: TCP payload bytes from destination to source.",
+		  VF_BYTES_RECEIVED);
 	write_tcp(f, rs->tcp, rs->ntcp, "istio_tcp_received_bytes_total",
 		  "Istio standard metric: TCP payload bytes from source to destination.",
-		  TCP_RECEIVED);
+		  VF_BYTES_SENT);
 	write_tcp(f, rs->tcp, rs->ntcp, "istio_tcp_connections_opened_total",
-		  "Istio standard metric: TCP connections opened.", TCP_OPENED);
+		  "Istio standard metric: TCP connections opened.", VF_OPENED);
 	write_tcp(f, rs->tcp, rs->ntcp, "istio_tcp_connections_closed_total",
-		  "Istio standard metric: TCP connections closed.", TCP_CLOSED);
+		  "Istio standard metric: TCP connections closed.", VF_CLOSED);
 	prom_family(f, "meshsight_istio_series_dropped_total", "counter",
 		    "HTTP requests missing from istio_* metrics: their edge view already held "
 		    "the most (method, status, version) series it may.");

@@ -153,34 +153,6 @@ static void write_latency(FILE *f, const struct prom_row *rows, size_t n)
 	}
 }
 
-enum view_field {
-	VF_BYTES_SENT,
-	VF_BYTES_RECEIVED,
-	VF_OPENED,
-	VF_CLOSED,
-	VF_RESET,
-	VF_RETRANS,
-};
-
-static uint64_t view_field(const struct edge_view *v, enum view_field which)
-{
-	switch (which) {
-	case VF_BYTES_SENT:
-		return v->bytes_sent;
-	case VF_BYTES_RECEIVED:
-		return v->bytes_received;
-	case VF_OPENED:
-		return v->conns_opened;
-	case VF_CLOSED:
-		return v->conns_closed;
-	case VF_RESET:
-		return v->conns_reset;
-	case VF_RETRANS:
-		return v->retransmits;
-	}
-	return 0;
-}
-
 static void write_tcp_counter(FILE *f, const struct prom_row *rows, size_t n, const char *name,
 			      const char *help, enum view_field which)
 {
