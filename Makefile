@@ -87,7 +87,7 @@ $(OUTPUT)/san/%.o: user/%.c $(USER_HDRS) | $(OUTPUT)/san
 	$(call msg,SAN-CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
-$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(SAN_OBJS) $(USER_HDRS) | $(OUTPUT)/tests
+$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(SAN_OBJS) $(USER_HDRS) $(wildcard tests/unit/*.h) | $(OUTPUT)/tests
 	$(call msg,TEST-CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(SAN_OBJS) -lcmocka -ljansson -lyaml -lcurl -lz -lpthread -lm -o $@
 

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "aggregator.h"
+#include "test_util.h"
 
 #define MS(x) ((uint64_t)(x)*1000000ULL)
 
@@ -21,17 +22,10 @@
 static struct edge_key key_of(uint8_t src_host, uint8_t dst_host, uint16_t port,
 			      enum edge_proto proto)
 {
-	struct edge_key k;
+	struct edge_key k = edge_key_of("10.0.0.0", "10.0.0.0", port, proto);
 
-	memset(&k, 0, sizeof(k));
-	k.src_addr[10] = k.src_addr[11] = 0xff;
-	k.src_addr[12] = 10;
 	k.src_addr[15] = src_host;
-	k.dst_addr[10] = k.dst_addr[11] = 0xff;
-	k.dst_addr[12] = 10;
 	k.dst_addr[15] = dst_host;
-	k.dst_port = port;
-	k.proto = proto;
 	return k;
 }
 

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "flows.h"
+#include "test_util.h"
 
 #define MS 1000000ULL
 
@@ -34,13 +35,6 @@ static const struct flow_limits limits = {
     .reasm_budget = 1 << 20,
     .idle_ns = 60000 * MS,
 };
-
-static void v4(uint8_t out[16], const char *s)
-{
-	memset(out, 0, 16);
-	out[10] = out[11] = 0xff;
-	inet_pton(AF_INET, s, out + 12);
-}
 
 static int setup(void **state)
 {
@@ -69,8 +63,8 @@ static void send_open(struct env *e, uint64_t cookie, uint8_t role, uint32_t snd
 	struct ms_conn_open_event ev = {.hdr = {MS_EV_CONN_OPEN, 0, cookie, ts}};
 	const char *client = "10.0.0.1", *server = "10.0.0.2";
 
-	v4(ev.tuple.local_addr, role == MS_ROLE_CLIENT ? client : server);
-	v4(ev.tuple.remote_addr, role == MS_ROLE_CLIENT ? server : client);
+	to_addr(role == MS_ROLE_CLIENT ? client : server, ev.tuple.local_addr);
+	to_addr(role == MS_ROLE_CLIENT ? server : client, ev.tuple.remote_addr);
 	ev.tuple.local_port = role == MS_ROLE_CLIENT ? 40000 : 8080;
 	ev.tuple.remote_port = role == MS_ROLE_CLIENT ? 8080 : 40000;
 	ev.tuple.family = AF_INET;
@@ -112,10 +106,8 @@ static void send_close(struct env *e, uint64_t cookie, uint64_t acked, uint64_t 
 
 static struct edge *the_edge(struct env *e, uint8_t proto)
 {
-	struct edge_key k = {.dst_port = 8080, .proto = proto};
+	struct edge_key k = edge_key_of("10.0.0.1", "10.0.0.2", 8080, proto);
 
-	v4(k.src_addr, "10.0.0.1");
-	v4(k.dst_addr, "10.0.0.2");
 	return agg_find(&e->agg, &k);
 }
 
@@ -297,8 +289,8 @@ static void test_lazy_flow_role_from_data(void **state)
 	ev.origin = MS_ORIGIN_LAZY;
 	ev.tuple.local_port = 50000;
 	ev.tuple.remote_port = 8080;
-	v4(ev.tuple.local_addr, "10.0.0.1");
-	v4(ev.tuple.remote_addr, "10.0.0.2");
+	to_addr("10.0.0.1", ev.tuple.local_addr);
+	to_addr("10.0.0.2", ev.tuple.remote_addr);
 	assert_int_equal(flowtab_handle_event(&e->ft, &ev, sizeof(ev)), 0);
 	send_data(e, 8, MS_DIR_INGRESS, MS_ROLE_CLIENT, 7000, RESP, 1 * MS);
 	send_data(e, 8, MS_DIR_EGRESS, MS_ROLE_CLIENT, 300, REQ, 2 * MS);
@@ -317,8 +309,8 @@ static void send_open_at(struct env *e, uint64_t cookie, uint8_t role, const cha
 {
 	struct ms_conn_open_event ev = {.hdr = {MS_EV_CONN_OPEN, 0, cookie, 0}};
 
-	v4(ev.tuple.local_addr, local);
-	v4(ev.tuple.remote_addr, remote);
+	to_addr(local, ev.tuple.local_addr);
+	to_addr(remote, ev.tuple.remote_addr);
 	ev.tuple.local_port = lport;
 	ev.tuple.remote_port = rport;
 	ev.tuple.family = AF_INET;

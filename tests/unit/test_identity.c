@@ -16,45 +16,27 @@
 #include <cmocka.h>
 
 #include "identity.h"
+#include "test_util.h"
 
 #define EXPECTED_TAIL "; expected '<selector> key=value ...'"
 
 static char tmp_path[64];
 
 /* Writes text to a fresh temp file, whose name is left in tmp_path. */
-static void write_tmp(const char *text)
+static void write_tmp_path(const char *text)
 {
-	int fd;
-	size_t n = strlen(text);
-
 	strcpy(tmp_path, "/tmp/test_identity.XXXXXX");
-	fd = mkstemp(tmp_path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, n), (ssize_t)n);
-	close(fd);
+	assert_int_equal(write_tmp(tmp_path, text), 0);
 }
 
 static int load_text(const char *text, struct identity_table **t, char *err, size_t errlen)
 {
 	int ret;
 
-	write_tmp(text);
+	write_tmp_path(text);
 	ret = identity_load(tmp_path, t, err, errlen);
 	unlink(tmp_path);
 	return ret;
-}
-
-static void to_addr(const char *s, uint8_t addr[16])
-{
-	struct in_addr v4;
-
-	memset(addr, 0, 16);
-	if (inet_pton(AF_INET, s, &v4) == 1) {
-		addr[10] = addr[11] = 0xff;
-		memcpy(&addr[12], &v4, 4);
-		return;
-	}
-	assert_int_equal(inet_pton(AF_INET6, s, addr), 1);
 }
 
 /* Workload of the rule matching s, or NULL. */
@@ -235,7 +217,7 @@ static void test_bad_lines(void **state)
 		const struct bad_case *c = &bad_cases[i];
 
 		t = (struct identity_table *)1;
-		write_tmp(c->text);
+		write_tmp_path(c->text);
 		assert_int_equal(identity_load(tmp_path, &t, err, sizeof(err)), -EINVAL);
 		unlink(tmp_path);
 		assert_null(t);

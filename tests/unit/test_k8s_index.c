@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "k8s_index.h"
+#include "test_util.h"
 
 #define NODE_A_IP "192.168.49.2"
 
@@ -68,19 +69,6 @@ static int free_fixtures(void **state)
 	json_decref(fx_services);
 	json_decref(fx_slices);
 	return 0;
-}
-
-static void to_addr(const char *s, uint8_t addr[16])
-{
-	struct in_addr v4;
-
-	memset(addr, 0, 16);
-	if (inet_pton(AF_INET, s, &v4) == 1) {
-		addr[10] = addr[11] = 0xff;
-		memcpy(&addr[12], &v4, 4);
-		return;
-	}
-	assert_int_equal(inet_pton(AF_INET6, s, addr), 1);
 }
 
 /* The list item named name (metadata.name). */

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "naming.h"
+#include "test_util.h"
 
 static const char identities[] =
     "# test identities\n"
@@ -86,7 +87,6 @@ static int setup(void **state)
 	struct fixture *fx = calloc(1, sizeof(*fx));
 	char err[256];
 	size_t i;
-	int fd;
 
 	if (!fx)
 		return -1;
@@ -97,11 +97,7 @@ static int setup(void **state)
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
 		if (mkdir(under(fx, dirs[i]), 0755))
 			return -1;
-	fd = mkstemp(fx->ids_path);
-	if (fd < 0)
-		return -1;
-	close(fd);
-	if (write_file(fx->ids_path, identities))
+	if (write_tmp(fx->ids_path, identities))
 		return -1;
 	if (identity_load(fx->ids_path, &fx->ids, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
@@ -127,18 +123,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void v4_mapped(const char *text, uint8_t addr[16])
-{
-	memset(addr, 0, 16);
-	addr[10] = addr[11] = 0xff;
-	assert_int_equal(inet_pton(AF_INET, text, addr + 12), 1);
-}
-
-static void v6(const char *text, uint8_t addr[16])
-{
-	assert_int_equal(inet_pton(AF_INET6, text, addr), 1);
-}
-
 static struct edge_end end_of(uint64_t cgroup_id, const char *comm)
 {
 	struct edge_end e;
@@ -155,20 +139,20 @@ static void test_format_addr(void **state)
 	uint8_t a[16];
 
 	(void)state;
-	v4_mapped("10.1.2.3", a);
+	to_addr("10.1.2.3", a);
 	naming_format_addr(a, buf, sizeof(buf));
 	assert_string_equal(buf, "10.1.2.3");
-	v4_mapped("255.255.255.255", a);
+	to_addr("255.255.255.255", a);
 	naming_format_addr(a, buf, sizeof(buf));
 	assert_string_equal(buf, "255.255.255.255");
-	v6("2001:db8::1", a);
+	to_addr("2001:db8::1", a);
 	naming_format_addr(a, buf, sizeof(buf));
 	assert_string_equal(buf, "2001:db8::1");
-	v6("::1", a);
+	to_addr("::1", a);
 	naming_format_addr(a, buf, sizeof(buf));
 	assert_string_equal(buf, "::1");
 	/* The longest IPv6 text fits the buffer. */
-	v6("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", a);
+	to_addr("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", a);
 	naming_format_addr(a, buf, sizeof(buf));
 	assert_string_equal(buf, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
 }
@@ -181,7 +165,7 @@ static void test_names_by_address(void **state)
 	uint8_t a[16];
 
 	/* An exact address rule beats the /24 around it. */
-	v4_mapped("10.0.0.1", a);
+	to_addr("10.0.0.1", a);
 	naming_resolve(&fx->n, a, &end, &out);
 	assert_string_equal(out.address, "10.0.0.1");
 	assert_string_equal(out.workload, "api");
@@ -191,14 +175,14 @@ static void test_names_by_address(void **state)
 	assert_null(out.cgroup);
 
 	/* The CIDR rule has no service: it stays unknown. */
-	v4_mapped("10.0.0.77", a);
+	to_addr("10.0.0.77", a);
 	naming_resolve(&fx->n, a, &end, &out);
 	assert_string_equal(out.address, "10.0.0.77");
 	assert_string_equal(out.workload, "lan-host");
 	assert_string_equal(out.namespace_, "lan");
 	assert_null(out.service);
 
-	v6("fd00::5", a);
+	to_addr("fd00::5", a);
 	naming_resolve(&fx->n, a, NULL, &out);
 	assert_string_equal(out.address, "fd00::5");
 	assert_string_equal(out.workload, "v6-app");
@@ -214,7 +198,7 @@ static void test_cgroup_rule_beats_address_rule(void **state)
 	uint8_t a[16];
 
 	/* 10.0.0.1 is "api" by address, but its socket lives under pod1. */
-	v4_mapped("10.0.0.1", a);
+	to_addr("10.0.0.1", a);
 	naming_resolve(&fx->n, a, &end, &out);
 	assert_string_equal(out.address, "10.0.0.1");
 	assert_string_equal(out.workload, "web");
@@ -240,7 +224,7 @@ static void test_process_from_comm(void **state)
 	char pid[32];
 	uint8_t a[16];
 
-	v4_mapped("192.168.1.1", a);
+	to_addr("192.168.1.1", a);
 	/* A full 16-byte comm with no terminator is cut, not read past. */
 	end = end_of(0, "");
 	memcpy(end.comm, "abcdefghijklmnop", sizeof(end.comm));
@@ -265,7 +249,7 @@ static void test_unknown_is_null(void **state)
 	uint8_t a[16];
 
 	/* No rule for the address, no comm, a cgroup id nobody has. */
-	v4_mapped("192.168.9.9", a);
+	to_addr("192.168.9.9", a);
 	end = end_of(0xfffffffffff0ULL, "");
 	naming_resolve(&fx->n, a, &end, &out);
 	assert_string_equal(out.address, "192.168.9.9");
@@ -283,7 +267,7 @@ static void test_unknown_is_null(void **state)
 	assert_null(out.workload);
 
 	/* No identities, no cgroup cache: only the address. */
-	v6("2001:db8::7", a);
+	to_addr("2001:db8::7", a);
 	end = end_of(cgroup_id_of(fx, "/kubepods/pod1"), "");
 	naming_resolve(&bare, a, &end, &out);
 	assert_string_equal(out.address, "2001:db8::7");
@@ -358,7 +342,7 @@ static void test_names_from_kubernetes(void **state)
 	fx->n.cluster = "east";
 
 	/* A local socket is named by its cgroup's pod, not by its address. */
-	v4_mapped("10.9.0.5", a);
+	to_addr("10.9.0.5", a);
 	end = end_of(cgroup_id_of(fx, K8S_SLICE K8S_POD K8S_CTR), "node");
 	naming_resolve(&fx->n, a, &end, &out);
 	assert_string_equal(out.pod, "frontend-6c9f8d7b5-x2x7q");
@@ -379,7 +363,7 @@ static void test_names_from_kubernetes(void **state)
 	assert_null(out.service); /* port 0: a source end has no Service */
 
 	/* A ClusterIP called on its port names the Service, and no pod. */
-	v4_mapped("10.96.0.20", a);
+	to_addr("10.96.0.20", a);
 	end.port = 8080;
 	naming_resolve(&fx->n, a, &end, &out);
 	assert_string_equal(out.service, "checkout");
@@ -389,14 +373,14 @@ static void test_names_from_kubernetes(void **state)
 	assert_false(out.external);
 
 	/* The identity file still wins over the cluster. */
-	v4_mapped("10.0.0.1", a);
+	to_addr("10.0.0.1", a);
 	end = end_of(0, "");
 	naming_resolve(&fx->n, a, &end, &out);
 	assert_string_equal(out.workload, "api");
 	assert_null(out.pod);
 
 	/* Nobody's address: external. */
-	v4_mapped("203.0.113.9", a);
+	to_addr("203.0.113.9", a);
 	naming_resolve(&fx->n, a, &end, &out);
 	assert_true(out.external);
 	assert_false(naming_pod_uid(&fx->n, a, &end, uid));
