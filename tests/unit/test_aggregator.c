@@ -18,17 +18,6 @@
 
 #define MS(x) ((uint64_t)(x)*1000000ULL)
 
-/* ::ffff:10.0.0.<host>, port and protocol as given. */
-static struct edge_key key_of(uint8_t src_host, uint8_t dst_host, uint16_t port,
-			      enum edge_proto proto)
-{
-	struct edge_key k = edge_key_of("10.0.0.0", "10.0.0.0", port, proto);
-
-	k.src_addr[15] = src_host;
-	k.dst_addr[15] = dst_host;
-	return k;
-}
-
 /* A finished transaction; latency_ns 0 with status 0 means no response. */
 static struct http1_txn txn(uint16_t status, uint64_t latency_ns, uint64_t req_bytes,
 			    uint64_t resp_bytes)

@@ -30,17 +30,6 @@
 static const char identities[] = "10.0.0.1 workload=client namespace=default\n"
 				 "10.0.0.2 workload=server namespace=default service=api\n";
 
-/* ::ffff:10.0.0.<host>, port and protocol as given. */
-static struct edge_key key_of(uint8_t src_host, uint8_t dst_host, uint16_t port,
-			      enum edge_proto proto)
-{
-	struct edge_key k = edge_key_of("10.0.0.0", "10.0.0.0", port, proto);
-
-	k.src_addr[15] = src_host;
-	k.dst_addr[15] = dst_host;
-	return k;
-}
-
 static void http(struct aggregator *a, struct edge *e, enum edge_reporter r, uint16_t status,
 		 uint64_t latency_ns)
 {
