@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -32,6 +33,7 @@
 #include "naming.h"
 #include "nat.h"
 #include "render.h"
+#include "self_stats.h"
 
 #define POLL_TIMEOUT_MS 50
 #define HOUSEKEEPING_MS 1000
@@ -60,6 +62,7 @@ struct agent {
 	uint64_t kernel_conns_expired;
 	struct exporter_state export;
 	int ncpus;
+	uint32_t self_pid;
 };
 
 void agent_config_defaults(struct agent_config *c)
@@ -145,7 +148,9 @@ static int render(void *ctx, const char *path, FILE *out, const char **type)
 	    .flows = &a->flows,
 	    .naming = &a->naming,
 	    .version = MESHSIGHT_VERSION,
+	    .metrics_labels = a->cfg->metrics_labels,
 	};
+	struct nat_stats ns;
 	int err = -ENOENT;
 
 	if (!strcmp(path, "/healthz")) {
@@ -157,6 +162,10 @@ static int render(void *ctx, const char *path, FILE *out, const char **type)
 	in.kernel_conns = a->kernel_conns;
 	in.kernel_conns_expired = a->kernel_conns_expired;
 	in.uptime_s = (now_ns() - a->start_ns) / 1e9;
+	if (a->nat) {
+		nat_get_stats(a->nat, &ns);
+		in.nat = &ns;
+	}
 	if (!strcmp(path, "/metrics")) {
 		*type = "text/plain; version=0.0.4; charset=utf-8";
 		err = render_prometheus(&in, out);
@@ -256,40 +265,35 @@ static int drain_events(struct agent *a, int epfd)
 	return n < 0 && n != -EINTR ? n : 0;
 }
 
-#define SELF_METRICS_MAX 48
+#define SELF_METRICS_MAX SELF_STATS_MAX
 
-static void self_add(struct otlp_self_metric *out, size_t *n, const char *name, const char *unit,
-		     const char *key, const char *val, double value, bool gauge)
-{
-	if (*n < SELF_METRICS_MAX)
-		out[(*n)++] = (struct otlp_self_metric){name, unit, key, val, value, gauge};
-}
-
-/* The agent's own health, as /metrics shows it, for its OTLP resource. */
+/* The agent's own health for its OTLP resource: the table /metrics reads. */
 static size_t self_metrics(struct agent *a, struct otlp_self_metric *out)
 {
-	static const char *const ev_names[] = {"", "conn_open", "conn_close", "data"};
-	const struct flow_stats *fs = &a->flows.stats;
-	const char *dropped = "meshsight.agent.events_dropped";
-	size_t n = 0;
-	int i;
+	struct self_stat st[SELF_STATS_MAX];
+	struct nat_stats ns;
+	struct self_stats_input in = {
+	    .flows = &a->flows.stats,
+	    .agg = &a->agg.stats,
+	    .http = &a->flows.http_stats,
+	    .reasm = &a->flows.reasm_stats,
+	    .kernel_counters = a->kernel_counters,
+	    .kernel_conns = a->kernel_conns,
+	    .kernel_conns_expired = a->kernel_conns_expired,
+	    .tracked_conns = flowtab_count(&a->flows),
+	    .tracked_edges = a->agg.edges.count,
+	};
+	size_t n, i;
 
-	for (i = MS_EV_CONN_OPEN; i <= MS_EV_DATA; i++)
-		self_add(out, &n, "meshsight.agent.events", "{event}", "type", ev_names[i],
-			 fs->events[i], false);
-	for (i = 0; i < MS_CNT__MAX; i++)
-		if (kernel_counter_is_drop(i))
-			self_add(out, &n, dropped, "{event}", "cause", kernel_counter_name(i),
-				 a->kernel_counters[i], false);
-	self_add(out, &n, dropped, "{event}", "cause", "malformed_event", fs->malformed_events,
-		 false);
-	self_add(out, &n, dropped, "{event}", "cause", "connection_limit", fs->flows_limit, false);
-	for (i = 0; i < HTTP1_ERR__MAX; i++)
-		self_add(out, &n, "meshsight.agent.parse_errors", "{error}", "reason",
-			 http1_error_name(i), a->flows.http_stats.errors[i], false);
-	self_add(out, &n, "meshsight.agent.connections", "{connection}", NULL, NULL,
-		 flowtab_count(&a->flows), true);
-	self_add(out, &n, "meshsight.agent.edges", "{edge}", NULL, NULL, a->agg.edges.count, true);
+	if (a->nat) {
+		nat_get_stats(a->nat, &ns);
+		in.nat = &ns;
+	}
+	n = self_stats_collect(&in, st, SELF_STATS_MAX);
+	for (i = 0; i < n; i++)
+		out[i] = (struct otlp_self_metric){st[i].otlp,		st[i].unit,
+						   st[i].otlp_attr_key, st[i].otlp_attr_val,
+						   (double)st[i].value, st[i].gauge};
 	return n;
 }
 
@@ -404,6 +408,16 @@ static bool path_under(const char *path, const char *dir)
 	return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
 }
 
+static bool cgroup_listed(const char *path, const char *const *list, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; path && i < n; i++)
+		if (path_under(path, list[i]))
+			return true;
+	return false;
+}
+
 /* ztunnel's pod, as Istio labels it (app=ztunnel in istio-system). */
 static bool is_ztunnel_pod(struct agent *a, const char *path)
 {
@@ -419,14 +433,44 @@ static bool is_tunnel_cgroup(void *ctx, uint64_t cgroup_id)
 {
 	struct agent *a = ctx;
 	const char *path = a->cgroups ? cgroup_cache_path(a->cgroups, cgroup_id) : NULL;
-	uint32_t i;
 
 	if (!path)
 		return false;
-	for (i = 0; i < a->cfg->nmesh_tunnel_cgroups; i++)
-		if (path_under(path, a->cfg->mesh_tunnel_cgroups[i]))
-			return true;
+	if (cgroup_listed(path, a->cfg->mesh_tunnel_cgroups, a->cfg->nmesh_tunnel_cgroups))
+		return true;
 	return is_ztunnel_pod(a, path);
+}
+
+/*
+ * flows.h's exclusion test. The agent's own sockets (OTLP exports, scrapes
+ * of its endpoint) are always excluded: observing them would make edges and
+ * spans of the agent's own work, and exporting those spans would make more.
+ */
+static bool is_excluded(void *ctx, uint32_t pid, const char *comm, uint64_t cgroup_id)
+{
+	struct agent *a = ctx;
+	const struct agent_config *c = a->cfg;
+	uint32_t i;
+
+	if (pid && pid == a->self_pid)
+		return true;
+	for (i = 0; comm[0] && i < c->nexclude_processes; i++)
+		if (!strncmp(comm, c->exclude_processes[i], MS_COMM_LEN - 1))
+			return true;
+	if (!c->nexclude_cgroups || !a->cgroups)
+		return false;
+	return cgroup_listed(cgroup_cache_path(a->cgroups, cgroup_id), c->exclude_cgroups,
+			     c->nexclude_cgroups);
+}
+
+/* flows.h's owner test: the pod naming would name the end after. */
+static bool end_owner(void *ctx, const uint8_t addr[16], uint64_t cgroup_id, uint16_t port,
+		      char uid[EDGE_UID_MAX])
+{
+	struct agent *a = ctx;
+	struct edge_end end = {.cgroup_id = cgroup_id, .port = port};
+
+	return naming_pod_uid(&a->naming, addr, &end, uid);
 }
 
 static int setup_tables(struct agent *a)
@@ -448,6 +492,12 @@ static int setup_tables(struct agent *a)
 		return ret;
 	a->flows.is_tunnel_cgroup = is_tunnel_cgroup;
 	a->flows.tunnel_cgroup_ctx = a;
+	a->flows.is_excluded = is_excluded;
+	a->flows.exclude_ctx = a;
+	if (a->k8s.enabled) {
+		a->flows.owner = end_owner;
+		a->flows.owner_ctx = a;
+	}
 	return 0;
 }
 
@@ -515,6 +565,7 @@ int agent_run(const struct agent_config *cfg)
 	int ret;
 
 	a.start_ns = now_ns();
+	a.self_pid = (uint32_t)getpid();
 	a.ncpus = libbpf_num_possible_cpus();
 	pthread_mutex_init(&a.lock, NULL);
 	ret = a.ncpus > 0 ? setup_signals() : -EINVAL;

@@ -16,6 +16,7 @@
 
 #define MESHSIGHT_VERSION	 "0.1.0"
 #define AGENT_TUNNEL_CGROUPS_MAX 8
+#define AGENT_EXCLUDES_MAX	 16
 
 struct agent_config {
 	struct loader_opts bpf;
@@ -34,6 +35,13 @@ struct agent_config {
 	 * tunnel, e.g. ztunnel's pod; ztunnel pods are also found from Kubernetes. */
 	const char *mesh_tunnel_cgroups[AGENT_TUNNEL_CGROUPS_MAX];
 	uint32_t nmesh_tunnel_cgroups;
+	/* Never observed, on top of the agent's own process: process names
+	 * (as in /proc/PID/comm) and cgroups (relative to the cgroup2 mount). */
+	const char *exclude_processes[AGENT_EXCLUDES_MAX];
+	uint32_t nexclude_processes;
+	const char *exclude_cgroups[AGENT_EXCLUDES_MAX];
+	uint32_t nexclude_cgroups;
+	uint32_t metrics_labels; /* RENDER_LABEL_* (render.h) */
 };
 
 void agent_config_defaults(struct agent_config *c);

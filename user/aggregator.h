@@ -35,9 +35,17 @@ enum edge_reporter {
 	REPORTER__MAX,
 };
 
-/* Upper bounds (seconds) of the latency histogram buckets: the OpenTelemetry
- * HTTP semantic conventions' recommended boundaries. */
-#define EDGE_LATENCY_BOUNDS 14
+/*
+ * Upper bounds (seconds) of the latency histogram buckets, 40 us to 10 s,
+ * seven a decade (1, 1.5, 2, 3, 4, 6, 8): no bucket is more than 1.5 times
+ * its lower neighbour, so histogram_quantile's linear interpolation lands
+ * within 25% of a latency that sits anywhere in a bucket (the midpoint of
+ * [l, 1.5 l] is 1.25 l), from 50 us (a same-node call through the mesh) to
+ * 10 s. The OpenTelemetry HTTP conventions' advice starts at 5 ms, where a
+ * 0.3 ms median would read as 2.5 ms. Cost: 40 counters (320 bytes) per
+ * series instead of 15; Prometheus series per histogram 42 instead of 17.
+ */
+#define EDGE_LATENCY_BOUNDS 39
 extern const double edge_latency_bounds_s[EDGE_LATENCY_BOUNDS];
 
 /* Upper bounds of Envoy's default histogram buckets. Istio's standard

@@ -46,6 +46,7 @@ struct flow {
 	bool in_tuple_index;
 	bool tunnel;   /* a mesh proxy's socket: counted, never an edge */
 	bool carried;  /* an application socket whose peer is a local tunnel socket */
+	bool excluded; /* not observed: an excluded process's socket or its local peer */
 	uint64_t ntxn; /* transactions reported so far */
 	struct ms_tuple tuple;
 	uint64_t cgroup_id;
@@ -59,6 +60,9 @@ struct flow {
 	bool http_off; /* no parser (limit reached or upgraded) */
 	uint8_t proto; /* enum edge_proto once decided */
 	char comm[MS_COMM_LEN];
+	/* Pods owning the client and server ends when the flow was decided
+	 * ("" when none or not known), by enum edge_reporter. */
+	char owner[REPORTER__MAX][EDGE_UID_MAX];
 	uint64_t acct_sent, acct_received; /* kernel byte counters already added to the edge */
 	uint32_t acct_retrans;
 	struct flow_http *http;
@@ -303,24 +307,79 @@ static enum edge_reporter flow_reporter(const struct flow *f)
 	return flow_role(f) == MS_ROLE_CLIENT ? REPORTER_SOURCE : REPORTER_DESTINATION;
 }
 
+static void flow_edge_key(const struct flow *f, struct edge_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->proto = f->proto;
+	if (flow_role(f) == MS_ROLE_CLIENT) {
+		memcpy(k->src_addr, f->tuple.local_addr, 16);
+		memcpy(k->dst_addr, f->tuple.remote_addr, 16);
+		k->dst_port = f->tuple.remote_port;
+	} else {
+		memcpy(k->src_addr, f->tuple.remote_addr, 16);
+		memcpy(k->dst_addr, f->tuple.local_addr, 16);
+		k->dst_port = f->tuple.local_port;
+	}
+}
+
+/* Once per flow, when it is decided: which pods own its two ends now. */
+static void flow_resolve_owners(struct flowtab *ft, struct flow *f)
+{
+	bool client = flow_role(f) == MS_ROLE_CLIENT;
+	struct edge_key k;
+
+	if (!ft->owner)
+		return;
+	flow_edge_key(f, &k);
+	if (!ft->owner(ft->owner_ctx, k.src_addr, client ? f->cgroup_id : 0, 0,
+		       f->owner[REPORTER_SOURCE]))
+		f->owner[REPORTER_SOURCE][0] = '\0';
+	if (!ft->owner(ft->owner_ctx, k.dst_addr, client ? 0 : f->cgroup_id, k.dst_port,
+		       f->owner[REPORTER_DESTINATION]))
+		f->owner[REPORTER_DESTINATION][0] = '\0';
+}
+
+/*
+ * Does the edge end belong to another pod than the flow's? Stamps an
+ * unstamped end. A flow older than the edge's pod (its own pod gone since)
+ * is not a reason to retire the edge; the owner is asked again to tell.
+ */
+static bool end_owner_changed(struct flowtab *ft, const struct flow *f, struct edge_end *end,
+			      const uint8_t addr[16], enum edge_reporter which)
+{
+	const char *mine = f->owner[which];
+	char now[EDGE_UID_MAX];
+
+	if (!mine[0])
+		return false;
+	if (!end->pod_uid[0]) {
+		memcpy(end->pod_uid, mine, sizeof(end->pod_uid));
+		return false;
+	}
+	if (!strcmp(end->pod_uid, mine))
+		return false;
+	return ft->owner(ft->owner_ctx, addr, end->cgroup_id, end->port, now) && !strcmp(now, mine);
+}
+
 static struct edge *flow_edge(struct flowtab *ft, struct flow *f, uint64_t now_ns)
 {
-	struct edge_key k = {.proto = f->proto};
+	struct edge_key k;
 	struct edge_end *end;
 	struct edge *e;
 
-	if (flow_role(f) == MS_ROLE_CLIENT) {
-		memcpy(k.src_addr, f->tuple.local_addr, 16);
-		memcpy(k.dst_addr, f->tuple.remote_addr, 16);
-		k.dst_port = f->tuple.remote_port;
-	} else {
-		memcpy(k.src_addr, f->tuple.remote_addr, 16);
-		memcpy(k.dst_addr, f->tuple.local_addr, 16);
-		k.dst_port = f->tuple.local_port;
-	}
+	flow_edge_key(f, &k);
 	e = agg_edge(ft->agg, &k, now_ns);
 	if (!e)
 		return NULL;
+	if (end_owner_changed(ft, f, &e->src, k.src_addr, REPORTER_SOURCE) ||
+	    end_owner_changed(ft, f, &e->dst, k.dst_addr, REPORTER_DESTINATION)) {
+		agg_retire(ft->agg, e);
+		e = agg_edge(ft->agg, &k, now_ns);
+		if (!e)
+			return NULL;
+		memcpy(e->src.pod_uid, f->owner[REPORTER_SOURCE], EDGE_UID_MAX);
+		memcpy(e->dst.pod_uid, f->owner[REPORTER_DESTINATION], EDGE_UID_MAX);
+	}
 	/* This socket is local: it names its end of the edge. */
 	end = flow_role(f) == MS_ROLE_CLIENT ? &e->src : &e->dst;
 	end->cgroup_id = f->cgroup_id;
@@ -361,22 +420,28 @@ static void flow_decide(struct flowtab *ft, struct flow *f, enum edge_proto prot
 {
 	struct edge *e;
 
-	if (f->decided || f->tunnel)
+	if (f->decided || f->tunnel || f->excluded)
 		return;
 	f->decided = true;
 	f->proto = proto;
+	flow_resolve_owners(ft, f);
 	e = flow_edge(ft, f, now_ns);
 	if (e)
 		agg_record_open(ft->agg, e, flow_reporter(f), now_ns);
 }
 
+/*
+ * A tunnel port is a listening port: a client whose ephemeral port happens
+ * to be 15001 is still an application socket.
+ */
 static bool flow_is_tunnel(const struct flowtab *ft, const struct flow *f)
 {
+	uint16_t listening =
+	    flow_role(f) == MS_ROLE_CLIENT ? f->tuple.remote_port : f->tuple.local_port;
 	uint32_t i;
 
 	for (i = 0; i < ft->ntunnel_ports; i++)
-		if (f->tuple.local_port == ft->tunnel_ports[i] ||
-		    f->tuple.remote_port == ft->tunnel_ports[i])
+		if (listening == ft->tunnel_ports[i])
 			return true;
 	return ft->is_tunnel_cgroup && ft->is_tunnel_cgroup(ft->tunnel_cgroup_ctx, f->cgroup_id);
 }
@@ -431,9 +496,43 @@ static void app_open(struct flowtab *ft, struct flow *f)
 		mark_carried(ft, f);
 }
 
+static void exclude_flow(struct flowtab *ft, struct flow *f)
+{
+	if (f->excluded)
+		return;
+	f->excluded = true;
+	ft->stats.excluded_flows++;
+}
+
+/*
+ * An excluded socket, or the peer of one: the agent's export to a collector
+ * watched on this node must not show up from the collector's socket either.
+ * Whichever of the two opens first, the second finds the first by 4-tuple.
+ */
+static bool flow_check_excluded(struct flowtab *ft, struct flow *f)
+{
+	struct flow_tuple_key k;
+	struct flow *peer;
+
+	peer_key(f, &k);
+	peer = flow_by_tuple(ft, &k);
+	if (ft->is_excluded && ft->is_excluded(ft->exclude_ctx, f->pid, f->comm, f->cgroup_id)) {
+		exclude_flow(ft, f);
+		if (peer && !peer->decided)
+			exclude_flow(ft, peer);
+	} else if (peer && peer->excluded) {
+		exclude_flow(ft, f);
+	}
+	return f->excluded;
+}
+
 static void flow_classify(struct flowtab *ft, struct flow *f)
 {
-	bool tunnel = flow_is_tunnel(ft, f);
+	bool tunnel;
+
+	if (flow_check_excluded(ft, f))
+		return;
+	tunnel = flow_is_tunnel(ft, f);
 
 	if (tunnel && !f->tunnel)
 		ft->stats.tunnel_flows++;
@@ -587,7 +686,7 @@ static void on_data(struct flowtab *ft, const struct ms_data_event *ev)
 	f->last_ns = ev->hdr.ts_ns;
 	if (f->role == MS_ROLE_UNKNOWN && ev->role != MS_ROLE_UNKNOWN)
 		f->role = ev->role;
-	if (f->tunnel || (f->decided && f->proto != EDGE_PROTO_HTTP))
+	if (f->tunnel || f->excluded || (f->decided && f->proto != EDGE_PROTO_HTTP))
 		return; /* a tunnel's bytes are ciphertext or a second copy of the app's */
 	flow_decide(ft, f, EDGE_PROTO_HTTP, ev->hdr.ts_ns);
 	if (f->http_off || ev->dir > MS_DIR_INGRESS || flow_http_alloc(ft, f)) {
@@ -625,8 +724,9 @@ static void on_close(struct flowtab *ft, const struct ms_conn_close_event *ev)
 		ft->stats.close_without_flow++;
 		return;
 	}
-	if (f->tunnel) {
-		ft->stats.tunnel_bytes += ev->bytes_acked + ev->bytes_received;
+	if (f->tunnel || f->excluded) {
+		if (f->tunnel)
+			ft->stats.tunnel_bytes += ev->bytes_acked + ev->bytes_received;
 		flow_destroy(ft, f);
 		return;
 	}

@@ -9,15 +9,26 @@
  * protocol is decided once: "http" at its first payload event, "tcp" when the
  * kernel declares it opaque or it closes without payload.
  *
+ * Excluded sockets (the agent's own: its OTLP exports and the scrapes of
+ * its endpoint; and any process or cgroup the operator excludes) never make
+ * an edge, and neither does their peer socket when it is watched here too,
+ * so the agent never reports, or traces, its own traffic.
+ *
  * Mesh tunnels (Istio ambient's ztunnel, a sidecar's capture ports) put
  * extra sockets on the path that belong to the proxy, not the application:
  * the redirected accept of the app's own connection, the mTLS connection
  * between nodes, and on the server side a connect to the app that spoofs the
  * client's address. Such a "tunnel flow" is recognised by a tunnel port at
- * either end or by its socket's cgroup (the agent's callback). It never
+ * its listening end or by its socket's cgroup (the agent's callback). It never
  * makes an edge (its bytes are ciphertext or a second copy of the app's);
  * instead, an application flow whose local peer is a tunnel socket has its
  * edge marked mutual_tls.
+ *
+ * An edge end remembers the pod it was first recorded for. A connection's
+ * ends are resolved to pods once, when it is first counted; a connection
+ * whose end belongs to another pod than the edge's (the address was given
+ * to a new pod) retires that edge and starts a new one, so no count of the
+ * old pod is ever shown under the new pod's name.
  *
  * Pure C with no libbpf, so the unit tests drive it with crafted events.
  */
@@ -54,6 +65,7 @@ struct flow_stats {
 	uint64_t tunnel_flows;	 /* mesh tunnel sockets seen: never an edge */
 	uint64_t tunnel_bytes;	 /* bytes those sent and received, counted at close */
 	uint64_t tunnel_carried; /* application flows found carried by a local tunnel */
+	uint64_t excluded_flows; /* sockets of excluded processes/cgroups, and their local peers */
 };
 
 struct flow;
@@ -95,6 +107,22 @@ struct flow_ep_key {
 /* Is this cgroup (v2 id) a mesh proxy's, e.g. ztunnel's pod? Must be cheap: called per open. */
 typedef bool (*flow_tunnel_cgroup_fn)(void *ctx, uint64_t cgroup_id);
 
+/*
+ * Is this socket one the agent must not observe (its own process, an
+ * excluded process name or cgroup)? pid and comm are the connecting
+ * process's, or for an accepted socket its listener's; 0 and "" when not
+ * known. Called once per open.
+ */
+typedef bool (*flow_exclude_fn)(void *ctx, uint32_t pid, const char *comm, uint64_t cgroup_id);
+
+/*
+ * The Kubernetes pod that owns an end now (addr as in ms_tuple; cgroup_id 0
+ * and port 0 when not known): writes its UID and returns true, or false
+ * when no pod owns it. Called once per connection and end.
+ */
+typedef bool (*flow_owner_fn)(void *ctx, const uint8_t addr[16], uint64_t cgroup_id, uint16_t port,
+			      char uid[EDGE_UID_MAX]);
+
 struct flowtab {
 	struct htab flows;
 	struct htab by_tuple; /* the same flows by 4-tuple, to find a local peer */
@@ -111,6 +139,10 @@ struct flowtab {
 	uint32_t ntunnel_ports;
 	flow_tunnel_cgroup_fn is_tunnel_cgroup; /* optional, set by the agent */
 	void *tunnel_cgroup_ctx;
+	flow_exclude_fn is_excluded; /* optional, set by the agent */
+	void *exclude_ctx;
+	flow_owner_fn owner; /* optional, set by the agent with Kubernetes */
+	void *owner_ctx;
 	flow_txn_hook txn_hook; /* optional: every transaction, for spans */
 	void *txn_hook_ctx;
 	struct aggregator *agg;

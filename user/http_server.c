@@ -7,10 +7,13 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
+#include <zlib.h>
 
 #include "http_server.h"
 
@@ -62,12 +65,81 @@ int http_parse_listen(const char *listen, struct sockaddr_storage *ss)
 	return -EINVAL;
 }
 
+/*
+ * Does the client take gzip? A token "gzip" (or "*") in Accept-Encoding
+ * without q=0. Prometheus sends "gzip"; curl sends nothing unless asked.
+ */
+static bool accepts_gzip(struct MHD_Connection *conn)
+{
+	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Encoding");
+	const char *p = h, *q;
+	size_t n, elem;
+
+	while (p && *p) {
+		p += strspn(p, " \t,");
+		elem = strcspn(p, ",");
+		n = strcspn(p, " \t;,");
+		if ((n == 4 && !strncasecmp(p, "gzip", 4)) || (n == 1 && *p == '*')) {
+			q = strstr(p, "q=");
+			/* "gzip;q=0" (or 0.0, 0.000) refuses it */
+			return !(q && q < p + elem && strtod(q + 2, NULL) == 0.0);
+		}
+		p += elem;
+	}
+	return false;
+}
+
+/*
+ * body (len bytes) gzip-compressed into a new buffer; NULL when memory runs
+ * out (the caller then sends it plain). /metrics text shrinks ~15-30x: its
+ * label sets repeat on every line. Level 1: a 10 MB page costs ~40 ms of
+ * one core at level 1, ~3x that at level 6 for ~15% fewer bytes.
+ */
+static char *gzip_body(const char *body, size_t len, size_t *out_len)
+{
+	z_stream z = {0};
+	size_t cap = compressBound(len) + 32;
+	char *out = malloc(cap);
+
+	if (!out)
+		return NULL;
+	if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		goto out_free;
+	z.next_in = (Bytef *)body;
+	z.avail_in = len;
+	z.next_out = (Bytef *)out;
+	z.avail_out = cap;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+		deflateEnd(&z);
+		goto out_free;
+	}
+	*out_len = z.total_out;
+	deflateEnd(&z);
+	return out;
+
+out_free:
+	free(out);
+	return NULL;
+}
+
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status, const char *type,
 			     char *body, size_t len)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
+	bool gz = false;
+	size_t zlen;
+	char *z;
 
+	if (status == MHD_HTTP_OK && len > 512 && accepts_gzip(conn)) {
+		z = gzip_body(body, len, &zlen);
+		if (z) {
+			free(body);
+			body = z;
+			len = zlen;
+			gz = true;
+		}
+	}
 	resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	if (!resp) {
 		free(body);
@@ -75,6 +147,9 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status, c
 	}
 	MHD_add_response_header(resp, "Content-Type", type);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "Vary", "Accept-Encoding");
+	if (gz)
+		MHD_add_response_header(resp, "Content-Encoding", "gzip");
 	ret = MHD_queue_response(conn, status, resp);
 	MHD_destroy_response(resp);
 	return ret;

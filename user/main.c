@@ -17,6 +17,7 @@
 #include "env.h"
 #include "http_server.h"
 #include "log.h"
+#include "render.h"
 
 enum {
 	OPT_CGROUP = 256,
@@ -53,6 +54,9 @@ enum {
 	OPT_K8S_SYNC_TIMEOUT,
 	OPT_MESH_PORTS,
 	OPT_MESH_CGROUP,
+	OPT_EXCLUDE_PROCESS,
+	OPT_EXCLUDE_CGROUP,
+	OPT_METRICS_LABELS,
 };
 
 static const struct option long_opts[] = {
@@ -89,6 +93,9 @@ static const struct option long_opts[] = {
     {"k8s-sync-timeout", required_argument, NULL, OPT_K8S_SYNC_TIMEOUT},
     {"mesh-tunnel-ports", required_argument, NULL, OPT_MESH_PORTS},
     {"mesh-tunnel-cgroup", required_argument, NULL, OPT_MESH_CGROUP},
+    {"exclude-process", required_argument, NULL, OPT_EXCLUDE_PROCESS},
+    {"exclude-cgroup", required_argument, NULL, OPT_EXCLUDE_CGROUP},
+    {"metrics-labels", required_argument, NULL, OPT_METRICS_LABELS},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -130,6 +137,13 @@ static void usage(FILE *f)
 	    "                            (default %u)\n"
 	    "  --ringbuf-mb N            kernel->user ring buffer size, power of two (default %u)\n"
 	    "  --scan-interval-ms N      how often live TCP counters are read (default %u)\n"
+	    "  --exclude-process NAME    never observe sockets of this process name (as in\n"
+	    "                            /proc/PID/comm), repeatable; the agent's own sockets\n"
+	    "                            are always excluded\n"
+	    "  --exclude-cgroup PATH     never observe sockets of this cgroup (relative to the\n"
+	    "                            cgroup2 mount) and below it, repeatable\n"
+	    "  --metrics-labels LIST     extra meshsight_* labels, opt-in for their cardinality:\n"
+	    "                            comma-separated address, process (default none)\n"
 	    "\n"
 	    "OTLP export (off unless --otlp, --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT /\n"
 	    "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT is set; the other OTEL_* variables apply):\n"
@@ -181,6 +195,31 @@ static int parse_u32(const char *flag, const char *s, uint32_t min, uint32_t *ou
 	if (parse_u32_range(s, min, UINT32_MAX, out)) {
 		fprintf(stderr, "meshsight: %s '%s': expected a whole number >= %u\n", flag, s,
 			min);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int add_to_list(const char *flag, const char *value, const char **list, uint32_t *n)
+{
+	if (*n == AGENT_EXCLUDES_MAX) {
+		fprintf(stderr, "meshsight: at most %d %s\n", AGENT_EXCLUDES_MAX, flag);
+		return -EINVAL;
+	}
+	if (!value[0]) {
+		fprintf(stderr, "meshsight: %s needs a value\n", flag);
+		return -EINVAL;
+	}
+	list[(*n)++] = value;
+	return 0;
+}
+
+static int parse_metrics_labels(const char *list, uint32_t *out)
+{
+	char why[128];
+
+	if (render_labels_parse(list, out, why, sizeof(why))) {
+		fprintf(stderr, "meshsight: --metrics-labels '%s': %s\n", list, why);
 		return -EINVAL;
 	}
 	return 0;
@@ -301,6 +340,17 @@ static int parse_args(int argc, char **argv, struct agent_config *c)
 				break;
 			}
 			c->mesh_tunnel_cgroups[c->nmesh_tunnel_cgroups++] = optarg;
+			break;
+		case OPT_EXCLUDE_PROCESS:
+			err = add_to_list("--exclude-process", optarg, c->exclude_processes,
+					  &c->nexclude_processes);
+			break;
+		case OPT_EXCLUDE_CGROUP:
+			err = add_to_list("--exclude-cgroup", optarg, c->exclude_cgroups,
+					  &c->nexclude_cgroups);
+			break;
+		case OPT_METRICS_LABELS:
+			err = parse_metrics_labels(optarg, &c->metrics_labels);
 			break;
 		case 'v':
 			log_set_level(LOG_LEVEL_DEBUG);

@@ -16,6 +16,8 @@
 #include "aggregator.h"
 #include "flows.h"
 #include "naming.h"
+#include "nat.h"
+#include "self_stats.h"
 
 struct render_input {
 	const struct aggregator *agg;
@@ -24,10 +26,19 @@ struct render_input {
 	uint64_t kernel_counters[MS_CNT__MAX]; /* summed over CPUs */
 	uint64_t kernel_conns;		       /* entries in the kernel table at the last scan */
 	uint64_t kernel_conns_expired;	       /* idle kernel entries deleted by userspace */
+	const struct nat_stats *nat;	       /* ClusterIP lookups, or NULL when off */
 	json_t *kubernetes;		       /* /api/v1/stats "kubernetes" object, or NULL */
 	double uptime_s;
 	const char *version;
+	uint32_t metrics_labels; /* RENDER_LABEL_* added to the meshsight_* families */
 };
+
+/* Opt-in labels of the meshsight_* edge families (--metrics-labels). */
+#define RENDER_LABEL_ADDRESS (1u << 0) /* source_address, destination_address */
+#define RENDER_LABEL_PROCESS (1u << 1) /* source_process, destination_process */
+
+/* "address,process" (or "none", or "") -> RENDER_LABEL_* bits; -EINVAL with why. */
+int render_labels_parse(const char *list, uint32_t *out, char *why, size_t len);
 
 /* 0, or -EIO when writing failed. */
 int render_prometheus(const struct render_input *in, FILE *out);
@@ -53,9 +64,7 @@ enum view_field {
 
 uint64_t view_field(const struct edge_view *v, enum view_field which);
 
-/* Name of a kernel counter in metrics and JSON, e.g. "ringbuf_full_data". */
-const char *kernel_counter_name(enum ms_counter c);
-/* True for counters that mean an event or connection was lost. */
-int kernel_counter_is_drop(enum ms_counter c);
+/* The agent's own counters (self_stats.h) from the render input; SELF_STATS_MAX at most. */
+size_t render_self_stats(const struct render_input *in, struct self_stat *out);
 
 #endif /* MESHSIGHT_RENDER_H */

@@ -1,31 +1,23 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* Names shared by the Prometheus and JSON renderers, so the two never disagree. */
+/* What the Prometheus and JSON renderers share, so the two never disagree. */
 #include "render.h"
 
-static const struct {
-	const char *name;
-	int is_drop;
-} kernel_counters[MS_CNT__MAX] = {
-    [MS_CNT_RB_FULL_OPEN] = {"ringbuf_full_open", 1},
-    [MS_CNT_RB_FULL_CLOSE] = {"ringbuf_full_close", 1},
-    [MS_CNT_RB_FULL_DATA] = {"ringbuf_full_data", 1},
-    [MS_CNT_CONN_MAP_FULL] = {"conn_map_full", 1},
-    [MS_CNT_LISTEN_MAP_FULL] = {"listen_map_full", 1},
-    [MS_CNT_MALFORMED_PKT] = {"malformed_packets", 0},
-    [MS_CNT_CAPTURE_TRUNCATED] = {"capture_truncated", 0},
-    [MS_CNT_RETRANS_SKIPPED] = {"retransmit_skipped", 0},
-    [MS_CNT_CONN_OPAQUE] = {"classified_opaque", 0},
-    [MS_CNT_CONN_HTTP1] = {"classified_http1", 0},
-};
-
-const char *kernel_counter_name(enum ms_counter c)
+size_t render_self_stats(const struct render_input *in, struct self_stat *out)
 {
-	return c < MS_CNT__MAX && kernel_counters[c].name ? kernel_counters[c].name : "unknown";
-}
+	struct self_stats_input si = {
+	    .flows = &in->flows->stats,
+	    .agg = &in->agg->stats,
+	    .http = &in->flows->http_stats,
+	    .reasm = &in->flows->reasm_stats,
+	    .nat = in->nat,
+	    .kernel_counters = in->kernel_counters,
+	    .kernel_conns = in->kernel_conns,
+	    .kernel_conns_expired = in->kernel_conns_expired,
+	    .tracked_conns = flowtab_count(in->flows),
+	    .tracked_edges = in->agg->edges.count,
+	};
 
-int kernel_counter_is_drop(enum ms_counter c)
-{
-	return c < MS_CNT__MAX && kernel_counters[c].is_drop;
+	return self_stats_collect(&si, out, SELF_STATS_MAX);
 }
 
 uint64_t view_field(const struct edge_view *v, enum view_field which)

@@ -386,7 +386,7 @@ static void write_tcp(FILE *f, const struct istio_row *rows, size_t n, const cha
 	}
 }
 
-static void write_all(FILE *f, const struct istio_rows *rs, const struct agg_stats *as)
+static void write_all(FILE *f, const struct istio_rows *rs)
 {
 	write_requests(f, rs->http, rs->nhttp);
 	write_hist(f, rs->http, rs->nhttp, "istio_request_duration_milliseconds",
@@ -408,11 +408,6 @@ static void write_all(FILE *f, const struct istio_rows *rs, const struct agg_sta
 		  "Istio standard metric: TCP connections opened.", VF_OPENED);
 	write_tcp(f, rs->tcp, rs->ntcp, "istio_tcp_connections_closed_total",
 		  "Istio standard metric: TCP connections closed.", VF_CLOSED);
-	prom_family(f, "meshsight_istio_series_dropped_total", "counter",
-		    "HTTP requests missing from istio_* metrics: their edge view already held "
-		    "the most (method, status, version) series it may.");
-	prom_sample(f, "meshsight_istio_series_dropped_total", NULL,
-		    (unsigned long long)as->series_overflow);
 }
 
 int render_istio(const struct render_input *in, FILE *out)
@@ -430,7 +425,7 @@ int render_istio(const struct render_input *in, FILE *out)
 		qsort(rs.http, rs.nhttp, sizeof(*rs.http), row_cmp);
 	if (rs.ntcp)
 		qsort(rs.tcp, rs.ntcp, sizeof(*rs.tcp), row_cmp);
-	write_all(out, &rs, &in->agg->stats);
+	write_all(out, &rs);
 	err = ferror(out) ? -EIO : 0;
 out_free:
 	rows_free(&rs);

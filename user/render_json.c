@@ -177,87 +177,33 @@ int render_edges_json(const struct render_input *in, FILE *out)
 	return dump(root, out);
 }
 
-static json_t *dropped_json(const struct render_input *in)
+/* The agent's own counters, each in its group object (self_stats.h). */
+static void self_json(const struct render_input *in, json_t *root)
 {
-	const struct flow_stats *fs = &in->flows->stats;
-	json_t *o = json_object();
-	int i;
+	struct self_stat st[SELF_STATS_MAX];
+	size_t n = render_self_stats(in, st), i;
+	json_t *group;
 
-	for (i = 0; i < MS_CNT__MAX; i++)
-		if (kernel_counter_is_drop(i))
-			json_object_set_new(o, kernel_counter_name(i),
-					    json_integer(in->kernel_counters[i]));
-	json_object_set_new(o, "malformed_event", json_integer(fs->malformed_events));
-	json_object_set_new(o, "data_without_connection", json_integer(fs->data_without_flow));
-	json_object_set_new(o, "connection_limit", json_integer(fs->flows_limit));
-	json_object_set_new(o, "http_parser_limit", json_integer(fs->http_limit));
-	return o;
-}
-
-static json_t *kernel_json(const struct render_input *in)
-{
-	json_t *o = json_object();
-	int i;
-
-	for (i = 0; i < MS_CNT__MAX; i++)
-		if (!kernel_counter_is_drop(i))
-			json_object_set_new(o, kernel_counter_name(i),
-					    json_integer(in->kernel_counters[i]));
-	return o;
-}
-
-static json_t *parse_json(const struct render_input *in)
-{
-	const struct reasm_stats *rs = &in->flows->reasm_stats;
-	json_t *o = json_object();
-	int i;
-
-	for (i = 0; i < HTTP1_ERR__MAX; i++)
-		json_object_set_new(o, http1_error_name(i),
-				    json_integer(in->flows->http_stats.errors[i]));
-	json_object_set_new(o, "resyncs", json_integer(in->flows->http_stats.resyncs));
-	json_object_set_new(o, "reassembly_gaps", json_integer(rs->gaps));
-	json_object_set_new(o, "reassembly_gap_bytes", json_integer(rs->gap_bytes));
-	json_object_set_new(o, "reassembly_budget_full", json_integer(rs->budget_full));
-	return o;
-}
-
-static json_t *evictions_json(const struct render_input *in)
-{
-	json_t *o = json_object();
-
-	json_object_set_new(o, "edges_idle", json_integer(in->agg->stats.evicted_idle));
-	json_object_set_new(o, "edges_limit", json_integer(in->agg->stats.evicted_limit));
-	json_object_set_new(o, "edges_renamed", json_integer(in->agg->stats.retired_renamed));
-	json_object_set_new(o, "connections_idle",
-			    json_integer(in->flows->stats.flows_evicted_idle));
-	json_object_set_new(o, "kernel_connections_idle", json_integer(in->kernel_conns_expired));
-	return o;
+	for (i = 0; i < n; i++) {
+		group = root;
+		if (st[i].json_group) {
+			group = json_object_get(root, st[i].json_group);
+			if (!group) {
+				group = json_object();
+				json_object_set_new(root, st[i].json_group, group);
+			}
+		}
+		json_object_set_new(group, st[i].json_key, json_integer((json_int_t)st[i].value));
+	}
 }
 
 int render_stats_json(const struct render_input *in, FILE *out)
 {
-	const struct flow_stats *fs = &in->flows->stats;
-	json_t *root = json_object(), *seen = json_object();
+	json_t *root = json_object();
 
 	json_object_set_new(root, "version", json_string(in->version));
 	json_object_set_new(root, "uptime_seconds", json_real(in->uptime_s));
-	json_object_set_new(seen, "conn_open", json_integer(fs->events[MS_EV_CONN_OPEN]));
-	json_object_set_new(seen, "conn_close", json_integer(fs->events[MS_EV_CONN_CLOSE]));
-	json_object_set_new(seen, "data", json_integer(fs->events[MS_EV_DATA]));
-	json_object_set_new(root, "events_seen", seen);
-	json_object_set_new(root, "events_dropped", dropped_json(in));
-	json_object_set_new(root, "kernel", kernel_json(in));
-	json_object_set_new(root, "parse_failures", parse_json(in));
-	json_object_set_new(root, "http_transactions", json_integer(fs->transactions));
-	json_object_set_new(root, "tracked_connections", json_integer(flowtab_count(in->flows)));
-	json_object_set_new(root, "kernel_connections", json_integer(in->kernel_conns));
-	json_object_set_new(root, "tracked_edges", json_integer(in->agg->edges.count));
-	json_object_set_new(root, "evictions", evictions_json(in));
-	json_object_set_new(root, "mesh_tunnel",
-			    json_pack("{s:I,s:I,s:I}", "connections", (json_int_t)fs->tunnel_flows,
-				      "bytes", (json_int_t)fs->tunnel_bytes, "carried_connections",
-				      (json_int_t)fs->tunnel_carried));
+	self_json(in, root);
 	if (in->kubernetes)
 		json_object_set(root, "kubernetes", in->kubernetes);
 	return dump(root, out);

@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * Prometheus text exposition (format 0.0.4) of edges and of the agent's own
- * health. Every edge view becomes one label set with a reporter label, as
- * Istio does, so a query picks reporter="destination" or "source" to count
- * each request once. Families are written whole (HELP, TYPE, samples) because
- * the format forbids interleaving them; label sets are built once per scrape.
+ * health. Every edge view gets a label set with a reporter label, as Istio
+ * does, so a query picks reporter="destination" or "source" to count each
+ * request once. Labels are names (workload, namespace, Service, port), never
+ * addresses unless --metrics-labels asks: views with the same label set are
+ * summed into one series, so series grow with workloads, not with client
+ * addresses. Bound: at most 2 * --max-edges label sets; in practice one per
+ * (reporter, calling workload, called workload and port), times the status
+ * codes for meshsight_requests_total and 42 lines per duration histogram.
+ * Families are written whole (HELP, TYPE, samples) because the format
+ * forbids interleaving them; label sets are built once per scrape.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,10 +18,10 @@
 
 #include "render.h"
 
+/* One edge view, with the label set it is reported under. */
 struct prom_row {
-	const struct edge *e;
-	enum edge_reporter r;
-	char *labels; /* without braces */
+	const struct edge_view *v;
+	const char *labels; /* without braces; rows of one label set share the string */
 };
 
 static void put_escaped(FILE *f, const char *s)
@@ -39,7 +45,44 @@ static void put_label(FILE *f, const char *name, const char *value, int *first)
 	*first = 0;
 }
 
-static char *edge_labels(struct naming *n, const struct edge *e, enum edge_reporter r)
+static const char *or_unknown(const char *s)
+{
+	return s && s[0] ? s : "unknown";
+}
+
+int render_labels_parse(const char *list, uint32_t *out, char *why, size_t len)
+{
+	const char *p = list;
+	size_t n;
+
+	*out = 0;
+	while (*p) {
+		n = strcspn(p, ",");
+		if (n == 7 && !strncmp(p, "address", n)) {
+			*out |= RENDER_LABEL_ADDRESS;
+		} else if (n == 7 && !strncmp(p, "process", n)) {
+			*out |= RENDER_LABEL_PROCESS;
+		} else if (!(n == 4 && !strncmp(p, "none", n))) {
+			snprintf(why, len,
+				 "unknown label '%.*s': expected address, process or none",
+				 (int)(n > 32 ? 32 : n), p);
+			return -EINVAL;
+		}
+		p += n;
+		if (*p)
+			p++;
+	}
+	return 0;
+}
+
+/*
+ * The label set of one edge view: names, never addresses, unless asked
+ * for (--metrics-labels). An end that no name covers is "unknown", so all
+ * the addresses of the outside world, and every client address of one
+ * workload, share one series.
+ */
+static char *edge_labels(struct naming *n, const struct edge *e, enum edge_reporter r,
+			 uint32_t extra)
 {
 	struct endpoint_names src, dst;
 	char port[8], *buf = NULL;
@@ -53,15 +96,20 @@ static char *edge_labels(struct naming *n, const struct edge *e, enum edge_repor
 	naming_resolve(n, e->key.dst_addr, &e->dst, &dst);
 	snprintf(port, sizeof(port), "%u", e->key.dst_port);
 	put_label(f, "reporter", r == REPORTER_SOURCE ? "source" : "destination", &first);
-	put_label(f, "source_address", src.address, &first);
-	put_label(f, "source_workload", src.workload, &first);
-	put_label(f, "source_namespace", src.namespace_, &first);
-	put_label(f, "source_process", src.process, &first);
-	put_label(f, "destination_address", dst.address, &first);
+	put_label(f, "source_workload", or_unknown(src.workload), &first);
+	put_label(f, "source_namespace", or_unknown(src.namespace_), &first);
+	if (extra & RENDER_LABEL_ADDRESS)
+		put_label(f, "source_address", src.address, &first);
+	if (extra & RENDER_LABEL_PROCESS)
+		put_label(f, "source_process", src.process, &first);
+	put_label(f, "destination_service", or_unknown(dst.service), &first);
+	put_label(f, "destination_workload", or_unknown(dst.workload), &first);
+	put_label(f, "destination_namespace", or_unknown(dst.namespace_), &first);
 	put_label(f, "destination_port", port, &first);
-	put_label(f, "destination_service", dst.service, &first);
-	put_label(f, "destination_workload", dst.workload, &first);
-	put_label(f, "destination_namespace", dst.namespace_, &first);
+	if (extra & RENDER_LABEL_ADDRESS)
+		put_label(f, "destination_address", dst.address, &first);
+	if (extra & RENDER_LABEL_PROCESS)
+		put_label(f, "destination_process", dst.process, &first);
 	put_label(f, "protocol", e->key.proto == EDGE_PROTO_HTTP ? "http" : "tcp", &first);
 	if (fclose(f)) {
 		free(buf);
@@ -70,11 +118,20 @@ static char *edge_labels(struct naming *n, const struct edge *e, enum edge_repor
 	return buf;
 }
 
+static int row_cmp(const void *pa, const void *pb)
+{
+	const struct prom_row *a = pa, *b = pb;
+
+	return strcmp(a->labels, b->labels);
+}
+
+/* Rows sorted by label set; equal sets then share one string (freed once). */
 static int collect_rows(const struct render_input *in, struct prom_row **out, size_t *nout)
 {
-	size_t cap = in->agg->edges.count * REPORTER__MAX, n = 0;
+	size_t cap = in->agg->edges.count * REPORTER__MAX, n = 0, i;
 	struct prom_row *rows = calloc(cap ? cap : 1, sizeof(*rows));
 	const struct edge *e;
+	char *labels;
 	int r;
 
 	if (!rows)
@@ -83,16 +140,43 @@ static int collect_rows(const struct render_input *in, struct prom_row **out, si
 		for (r = 0; r < REPORTER__MAX && n < cap; r++) {
 			if (!e->view[r].seen)
 				continue;
-			rows[n].e = e;
-			rows[n].r = r;
-			rows[n].labels = edge_labels(in->naming, e, r);
-			if (rows[n].labels)
-				n++;
+			labels = edge_labels(in->naming, e, r, in->metrics_labels);
+			if (!labels)
+				continue;
+			rows[n].v = &e->view[r];
+			rows[n++].labels = labels;
 		}
+	}
+	qsort(rows, n, sizeof(*rows), row_cmp);
+	for (i = 1; i < n; i++) {
+		if (strcmp(rows[i].labels, rows[i - 1].labels))
+			continue;
+		free((char *)rows[i].labels);
+		rows[i].labels = rows[i - 1].labels;
 	}
 	*out = rows;
 	*nout = n;
 	return 0;
+}
+
+static void free_rows(struct prom_row *rows, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (i == 0 || rows[i].labels != rows[i - 1].labels)
+			free((char *)rows[i].labels);
+	free(rows);
+}
+
+/* The end (exclusive) of the run of rows sharing rows[i]'s label set. */
+static size_t group_end(const struct prom_row *rows, size_t n, size_t i)
+{
+	size_t j = i + 1;
+
+	while (j < n && rows[j].labels == rows[i].labels)
+		j++;
+	return j;
 }
 
 void prom_family(FILE *f, const char *name, const char *type, const char *help)
@@ -108,60 +192,104 @@ void prom_sample(FILE *f, const char *name, const char *labels, unsigned long lo
 		fprintf(f, "%s %llu\n", name, value);
 }
 
+/* The smallest status code above after among rows[i..j), or 0x10000 when none. */
+static uint32_t next_status(const struct prom_row *rows, size_t i, size_t j, int32_t after)
+{
+	uint32_t best = 0x10000;
+	size_t k;
+	uint16_t s;
+
+	for (k = i; k < j; k++)
+		for (s = 0; s < rows[k].v->nstatuses; s++)
+			if ((int32_t)rows[k].v->statuses[s].code > after &&
+			    rows[k].v->statuses[s].code < best)
+				best = rows[k].v->statuses[s].code;
+	return best;
+}
+
+static unsigned long long status_sum(const struct prom_row *rows, size_t i, size_t j, uint32_t code)
+{
+	unsigned long long sum = 0;
+	size_t k;
+	uint16_t s;
+
+	for (k = i; k < j; k++)
+		for (s = 0; s < rows[k].v->nstatuses; s++)
+			if (rows[k].v->statuses[s].code == code)
+				sum += rows[k].v->statuses[s].count;
+	return sum;
+}
+
+/* Statuses merged over a group; a view holds a handful, so the scans are short. */
 static void write_requests(FILE *f, const struct prom_row *rows, size_t n)
 {
-	size_t i;
-	uint16_t s;
+	size_t i, j;
+	uint32_t code;
 
 	prom_family(f, "meshsight_requests_total", "counter",
 		    "HTTP requests per edge and response status code (0: no response).");
-	for (i = 0; i < n; i++) {
-		const struct edge_view *v = &rows[i].e->view[rows[i].r];
-
-		for (s = 0; s < v->nstatuses; s++)
+	for (i = 0; i < n; i = j) {
+		j = group_end(rows, n, i);
+		for (code = next_status(rows, i, j, -1); code < 0x10000;
+		     code = next_status(rows, i, j, (int32_t)code))
 			fprintf(f, "meshsight_requests_total{%s,status_code=\"%u\"} %llu\n",
-				rows[i].labels, v->statuses[s].code,
-				(unsigned long long)v->statuses[s].count);
+				rows[i].labels, code, status_sum(rows, i, j, code));
 	}
+}
+
+static void write_latency_group(FILE *f, const char *name, const struct prom_row *rows, size_t i,
+				size_t j)
+{
+	unsigned long long cum = 0;
+	uint64_t sum_ns = 0;
+	size_t k;
+	int b;
+
+	for (b = 0; b <= EDGE_LATENCY_BOUNDS; b++) {
+		for (k = i; k < j; k++)
+			cum += rows[k].v->latency_buckets[b];
+		if (b < EDGE_LATENCY_BOUNDS)
+			fprintf(f, "%s_bucket{%s,le=\"%g\"} %llu\n", name, rows[i].labels,
+				edge_latency_bounds_s[b], cum);
+	}
+	for (k = i; k < j; k++)
+		sum_ns += rows[k].v->latency_sum_ns;
+	fprintf(f, "%s_bucket{%s,le=\"+Inf\"} %llu\n", name, rows[i].labels, cum);
+	fprintf(f, "%s_sum{%s} %.9f\n", name, rows[i].labels, sum_ns / 1e9);
+	fprintf(f, "%s_count{%s} %llu\n", name, rows[i].labels, cum);
 }
 
 static void write_latency(FILE *f, const struct prom_row *rows, size_t n)
 {
 	const char *name = "meshsight_request_duration_seconds";
-	unsigned long long cum;
-	size_t i;
-	int b;
+	uint64_t count;
+	size_t i, j, k;
 
 	prom_family(f, name, "histogram",
 		    "Time from the request's first byte to the response's first byte, as the "
 		    "kernel saw them.");
-	for (i = 0; i < n; i++) {
-		const struct edge_view *v = &rows[i].e->view[rows[i].r];
-
-		if (!v->latency.count)
-			continue;
-		cum = 0;
-		for (b = 0; b < EDGE_LATENCY_BOUNDS; b++) {
-			cum += v->latency_buckets[b];
-			fprintf(f, "%s_bucket{%s,le=\"%g\"} %llu\n", name, rows[i].labels,
-				edge_latency_bounds_s[b], cum);
-		}
-		cum += v->latency_buckets[EDGE_LATENCY_BOUNDS];
-		fprintf(f, "%s_bucket{%s,le=\"+Inf\"} %llu\n", name, rows[i].labels, cum);
-		fprintf(f, "%s_sum{%s} %.9f\n", name, rows[i].labels, v->latency_sum_ns / 1e9);
-		fprintf(f, "%s_count{%s} %llu\n", name, rows[i].labels, cum);
+	for (i = 0; i < n; i = j) {
+		j = group_end(rows, n, i);
+		for (count = 0, k = i; k < j; k++)
+			count += rows[k].v->latency.count;
+		if (count)
+			write_latency_group(f, name, rows, i, j);
 	}
 }
 
 static void write_tcp_counter(FILE *f, const struct prom_row *rows, size_t n, const char *name,
 			      const char *help, enum view_field which)
 {
-	size_t i;
+	unsigned long long sum;
+	size_t i, j, k;
 
 	prom_family(f, name, "counter", help);
-	for (i = 0; i < n; i++)
-		fprintf(f, "%s{%s} %llu\n", name, rows[i].labels,
-			(unsigned long long)view_field(&rows[i].e->view[rows[i].r], which));
+	for (i = 0; i < n; i = j) {
+		j = group_end(rows, n, i);
+		for (sum = 0, k = i; k < j; k++)
+			sum += view_field(rows[k].v, which);
+		fprintf(f, "%s{%s} %llu\n", name, rows[i].labels, sum);
+	}
 }
 
 static void write_edges(FILE *f, const struct prom_row *rows, size_t n)
@@ -183,95 +311,41 @@ static void write_edges(FILE *f, const struct prom_row *rows, size_t n)
 			  "TCP segments retransmitted.", VF_RETRANS);
 }
 
+static void put_self_labels(FILE *f, const struct self_stat *s)
+{
+	int first = 1;
+
+	if (!s->label_key)
+		return;
+	fputc('{', f);
+	put_label(f, s->label_key, s->label_val, &first);
+	if (s->label2_key)
+		put_label(f, s->label2_key, s->label2_val, &first);
+	fputc('}', f);
+}
+
 static void write_self(FILE *f, const struct render_input *in)
 {
-	const struct flow_stats *fs = &in->flows->stats;
-	const struct agg_stats *as = &in->agg->stats;
-	int i;
+	struct self_stat st[SELF_STATS_MAX];
+	size_t n = render_self_stats(in, st), i;
 
 	prom_family(f, "meshsight_build_info", "gauge", "Version of the running agent.");
 	fprintf(f, "meshsight_build_info{version=\"%s\"} 1\n", in->version);
 	prom_family(f, "meshsight_uptime_seconds", "gauge", "Seconds since the agent started.");
 	fprintf(f, "meshsight_uptime_seconds %.3f\n", in->uptime_s);
-
-	prom_family(f, "meshsight_events_total", "counter", "Ring-buffer events received by type.");
-	fprintf(f, "meshsight_events_total{type=\"conn_open\"} %llu\n",
-		(unsigned long long)fs->events[MS_EV_CONN_OPEN]);
-	fprintf(f, "meshsight_events_total{type=\"conn_close\"} %llu\n",
-		(unsigned long long)fs->events[MS_EV_CONN_CLOSE]);
-	fprintf(f, "meshsight_events_total{type=\"data\"} %llu\n",
-		(unsigned long long)fs->events[MS_EV_DATA]);
-
-	prom_family(f, "meshsight_events_dropped_total", "counter",
-		    "Events or connections lost, by cause; any non-zero value means missing data.");
-	for (i = 0; i < MS_CNT__MAX; i++)
-		if (kernel_counter_is_drop(i))
-			fprintf(f, "meshsight_events_dropped_total{cause=\"%s\"} %llu\n",
-				kernel_counter_name(i), (unsigned long long)in->kernel_counters[i]);
-	fprintf(f, "meshsight_events_dropped_total{cause=\"malformed_event\"} %llu\n",
-		(unsigned long long)fs->malformed_events);
-	fprintf(f, "meshsight_events_dropped_total{cause=\"data_without_connection\"} %llu\n",
-		(unsigned long long)fs->data_without_flow);
-	fprintf(f, "meshsight_events_dropped_total{cause=\"connection_limit\"} %llu\n",
-		(unsigned long long)fs->flows_limit);
-	fprintf(f, "meshsight_events_dropped_total{cause=\"http_parser_limit\"} %llu\n",
-		(unsigned long long)fs->http_limit);
-
-	prom_family(f, "meshsight_kernel_datapath_total", "counter",
-		    "Kernel-side datapath counters by outcome.");
-	for (i = 0; i < MS_CNT__MAX; i++)
-		if (!kernel_counter_is_drop(i))
-			fprintf(f, "meshsight_kernel_datapath_total{outcome=\"%s\"} %llu\n",
-				kernel_counter_name(i), (unsigned long long)in->kernel_counters[i]);
-
-	prom_family(f, "meshsight_parse_errors_total", "counter",
-		    "HTTP/1 parse failures and recoveries by reason.");
-	for (i = 0; i < HTTP1_ERR__MAX; i++)
-		fprintf(f, "meshsight_parse_errors_total{reason=\"%s\"} %llu\n",
-			http1_error_name(i), (unsigned long long)in->flows->http_stats.errors[i]);
-
-	prom_family(f, "meshsight_reassembly_gaps_total", "counter",
-		    "Holes in a TCP byte stream given up on (lost or never captured bytes).");
-	fprintf(f, "meshsight_reassembly_gaps_total %llu\n",
-		(unsigned long long)in->flows->reasm_stats.gaps);
-
-	prom_family(f, "meshsight_tracked_connections", "gauge",
-		    "Connections tracked in userspace.");
-	fprintf(f, "meshsight_tracked_connections %zu\n", flowtab_count(in->flows));
-	prom_family(f, "meshsight_kernel_connections", "gauge",
-		    "Entries in the kernel connection table at the last scan.");
-	fprintf(f, "meshsight_kernel_connections %llu\n", (unsigned long long)in->kernel_conns);
-	prom_family(f, "meshsight_tracked_edges", "gauge", "Edges held in memory.");
-	fprintf(f, "meshsight_tracked_edges %zu\n", in->agg->edges.count);
-
-	prom_family(f, "meshsight_evictions_total", "counter",
-		    "Items dropped to bound memory, by kind and reason.");
-	fprintf(f, "meshsight_evictions_total{kind=\"edge\",reason=\"idle\"} %llu\n",
-		(unsigned long long)as->evicted_idle);
-	fprintf(f, "meshsight_evictions_total{kind=\"edge\",reason=\"limit\"} %llu\n",
-		(unsigned long long)as->evicted_limit);
-	fprintf(f, "meshsight_evictions_total{kind=\"connection\",reason=\"idle\"} %llu\n",
-		(unsigned long long)fs->flows_evicted_idle);
-	fprintf(f, "meshsight_evictions_total{kind=\"kernel_connection\",reason=\"idle\"} %llu\n",
-		(unsigned long long)in->kernel_conns_expired);
-	fprintf(f, "meshsight_evictions_total{kind=\"edge\",reason=\"renamed\"} %llu\n",
-		(unsigned long long)as->retired_renamed);
-
-	prom_family(f, "meshsight_mesh_tunnel_connections_total", "counter",
-		    "Mesh tunnel sockets (ztunnel, sidecar capture ports) seen; never an edge.");
-	prom_sample(f, "meshsight_mesh_tunnel_connections_total", NULL, fs->tunnel_flows);
-	prom_family(f, "meshsight_mesh_tunnel_bytes_total", "counter",
-		    "Bytes mesh tunnel sockets sent and received, counted at close.");
-	prom_sample(f, "meshsight_mesh_tunnel_bytes_total", NULL, fs->tunnel_bytes);
-	prom_family(f, "meshsight_mesh_carried_connections_total", "counter",
-		    "Application connections found carried by a local mesh tunnel (mTLS).");
-	prom_sample(f, "meshsight_mesh_carried_connections_total", NULL, fs->tunnel_carried);
+	for (i = 0; i < n; i++) {
+		if (i == 0 || strcmp(st[i].prom, st[i - 1].prom))
+			prom_family(f, st[i].prom, st[i].prom_type, st[i].help);
+		fputs(st[i].prom, f);
+		put_self_labels(f, &st[i]);
+		fprintf(f, " %llu\n", (unsigned long long)st[i].value);
+	}
 }
 
 int render_prometheus(const struct render_input *in, FILE *out)
 {
 	struct prom_row *rows = NULL;
-	size_t n = 0, i;
+	size_t n = 0;
 	int err;
 
 	err = collect_rows(in, &rows, &n);
@@ -279,9 +353,7 @@ int render_prometheus(const struct render_input *in, FILE *out)
 		return err;
 	write_edges(out, rows, n);
 	write_self(out, in);
-	for (i = 0; i < n; i++)
-		free(rows[i].labels);
-	free(rows);
+	free_rows(rows, n);
 	err = render_istio(in, out);
 	if (err)
 		return err;

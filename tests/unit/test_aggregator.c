@@ -122,20 +122,20 @@ static void test_latency_buckets_are_upper_inclusive(void **state)
 	e = new_edge(&a, 1, 1);
 	v = &e->view[REPORTER_DESTINATION];
 
-	assert_true(edge_latency_bounds_s[3] == 0.05);
-	record(&a, e, REPORTER_DESTINATION, 200, MS(30)); /* (0.025, 0.05] */
-	assert_int_equal(v->latency_buckets[3], 1);
-	record(&a, e, REPORTER_DESTINATION, 200, MS(50)); /* le="0.05" includes 0.05 */
-	assert_int_equal(v->latency_buckets[3], 2);
-	record(&a, e, REPORTER_DESTINATION, 200, MS(5)); /* le="0.005" */
+	assert_true(edge_latency_bounds_s[22] == 0.06);
+	record(&a, e, REPORTER_DESTINATION, 200, MS(50)); /* (0.04, 0.06] */
+	assert_int_equal(v->latency_buckets[22], 1);
+	record(&a, e, REPORTER_DESTINATION, 200, MS(60)); /* le="0.06" includes 0.06 */
+	assert_int_equal(v->latency_buckets[22], 2);
+	record(&a, e, REPORTER_DESTINATION, 200, MS(5)); /* (0.004, 0.006] */
+	assert_int_equal(v->latency_buckets[15], 1);
+	record(&a, e, REPORTER_DESTINATION, 200, 1000); /* 1 us: le="4e-05" */
 	assert_int_equal(v->latency_buckets[0], 1);
-	record(&a, e, REPORTER_DESTINATION, 200, 1000); /* 1 us */
-	assert_int_equal(v->latency_buckets[0], 2);
 	record(&a, e, REPORTER_DESTINATION, 200, MS(10001)); /* above 10 s: +Inf */
 	assert_int_equal(v->latency_buckets[EDGE_LATENCY_BOUNDS], 1);
 
 	assert_int_equal(v->latency.count, 5);
-	assert_int_equal(v->latency_sum_ns, MS(30) + MS(50) + MS(5) + 1000 + MS(10001));
+	assert_int_equal(v->latency_sum_ns, MS(50) + MS(60) + MS(5) + 1000 + MS(10001));
 	assert_int_equal(v->latency.max_ns, MS(10001));
 	agg_free(&a);
 }
@@ -367,7 +367,7 @@ static void test_series_by_method_and_status(void **state)
 	assert_non_null(s);
 	assert_int_equal(s->count, 2);
 	assert_int_equal(s->sum_ns, MS(60));
-	assert_int_equal(s->buckets[3], 2); /* 30 ms <= 0.05 s */
+	assert_int_equal(s->buckets[20], 2); /* 30 ms <= 0.03 s */
 	s = find_series(v, "_OTHER", 200);
 	assert_non_null(s);
 	assert_int_equal(s->count, 2);
@@ -394,6 +394,16 @@ static struct http1_txn istio_txn(uint16_t status, uint64_t resp_start, uint64_t
  * Istio's histograms: Envoy's bounds, upper-inclusive, on the exact values;
  * the duration runs to the response's last byte (or the close when none came).
  */
+static uint64_t cumulative(const uint64_t *buckets, int upto)
+{
+	uint64_t sum = 0;
+	int b;
+
+	for (b = 0; b <= upto; b++)
+		sum += buckets[b];
+	return sum;
+}
+
 static void test_istio_envoy_histograms(void **state)
 {
 	const uint64_t us = 1000;
@@ -439,8 +449,9 @@ static void test_istio_envoy_histograms(void **state)
 	assert_int_equal(s->istio_response_bytes.buckets[11], 1); /* 5000 <= 5000 */
 	assert_int_equal(s->istio_response_bytes.buckets[6], 1);  /* 100 */
 	assert_int_equal(s->istio_response_bytes.sum, 1000 + 1001 + 5000 + 100);
-	/* The OTel histogram still measures to the first byte: 4 ms is in le=0.005 s. */
-	assert_int_equal(s->buckets[0], 4);
+	/* The OTel histogram still measures to the first byte: all four are <= 4 ms. */
+	assert_int_equal(cumulative(s->buckets, 14), 4);
+	assert_int_equal(cumulative(s->buckets, 13), 3); /* 4 ms is not <= 3 ms */
 
 	s = find_series(v, "GET", 0);
 	assert_non_null(s);

@@ -460,29 +460,33 @@ static int has_line(const char *text, const char *want)
 }
 
 #define HTTP_DST_LABELS                                                                            \
-	"reporter=\"destination\",source_address=\"10.0.0.1\",source_workload=\"client\","         \
-	"source_namespace=\"default\",source_process=\"a\\\"b\\\\c\\nd\","                         \
-	"destination_address=\"10.0.0.2\",destination_port=\"8080\","                              \
+	"reporter=\"destination\",source_workload=\"client\",source_namespace=\"default\","        \
+	"source_address=\"10.0.0.1\",source_process=\"a\\\"b\\\\c\\nd\","                          \
 	"destination_service=\"api\",destination_workload=\"server\","                             \
-	"destination_namespace=\"default\",protocol=\"http\""
+	"destination_namespace=\"default\",destination_port=\"8080\","                             \
+	"destination_address=\"10.0.0.2\",destination_process=\"server\",protocol=\"http\""
 
 static void test_prometheus(void **state)
 {
 	const char *dur = "meshsight_request_duration_seconds";
 	struct render_fixture *fx = *state;
-	char *text = render_text(fx, render_prometheus), *copy;
+	char *text, *copy;
 
+	fx->in.metrics_labels = RENDER_LABEL_ADDRESS | RENDER_LABEL_PROCESS;
+	text = render_text(fx, render_prometheus);
 	/* The process name is escaped: \" \\ \n, never a raw quote or newline. */
 	assert_non_null(strstr(text, "source_process=\"a\\\"b\\\\c\\nd\""));
 	assert_true(
 	    has_line(text, "meshsight_requests_total{" HTTP_DST_LABELS ",status_code=\"200\"} 2"));
 	assert_true(
 	    has_line(text, "meshsight_requests_total{" HTTP_DST_LABELS ",status_code=\"500\"} 1"));
-	/* 29 ms is in le="0.05" (and the 9 ms one with it), not in le="0.025". */
+	/* 29 ms is in le="0.03" (and the 9 ms one with it), not in le="0.02". */
 	assert_true(has_line(text, "meshsight_request_duration_seconds_bucket{" HTTP_DST_LABELS
-				   ",le=\"0.025\"} 1"));
+				   ",le=\"0.01\"} 1"));
 	assert_true(has_line(text, "meshsight_request_duration_seconds_bucket{" HTTP_DST_LABELS
-				   ",le=\"0.05\"} 2"));
+				   ",le=\"0.02\"} 1"));
+	assert_true(has_line(text, "meshsight_request_duration_seconds_bucket{" HTTP_DST_LABELS
+				   ",le=\"0.03\"} 2"));
 	assert_true(has_line(text, "meshsight_request_duration_seconds_bucket{" HTTP_DST_LABELS
 				   ",le=\"+Inf\"} 3"));
 	assert_true(
@@ -502,6 +506,71 @@ static void test_prometheus(void **state)
 	free(text);
 }
 
+/* Many client addresses of one workload, and the unnamed outside world. */
+static const char identities_by_workload[] =
+    "10.0.0.1 workload=client namespace=default\n"
+    "10.0.0.4 workload=client namespace=default\n"
+    "10.0.0.2 workload=server namespace=default service=api\n";
+
+static void fill_two_clients(struct aggregator *a)
+{
+	uint8_t client;
+	struct edge_key k;
+	struct edge *e;
+
+	for (client = 1; client <= 5; client += 3) { /* 10.0.0.1 and 10.0.0.4 */
+		k = key_of(client, 2, 8080, EDGE_PROTO_HTTP);
+		e = agg_edge(a, &k, MS(1000));
+		assert_non_null(e);
+		http(a, e, REPORTER_DESTINATION, 200, MS(10));
+		http(a, e, REPORTER_DESTINATION, 503, MS(20));
+	}
+	/* Two addresses no name covers, calling the server: one "unknown" source. */
+	for (client = 7; client <= 8; client++) {
+		k = key_of(client, 2, 8080, EDGE_PROTO_HTTP);
+		e = agg_edge(a, &k, MS(1000));
+		assert_non_null(e);
+		http(a, e, REPORTER_DESTINATION, 200, MS(10));
+	}
+}
+
+static int setup_two_clients(void **state)
+{
+	*state = render_fixture_new("test_render_workloads", identities_by_workload,
+				    fill_two_clients, 1.0);
+	return *state ? 0 : -1;
+}
+
+#define BY_WORKLOAD(src, ns)                                                                       \
+	"reporter=\"destination\",source_workload=\"" src "\",source_namespace=\"" ns "\","        \
+	"destination_service=\"api\",destination_workload=\"server\","                             \
+	"destination_namespace=\"default\",destination_port=\"8080\",protocol=\"http\""
+
+/* By default one series per workload pair: addresses never reach a label. */
+static void test_prometheus_by_workload(void **state)
+{
+	struct render_fixture *fx = *state;
+	char *text = render_text(fx, render_prometheus);
+
+	assert_null(strstr(text, "10.0.0."));
+	assert_null(strstr(text, "_address="));
+	assert_null(strstr(text, "_process="));
+	/* client's two addresses: one series each, summed */
+	assert_true(has_line(text, "meshsight_requests_total{" BY_WORKLOAD(
+				       "client", "default") ",status_code=\"200\"} 2"));
+	assert_true(has_line(text, "meshsight_requests_total{" BY_WORKLOAD(
+				       "client", "default") ",status_code=\"503\"} 2"));
+	assert_true(has_line(text, "meshsight_request_duration_seconds_count{" BY_WORKLOAD(
+				       "client", "default") "} 4"));
+	assert_true(has_line(text, "meshsight_requests_total{" BY_WORKLOAD(
+				       "unknown", "unknown") ",status_code=\"200\"} 2"));
+	assert_true(has_line(text, "meshsight_request_duration_seconds_bucket{" BY_WORKLOAD(
+				       "unknown", "unknown") ",le=\"0.01\"} 2"));
+	/* Exactly two label sets in the histogram: client and unknown. */
+	assert_int_equal(check_histograms(text, "meshsight_request_duration_seconds"), 2);
+	free(text);
+}
+
 static void test_promtool_accepts(void **state)
 {
 	assert_promtool_accepts(*state);
@@ -514,6 +583,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_stats_json, setup, render_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_prometheus, setup, render_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_promtool_accepts, setup, render_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_prometheus_by_workload, setup_two_clients,
+					    render_fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
