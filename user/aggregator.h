@@ -120,8 +120,7 @@ struct edge_view {
 	uint64_t conns_closed;
 	uint64_t conns_reset;
 	uint64_t retransmits;
-	uint32_t srtt_us;      /* most recent smoothed RTT reported for the edge */
-	uint64_t otlp_base[8]; /* values of the sums at the last delta export (otlp_metrics.c) */
+	uint32_t srtt_us; /* most recent smoothed RTT reported for the edge */
 };
 
 #define EDGE_UID_MAX 40

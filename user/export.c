@@ -213,6 +213,10 @@ int export_start(struct exporter_state *s, char *err, size_t errlen)
 {
 	if (!s->enabled)
 		return 0;
+	if (s->temporality == OTLP_TEMPORALITY_DELTA && !(s->delta = otlp_delta_new())) {
+		snprintf(err, errlen, "out of memory for the delta temporality table");
+		return -ENOMEM;
+	}
 	pr_info("exporting OTLP metrics to %s every %u ms (%s)\n",
 		s->cfg.endpoint[OTLP_SIGNAL_METRICS], s->interval_ms,
 		s->cfg.json ? "http/json" : "http/protobuf");
@@ -227,7 +231,7 @@ static uint64_t clock_ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-void export_metrics(struct exporter_state *s, struct aggregator *a, struct naming *n,
+void export_metrics(struct exporter_state *s, const struct aggregator *a, struct naming *n,
 		    const char *version, const struct otlp_self_metric *self, size_t nself)
 {
 	uint64_t now_unix = clock_ns(CLOCK_REALTIME);
@@ -251,7 +255,7 @@ void export_metrics(struct exporter_state *s, struct aggregator *a, struct namin
 
 	if (!s->exp)
 		return;
-	if (otlp_build_metrics(a, n, &o, &body, &points)) {
+	if (otlp_build_metrics(a, n, &o, s->delta, &body, &points)) {
 		s->build_failures++;
 		otlp_buf_free(&body);
 		return;
@@ -360,4 +364,6 @@ void export_stop(struct exporter_state *s)
 		otlp_exporter_stop(s->exp, 2000);
 	s->exp = NULL;
 	spans_free(&s->spans);
+	otlp_delta_free(s->delta);
+	s->delta = NULL;
 }

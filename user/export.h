@@ -54,6 +54,7 @@ struct exporter_state {
 	struct span_buffer spans; /* when enabled, fed by the flow table's hook */
 	uint64_t next_traces_ns;  /* CLOCK_MONOTONIC */
 	uint64_t start_unix_ns;
+	struct otlp_delta *delta; /* bases of delta temporality; NULL when cumulative */
 };
 
 /* Reads env and flags; 0 (possibly disabled) or -EINVAL with a message in err. */
@@ -61,7 +62,7 @@ int export_configure(struct exporter_state *s, const struct export_flags *f, cha
 		     size_t errlen);
 int export_start(struct exporter_state *s, char *err, size_t errlen);
 /* Builds and queues one metrics request; call with the agent lock held. */
-void export_metrics(struct exporter_state *s, struct aggregator *a, struct naming *n,
+void export_metrics(struct exporter_state *s, const struct aggregator *a, struct naming *n,
 		    const char *version, const struct otlp_self_metric *self, size_t nself);
 /* Ships queued spans when a batch is full or the schedule delay passed; lock held. */
 void export_traces(struct exporter_state *s, struct naming *n, const char *version, bool flush);

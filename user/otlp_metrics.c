@@ -107,9 +107,128 @@ struct res_acc {
 	struct vec points[RM__MAX];
 };
 
+/*
+ * Delta bases. The key names one exported point: the edge (its key and
+ * creation time, so a retired and recreated edge starts from zero), the
+ * view, the metric slot and, for duration histograms, the series.
+ */
+enum delta_slot {
+	DS_DURATION,
+	DS_TCP_SENT,
+	DS_TCP_RECEIVED,
+	DS_TCP_OPENED,
+	DS_TCP_CLOSED,
+	DS_TCP_RETRANS,
+	DS_GRAPH_TOTAL,
+	DS_GRAPH_FAILED,
+};
+
+struct delta_key {
+	struct edge_key edge;
+	uint64_t edge_first_ns;
+	char method[EDGE_METHOD_MAX];
+	uint16_t status;
+	uint8_t version_minor;
+	uint8_t reporter;
+	uint8_t slot; /* enum delta_slot */
+	uint8_t _pad[3];
+};
+
+struct delta_entry {
+	struct htab_node node;
+	struct delta_key key;
+	uint64_t gen;	/* the build that last touched it */
+	uint64_t value; /* a sum's value, or a histogram's count */
+	uint64_t sum_ns;
+	uint64_t buckets[EDGE_LATENCY_BOUNDS + 1];
+};
+
+struct otlp_delta {
+	struct htab entries;
+	uint64_t gen;
+	bool oom; /* an entry could not be made: its point was sent cumulative */
+};
+
+struct otlp_delta *otlp_delta_new(void)
+{
+	struct otlp_delta *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	if (htab_init(&d->entries,
+		      offsetof(struct delta_entry, key) - offsetof(struct delta_entry, node),
+		      sizeof(struct delta_key))) {
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+static void delta_drop(struct otlp_delta *d, bool all)
+{
+	struct htab_node *n, *tmp;
+	struct delta_entry *e;
+	size_t i;
+
+	htab_for_each_safe(&d->entries, n, tmp, i)
+	{
+		e = (struct delta_entry *)((char *)n - offsetof(struct delta_entry, node));
+		if (all || e->gen != d->gen) {
+			htab_remove(&d->entries, n);
+			free(e);
+		}
+	}
+}
+
+void otlp_delta_free(struct otlp_delta *d)
+{
+	if (!d)
+		return;
+	delta_drop(d, true);
+	htab_free(&d->entries);
+	free(d);
+}
+
+/* The base of a point, created at zero on first sight; NULL when memory runs out. */
+static struct delta_entry *delta_base(struct otlp_delta *d, const struct delta_key *k)
+{
+	struct htab_node *n = htab_find(&d->entries, k);
+	struct delta_entry *e;
+
+	if (n) {
+		e = (struct delta_entry *)((char *)n - offsetof(struct delta_entry, node));
+	} else {
+		e = calloc(1, sizeof(*e));
+		if (!e) {
+			d->oom = true;
+			return NULL;
+		}
+		e->key = *k;
+		htab_insert(&d->entries, &e->node);
+	}
+	e->gen = d->gen;
+	return e;
+}
+
+static void delta_key_of(struct delta_key *k, const struct edge *e, enum edge_reporter r,
+			 enum delta_slot slot, const struct edge_series *s)
+{
+	memset(k, 0, sizeof(*k));
+	k->edge = e->key;
+	k->edge_first_ns = e->first_ns;
+	k->reporter = (uint8_t)r;
+	k->slot = (uint8_t)slot;
+	if (s) {
+		memcpy(k->method, s->method, sizeof(k->method));
+		k->status = s->status;
+		k->version_minor = s->version_minor;
+	}
+}
+
 struct build {
 	struct arena ar;
 	const struct otlp_metrics_opts *o;
+	struct otlp_delta *delta; /* NULL: cumulative */
 	struct naming *naming;
 	struct vec resources; /* struct res_acc */
 	struct vec graph[4];  /* service-graph points: total, failed, server, client */
@@ -242,11 +361,39 @@ static const char *status_error_type(struct build *b, uint16_t status)
 	return arena_printf(&b->ar, "%s", code);
 }
 
+/*
+ * A delta histogram point: the change of every bucket since the base, and
+ * the base moved to now. Min and max of the interval are not known from
+ * cumulative values, so a delta point has none (they are optional in OTLP).
+ */
+static void delta_hist(struct build *b, struct otlp_point *p, struct delta_entry *base,
+		       const uint64_t *buckets, uint64_t count, uint64_t sum_ns)
+{
+	uint64_t *d = arena_alloc(&b->ar, sizeof(base->buckets));
+	int i;
+
+	if (!d)
+		return;
+	for (i = 0; i <= EDGE_LATENCY_BOUNDS; i++) {
+		d[i] = buckets[i] - base->buckets[i];
+		base->buckets[i] = buckets[i];
+	}
+	p->bucket_counts = d;
+	p->count = count - base->value;
+	p->sum = (sum_ns - base->sum_ns) / 1e9;
+	p->has_min_max = false;
+	base->value = count;
+	base->sum_ns = sum_ns;
+}
+
 /* One http.*.request.duration point per series of a view. */
 static void add_duration_points(struct build *b, struct vec *pts, const struct edge *e,
-				struct edge_view *v, const struct endpoint_names *dst)
+				enum edge_reporter r, const struct endpoint_names *dst)
 {
+	const struct edge_view *v = &e->view[r];
 	const char *server = node_name(b, dst, true);
+	struct delta_entry *base;
+	struct delta_key dk;
 	uint16_t i;
 
 	for (i = 0; i < v->nseries; i++) {
@@ -256,6 +403,13 @@ static void add_duration_points(struct build *b, struct vec *pts, const struct e
 
 		if (!s->count)
 			continue;
+		base = NULL;
+		if (b->delta) {
+			delta_key_of(&dk, e, r, DS_DURATION, s);
+			base = delta_base(b->delta, &dk);
+			if (base && base->value == s->count)
+				continue; /* no request in this interval */
+		}
 		p = vec_push(&b->ar, pts);
 		if (!p)
 			return;
@@ -280,6 +434,8 @@ static void add_duration_points(struct build *b, struct vec *pts, const struct e
 		p->bounds = edge_latency_bounds_s;
 		p->nbounds = EDGE_LATENCY_BOUNDS;
 		b->npoints++;
+		if (base)
+			delta_hist(b, p, base, s->buckets, s->count, s->sum_ns);
 	}
 }
 
@@ -301,12 +457,14 @@ static struct otlp_attrs edge_attrs(struct build *b, const struct edge *e,
 
 /*
  * A sum point; with delta temporality, the change since the last export
- * (base holds the value exported then).
+ * (against the base named by e, r and slot).
  */
-static void add_sum(struct build *b, struct vec *pts, const struct edge *e, struct otlp_attrs attrs,
-		    uint64_t value, uint64_t *base)
+static void add_sum(struct build *b, struct vec *pts, const struct edge *e, enum edge_reporter r,
+		    enum delta_slot slot, struct otlp_attrs attrs, uint64_t value)
 {
 	struct otlp_point *p = vec_push(&b->ar, pts);
+	struct delta_entry *base;
+	struct delta_key dk;
 
 	if (!p)
 		return;
@@ -314,11 +472,15 @@ static void add_sum(struct build *b, struct vec *pts, const struct edge *e, stru
 	p->start_ns = start_ns(b, e);
 	p->time_ns = b->o->now_unix_ns;
 	p->as_int = (int64_t)value;
-	if (b->o->temporality == OTLP_TEMPORALITY_DELTA) {
-		p->as_int = (int64_t)(value >= *base ? value - *base : value);
-		*base = value;
-	}
 	b->npoints++;
+	if (!b->delta)
+		return;
+	delta_key_of(&dk, e, r, slot, NULL);
+	base = delta_base(b->delta, &dk);
+	if (!base)
+		return;
+	p->as_int = (int64_t)(value >= base->value ? value - base->value : value);
+	base->value = value;
 }
 
 static void add_gauge(struct build *b, struct vec *pts, struct otlp_attrs attrs, double value)
@@ -334,13 +496,15 @@ static void add_gauge(struct build *b, struct vec *pts, struct otlp_attrs attrs,
 }
 
 static void add_tcp_points(struct build *b, struct res_acc *r, const struct edge *e,
-			   struct edge_view *v, struct otlp_attrs attrs)
+			   enum edge_reporter rep, struct otlp_attrs attrs)
 {
-	add_sum(b, &r->points[RM_TCP_SENT], e, attrs, v->bytes_sent, &v->otlp_base[0]);
-	add_sum(b, &r->points[RM_TCP_RECEIVED], e, attrs, v->bytes_received, &v->otlp_base[1]);
-	add_sum(b, &r->points[RM_TCP_OPENED], e, attrs, v->conns_opened, &v->otlp_base[2]);
-	add_sum(b, &r->points[RM_TCP_CLOSED], e, attrs, v->conns_closed, &v->otlp_base[3]);
-	add_sum(b, &r->points[RM_TCP_RETRANS], e, attrs, v->retransmits, &v->otlp_base[4]);
+	const struct edge_view *v = &e->view[rep];
+
+	add_sum(b, &r->points[RM_TCP_SENT], e, rep, DS_TCP_SENT, attrs, v->bytes_sent);
+	add_sum(b, &r->points[RM_TCP_RECEIVED], e, rep, DS_TCP_RECEIVED, attrs, v->bytes_received);
+	add_sum(b, &r->points[RM_TCP_OPENED], e, rep, DS_TCP_OPENED, attrs, v->conns_opened);
+	add_sum(b, &r->points[RM_TCP_CLOSED], e, rep, DS_TCP_CLOSED, attrs, v->conns_closed);
+	add_sum(b, &r->points[RM_TCP_RETRANS], e, rep, DS_TCP_RETRANS, attrs, v->retransmits);
 	if (v->srtt_us)
 		add_gauge(b, &r->points[RM_TCP_SRTT], attrs, v->srtt_us / 1e6);
 }
@@ -367,12 +531,11 @@ static void add_graph_hist(struct build *b, struct vec *pts, const struct edge *
 	b->npoints++;
 }
 
-static void add_graph(struct build *b, struct edge *e, const struct endpoint_names *src,
+static void add_graph(struct build *b, const struct edge *e, const struct endpoint_names *src,
 		      const struct endpoint_names *dst)
 {
 	enum edge_reporter which;
 	const struct edge_view *primary = edge_primary_view(e, &which);
-	uint64_t *base = e->view[which].otlp_base;
 	struct vec attrs = {.elem = sizeof(struct otlp_attr)};
 	struct otlp_attrs a;
 
@@ -380,13 +543,13 @@ static void add_graph(struct build *b, struct edge *e, const struct endpoint_nam
 	attr_str(b, &attrs, "server", node_name(b, dst, true));
 	attr_str(b, &attrs, "connection_type", "");
 	a = (struct otlp_attrs){attrs.v, attrs.n};
-	add_sum(b, &b->graph[0], e, a, primary->requests, &base[5]);
-	add_sum(b, &b->graph[1], e, a, primary->errors, &base[6]);
+	add_sum(b, &b->graph[0], e, which, DS_GRAPH_TOTAL, a, primary->requests);
+	add_sum(b, &b->graph[1], e, which, DS_GRAPH_FAILED, a, primary->errors);
 	add_graph_hist(b, &b->graph[2], e, &e->view[REPORTER_DESTINATION], a);
 	add_graph_hist(b, &b->graph[3], e, &e->view[REPORTER_SOURCE], a);
 }
 
-static void add_edge(struct build *b, struct edge *e)
+static void add_edge(struct build *b, const struct edge *e)
 {
 	struct endpoint_names src, dst;
 	struct otlp_attrs attrs;
@@ -397,17 +560,16 @@ static void add_edge(struct build *b, struct edge *e)
 	naming_resolve(b->naming, e->key.dst_addr, &e->dst, &dst);
 	attrs = edge_attrs(b, e, &src, &dst);
 	for (rep = 0; rep < REPORTER__MAX; rep++) {
-		struct edge_view *v = &e->view[rep];
 		bool server = rep == REPORTER_DESTINATION;
 
-		if (!v->seen)
+		if (!e->view[rep].seen)
 			continue;
 		r = resource_for(b, server ? &dst : &src, server);
 		if (!r)
 			return;
 		add_duration_points(b, &r->points[server ? RM_SERVER_DURATION : RM_CLIENT_DURATION],
-				    e, v, &dst);
-		add_tcp_points(b, r, e, v, attrs);
+				    e, rep, &dst);
+		add_tcp_points(b, r, e, rep, attrs);
 	}
 	if (e->key.proto == EDGE_PROTO_HTTP)
 		add_graph(b, e, &src, &dst);
@@ -557,27 +719,21 @@ static int assemble(struct build *b, struct otlp_request *req)
 	return b->ar.oom ? -ENOMEM : 0;
 }
 
-static void reset_series(struct aggregator *a)
-{
-	struct edge *e;
-	int r;
-
-	for (e = a->lru_head; e; e = e->lru_next)
-		for (r = 0; r < REPORTER__MAX; r++) {
-			free(e->view[r].series);
-			e->view[r].series = NULL;
-			e->view[r].nseries = 0;
-		}
-}
-
-int otlp_build_metrics(struct aggregator *a, struct naming *n, const struct otlp_metrics_opts *o,
+int otlp_build_metrics(const struct aggregator *a, struct naming *n,
+		       const struct otlp_metrics_opts *o, struct otlp_delta *delta,
 		       struct otlp_buf *out, uint64_t *npoints)
 {
 	struct build b = {.o = o, .naming = n};
 	struct otlp_request req;
-	struct edge *e;
+	const struct edge *e;
 	int i, err;
 
+	if (o->temporality == OTLP_TEMPORALITY_DELTA) {
+		if (!delta)
+			return -EINVAL;
+		b.delta = delta;
+		delta->gen++;
+	}
 	b.resources.elem = sizeof(struct res_acc);
 	for (i = 0; i < 4; i++)
 		b.graph[i].elem = sizeof(struct otlp_point);
@@ -589,7 +745,7 @@ int otlp_build_metrics(struct aggregator *a, struct naming *n, const struct otlp
 			      : otlp_encode_metrics_pb(&req, out);
 	*npoints = b.npoints;
 	arena_free(&b.ar);
-	if (!err && o->temporality == OTLP_TEMPORALITY_DELTA)
-		reset_series(a);
+	if (b.delta)
+		delta_drop(b.delta, false); /* bases of edges gone since */
 	return err;
 }

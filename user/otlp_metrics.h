@@ -9,9 +9,11 @@
  *     (s), with the labels of the Collector's servicegraph connector
  *     (client, server, connection_type), under the agent's resource;
  *   meshsight.tcp.* per edge and view.
- * The numbers are the same ones /api/v1/edges shows. With delta temporality
- * the per-series histograms are reset after each build (the Prometheus and
- * JSON views read other, cumulative fields).
+ * The numbers are the same ones /api/v1/edges shows: the model is only
+ * read. With delta temporality each point is the change since the previous
+ * export, against bases kept here, in the exporter's own table (struct
+ * otlp_delta), never in the edges: /metrics and /api/v1/edges are the same
+ * whatever the temporality.
  */
 #ifndef MESHSIGHT_OTLP_METRICS_H
 #define MESHSIGHT_OTLP_METRICS_H
@@ -50,10 +52,24 @@ struct otlp_metrics_opts {
 };
 
 /*
- * Builds and encodes the request into out; *npoints is the number of data
- * points in it. 0, or -ENOMEM.
+ * The values exported last time, per edge view, series and metric, for
+ * delta temporality. One entry per exported point (about 300 bytes with its
+ * buckets); entries whose edge is gone are dropped at the next build.
  */
-int otlp_build_metrics(struct aggregator *a, struct naming *n, const struct otlp_metrics_opts *o,
+struct otlp_delta;
+
+struct otlp_delta *otlp_delta_new(void);
+void otlp_delta_free(struct otlp_delta *d);
+
+/*
+ * Builds and encodes the request into out; *npoints is the number of data
+ * points in it. delta: the bases, required with delta temporality; they
+ * move with every build, so a build that fails (out of memory, counted by
+ * the caller) loses that interval's changes. 0, -ENOMEM, or -EINVAL for a
+ * delta build without bases.
+ */
+int otlp_build_metrics(const struct aggregator *a, struct naming *n,
+		       const struct otlp_metrics_opts *o, struct otlp_delta *delta,
 		       struct otlp_buf *out, uint64_t *npoints);
 
 #endif /* MESHSIGHT_OTLP_METRICS_H */

@@ -38,28 +38,30 @@ struct self_def {
 #define NAT(f)	 SRC_NAT, offsetof(struct nat_stats, f)
 #define INPUT(f) SRC_INPUT, offsetof(struct self_stats_input, f)
 
-#define EVENTS	 "meshsight_events_total", "Ring-buffer events received by type."
-#define EV_OTLP	 "meshsight.agent.events", "{event}"
-#define DROPPED	 "meshsight_events_dropped_total", \
-	"Events or connections lost, by cause; any non-zero value means missing data."
-#define DR_OTLP	 "meshsight.agent.events_dropped", "{event}"
-#define EVICTED	 "meshsight_evictions_total", "Items dropped to bound memory, by kind and reason."
-#define EVI_OTLP "meshsight.agent.evictions", "{item}"
+#define EVENTS	"meshsight_events_total", "Ring-buffer events received by type."
+#define EV_OTLP "meshsight.agent.events", "{event}"
+#define DROPPED                                                                                    \
+	"meshsight_events_dropped_total",                                                          \
+	    "Events or connections lost, by cause; any non-zero value means missing data."
+#define DR_OTLP		"meshsight.agent.events_dropped", "{event}"
+#define EVICTED		"meshsight_evictions_total", "Items dropped to bound memory, by kind and reason."
+#define EVI_OTLP	"meshsight.agent.evictions", "{item}"
 #define TUNNEL(n, h, j) "meshsight_mesh_" n, h, NULL, NULL, NULL, NULL, "mesh_tunnel", j
-#define NATL	 "meshsight_clusterip_lookups_total", \
-	"Connection-tracking lookups of connections to a ClusterIP, by outcome."
+#define NATL                                                                                       \
+	"meshsight_clusterip_lookups_total",                                                       \
+	    "Connection-tracking lookups of connections to a ClusterIP, by outcome."
 
 static const struct self_def defs[] = {
-    {EVENTS, "type", "conn_open", NULL, NULL, "events_seen", "conn_open", EV_OTLP, NULL, NULL,
-     0, FLOW(events[MS_EV_CONN_OPEN])},
-    {EVENTS, "type", "conn_close", NULL, NULL, "events_seen", "conn_close", EV_OTLP, NULL, NULL,
-     0, FLOW(events[MS_EV_CONN_CLOSE])},
+    {EVENTS, "type", "conn_open", NULL, NULL, "events_seen", "conn_open", EV_OTLP, NULL, NULL, 0,
+     FLOW(events[MS_EV_CONN_OPEN])},
+    {EVENTS, "type", "conn_close", NULL, NULL, "events_seen", "conn_close", EV_OTLP, NULL, NULL, 0,
+     FLOW(events[MS_EV_CONN_CLOSE])},
     {EVENTS, "type", "data", NULL, NULL, "events_seen", "data", EV_OTLP, NULL, NULL, 0,
      FLOW(events[MS_EV_DATA])},
     {DROPPED, "cause", NULL, NULL, NULL, "events_dropped", NULL, DR_OTLP, NULL, NULL, 0,
      SRC_KERNEL_DROPS, 0},
-    {DROPPED, "cause", "malformed_event", NULL, NULL, "events_dropped", "malformed_event",
-     DR_OTLP, NULL, NULL, 0, FLOW(malformed_events)},
+    {DROPPED, "cause", "malformed_event", NULL, NULL, "events_dropped", "malformed_event", DR_OTLP,
+     NULL, NULL, 0, FLOW(malformed_events)},
     {DROPPED, "cause", "data_without_connection", NULL, NULL, "events_dropped",
      "data_without_connection", DR_OTLP, NULL, NULL, 0, FLOW(data_without_flow)},
     {DROPPED, "cause", "close_without_connection", NULL, NULL, "events_dropped",
@@ -71,32 +73,32 @@ static const struct self_def defs[] = {
     {DROPPED, "cause", "edge_out_of_memory", NULL, NULL, "events_dropped", "edge_out_of_memory",
      DR_OTLP, NULL, NULL, 0, AGG(alloc_failures)},
     {"meshsight_kernel_datapath_total", "Kernel-side datapath counters by outcome.", "outcome",
-     NULL, NULL, NULL, "kernel", NULL, "meshsight.agent.kernel_datapath", "{event}", NULL, NULL,
-     0, SRC_KERNEL_OUTCOMES, 0},
-    {"meshsight_parse_errors_total", "HTTP/1 parse failures and recoveries by reason.",
-     "reason", NULL, NULL, NULL, "parse_failures", NULL, "meshsight.agent.parse_errors",
-     "{error}", NULL, NULL, 0, SRC_PARSE_ERRORS, 0},
+     NULL, NULL, NULL, "kernel", NULL, "meshsight.agent.kernel_datapath", "{event}", NULL, NULL, 0,
+     SRC_KERNEL_OUTCOMES, 0},
+    {"meshsight_parse_errors_total", "HTTP/1 parse failures and recoveries by reason.", "reason",
+     NULL, NULL, NULL, "parse_failures", NULL, "meshsight.agent.parse_errors", "{error}", NULL,
+     NULL, 0, SRC_PARSE_ERRORS, 0},
     {"meshsight_parse_resyncs_total",
-     "Times an HTTP/1 stream found a new message start after losing its framing.", NULL, NULL,
-     NULL, NULL, "parse_failures", "resyncs", "meshsight.agent.parse_resyncs", "{event}", NULL,
-     NULL, 0, SRC_HTTP, offsetof(struct http1_stats, resyncs)},
+     "Times an HTTP/1 stream found a new message start after losing its framing.", NULL, NULL, NULL,
+     NULL, "parse_failures", "resyncs", "meshsight.agent.parse_resyncs", "{event}", NULL, NULL, 0,
+     SRC_HTTP, offsetof(struct http1_stats, resyncs)},
     {"meshsight_reassembly_gaps_total",
      "Holes in a TCP byte stream given up on (lost or never captured bytes).", NULL, NULL, NULL,
-     NULL, "parse_failures", "reassembly_gaps", "meshsight.agent.reassembly_gaps", "{gap}",
-     NULL, NULL, 0, REASM(gaps)},
-    {"meshsight_reassembly_gap_bytes_total", "Bytes in the holes given up on.", NULL, NULL,
-     NULL, NULL, "parse_failures", "reassembly_gap_bytes",
-     "meshsight.agent.reassembly_gap_bytes", "By", NULL, NULL, 0, REASM(gap_bytes)},
+     NULL, "parse_failures", "reassembly_gaps", "meshsight.agent.reassembly_gaps", "{gap}", NULL,
+     NULL, 0, REASM(gaps)},
+    {"meshsight_reassembly_gap_bytes_total", "Bytes in the holes given up on.", NULL, NULL, NULL,
+     NULL, "parse_failures", "reassembly_gap_bytes", "meshsight.agent.reassembly_gap_bytes", "By",
+     NULL, NULL, 0, REASM(gap_bytes)},
     {"meshsight_reassembly_budget_full_total",
-     "Out-of-order segments not held because the reassembly budget was spent.", NULL, NULL,
-     NULL, NULL, "parse_failures", "reassembly_budget_full",
-     "meshsight.agent.reassembly_budget_full", "{segment}", NULL, NULL, 0, REASM(budget_full)},
+     "Out-of-order segments not held because the reassembly budget was spent.", NULL, NULL, NULL,
+     NULL, "parse_failures", "reassembly_budget_full", "meshsight.agent.reassembly_budget_full",
+     "{segment}", NULL, NULL, 0, REASM(budget_full)},
     {"meshsight_http_transactions_total", "HTTP/1 request/response pairs counted.", NULL, NULL,
-     NULL, NULL, NULL, "http_transactions", "meshsight.agent.http_transactions", "{request}",
-     NULL, NULL, 0, FLOW(transactions)},
-    {"meshsight_tracked_connections", "Connections tracked in userspace.", NULL, NULL, NULL,
-     NULL, NULL, "tracked_connections", "meshsight.agent.connections", "{connection}", NULL,
-     NULL, 1, INPUT(tracked_conns)},
+     NULL, NULL, NULL, "http_transactions", "meshsight.agent.http_transactions", "{request}", NULL,
+     NULL, 0, FLOW(transactions)},
+    {"meshsight_tracked_connections", "Connections tracked in userspace.", NULL, NULL, NULL, NULL,
+     NULL, "tracked_connections", "meshsight.agent.connections", "{connection}", NULL, NULL, 1,
+     INPUT(tracked_conns)},
     {"meshsight_kernel_connections", "Entries in the kernel connection table at the last scan.",
      NULL, NULL, NULL, NULL, NULL, "kernel_connections", "meshsight.agent.kernel_connections",
      "{connection}", NULL, NULL, 1, INPUT(kernel_conns)},
@@ -109,13 +111,12 @@ static const struct self_def defs[] = {
      "edge_idle", 0, AGG(evicted_idle)},
     {EVICTED, "kind", "edge", "reason", "limit", "evictions", "edges_limit", EVI_OTLP, "reason",
      "edge_limit", 0, AGG(evicted_limit)},
-    {EVICTED, "kind", "edge", "reason", "renamed", "evictions", "edges_renamed", EVI_OTLP,
-     "reason", "edge_renamed", 0, AGG(retired_renamed)},
+    {EVICTED, "kind", "edge", "reason", "renamed", "evictions", "edges_renamed", EVI_OTLP, "reason",
+     "edge_renamed", 0, AGG(retired_renamed)},
     {EVICTED, "kind", "connection", "reason", "idle", "evictions", "connections_idle", EVI_OTLP,
      "reason", "connection_idle", 0, FLOW(flows_evicted_idle)},
-    {EVICTED, "kind", "kernel_connection", "reason", "idle", "evictions",
-     "kernel_connections_idle", EVI_OTLP, "reason", "kernel_connection_idle", 0,
-     INPUT(kernel_conns_expired)},
+    {EVICTED, "kind", "kernel_connection", "reason", "idle", "evictions", "kernel_connections_idle",
+     EVI_OTLP, "reason", "kernel_connection_idle", 0, INPUT(kernel_conns_expired)},
     {"meshsight_excluded_connections_total",
      "Connections not observed: the agent's own, excluded processes and cgroups, and their "
      "local peers.",
@@ -124,8 +125,7 @@ static const struct self_def defs[] = {
     {TUNNEL("tunnel_connections_total",
 	    "Mesh tunnel sockets (ztunnel, sidecar capture ports) seen; never an edge.",
 	    "connections"),
-     "meshsight.agent.mesh_tunnel_connections", "{connection}", NULL, NULL, 0,
-     FLOW(tunnel_flows)},
+     "meshsight.agent.mesh_tunnel_connections", "{connection}", NULL, NULL, 0, FLOW(tunnel_flows)},
     {TUNNEL("tunnel_bytes_total", "Bytes mesh tunnel sockets sent and received, counted at close.",
 	    "bytes"),
      "meshsight.agent.mesh_tunnel_bytes", "By", NULL, NULL, 0, FLOW(tunnel_bytes)},
