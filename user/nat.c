@@ -13,6 +13,9 @@
 struct nat_lookup {
 	struct nfct_handle *h;
 	struct nat_stats stats;
+	/* The original tuple asked about, to check the answer against. */
+	uint8_t want_src[16];
+	uint16_t want_sport;
 	/* Filled by the query callback. */
 	int found;
 	uint8_t reply_src[16];
@@ -26,11 +29,36 @@ static int is_v4(const uint8_t a[16])
 	return !memcmp(a, v4_prefix, sizeof(v4_prefix));
 }
 
+static void orig_src(const struct nf_conntrack *ct, uint8_t out[16])
+{
+	memset(out, 0, 16);
+	if (nfct_get_attr_u8(ct, ATTR_ORIG_L3PROTO) == AF_INET) {
+		uint32_t v4 = nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_SRC);
+
+		memcpy(out, v4_prefix, sizeof(v4_prefix));
+		memcpy(out + 12, &v4, 4);
+	} else {
+		memcpy(out, nfct_get_attr(ct, ATTR_ORIG_IPV6_SRC), 16);
+	}
+}
+
+/*
+ * The answer to a GET. It must return NFCT_CB_CONTINUE: the kernel follows
+ * the entry with an ACK, and stopping at the entry leaves that ACK in the
+ * socket, where the next query would read it as its own (empty) answer and
+ * the one after would get this connection's entry. An entry for another
+ * tuple than the one asked about is ignored for the same reason.
+ */
 static int on_entry(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, void *data)
 {
 	struct nat_lookup *n = data;
+	uint8_t src[16];
 
 	(void)type;
+	orig_src(ct, src);
+	if (memcmp(src, n->want_src, 16) ||
+	    ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_SRC)) != n->want_sport)
+		return NFCT_CB_CONTINUE;
 	memset(n->reply_src, 0, sizeof(n->reply_src));
 	if (nfct_get_attr_u8(ct, ATTR_REPL_L3PROTO) == AF_INET) {
 		uint32_t v4 = nfct_get_attr_u32(ct, ATTR_REPL_IPV4_SRC);
@@ -42,7 +70,7 @@ static int on_entry(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, vo
 	}
 	n->reply_sport = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_SRC));
 	n->found = 1;
-	return NFCT_CB_STOP;
+	return NFCT_CB_CONTINUE;
 }
 
 int nat_open(struct nat_lookup **out)
@@ -104,6 +132,8 @@ int nat_real_destination(struct nat_lookup *n, const uint8_t src[16], uint16_t s
 		return -ENOMEM;
 	}
 	set_orig_tuple(ct, src, sport, dst, dport);
+	memcpy(n->want_src, src, 16);
+	n->want_sport = sport;
 	n->found = 0;
 	n->stats.queries++;
 	ret = nfct_query(n->h, NFCT_Q_GET, ct);

@@ -265,6 +265,12 @@ agent_start() {
 	MS_AGENT_LOG="$MS_STATE_DIR/agent.log"
 	(
 		ms_close_lock
+		# MS_AGENT_CGROUP: run the agent inside a watched cgroup, as in a
+		# DaemonSet watching the whole node, where it sees its own sockets.
+		if [ -n "${MS_AGENT_CGROUP:-}" ]; then
+			mkdir -p "$MS_AGENT_CGROUP" && echo "$BASHPID" >"$MS_AGENT_CGROUP/cgroup.procs" ||
+				exit 97
+		fi
 		exec "$MESHSIGHT_BIN" --cgroup "$MS_CG_ROOT" --listen "127.0.0.1:$MS_PORT" "$@"
 	) >>"$MS_AGENT_LOG" 2>&1 </dev/null &
 	MS_AGENT_PID=$!
@@ -407,6 +413,91 @@ assert_true() {
 	if "$@" >/dev/null; then ms_pass "$what"; else ms_fail "$what"; fi
 }
 
+# ---------------------------------------------------------------- Kubernetes
+#
+# The test API server (tests/k8s/fake_apiserver.py: real list/watch JSON
+# over TLS with a bearer token), reached by the agent through a kubeconfig as
+# it would reach a real cluster.
+
+# k8s_fake_start: starts it; sets MS_K8S_API and writes $MS_STATE_DIR/kubeconfig.
+k8s_fake_start() {
+	local token="e2e-$RANDOM$RANDOM" port
+	ms_state_init
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=kube-apiserver \
+		-addext "subjectAltName=IP:127.0.0.1" -keyout "$MS_STATE_DIR/api.key" \
+		-out "$MS_STATE_DIR/api.crt" >/dev/null 2>&1 || ms_die "openssl failed"
+	"$MS_PYTHON" "$MS_REPO/tests/k8s/fake_apiserver.py" --port 0 --token "$token" \
+		--tls-cert "$MS_STATE_DIR/api.crt" --tls-key "$MS_STATE_DIR/api.key" \
+		>"$MS_STATE_DIR/api.out" 2>"$MS_STATE_DIR/api.log" &
+	ms_record_pid $!
+	wait_until 10 grep -q 'listening on' "$MS_STATE_DIR/api.out" ||
+		ms_die "fake API server did not start"
+	port=$(awk '/listening on/ { print $3 }' "$MS_STATE_DIR/api.out")
+	MS_K8S_API="https://127.0.0.1:$port"
+	cat >"$MS_STATE_DIR/kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+current-context: e2e
+clusters:
+- name: e2e
+  cluster:
+    server: $MS_K8S_API
+    certificate-authority-data: $(base64 -w0 "$MS_STATE_DIR/api.crt")
+users:
+- name: agent
+  user:
+    token: $token
+contexts:
+- name: e2e
+  context: {cluster: e2e, user: agent}
+EOF
+}
+
+# k8s_control OP [JSON]: one call to the test server's control API.
+k8s_control() {
+	curl -fsS -m 5 --cacert "$MS_STATE_DIR/api.crt" -X POST -d "${2:-{\}}" \
+		"$MS_K8S_API/_control/$1" >/dev/null || ms_die "control $1 failed"
+}
+k8s_apply() { k8s_control apply "{\"object\": $1}"; }
+
+# k8s_pod NAME IP OWNER_KIND OWNER_NAME [LABELS_JSON]: a running Pod on node-a,
+# namespace shop, uid NAME-uid.
+k8s_pod() {
+	jq -nc --arg n "$1" --arg ip "$2" --arg ok "$3" --arg on "$4" --argjson l "${5:-{\}}" '{
+	  apiVersion: "v1", kind: "Pod",
+	  metadata: {name: $n, namespace: "shop", uid: ($n + "-uid"), labels: $l,
+	    creationTimestamp: "2026-11-22T10:00:00Z",
+	    ownerReferences: [{apiVersion: "apps/v1", kind: $ok, name: $on, uid: ($on + "-uid"),
+	      controller: true, blockOwnerDeletion: true}]},
+	  spec: {nodeName: "node-a", containers: [{name: "app", image: "example/app:1.0",
+	    ports: [{containerPort: 8080, protocol: "TCP"}]}]},
+	  status: {phase: "Running", hostIP: "192.168.0.10", podIP: $ip, podIPs: [{ip: $ip}],
+	    startTime: "2026-11-22T10:00:01Z"}}'
+}
+
+# k8s_service NAME CLUSTER_IP PORT BACKEND_IP BACKEND_POD: a ClusterIP Service
+# in namespace shop and its EndpointSlice with one ready backend.
+k8s_service() {
+	k8s_apply "$(jq -nc --arg n "$1" --arg ip "$2" --argjson port "$3" '{
+	  apiVersion: "v1", kind: "Service",
+	  metadata: {name: $n, namespace: "shop", uid: ("svc-" + $n + "-uid")},
+	  spec: {type: "ClusterIP", clusterIP: $ip, clusterIPs: [$ip], selector: {app: $n},
+	    ports: [{name: "http", port: $port, targetPort: $port, protocol: "TCP"}]}}')"
+	k8s_apply "$(jq -nc --arg n "$1" --argjson port "$3" --arg be "$4" --arg pod "$5" '{
+	  apiVersion: "discovery.k8s.io/v1", kind: "EndpointSlice", addressType: "IPv4",
+	  metadata: {name: ($n + "-abcde"), namespace: "shop", uid: ("eps-" + $n + "-uid"),
+	    labels: {"kubernetes.io/service-name": $n}},
+	  endpoints: [{addresses: [$be], conditions: {ready: true}, nodeName: "node-a",
+	    targetRef: {kind: "Pod", namespace: "shop", name: $pod, uid: ($pod + "-uid")}}],
+	  ports: [{name: "http", port: $port, protocol: "TCP"}]}')"
+}
+
+# k8s_synced: the agent has listed pods, Services and EndpointSlices.
+k8s_synced() {
+	[ "$(stats_json | jq '[.kubernetes.pods.synced, .kubernetes.services.synced,
+		.kubernetes.endpointslices.synced] | all')" = true ]
+}
+
 # ---------------------------------------------------------------- Prometheus
 #
 # A real Prometheus (the Debian package's binary) scraping the agent every
@@ -469,6 +560,7 @@ assert_promtool_clean() {
 # ms_finish: exit status of the test from the recorded assertions.
 ms_finish() {
 	if [ "$MS_FAILURES" -gt 0 ]; then
+		ms_agent_dump_log
 		echo "$MS_FAILURES assertion(s) failed" >&2
 		exit 1
 	fi

@@ -23,7 +23,6 @@ set -u
 require_root_kernel
 require_cmds curl jq openssl nft "$MS_PYTHON"
 
-FAKE="$MS_REPO/tests/k8s/fake_apiserver.py"
 NFT_TABLE="meshsight_e2e_$$"
 trap 'nft delete table ip "$NFT_TABLE" 2>/dev/null; cleanup_all' EXIT
 
@@ -31,80 +30,21 @@ pod_create fe 1
 pod_create co 2
 pod_create rp 3
 
-# ------------------------------------------------------------ API server
-TOKEN="e2e-$RANDOM$RANDOM"
-openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=kube-apiserver \
-	-addext "subjectAltName=IP:127.0.0.1" -keyout "$MS_STATE_DIR/api.key" \
-	-out "$MS_STATE_DIR/api.crt" >/dev/null 2>&1 || ms_die "openssl failed"
-"$MS_PYTHON" "$FAKE" --port 0 --token "$TOKEN" --tls-cert "$MS_STATE_DIR/api.crt" \
-	--tls-key "$MS_STATE_DIR/api.key" >"$MS_STATE_DIR/api.out" 2>"$MS_STATE_DIR/api.log" &
-ms_record_pid $!
-wait_until 10 grep -q 'listening on' "$MS_STATE_DIR/api.out" || ms_die "fake API server did not start"
-API_PORT=$(awk '/listening on/ { print $3 }' "$MS_STATE_DIR/api.out")
-API="https://127.0.0.1:$API_PORT"
-
-cat >"$MS_STATE_DIR/kubeconfig" <<EOF
-apiVersion: v1
-kind: Config
-current-context: e2e
-clusters:
-- name: e2e
-  cluster:
-    server: $API
-    certificate-authority-data: $(base64 -w0 "$MS_STATE_DIR/api.crt")
-users:
-- name: agent
-  user:
-    token: $TOKEN
-contexts:
-- name: e2e
-  context: {cluster: e2e, user: agent}
-EOF
-
-# control OP [JSON]: one call to the server's control API.
-control() {
-	curl -fsS -m 5 --cacert "$MS_STATE_DIR/api.crt" -X POST -d "${2:-{\}}" \
-		"$API/_control/$1" >/dev/null || ms_die "control $1 failed"
-}
-apply() { control apply "{\"object\": $1}"; }
-
-# pod NAME IP OWNER_KIND OWNER_NAME [LABELS_JSON]: a running Pod on node-a.
-pod() {
-	jq -nc --arg n "$1" --arg ip "$2" --arg ok "$3" --arg on "$4" --argjson l "${5:-{\}}" '{
-	  apiVersion: "v1", kind: "Pod",
-	  metadata: {name: $n, namespace: "shop", uid: ($n + "-uid"), labels: $l,
-	    creationTimestamp: "2026-11-22T10:00:00Z",
-	    ownerReferences: [{apiVersion: "apps/v1", kind: $ok, name: $on, uid: ($on + "-uid"),
-	      controller: true, blockOwnerDeletion: true}]},
-	  spec: {nodeName: "node-a", containers: [{name: "app", image: "example/app:1.0",
-	    ports: [{containerPort: 8080, protocol: "TCP"}]}]},
-	  status: {phase: "Running", hostIP: "192.168.0.10", podIP: $ip, podIPs: [{ip: $ip}],
-	    startTime: "2026-11-22T10:00:01Z"}}'
-}
+k8s_fake_start
+control() { k8s_control "$@"; }
+apply() { k8s_apply "$1"; }
+pod() { k8s_pod "$@"; }
 
 apply "$(pod frontend-6c9f8d7b5-x2x7q 10.200.1.2 ReplicaSet frontend-6c9f8d7b5 \
 	'{"app":"frontend","version":"v1","pod-template-hash":"6c9f8d7b5"}')"
 apply "$(pod checkout-7f5d9c8b4-k9zvw 10.200.2.2 ReplicaSet checkout-7f5d9c8b4 \
 	'{"app":"checkout","version":"v2","pod-template-hash":"7f5d9c8b4"}')"
-apply '{"apiVersion":"v1","kind":"Service","metadata":{"name":"checkout","namespace":"shop",
-	"uid":"svc-checkout-uid"},"spec":{"type":"ClusterIP","clusterIP":"10.96.0.20",
-	"clusterIPs":["10.96.0.20"],"ports":[{"name":"http","port":8080,"targetPort":8080,
-	"protocol":"TCP"}],"selector":{"app":"checkout"}}}'
-apply '{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{
-	"name":"checkout-abcde","namespace":"shop","uid":"eps-checkout-uid",
-	"labels":{"kubernetes.io/service-name":"checkout"}},"addressType":"IPv4",
-	"endpoints":[{"addresses":["10.200.2.2"],"conditions":{"ready":true},"nodeName":"node-a",
-	"targetRef":{"kind":"Pod","namespace":"shop","name":"checkout-7f5d9c8b4-k9zvw",
-	"uid":"checkout-7f5d9c8b4-k9zvw-uid"}}],"ports":[{"name":"http","port":8080,"protocol":"TCP"}]}'
+k8s_service checkout 10.96.0.20 8080 10.200.2.2 checkout-7f5d9c8b4-k9zvw
 
 pod_spawn co "$MS_STATE_DIR/httpd-co.log" "$MS_PYTHON" "$MS_E2E_DIR/httpd.py" 8080 >/dev/null
 wait_listen co 8080 || ms_die "checkout server did not start"
 agent_start --kubeconfig "$MS_STATE_DIR/kubeconfig" --k8s-sync-timeout 10 --cluster-name e2e
 
-k8s_synced() {
-	[ "$(stats_json | jq '[.kubernetes.pods.synced, .kubernetes.services.synced,
-		.kubernetes.endpointslices.synced] | all')" = true ]
-}
 wait_until 10 k8s_synced || ms_fail "the agent did not sync pods, services and endpointslices"
 
 # requests POD URL N: N sequential requests on one connection.
@@ -152,14 +92,19 @@ assert_eq "no edge to the ClusterIP" 0 \
 	"$(edges_json | jq '[.edges[] | select(.destination.address == "10.96.0.20")] | length')"
 
 echo "3. a pod's IP given to another pod"
+pod_events() { stats_json | jq .kubernetes.pods.events; }
+events_before=$(pod_events)
 control delete '{"kind":"Pod","namespace":"shop","name":"frontend-6c9f8d7b5-x2x7q"}'
 apply "$(pod report-29345678-p8d2m 10.200.1.2 Job report-29345678 \
 	'{"app.kubernetes.io/name":"report","batch.kubernetes.io/job-name":"report-29345678"}')"
-# The agent checks names every second; the frontend edge must end then,
-# not be shown under the new pod's name with the old pod's counts.
-retired() { [ "$(stats_json | jq .evictions.edges_renamed)" -ge 1 ]; }
-wait_until 5 retired || ms_fail "the frontend edge was not retired when its IP changed pods"
-assert_eq "the old pod's edge is gone" null "$(edge_get 10.200.1.2 10.200.2.2 8080 http)"
+# Both watch events applied (the delete and the new pod), then within the
+# agent's one-second rename check the frontend edge must end, not be shown
+# under the new pod's name with the old pod's counts.
+applied() { [ "$(pod_events)" -ge $((events_before + 2)) ]; }
+wait_until 10 applied || ms_fail "the agent did not apply the pod delete and add"
+old_gone() { [ "$(edge_get 10.200.1.2 10.200.2.2 8080 http)" = null ]; }
+wait_until 5 old_gone || ms_fail "the frontend edge was not retired when its IP changed pods"
+assert_eq "retirement counted" true "$(stats_json | jq '.evictions.edges_renamed >= 1')"
 requests fe http://10.200.2.2:8080/status/200 2
 wait_edge_field 10.200.1.2 10.200.2.2 8080 http .requests 2 >/dev/null
 e=$(edge_get 10.200.1.2 10.200.2.2 8080 http)

@@ -4,6 +4,7 @@
 //   node receiver.mjs --port P [--mode ok|503|429|400|slow|partial]
 //                     [--retry-after S] [--slow-ms N] [--max-stored N]
 //                     [--tls-cert PEM --tls-key PEM]   (serve https)
+//                     [--host ADDR]   (default 127.0.0.1; 0.0.0.0 inside a test pod)
 //
 // On start prints one JSON line to stdout: {"listening":"127.0.0.1","port":N}
 // (use --port 0 for a free port). See README.md for the API.
@@ -21,6 +22,7 @@ const MAX_BODY = 64 * 1024 * 1024;
 const { values: args } = parseArgs({
   options: {
     port: { type: 'string', default: '4318' },
+    host: { type: 'string', default: '127.0.0.1' },
     mode: { type: 'string', default: 'ok' },
     'retry-after': { type: 'string' },
     'slow-ms': { type: 'string', default: '2000' },
@@ -239,10 +241,10 @@ const server = (tls ? https.createServer.bind(null, tls) : http.createServer)(as
   }
 });
 
-server.listen(Number(args.port), '127.0.0.1', () => {
+server.listen(Number(args.port), args.host, () => {
   const { port } = server.address();
-  process.stdout.write(`${JSON.stringify({ listening: '127.0.0.1', port })}\n`);
-  log(`listening on 127.0.0.1:${port} mode=${state.mode}`);
+  process.stdout.write(`${JSON.stringify({ listening: args.host, port })}\n`);
+  log(`listening on ${args.host}:${port} mode=${state.mode}`);
 });
 
 for (const sig of ['SIGINT', 'SIGTERM']) {
