@@ -16,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -493,6 +494,138 @@ static void test_tunnel_ports_make_no_edge(void **state)
 	assert_int_equal(e->ft.stats.transactions, 0);
 }
 
+/* A client whose ephemeral port happens to be a tunnel port is an application socket. */
+static void test_tunnel_port_only_on_the_listening_side(void **state)
+{
+	struct env *e = *state;
+
+	send_open_at(e, 21, MS_ROLE_CLIENT, "10.0.0.1", 15001, "10.0.0.2", 8080, 5);
+	send_data(e, 21, MS_DIR_EGRESS, MS_ROLE_CLIENT, 1000, REQ, 1 * MS);
+	send_open_at(e, 22, MS_ROLE_SERVER, "10.0.0.2", 8080, "10.0.0.1", 15006, 6);
+	send_data(e, 22, MS_DIR_INGRESS, MS_ROLE_SERVER, 2000, REQ, 1 * MS);
+	assert_int_equal(e->ft.stats.tunnel_flows, 0);
+	assert_int_equal(e->agg.edges.count, 1); /* both sockets' views of one edge */
+	assert_true(e->agg.lru_head->view[REPORTER_SOURCE].seen);
+	assert_true(e->agg.lru_head->view[REPORTER_DESTINATION].seen);
+}
+
+#define SELF_PID 4242
+
+static bool exclude_self(void *ctx, uint32_t pid, const char *comm, uint64_t cgroup_id)
+{
+	(void)ctx;
+	(void)cgroup_id;
+	return pid == SELF_PID || !strcmp(comm, "otelcol");
+}
+
+static void send_open_pid(struct env *e, uint64_t cookie, uint8_t role, uint32_t pid,
+			  const char *comm)
+{
+	struct ms_conn_open_event ev = {.hdr = {MS_EV_CONN_OPEN, 0, cookie, 0}};
+	bool client = role == MS_ROLE_CLIENT;
+
+	to_addr(client ? "10.0.0.1" : "10.0.0.2", ev.tuple.local_addr);
+	to_addr(client ? "10.0.0.2" : "10.0.0.1", ev.tuple.remote_addr);
+	ev.tuple.local_port = client ? 40000 : 4318;
+	ev.tuple.remote_port = client ? 4318 : 40000;
+	ev.tuple.family = AF_INET;
+	ev.role = role;
+	ev.pid = pid;
+	ev.seq_known = 1;
+	ev.snd_nxt = 1000;
+	ev.rcv_nxt = 2000;
+	strcpy(ev.comm, comm);
+	assert_int_equal(flowtab_handle_event(&e->ft, &ev, sizeof(ev)), 0);
+}
+
+/*
+ * The agent's own export to a collector on this node: neither its socket
+ * nor the collector's makes an edge, whichever opens first.
+ */
+static void test_excluded_socket_and_its_peer(void **state)
+{
+	struct env *e = *state;
+	int order;
+
+	e->ft.is_excluded = exclude_self;
+	for (order = 0; order < 2; order++) {
+		uint64_t c = 100 + order * 2, s = c + 1;
+
+		if (order == 0) {
+			send_open_pid(e, c, MS_ROLE_CLIENT, SELF_PID, "meshsight");
+			send_open_pid(e, s, MS_ROLE_SERVER, 77, "collector");
+		} else {
+			send_open_pid(e, s, MS_ROLE_SERVER, 77, "collector");
+			send_open_pid(e, c, MS_ROLE_CLIENT, SELF_PID, "meshsight");
+		}
+		send_data(e, c, MS_DIR_EGRESS, MS_ROLE_CLIENT, 1000, REQ, 1 * MS);
+		send_data(e, s, MS_DIR_INGRESS, MS_ROLE_SERVER, 2000, REQ, 1 * MS);
+		send_data(e, s, MS_DIR_EGRESS, MS_ROLE_SERVER, 1000, RESP, 2 * MS);
+		send_close(e, c, strlen(REQ), strlen(RESP), false, 3 * MS);
+		send_close(e, s, strlen(RESP), strlen(REQ), false, 3 * MS);
+	}
+	assert_int_equal(e->agg.edges.count, 0);
+	assert_int_equal(e->ft.stats.transactions, 0);
+	assert_int_equal(e->ft.stats.excluded_flows, 4);
+	/* An excluded process name, as a server: its client is another process. */
+	send_open_pid(e, 200, MS_ROLE_SERVER, 91, "otelcol");
+	send_data(e, 200, MS_DIR_INGRESS, MS_ROLE_SERVER, 2000, REQ, 1 * MS);
+	assert_int_equal(e->agg.edges.count, 0);
+	/* Anyone else is observed (send_open: curl to port 8080). */
+	send_open(e, 300, MS_ROLE_CLIENT, 1000, 5000, 0);
+	send_data(e, 300, MS_DIR_EGRESS, MS_ROLE_CLIENT, 1000, REQ, 1 * MS);
+	assert_int_equal(e->agg.edges.count, 1);
+}
+
+/* Owners by address, changed by the test: pod-a, then pod-b at 10.0.0.1. */
+static const char *client_owner = "pod-a";
+
+static bool owner_of(void *ctx, const uint8_t addr[16], uint64_t cgroup_id, uint16_t port,
+		     char uid[EDGE_UID_MAX])
+{
+	uint8_t client[16];
+
+	(void)ctx;
+	(void)cgroup_id;
+	(void)port;
+	to_addr("10.0.0.1", client);
+	snprintf(uid, EDGE_UID_MAX, "%s", memcmp(addr, client, 16) ? "server-pod" : client_owner);
+	return true;
+}
+
+/*
+ * The client's address moves to another pod between two connections: the
+ * second connection starts a new edge, whenever the housekeeping check
+ * would have run, and the first pod's counts are not carried over.
+ */
+static void test_new_owner_starts_a_new_edge(void **state)
+{
+	struct env *e = *state;
+	struct edge *edge;
+
+	e->ft.owner = owner_of;
+	client_owner = "pod-a";
+	send_open(e, 1, MS_ROLE_CLIENT, 1000, 5000, 0);
+	send_data(e, 1, MS_DIR_EGRESS, MS_ROLE_CLIENT, 1000, REQ, 1 * MS);
+	send_data(e, 1, MS_DIR_INGRESS, MS_ROLE_CLIENT, 5000, RESP, 2 * MS);
+	send_close(e, 1, strlen(REQ), strlen(RESP), false, 3 * MS);
+	edge = the_edge(e, EDGE_PROTO_HTTP);
+	assert_non_null(edge);
+	assert_string_equal(edge->src.pod_uid, "pod-a");
+	assert_int_equal(edge->view[REPORTER_SOURCE].requests, 1);
+
+	client_owner = "pod-b";
+	send_open(e, 2, MS_ROLE_CLIENT, 1000, 5000, 4 * MS);
+	send_data(e, 2, MS_DIR_EGRESS, MS_ROLE_CLIENT, 1000, REQ, 5 * MS);
+	send_data(e, 2, MS_DIR_INGRESS, MS_ROLE_CLIENT, 5000, RESP, 6 * MS);
+	send_close(e, 2, strlen(REQ), strlen(RESP), false, 7 * MS);
+	edge = the_edge(e, EDGE_PROTO_HTTP);
+	assert_non_null(edge);
+	assert_string_equal(edge->src.pod_uid, "pod-b");
+	assert_int_equal(edge->view[REPORTER_SOURCE].requests, 1);
+	assert_int_equal(e->agg.stats.retired_renamed, 1);
+}
+
 /* The port list: bad input is refused with a reason and the old list kept. */
 static void test_tunnel_ports_parsing(void **state)
 {
@@ -554,6 +687,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_app_without_tunnel_not_marked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tunnel_ports_make_no_edge, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tunnel_ports_parsing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tunnel_port_only_on_the_listening_side, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_excluded_socket_and_its_peer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_new_owner_starts_a_new_edge, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("flows", tests, NULL, NULL);
