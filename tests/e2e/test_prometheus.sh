@@ -42,6 +42,12 @@ wait_promval "sum(meshsight_request_duration_seconds_count{$sel})" 16
 # every /delay/20 request took >= 20 ms, so at most the 4 fast 500s are under 10 ms
 wait_promval "sum(meshsight_request_duration_seconds_bucket{$sel,le=\"0.01\"}) <= bool 4" 1
 wait_promval "sum(meshsight_tcp_connections_opened_total{$sel,protocol=\"http\"})" 1
+# The buckets resolve the latency: Prometheus' median within 25% of the agent's.
+p50_json=$(edge_field 10.200.1.2 10.200.2.2 8080 http .latency_ms.p50)
+p50_prom=$(promval "histogram_quantile(0.5, sum by (le) (meshsight_request_duration_seconds_bucket{$sel})) * 1000")
+printf '      figures: median %s ms in /api/v1/edges, %s ms from histogram_quantile\n' "$p50_json" "$p50_prom" >&2
+assert_true "histogram_quantile(0.5) within 25% of the JSON p50" \
+	awk -v a="$p50_prom" -v b="$p50_json" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d <= 0.25 * b) }'
 wait_promval "max(up{job=\"meshsight\"})" 1
 
 ms_finish
