@@ -331,6 +331,7 @@ static int main_loop(struct agent *a)
 		now = now_ns();
 		if (now >= next_house) {
 			housekeeping(a);
+			export_warn_failures(&a->export, now);
 			next_house = now + HOUSEKEEPING_MS * NS_PER_MS;
 		}
 		if (now >= next_scan) {
@@ -572,7 +573,7 @@ int agent_run(const struct agent_config *cfg)
 	if (!ret)
 		ret = agent_start(&a, err, sizeof(err));
 	if (ret) {
-		pr_warn("%s\n", err[0] ? err : strerror(-ret));
+		pr_err("%s\n", err[0] ? err : strerror(-ret));
 		goto out;
 	}
 	pr_info("meshsight %s watching %s, serving http://%s/metrics and /api/v1/edges\n",

@@ -358,6 +358,33 @@ void export_render_prom(struct exporter_state *s, FILE *out)
 		render_spans(&s->spans, out);
 }
 
+#define EXPORT_WARN_INTERVAL_NS (60ULL * 1000000000ULL)
+
+void export_warn_failures(struct exporter_state *s, uint64_t now_ns)
+{
+	static const char *const names[OTLP_SIGNAL__MAX] = {"metrics", "traces"};
+	struct otlp_export_stats st;
+	uint64_t lost;
+	int sig;
+
+	if (!s->exp)
+		return;
+	otlp_exporter_stats(s->exp, &st);
+	for (sig = 0; sig < OTLP_SIGNAL__MAX; sig++) {
+		lost = st.retries[sig] + st.batches_failed[sig] + st.batches_dropped[sig];
+		if (lost == s->warned_failed[sig] || now_ns < s->warned_next_ns[sig])
+			continue;
+		pr_warn(
+		    "OTLP %s export is failing: %llu attempt(s) failed, retried or dropped since "
+		    "the last warning, last error: %s; check that the collector is up and "
+		    "reachable (counts in meshsight_otlp_*)\n",
+		    names[sig], (unsigned long long)(lost - s->warned_failed[sig]),
+		    st.last_error[sig][0] ? st.last_error[sig] : "none recorded");
+		s->warned_failed[sig] = lost;
+		s->warned_next_ns[sig] = now_ns + EXPORT_WARN_INTERVAL_NS;
+	}
+}
+
 void export_stop(struct exporter_state *s)
 {
 	if (s->exp)

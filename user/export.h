@@ -55,6 +55,9 @@ struct exporter_state {
 	uint64_t next_traces_ns;  /* CLOCK_MONOTONIC */
 	uint64_t start_unix_ns;
 	struct otlp_delta *delta; /* bases of delta temporality; NULL when cumulative */
+	/* What the last failure warning had seen, per signal (export_warn_failures). */
+	uint64_t warned_failed[OTLP_SIGNAL__MAX];
+	uint64_t warned_next_ns[OTLP_SIGNAL__MAX]; /* CLOCK_MONOTONIC */
 };
 
 /* Reads env and flags; 0 (possibly disabled) or -EINVAL with a message in err. */
@@ -66,6 +69,13 @@ void export_metrics(struct exporter_state *s, const struct aggregator *a, struct
 		    const char *version, const struct otlp_self_metric *self, size_t nself);
 /* Ships queued spans when a batch is full or the schedule delay passed; lock held. */
 void export_traces(struct exporter_state *s, struct naming *n, const char *version, bool flush);
+
+/*
+ * Logs a warning when requests of a signal failed (retried, given up or
+ * dropped) since the last warning: at most one a minute per signal, so a collector that stays
+ * down is said once a minute, not once a batch. Call from the main loop.
+ */
+void export_warn_failures(struct exporter_state *s, uint64_t now_ns);
 
 /* Exporter counters in Prometheus text (appended to /metrics). */
 void export_render_prom(struct exporter_state *s, FILE *out);

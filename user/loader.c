@@ -215,7 +215,7 @@ int loader_start(struct loader *l, const struct loader_opts *opts, char *err, si
 	ret = attach_all(l, err, errlen);
 	if (ret)
 		goto out_destroy;
-	pr_info("attached sockops and cgroup skb programs to %s\n", l->cgroup_path);
+	pr_debug("attached sockops and cgroup skb programs to %s\n", l->cgroup_path);
 	return 0;
 
 out_destroy:

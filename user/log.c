@@ -1,36 +1,58 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* See log.h. */
+/*
+ * See log.h. A line longer than LOG_LINE_MAX is cut (and says so); a
+ * message without a trailing newline gets one, so the next line starts
+ * clean. write(2) of up to PIPE_BUF bytes to a pipe is atomic, which is
+ * what keeps lines whole when stderr is a pipe to a container runtime.
+ */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bpf/libbpf.h>
 
 #include "log.h"
 
-static enum log_level current_level = LOG_LEVEL_INFO;
-static const char *const level_names[] = {"warn", "info", "debug"};
+#define LOG_LINE_MAX 4096
+
+static volatile enum log_level current_level = LOG_LEVEL_INFO;
+static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
 void log_set_level(enum log_level level)
 {
 	current_level = level;
 }
 
-enum log_level log_get_level(void)
+static void log_vline(enum log_level level, const char *fmt, va_list ap)
 {
-	return current_level;
-}
-
-static void log_prefix(enum log_level level)
-{
+	static const char cut[] = "...(cut)\n";
+	char line[LOG_LINE_MAX];
 	struct timespec ts;
 	struct tm tm;
-	char when[32];
+	size_t n;
+	int m;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(stderr, "%s.%03ldZ meshsight %s: ", when, ts.tv_nsec / 1000000, level_names[level]);
+	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
+	n += snprintf(line + n, sizeof(line) - n, ".%03ldZ meshsight %s: ", ts.tv_nsec / 1000000,
+		      level_names[level]);
+	m = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	if (m < 0)
+		m = 0;
+	if (n + (size_t)m >= sizeof(line)) {
+		n = sizeof(line) - sizeof(cut);
+		memcpy(line + n, cut, sizeof(cut) - 1);
+		n += sizeof(cut) - 1;
+	} else {
+		n += (size_t)m;
+		if (n && line[n - 1] != '\n')
+			line[n++] = '\n';
+	}
+	if (write(STDERR_FILENO, line, n) < 0)
+		return; /* nowhere left to say it */
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)
@@ -39,9 +61,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
 
 	if (level > current_level)
 		return;
-	log_prefix(level);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	log_vline(level, fmt, ap);
 	va_end(ap);
 }
 
@@ -52,8 +73,8 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 	if (ours > current_level)
 		return 0;
-	log_prefix(ours);
-	return vfprintf(stderr, fmt, ap);
+	log_vline(ours, fmt, ap);
+	return 0;
 }
 
 void log_route_libbpf(void)
