@@ -1,11 +1,11 @@
 # meshsight build. Output goes to build/; quiet unless V=1.
 #
 #   make                 BPF objects, skeleton and build/meshsight
-#   sudo make run        install missing packages, build, run on this host
-#   sudo make test       install missing packages, build, run every test tier
-#   sudo make demo       a few "pods" in network namespaces calling each other
-#   sudo make bench      throughput/latency with and without the agent
-#   make help            everything else
+#   make run             (root) install what running needs, build, run on this host
+#   make test            (root) install what testing needs, build, run every test tier
+#   make demo            (root) a few "pods" in network namespaces calling each other
+#   make bench           (root) throughput/latency with and without the agent
+#   make help            every target
 
 .DELETE_ON_ERROR:
 .DEFAULT_GOAL := all
@@ -95,9 +95,13 @@ $(OUTPUT)/tests/bpf_prog_test: tests/bpf/bpf_prog_test.c $(SKEL) | $(OUTPUT)/tes
 	$(call msg,TEST-CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -lcmocka $(LIBS) -o $@
 
-.PHONY: deps
-deps: ## Install missing Debian packages (needs root)
-	$(Q)tools/install-deps.sh
+.PHONY: deps deps-test deps-bench
+deps: ## Install the Debian packages building and running need (root)
+	$(Q)tools/install-deps.sh run
+deps-test: ## Install the packages every test tier needs too (root)
+	$(Q)tools/install-deps.sh test
+deps-bench: ## Install the packages the benchmark needs too (root)
+	$(Q)tools/install-deps.sh bench
 
 .PHONY: unit-test
 unit-test: $(UNIT_TESTS) ## cmocka unit tests of the userspace modules
@@ -116,7 +120,7 @@ e2e-test: $(OUTPUT)/meshsight ## End to end in network namespaces (root)
 	$(Q)tests/e2e/run.sh
 
 .PHONY: test
-test: deps ## Install deps, build, run unit, BPF and end-to-end tests
+test: deps-test ## Install deps, build, run unit, BPF and end-to-end tests
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tools/run-all-tests.sh
 
@@ -131,7 +135,7 @@ demo: deps ## Pods in network namespaces calling each other, edges printed live
 	$(Q)tools/demo.sh
 
 .PHONY: bench
-bench: deps ## Throughput and latency with and without the agent (prints figures)
+bench: deps-bench ## Throughput and latency with and without the agent (prints figures)
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tools/bench.sh
 
@@ -159,5 +163,5 @@ clean: ## Remove build/
 
 .PHONY: help
 help: ## This list
-	@grep -E '^[a-zA-Z_.-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/' | \
+	@grep -E '^[a-zA-Z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/' | \
 		awk -F'\t' '{printf "  %-22s %s\n", $$1, $$2}'

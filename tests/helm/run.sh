@@ -147,12 +147,13 @@ if [ -n "$helm_bin" ]; then
 	done
 fi
 
-scenario defaults "" \
+IMG=image.repository=registry.example.com/meshsight
+scenario defaults "--set $IMG" \
 	-port 9464 -arg --k8s=auto -arg --k8s-watch=cluster -arg --cluster-name=Kubernetes \
 	-arg --cluster-domain=cluster.local -arg --mesh-tunnel-ports=15008,15001,15006 \
 	-arg --capture-bytes=1024 -no-arg --otlp-endpoint -no-arg --no-http -no-arg -v
 
-scenario custom "-f $dir/values-custom.yaml" \
+scenario custom "-f $dir/values-custom.yaml --set $IMG" \
 	-port 9555 -servicemonitor -configmap -scrape-annotations=false \
 	-memory-limit 512Mi -priority-class meshsight-high -toleration dedicated \
 	-sm-label release=kube-prometheus-stack \
@@ -161,13 +162,13 @@ scenario custom "-f $dir/values-custom.yaml" \
 	-arg --otlp-compression=gzip -arg --identities=/etc/meshsight/identities \
 	-arg --scan-interval-ms=5000
 
-scenario no-k8s-no-http "--set k8s.enabled=false,agent.http=false,agent.verbose=true" \
+scenario no-k8s-no-http "--set $IMG,k8s.enabled=false,agent.http=false,agent.verbose=true" \
 	-k8s=false -arg --k8s=off -arg --no-http -arg -v -no-arg --k8s-watch -no-arg --capture-bytes
 
-scenario pod-network "--set hostNetwork=false,listen.host=\$(POD_IP),cgroup.watch=/sys/fs/cgroup/kubepods.slice" \
+scenario pod-network "--set $IMG,hostNetwork=false,listen.host=\$(POD_IP),cgroup.watch=/sys/fs/cgroup/kubepods.slice" \
 	-host-network=false -arg --cgroup=/sys/fs/cgroup/kubepods.slice
 
-scenario host-pid "--set hostPID=true" -host-pid
+scenario host-pid "--set $IMG,hostPID=true" -host-pid
 
 # Every flag the chart can pass must be one the agent accepts; checked against the agent's
 # --help when the agent is built.
@@ -189,19 +190,19 @@ else
 fi
 
 echo "== values the chart refuses"
-refused bad-watch 'k8s.watch must be "cluster" or "node"' "--set k8s.watch=everything"
+refused bad-watch 'k8s.watch must be "cluster" or "node"' "--set $IMG,k8s.watch=everything"
 refused monitor-without-service "serviceMonitor.enabled needs service.enabled" \
-	"--set serviceMonitor.enabled=true,service.enabled=false"
-refused no-image "image.repository is required" "--set image.repository="
+	"--set $IMG,serviceMonitor.enabled=true,service.enabled=false"
+refused default-image "no meshsight image is published; build it from the repository's Dockerfile" ""
 
 echo "== manifests that grant too much fail the checks"
 caught sys-admin "capabilities added are exactly" \
-	"--set securityContext.capabilities.add={BPF,PERFMON,NET_ADMIN,SYS_ADMIN}"
-caught privileged "not privileged" "--set securityContext.privileged=true"
-caught writable-root "readOnlyRootFilesystem" "--set securityContext.readOnlyRootFilesystem=false"
-caught host-root "host paths are exactly" "--set cgroup.hostPath=/"
-caught host-pid-unasked "no hostPID" "--set hostPID=true"
-caught no-drop "capabilities drop ALL" "--set securityContext.capabilities.drop=null"
+	"--set $IMG,securityContext.capabilities.add={BPF,PERFMON,NET_ADMIN,SYS_ADMIN}"
+caught privileged "not privileged" "--set $IMG,securityContext.privileged=true"
+caught writable-root "readOnlyRootFilesystem" "--set $IMG,securityContext.readOnlyRootFilesystem=false"
+caught host-root "host paths are exactly" "--set $IMG,cgroup.hostPath=/"
+caught host-pid-unasked "no hostPID" "--set $IMG,hostPID=true"
+caught no-drop "capabilities drop ALL" "--set $IMG,securityContext.capabilities.drop=null"
 
 if [ "$failures" -gt 0 ]; then
 	echo "helm: $total checks passed, $failures failed"

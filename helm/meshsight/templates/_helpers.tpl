@@ -49,7 +49,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
 {{- define "meshsight.image" -}}
-{{- printf "%s:%s" (required "image.repository is required" .Values.image.repository) (.Values.image.tag | default .Chart.AppVersion) }}
+{{- printf "%s:%s" (required "image.repository is required: no meshsight image is published; build it from the repository's Dockerfile (docker build -t REGISTRY/meshsight:TAG .), push it, and install with --set image.repository=REGISTRY/meshsight (see helm/README.md)" .Values.image.repository) (.Values.image.tag | default .Chart.AppVersion) }}
 {{- end }}
 
 {{/* The agent's command line, one YAML list item per argument. */}}
