@@ -101,10 +101,27 @@ static int parse_resource_attrs(struct exporter_state *s, const char *list, char
 	return 0;
 }
 
-static bool enabled_by(const struct export_flags *f)
+/*
+ * Which signals are exported. --otlp, --otlp-endpoint and
+ * OTEL_EXPORTER_OTLP_ENDPOINT turn on both; a signal's own endpoint variable
+ * (OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, ..._TRACES_ENDPOINT) turns on that
+ * signal; OTEL_METRICS_EXPORTER=none / OTEL_TRACES_EXPORTER=none turn one
+ * off whatever else says.
+ */
+static void signals_by(struct exporter_state *s, const struct export_flags *f)
 {
-	return f->enable || f->endpoint || env("OTEL_EXPORTER_OTLP_ENDPOINT") ||
-	       env("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT");
+	bool all = f->enable || f->endpoint || env("OTEL_EXPORTER_OTLP_ENDPOINT");
+	const char *off;
+
+	s->metrics_on = all || env("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT");
+	s->traces_on = all || env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+	off = env("OTEL_METRICS_EXPORTER");
+	if (off && !strcmp(off, "none"))
+		s->metrics_on = false;
+	off = env("OTEL_TRACES_EXPORTER");
+	if (off && !strcmp(off, "none"))
+		s->traces_on = false;
+	s->enabled = s->metrics_on || s->traces_on;
 }
 
 static int apply_flags(struct exporter_state *s, const struct export_flags *f, char *err,
@@ -164,7 +181,7 @@ static int configure_spans(struct exporter_state *s, const struct export_flags *
 	struct span_config sc;
 	int ret = span_config_from_env(&sc, NULL, err, errlen);
 
-	if (ret || !s->enabled)
+	if (ret || !s->traces_on)
 		return ret;
 	if (f->max_spans_per_second != UINT32_MAX)
 		sc.max_per_second = f->max_spans_per_second;
@@ -183,7 +200,7 @@ int export_configure(struct exporter_state *s, const struct export_flags *f, cha
 
 	memset(s, 0, sizeof(*s));
 	s->start_unix_ns = clock_ns(CLOCK_REALTIME);
-	s->enabled = enabled_by(f);
+	signals_by(s, f);
 	s->interval_ms = DEFAULT_INTERVAL_MS;
 	s->temporality = OTLP_TEMPORALITY_CUMULATIVE;
 	snprintf(s->service_name, sizeof(s->service_name), "meshsight");
@@ -217,9 +234,13 @@ int export_start(struct exporter_state *s, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory for the delta temporality table");
 		return -ENOMEM;
 	}
-	pr_info("exporting OTLP metrics to %s every %u ms (%s)\n",
-		s->cfg.endpoint[OTLP_SIGNAL_METRICS], s->interval_ms,
-		s->cfg.json ? "http/json" : "http/protobuf");
+	if (s->metrics_on)
+		pr_info("exporting OTLP metrics to %s every %u ms (%s)\n",
+			s->cfg.endpoint[OTLP_SIGNAL_METRICS], s->interval_ms,
+			s->cfg.json ? "http/json" : "http/protobuf");
+	if (s->traces_on)
+		pr_info("exporting OTLP traces to %s (%s)\n", s->cfg.endpoint[OTLP_SIGNAL_TRACES],
+			s->cfg.json ? "http/json" : "http/protobuf");
 	return otlp_exporter_start(&s->cfg, &s->exp, err, errlen);
 }
 
@@ -253,7 +274,7 @@ void export_metrics(struct exporter_state *s, const struct aggregator *a, struct
 	struct otlp_buf body = {0};
 	uint64_t points = 0;
 
-	if (!s->exp)
+	if (!s->exp || !s->metrics_on)
 		return;
 	if (otlp_build_metrics(a, n, &o, s->delta, &body, &points)) {
 		s->build_failures++;

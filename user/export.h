@@ -39,7 +39,9 @@ struct export_flags {
 };
 
 struct exporter_state {
-	bool enabled;
+	bool enabled;	 /* either signal below */
+	bool metrics_on; /* see signals_by() in export.c for what turns each on */
+	bool traces_on;
 	struct otlp_config cfg;
 	struct otlp_exporter *exp;
 	uint32_t interval_ms;
