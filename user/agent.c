@@ -140,32 +140,91 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/*
+ * Hash buckets copied per hold of the lock: about 64 edges, 10-50 us, so the
+ * event loop waits at most that long for a scrape or an export (a 10,000-
+ * edge scrape takes ~160 holds). Raise it only if scrapes of huge tables
+ * take too long; the cost is the event loop's worst wait.
+ */
+#define SNAPSHOT_SLICE_BUCKETS 64
+
+/*
+ * What renderers and the metrics exporter read: a copy of the edges and of
+ * the counters, taken a slice at a time under the lock. Everything after
+ * runs without the lock: naming (cgroup cache and Kubernetes index have
+ * locks of their own), rendering and encoding.
+ */
+struct snapshot {
+	struct aggregator agg;
+	struct flowtab flows; /* a shallow copy: only its counters are read */
+	struct nat_stats nat;
+	bool has_nat;
+	uint64_t kernel_counters[MS_CNT__MAX];
+	uint64_t kernel_conns, kernel_conns_expired;
+};
+
+static int snapshot_take(struct agent *a, struct snapshot *s)
+{
+	size_t cursor = 0;
+	bool done;
+
+	memset(s, 0, sizeof(*s));
+	if (agg_init(&s->agg, UINT32_MAX, 0))
+		return -ENOMEM;
+	pthread_mutex_lock(&a->lock);
+	agg_snapshot_begin(&a->agg);
+	s->flows = a->flows;
+	memcpy(s->kernel_counters, a->kernel_counters, sizeof(s->kernel_counters));
+	s->kernel_conns = a->kernel_conns;
+	s->kernel_conns_expired = a->kernel_conns_expired;
+	if (a->nat) {
+		nat_get_stats(a->nat, &s->nat);
+		s->has_nat = true;
+	}
+	pthread_mutex_unlock(&a->lock);
+	do {
+		pthread_mutex_lock(&a->lock);
+		done = agg_snapshot_slice(&a->agg, &cursor, SNAPSHOT_SLICE_BUCKETS, &s->agg);
+		pthread_mutex_unlock(&a->lock);
+	} while (!done);
+	pthread_mutex_lock(&a->lock);
+	agg_snapshot_end(&a->agg);
+	pthread_mutex_unlock(&a->lock);
+	return 0;
+}
+
+static void snapshot_free(struct snapshot *s)
+{
+	agg_free(&s->agg);
+}
+
 static int render(void *ctx, const char *path, FILE *out, const char **type)
 {
 	struct agent *a = ctx;
 	struct render_input in = {
-	    .agg = &a->agg,
-	    .flows = &a->flows,
 	    .naming = &a->naming,
 	    .version = MESHSIGHT_VERSION,
 	    .metrics_labels = a->cfg->metrics_labels,
 	};
-	struct nat_stats ns;
+	struct snapshot snap;
 	int err = -ENOENT;
 
 	if (!strcmp(path, "/healthz")) {
 		fputs("ok\n", out);
 		return 0;
 	}
-	pthread_mutex_lock(&a->lock);
-	memcpy(in.kernel_counters, a->kernel_counters, sizeof(in.kernel_counters));
-	in.kernel_conns = a->kernel_conns;
-	in.kernel_conns_expired = a->kernel_conns_expired;
+	if (strcmp(path, "/metrics") && strcmp(path, "/api/v1/edges") &&
+	    strcmp(path, "/api/v1/stats"))
+		return -ENOENT;
+	if (snapshot_take(a, &snap))
+		return -ENOMEM;
+	in.agg = &snap.agg;
+	in.flows = &snap.flows;
+	in.nat = snap.has_nat ? &snap.nat : NULL;
+	memcpy(in.kernel_counters, snap.kernel_counters, sizeof(in.kernel_counters));
+	in.kernel_conns = snap.kernel_conns;
+	in.kernel_conns_expired = snap.kernel_conns_expired;
 	in.uptime_s = (now_ns() - a->start_ns) / 1e9;
-	if (a->nat) {
-		nat_get_stats(a->nat, &ns);
-		in.nat = &ns;
-	}
 	if (!strcmp(path, "/metrics")) {
 		*type = "text/plain; version=0.0.4; charset=utf-8";
 		err = render_prometheus(&in, out);
@@ -174,13 +233,13 @@ static int render(void *ctx, const char *path, FILE *out, const char **type)
 	} else if (!strcmp(path, "/api/v1/edges")) {
 		*type = "application/json";
 		err = render_edges_json(&in, out);
-	} else if (!strcmp(path, "/api/v1/stats")) {
+	} else {
 		*type = "application/json";
 		in.kubernetes = k8s_source_stats_json(&a->k8s);
 		err = render_stats_json(&in, out);
 		json_decref(in.kubernetes);
 	}
-	pthread_mutex_unlock(&a->lock);
+	snapshot_free(&snap);
 	return err;
 }
 
@@ -297,15 +356,20 @@ static size_t self_metrics(struct agent *a, struct otlp_self_metric *out)
 	return n;
 }
 
+/* Built from a snapshot, so the event loop waits for one slice at a time, not the encode. */
 static void export_tick(struct agent *a)
 {
 	struct otlp_self_metric self[SELF_METRICS_MAX];
+	struct snapshot snap;
 	size_t nself;
 
+	if (snapshot_take(a, &snap))
+		return;
 	pthread_mutex_lock(&a->lock);
 	nself = self_metrics(a, self);
-	export_metrics(&a->export, &a->agg, &a->naming, MESHSIGHT_VERSION, self, nself);
 	pthread_mutex_unlock(&a->lock);
+	export_metrics(&a->export, &snap.agg, &a->naming, MESHSIGHT_VERSION, self, nself);
+	snapshot_free(&snap);
 }
 
 static void traces_tick(struct agent *a, bool flush)

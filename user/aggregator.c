@@ -333,3 +333,81 @@ const struct edge_view *edge_primary_view(const struct edge *e, enum edge_report
 		*which = r;
 	return &e->view[r];
 }
+
+void agg_snapshot_begin(struct aggregator *src)
+{
+	htab_freeze(&src->edges);
+}
+
+void agg_snapshot_end(struct aggregator *src)
+{
+	htab_thaw(&src->edges);
+}
+
+static void *dup_array(const void *p, size_t n, size_t size)
+{
+	void *q;
+
+	if (!p || !n)
+		return NULL;
+	q = malloc(n * size);
+	if (q)
+		memcpy(q, p, n * size);
+	return q;
+}
+
+/* A deep copy of one view; on out of memory the copy has fewer details (counted). */
+static void view_copy(struct aggregator *dst, struct edge_view *to, const struct edge_view *from)
+{
+	*to = *from;
+	to->statuses = dup_array(from->statuses, from->nstatuses, sizeof(*from->statuses));
+	to->series = dup_array(from->series, from->nseries, sizeof(*from->series));
+	if (from->nstatuses && !to->statuses)
+		to->nstatuses = 0;
+	if (from->nseries && !to->series)
+		to->nseries = 0;
+	if (sketch_copy(&to->latency, &from->latency) || (from->nstatuses && !to->statuses) ||
+	    (from->nseries && !to->series))
+		dst->stats.alloc_failures++;
+}
+
+static void edge_copy_into(struct aggregator *dst, const struct edge *from)
+{
+	struct edge *e = malloc(sizeof(*e));
+	int r;
+
+	if (!e) {
+		dst->stats.alloc_failures++;
+		return;
+	}
+	*e = *from;
+	for (r = 0; r < REPORTER__MAX; r++)
+		view_copy(dst, &e->view[r], &from->view[r]);
+	e->lru_prev = dst->lru_tail;
+	e->lru_next = NULL;
+	if (dst->lru_tail)
+		dst->lru_tail->lru_next = e;
+	else
+		dst->lru_head = e;
+	dst->lru_tail = e;
+	htab_insert(&dst->edges, &e->node);
+}
+
+bool agg_snapshot_slice(struct aggregator *src, size_t *cursor, size_t nbuckets,
+			struct aggregator *dst)
+{
+	struct htab_node *n;
+	size_t end = *cursor + nbuckets;
+
+	if (end > src->edges.nbuckets)
+		end = src->edges.nbuckets;
+	if (*cursor == 0) {
+		dst->stats = src->stats;
+		dst->max_edges = src->max_edges;
+	}
+	for (; *cursor < end; (*cursor)++)
+		for (n = src->edges.buckets[*cursor]; n; n = n->next)
+			edge_copy_into(dst, (const struct edge *)((const char *)n -
+								  offsetof(struct edge, node)));
+	return *cursor >= src->edges.nbuckets;
+}

@@ -191,6 +191,27 @@ void agg_retire(struct aggregator *a, struct edge *e);
 /* Drops edges not updated for idle_ns. */
 void agg_expire(struct aggregator *a, uint64_t now_ns);
 
+/*
+ * A copy of the edges, built a slice at a time so that the lock the event
+ * loop needs is held for one slice, never for a whole scrape:
+ *
+ *   agg_snapshot_begin(src);                            (lock held)
+ *   while (!agg_snapshot_slice(src, &cursor, 64, &dst)) (lock held per call)
+ *           ;
+ *   agg_snapshot_end(src);                              (lock held)
+ *
+ * dst is an aggregator from agg_init, read by renderers without the lock
+ * and freed with agg_free. Edges that exist for the whole walk are copied
+ * once; edges created meanwhile may be missed, edges removed meanwhile may
+ * be in it: the next scrape sees them. Cost: the edges' memory once more
+ * (about 3 KB an edge with a few series per view).
+ */
+void agg_snapshot_begin(struct aggregator *src);
+/* Copies the edges of the next nbuckets hash buckets; true when none is left. */
+bool agg_snapshot_slice(struct aggregator *src, size_t *cursor, size_t nbuckets,
+			struct aggregator *dst);
+void agg_snapshot_end(struct aggregator *src);
+
 /* The view readers should report: the server's when it saw the traffic. */
 const struct edge_view *edge_primary_view(const struct edge *e, enum edge_reporter *which);
 bool edge_is_error_status(uint16_t status);

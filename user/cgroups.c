@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +53,7 @@ struct cgroup_table {
 };
 
 struct cgroup_cache {
+	pthread_mutex_t lock; /* lookups come from the event loop and the renderers */
 	char *root;
 	struct cgroup_table tab;
 	uint64_t last_scan_ns;
@@ -252,6 +254,7 @@ int cgroup_cache_open(const char *root, struct cgroup_cache **out)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
+	pthread_mutex_init(&c->lock, NULL);
 	c->root = strdup(root);
 	if (!c->root) {
 		err = -ENOMEM;
@@ -267,7 +270,8 @@ out_free:
 	return err;
 }
 
-const char *cgroup_cache_path(struct cgroup_cache *c, uint64_t cgroup_id)
+/* Caller holds c->lock; the string lives until the next rescan. */
+static const char *path_locked(struct cgroup_cache *c, uint64_t cgroup_id)
 {
 	struct cgroup_entry *e = table_find(&c->tab, cgroup_id);
 
@@ -279,6 +283,23 @@ const char *cgroup_cache_path(struct cgroup_cache *c, uint64_t cgroup_id)
 		return NULL;
 	e = table_find(&c->tab, cgroup_id);
 	return e ? e->path : NULL;
+}
+
+/*
+ * The path is copied, under the lock, into a buffer of the calling thread:
+ * another thread's lookup may rescan and free the table's strings meanwhile.
+ */
+const char *cgroup_cache_path(struct cgroup_cache *c, uint64_t cgroup_id)
+{
+	static __thread char buf[PATH_MAX];
+	const char *p;
+
+	pthread_mutex_lock(&c->lock);
+	p = path_locked(c, cgroup_id);
+	if (p)
+		snprintf(buf, sizeof(buf), "%s", p);
+	pthread_mutex_unlock(&c->lock);
+	return p ? buf : NULL;
 }
 
 /* First pid listed in the cgroup, or -ENOENT. */
@@ -331,9 +352,9 @@ static int read_comm(struct cgroup_cache *c, const char *path, char comm[CGROUP_
 	return 0;
 }
 
-int cgroup_cache_comm(struct cgroup_cache *c, uint64_t cgroup_id, char comm[CGROUP_COMM_LEN])
+static int comm_locked(struct cgroup_cache *c, uint64_t cgroup_id, char comm[CGROUP_COMM_LEN])
 {
-	const char *path = cgroup_cache_path(c, cgroup_id);
+	const char *path = path_locked(c, cgroup_id);
 	struct cgroup_entry *e;
 	uint64_t now = now_ns();
 
@@ -353,10 +374,22 @@ int cgroup_cache_comm(struct cgroup_cache *c, uint64_t cgroup_id, char comm[CGRO
 	return 0;
 }
 
+int cgroup_cache_comm(struct cgroup_cache *c, uint64_t cgroup_id, char comm[CGROUP_COMM_LEN])
+{
+	int ret;
+
+	pthread_mutex_lock(&c->lock);
+	ret = comm_locked(c, cgroup_id, comm);
+	pthread_mutex_unlock(&c->lock);
+	return ret;
+}
+
 void cgroup_cache_invalidate(struct cgroup_cache *c)
 {
+	pthread_mutex_lock(&c->lock);
 	table_free(&c->tab);
 	c->scanned = false;
+	pthread_mutex_unlock(&c->lock);
 }
 
 uint64_t cgroup_cache_dropped(const struct cgroup_cache *c)
@@ -370,6 +403,7 @@ void cgroup_cache_free(struct cgroup_cache *c)
 		return;
 	table_free(&c->tab);
 	free(c->root);
+	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
 

@@ -24,6 +24,7 @@ int cgroup_cache_open(const char *root, struct cgroup_cache **out);
  * string belongs to the cache and stays valid until the next call on c (a
  * miss may rescan and replace every entry): copy it to keep it.
  */
+/* Thread-safe; the string is the calling thread's, valid until its next call. */
 const char *cgroup_cache_path(struct cgroup_cache *c, uint64_t cgroup_id);
 /*
  * Name of a process in that cgroup (first pid of cgroup.procs, /proc/PID/comm)

@@ -88,7 +88,7 @@ int htab_insert(struct htab *h, struct htab_node *n)
 {
 	size_t b;
 
-	if (h->count >= h->nbuckets)
+	if (h->count >= h->nbuckets && !h->frozen)
 		grow(h);
 	n->hash = htab_hash_bytes(node_key(h, n), h->key_len);
 	b = n->hash & (h->nbuckets - 1);

@@ -22,6 +22,8 @@ struct htab {
 	size_t count;
 	size_t key_off; /* offset of the key from the node */
 	size_t key_len;
+	unsigned int
+	    frozen; /* > 0: inserts do not grow the table (a walk in slices is under way) */
 };
 
 uint64_t htab_hash_bytes(const void *key, size_t len);
@@ -31,6 +33,22 @@ struct htab_node *htab_find(const struct htab *h, const void *key);
 /* Caller guarantees the key is absent. Returns 0: when growing fails the table keeps its size. */
 int htab_insert(struct htab *h, struct htab_node *n);
 void htab_remove(struct htab *h, struct htab_node *n);
+/*
+ * While frozen the bucket array keeps its size, so a walk that visits the
+ * buckets a slice at a time, letting inserts and removals happen between
+ * slices, sees every node that stays in the table exactly once. Chains grow
+ * past the load of 1 meanwhile; the first insert after the thaw grows.
+ */
+static inline void htab_freeze(struct htab *h)
+{
+	h->frozen++;
+}
+
+static inline void htab_thaw(struct htab *h)
+{
+	if (h->frozen)
+		h->frozen--;
+}
 
 /* Visit every node; the callback may remove the node it is given. */
 #define htab_for_each_safe(h, n, tmp, i)                                                           \

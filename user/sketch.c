@@ -184,3 +184,18 @@ void sketch_free(struct sketch *s)
 	free(s->counts);
 	sketch_init(s);
 }
+
+int sketch_copy(struct sketch *dst, const struct sketch *src)
+{
+	*dst = *src;
+	dst->counts = NULL;
+	if (!src->counts)
+		return 0;
+	dst->counts = malloc(src->nbuckets * sizeof(*src->counts));
+	if (!dst->counts) {
+		dst->nbuckets = 0;
+		return -ENOMEM;
+	}
+	memcpy(dst->counts, src->counts, src->nbuckets * sizeof(*src->counts));
+	return 0;
+}

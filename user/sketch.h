@@ -38,5 +38,7 @@ uint64_t sketch_quantile(const struct sketch *s, double q);
 /* Adds every value of src into dst (used to merge views); 0 or -ENOMEM. */
 int sketch_merge(struct sketch *dst, const struct sketch *src);
 void sketch_free(struct sketch *s);
+/* dst becomes an independent copy of src; -ENOMEM leaves dst empty. */
+int sketch_copy(struct sketch *dst, const struct sketch *src);
 
 #endif /* MESHSIGHT_SKETCH_H */

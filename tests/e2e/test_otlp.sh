@@ -77,7 +77,8 @@ assert_eq "server.address" catalog "$(jq -r "$(attr server.address)" <<<"$ok")"
 assert_eq "server.port" 8080 "$(jq -r "$(attr server.port)" <<<"$ok")"
 assert_eq "network.protocol.version" 1.1 "$(jq -r "$(attr network.protocol.version)" <<<"$ok")"
 assert_eq "url.scheme" http "$(jq -r "$(attr url.scheme)" <<<"$ok")"
-assert_eq "semconv bucket boundaries" "[0.005,0.01,0.025,0.05,0.075,0.1,0.25,0.5,0.75,1,2.5,5,7.5,10]" \
+assert_eq "the agent's bucket boundaries (40 us to 10 s, see README)" \
+	"[4e-05,6e-05,8e-05,0.0001,0.00015,0.0002,0.0003,0.0004,0.0006,0.0008,0.001,0.0015,0.002,0.003,0.004,0.006,0.008,0.01,0.015,0.02,0.03,0.04,0.06,0.08,0.1,0.15,0.2,0.3,0.4,0.6,0.8,1,1.5,2,3,4,6,8,10]" \
 	"$(jq -c .explicitBounds <<<"$ok")"
 assert_eq "bucket counts add up to count" 5 "$(jq '[.bucketCounts[] | tonumber] | add' <<<"$ok")"
 assert_eq "200s all slower than 20 ms (first two buckets empty)" "0,0" \
