@@ -28,9 +28,9 @@
 #include "log.h"
 #include "probe.h"
 
-#define BTF_VMLINUX  "/sys/kernel/btf/vmlinux"
-#define LOCKDOWN     "/sys/kernel/security/lockdown"
-#define ROWS_MAX     64
+#define BTF_VMLINUX   "/sys/kernel/btf/vmlinux"
+#define LOCKDOWN      "/sys/kernel/security/lockdown"
+#define ROWS_MAX      64
 #define HELPER_ID_MAX 256
 
 /* --- helpers: names, kernels, and the ones that must never appear ------- */
@@ -162,8 +162,7 @@ struct table {
 	int forbidden_calls; /* calls to probe_helper_forbidden() helpers in the programs */
 };
 
-static struct row *add_row(struct table *t, enum row_kind kind, const char *since,
-			   const char *fix)
+static struct row *add_row(struct table *t, enum row_kind kind, const char *since, const char *fix)
 {
 	struct row *r;
 
@@ -344,6 +343,42 @@ static int probe_batch(void)
 	return ret == -EINVAL ? 0 : ret;
 }
 
+/*
+ * libbpf_probe_bpf_helper() of libbpf 1.1 takes "program of this type cannot
+ * use helper" (the verifier's answer when a helper exists but the hook or the
+ * caller's privilege excludes it) for "supported", so the probe is done here:
+ * a two-instruction program calling the helper, and the verifier's log read
+ * for the three ways it says "not for you". Any other rejection (argument
+ * types: the probe passes none) means the helper is there.
+ */
+static int probe_helper(int prog_type, int helper)
+{
+	static const char *const refusals[] = {"invalid func ", "unknown func ",
+					       "cannot use helper "};
+	struct bpf_insn insns[] = {
+	    {.code = BPF_JMP | BPF_CALL, .imm = helper},
+	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
+	    {.code = BPF_JMP | BPF_EXIT},
+	};
+	char log[4096] = "";
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .log_buf = log, .log_size = sizeof(log),
+		    .log_level = 1);
+	size_t i;
+	int fd;
+
+	fd = bpf_prog_load(prog_type, NULL, "GPL", insns, sizeof(insns) / sizeof(insns[0]), &opts);
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	if (fd == -EPERM)
+		return fd;
+	for (i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++)
+		if (strstr(log, refusals[i]))
+			return 0;
+	return 1;
+}
+
 static int probe_row(const struct row *r)
 {
 	switch (r->kind) {
@@ -360,7 +395,7 @@ static int probe_row(const struct row *r)
 	case ROW_BATCH:
 		return probe_batch();
 	case ROW_HELPER:
-		return libbpf_probe_bpf_helper(r->prog_type, r->helper, NULL);
+		return probe_helper(r->prog_type, r->helper);
 	}
 	return -EINVAL;
 }
@@ -421,7 +456,8 @@ static void missing_line(const struct row *r, char *buf, size_t len)
 	if (r->fix)
 		snprintf(fix, sizeof(fix), "%s", r->fix);
 	else
-		snprintf(fix, sizeof(fix), "run a newer kernel (meshsight supports Linux %s and later)",
+		snprintf(fix, sizeof(fix),
+			 "run a newer kernel (meshsight supports Linux %s and later)",
 			 PROBE_OLDEST_KERNEL);
 	snprintf(buf, len,
 		 "this kernel lacks %s (in Linux %s and later): %s; 'meshsight --check' lists "
@@ -436,7 +472,8 @@ int probe_kernel(struct probe_caps *caps, char *err, size_t errlen)
 
 	ret = build_table(&t, caps);
 	if (ret) {
-		snprintf(err, errlen, "cannot read meshsight's own BPF object to probe the kernel: %s",
+		snprintf(err, errlen,
+			 "cannot read meshsight's own BPF object to probe the kernel: %s",
 			 strerror(-ret));
 		return ret;
 	}
@@ -529,12 +566,15 @@ int probe_check(FILE *out)
 		fputc('\n', out);
 		bad += !r->optional && r->status != 1;
 	}
-	fprintf(out, "%-46s %-8s %-6s %s\n", "lockdown-restricted helpers in the programs",
-		"none", "-", t.forbidden_calls ? "PRESENT" : "none");
+	fprintf(out, "%-46s %-8s %-6s %s\n", "lockdown-restricted helpers in the programs", "none",
+		"-", t.forbidden_calls ? "PRESENT" : "none");
 	bad += t.forbidden_calls != 0;
 	ret = bad ? -EOPNOTSUPP : load_programs(&caps);
 	fprintf(out, "%-46s %-8s %-6s %s\n", "meshsight's programs pass the verifier", "required",
-		"-", bad ? "not tried" : ret ? strerror(-ret) : "ok");
+		"-",
+		bad   ? "not tried"
+		: ret ? strerror(-ret)
+		      : "ok");
 	if (!bad && ret)
 		bad++;
 	for (i = 0; i < t.n; i++) {

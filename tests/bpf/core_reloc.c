@@ -41,8 +41,7 @@ static struct swap swaps[] = {
 
 #define NSWAPS (sizeof(swaps) / sizeof(swaps[0]))
 
-static struct btf_member *member(const struct btf *btf, const struct btf_type *t,
-				 const char *name)
+static struct btf_member *member(const struct btf *btf, const struct btf_type *t, const char *name)
 {
 	struct btf_member *m = btf_members(t);
 	int i;
@@ -73,8 +72,9 @@ static int write_shifted(const char *min_path, const char *out_path)
 		struct btf_member *b = t ? member(btf, t, swaps[i].b) : NULL;
 
 		if (!a || !b) {
-			fprintf(stderr, "core_reloc: %s.%s/%s not in %s: the object no longer reads "
-					"them; pick other fields\n",
+			fprintf(stderr,
+				"core_reloc: %s.%s/%s not in %s: the object no longer reads "
+				"them; pick other fields\n",
 				swaps[i].type, swaps[i].a, swaps[i].b, min_path);
 			btf__free(btf);
 			return -ENOENT;
@@ -107,8 +107,8 @@ struct image {
 };
 
 /* Opens the object (against btf_path when given), loads it if asked, copies each program. */
-static int take_images(const char *obj_path, const char *btf_path, bool load,
-		       struct image *img, int *nimg)
+static int take_images(const char *obj_path, const char *btf_path, bool load, struct image *img,
+		       int *nimg)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = btf_path);
 	struct bpf_object *obj = bpf_object__open_file(obj_path, &opts);
@@ -178,8 +178,8 @@ static int compare(const struct image *ref, const struct image *got, int *moved)
 			(*moved)++;
 			continue;
 		}
-		printf("FAIL %s: insn %zu offset %d became %d, which no swap explains\n",
-		       ref->name, i, ref->insns[i].off, got->insns[i].off);
+		printf("FAIL %s: insn %zu offset %d became %d, which no swap explains\n", ref->name,
+		       i, ref->insns[i].off, got->insns[i].off);
 		bad++;
 	}
 	return bad;
@@ -213,7 +213,8 @@ int main(int argc, char **argv)
 		return 1;
 	for (i = 0; i < nref; i++) {
 		fails += compare(&ref[i], &got[i], &moved);
-		printf("  %-15s %3d field reads moved to the swapped offsets\n", ref[i].name, moved);
+		printf("  %-15s %3d field reads moved to the swapped offsets\n", ref[i].name,
+		       moved);
 		if (!moved) {
 			printf("FAIL %s: no relocation followed the swapped fields\n", ref[i].name);
 			fails++;
