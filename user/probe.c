@@ -344,6 +344,27 @@ static int probe_batch(void)
 }
 
 /*
+ * libbpf's prog-type probe answers "missing" to EPERM too (no CAP_NET_ADMIN
+ * for these network types), which would blame the kernel for a missing
+ * capability. Here EPERM is "cannot tell" and only EINVAL (unknown type) is
+ * "missing".
+ */
+static int probe_prog_type(int prog_type)
+{
+	struct bpf_insn insns[] = {
+	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 1},
+	    {.code = BPF_JMP | BPF_EXIT},
+	};
+	int fd = bpf_prog_load(prog_type, NULL, "GPL", insns, 2, NULL);
+
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	return fd == -EINVAL ? 0 : fd;
+}
+
+/*
  * libbpf_probe_bpf_helper() of libbpf 1.1 takes "program of this type cannot
  * use helper" (the verifier's answer when a helper exists but the hook or the
  * caller's privilege excludes it) for "supported", so the probe is done here:
@@ -387,7 +408,7 @@ static int probe_row(const struct row *r)
 	case ROW_CGROUP2:
 		return probe_cgroup2();
 	case ROW_PROG:
-		return libbpf_probe_bpf_prog_type(r->prog_type, NULL);
+		return probe_prog_type(r->prog_type);
 	case ROW_MAP:
 		return libbpf_probe_bpf_map_type(r->map_type, NULL);
 	case ROW_LINK:
@@ -467,8 +488,9 @@ static void missing_line(const struct row *r, char *buf, size_t len)
 
 int probe_kernel(struct probe_caps *caps, char *err, size_t errlen)
 {
+	const struct row *first_unknown = NULL;
 	static struct table t;
-	int i, ret;
+	int i, ret, unknown = 0;
 
 	ret = build_table(&t, caps);
 	if (ret) {
@@ -480,9 +502,8 @@ int probe_kernel(struct probe_caps *caps, char *err, size_t errlen)
 	for (i = 0; i < t.n; i++) {
 		const struct row *r = &t.rows[i];
 
-		if (r->status < 0)
-			pr_warn("cannot probe %s (%s); trying the load anyway\n", r->what,
-				strerror(-r->status));
+		if (r->status < 0 && !unknown++)
+			first_unknown = r;
 		else if (r->status == 0 && r->optional)
 			pr_info("kernel feature missing: %s (Linux %s): %s\n", r->what, r->since,
 				r->fix);
@@ -491,6 +512,9 @@ int probe_kernel(struct probe_caps *caps, char *err, size_t errlen)
 			return -EOPNOTSUPP;
 		}
 	}
+	if (first_unknown)
+		pr_warn("cannot probe %d kernel features, e.g. %s (%s); trying the load anyway\n",
+			unknown, first_unknown->what, strerror(-first_unknown->status));
 	return 0;
 }
 
@@ -542,7 +566,7 @@ int probe_check(FILE *out)
 	struct probe_caps caps;
 	struct utsname u;
 	char level[160], line[512];
-	int i, ret, bad = 0;
+	int i, ret, bad = 0, missing = 0, unknown = 0;
 
 	if (uname(&u))
 		snprintf(u.release, sizeof(u.release), "?");
@@ -584,12 +608,19 @@ int probe_check(FILE *out)
 			break;
 		}
 	}
-	if (probe_privileged() < 0)
-		fprintf(out, "check: not privileged, so most rows are unknown: run it as root or "
-			     "with CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN\n");
+	for (i = 0; i < t.n; i++) {
+		missing += !t.rows[i].optional && t.rows[i].status == 0;
+		unknown += !t.rows[i].optional && t.rows[i].status < 0;
+	}
+	if (missing || t.forbidden_calls || (bad && !unknown))
+		fprintf(out, "check: this kernel cannot run meshsight (see above)\n");
+	else if (unknown)
+		fprintf(
+		    out,
+		    "check: %d features could not be probed (not permitted?): run it as root or "
+		    "with CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN\n",
+		    unknown);
 	else
-		fprintf(out, "check: %s\n",
-			bad ? "this kernel cannot run meshsight (see above)"
-			    : "every required feature is present; nothing was attached");
+		fprintf(out, "check: every required feature is present; nothing was attached\n");
 	return bad ? 1 : 0;
 }

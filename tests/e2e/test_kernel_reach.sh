@@ -58,6 +58,7 @@ assert_true "--check names the missing helper" \
 echo "an optional feature missing: sockops without the current-task helpers"
 pod_create client 1
 pod_create server 2
+# shellcheck disable=SC2119 # no extra agent flags
 MESHSIGHT_PROBE_PRETEND_MISSING="get_current_comm" agent_start
 assert_true "agent says where process names come from" \
 	grep -qF "process names come from each socket's cgroup" "$MS_AGENT_LOG"
