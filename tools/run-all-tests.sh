@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every test tier, in order of cost: formatting, unit (cmocka, ASan/UBSan), the Helm
 # chart rendered with default and other values and checked object by object, BPF fixture
-# tests (BPF_PROG_TEST_RUN), the lockdown helper audit and CO-RE relocation, end to end (network namespaces, real servers,
-# a real Prometheus). Prints one closing line: "tests: N passed, M failed".
+# tests (BPF_PROG_TEST_RUN) with the lockdown helper audit and CO-RE relocation, end to
+# end (network namespaces, real servers, a real Prometheus). Prints one closing line:
+# "tests: N passed, M failed".
 set -u
 cd "$(dirname "$0")/.."
 
