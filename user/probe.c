@@ -93,6 +93,26 @@ static const struct helper_since *helper_kernel(int id)
 	return NULL;
 }
 
+/* Every map type the object declares (its .rodata is an array map). */
+static const struct {
+	int type;
+	const char *since;
+} map_kernels[] = {
+    {BPF_MAP_TYPE_HASH, "3.19"},	{BPF_MAP_TYPE_ARRAY, "3.19"},
+    {BPF_MAP_TYPE_PERCPU_ARRAY, "4.6"}, {BPF_MAP_TYPE_SK_STORAGE, "5.2"},
+    {BPF_MAP_TYPE_RINGBUF, "5.8"},
+};
+
+const char *probe_map_since(int type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(map_kernels) / sizeof(map_kernels[0]); i++)
+		if (map_kernels[i].type == type)
+			return map_kernels[i].since;
+	return NULL;
+}
+
 const char *probe_helper_since(int id)
 {
 	const struct helper_since *h = helper_kernel(id);
@@ -182,13 +202,6 @@ static void add_fixed_rows(struct table *t)
 		int type;
 		const char *since;
 	} progs[] = {{BPF_PROG_TYPE_SOCK_OPS, "4.13"}, {BPF_PROG_TYPE_CGROUP_SKB, "4.10"}};
-	static const struct {
-		int type;
-		const char *since;
-	} maps[] = {{BPF_MAP_TYPE_HASH, "3.19"},
-		    {BPF_MAP_TYPE_PERCPU_ARRAY, "4.6"},
-		    {BPF_MAP_TYPE_SK_STORAGE, "5.2"},
-		    {BPF_MAP_TYPE_RINGBUF, "5.8"}};
 	struct row *r;
 	size_t i;
 
@@ -204,27 +217,35 @@ static void add_fixed_rows(struct table *t)
 		snprintf(r->what, sizeof(r->what), "program type %s",
 			 libbpf_bpf_prog_type_str(progs[i].type));
 	}
-	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
-		r = add_row(t, ROW_MAP, maps[i].since, NULL);
-		r->map_type = maps[i].type;
-		snprintf(r->what, sizeof(r->what), "map type %s",
-			 libbpf_bpf_map_type_str(maps[i].type));
-	}
 	r = add_row(t, ROW_LINK, "5.7", NULL);
 	snprintf(r->what, sizeof(r->what), "BPF links on cgroups (BPF_LINK_CREATE)");
 	r = add_row(t, ROW_BATCH, "5.6", NULL);
 	snprintf(r->what, sizeof(r->what), "batched map reads (BPF_MAP_LOOKUP_BATCH)");
 }
 
-static bool have_row(const struct table *t, int prog_type, int helper)
+static bool have_row(const struct table *t, enum row_kind kind, int type, int helper)
 {
 	int i;
 
 	for (i = 0; i < t->n; i++)
-		if (t->rows[i].kind == ROW_HELPER && t->rows[i].prog_type == prog_type &&
-		    t->rows[i].helper == helper)
+		if (t->rows[i].kind == kind && t->rows[i].helper == helper &&
+		    (kind == ROW_MAP ? t->rows[i].map_type : t->rows[i].prog_type) == type)
 			return true;
 	return false;
+}
+
+static void add_map_row(struct table *t, int map_type)
+{
+	const char *since = probe_map_since(map_type);
+	struct row *r;
+
+	if (have_row(t, ROW_MAP, map_type, 0))
+		return;
+	r = add_row(t, ROW_MAP, since ? since : "?", NULL);
+	if (!r)
+		return;
+	r->map_type = map_type;
+	snprintf(r->what, sizeof(r->what), "map type %s", libbpf_bpf_map_type_str(map_type));
 }
 
 static void add_helper_row(struct table *t, int prog_type, int helper)
@@ -234,7 +255,7 @@ static void add_helper_row(struct table *t, int prog_type, int helper)
 	const char *name = probe_helper_name(helper);
 	struct row *r;
 
-	if (have_row(t, prog_type, helper))
+	if (have_row(t, ROW_HELPER, prog_type, helper))
 		return;
 	r = add_row(t, ROW_HELPER, "?", NULL);
 	if (!r)
@@ -250,24 +271,39 @@ static void add_helper_row(struct table *t, int prog_type, int helper)
 		 libbpf_bpf_prog_type_str(prog_type));
 }
 
-static int cmp_helper_rows(const void *a, const void *b)
+static int cmp_rows(const void *a, const void *b)
 {
 	const struct row *x = a, *y = b;
 
+	if (x->kind != y->kind)
+		return x->kind - y->kind;
+	if (x->map_type != y->map_type)
+		return x->map_type - y->map_type;
 	if (x->prog_type != y->prog_type)
 		return x->prog_type - y->prog_type;
 	return x->helper - y->helper;
 }
 
-/* One row per (program type, helper) the programs call; counts forbidden calls. */
-static int add_helper_rows(struct table *t)
+/*
+ * One row per map type the object declares and per (program type, helper)
+ * its programs call (counting calls to forbidden helpers). These are the
+ * compiled instructions: a helper called only from a non-inlined subprogram
+ * would be missed here (every function is __always_inline today), while
+ * tests/bpf/helper_audit.c also reads the loaded ones.
+ */
+static int add_object_rows(struct table *t)
 {
 	struct meshsight_bpf *skel = meshsight_bpf__open();
 	struct bpf_program *prog;
+	struct bpf_map *map;
 	int first = t->n;
 
 	if (!skel)
 		return -errno;
+	bpf_object__for_each_map(map, skel->obj)
+	{
+		add_map_row(t, bpf_map__type(map));
+	}
 	bpf_object__for_each_program(prog, skel->obj)
 	{
 		const struct bpf_insn *insn = bpf_program__insns(prog);
@@ -282,7 +318,10 @@ static int add_helper_rows(struct table *t)
 		}
 	}
 	meshsight_bpf__destroy(skel);
-	qsort(&t->rows[first], t->n - first, sizeof(t->rows[0]), cmp_helper_rows);
+	qsort(&t->rows[first], t->n - first, sizeof(t->rows[0]), cmp_rows);
+	if (t->n == ROWS_MAX)
+		pr_warn("probe: the feature table is full, some rows were left out: raise ROWS_MAX "
+			"in user/probe.c\n");
 	return 0;
 }
 
@@ -454,7 +493,7 @@ static int build_table(struct table *t, struct probe_caps *caps)
 
 	memset(t, 0, sizeof(*t));
 	add_fixed_rows(t);
-	ret = add_helper_rows(t);
+	ret = add_object_rows(t);
 	if (ret)
 		return ret;
 	caps->sockops_task = true;

@@ -11,10 +11,10 @@
  *                    (or our no-kernel-memory-reads rule) forbids; shared with
  *                    tests/bpf/helper_audit.c
  *
- * The helper rows are not a hand-kept list: they are read from the programs'
- * own instructions in the embedded object, so a helper added to bpf/ is
- * probed (and must be given a kernel version here) without anyone
- * remembering to. The probes are libbpf's: each loads a tiny program or
+ * The map and helper rows are not a hand-kept list: they are read from the
+ * embedded object's maps and its programs' instructions, so a map type or
+ * helper added to bpf/ is probed (and must be given a kernel version here)
+ * without anyone remembering to. The probes are libbpf's: each loads a tiny program or
  * creates a tiny map and frees it, a few ms in all.
  *
  * Tests set MESHSIGHT_PROBE_PRETEND_MISSING=TEXT to make every row whose name
@@ -54,6 +54,8 @@ int probe_check(FILE *out);
 const char *probe_helper_name(int id);
 /* The kernel that introduced the helper ("5.8"), or NULL if the table lacks it. */
 const char *probe_helper_since(int id);
+/* The kernel that introduced the map type, or NULL if the table lacks it. */
+const char *probe_map_since(int type);
 /*
  * Why the helper must never appear in meshsight's programs (lockdown refuses
  * it, or it hands out a kernel pointer to read through), or NULL if allowed.

@@ -9,8 +9,9 @@
  * kernel, relocated and with every subprogram appended, so a helper called
  * from a non-inlined function is seen too. Any kfunc call fails as well: the
  * kernel's kfuncs include lockdown-gated readers (bpf_probe_read_kernel_dynptr)
- * and none is expected here. A helper missing from probe.c's kernel table
- * fails, so the start-up probes and bpf/README.md cannot fall behind.
+ * and none is expected here. A helper or map type missing from probe.c's
+ * kernel tables fails, so the start-up probes and bpf/README.md cannot fall
+ * behind.
  *
  *   helper_audit build/meshsight.bpf.o
  *
@@ -82,6 +83,26 @@ static void audit_program(struct audit *a, const struct bpf_program *prog, const
 	a->programs++;
 }
 
+/* The start-up probes and bpf/README.md need a kernel for every map type too. */
+static void audit_maps(struct audit *a, const struct bpf_object *obj)
+{
+	const struct bpf_map *map;
+	int n = 0;
+
+	bpf_object__for_each_map(map, obj)
+	{
+		n++;
+		if (probe_map_since(bpf_map__type(map)))
+			continue;
+		printf(
+		    "FAIL map %s: type %s has no kernel version in user/probe.c's map table: add "
+		    "it there and to bpf/README.md\n",
+		    bpf_map__name(map), libbpf_bpf_map_type_str(bpf_map__type(map)));
+		a->findings++;
+	}
+	printf("  %d maps, every type with a kernel version in user/probe.c\n", n);
+}
+
 static int audit_object(struct audit *a, const char *path, bool load)
 {
 	struct bpf_object *obj = bpf_object__open_file(path, NULL);
@@ -104,6 +125,8 @@ static int audit_object(struct audit *a, const char *path, bool load)
 	{
 		audit_program(a, prog, load ? "loaded" : "object");
 	}
+	if (!load)
+		audit_maps(a, obj);
 out:
 	bpf_object__close(obj);
 	return ret;
