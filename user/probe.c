@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -559,15 +561,28 @@ int probe_kernel(struct probe_caps *caps, char *err, size_t errlen)
 
 /* --- --check ------------------------------------------------------------- */
 
+static bool is_securityfs(const char *path)
+{
+	struct statfs sfs;
+
+	return !statfs(path, &sfs) && sfs.f_type == SECURITYFS_MAGIC;
+}
+
 /* "[none] integrity confidentiality" -> "none"; the brackets mark the level. */
 static void lockdown_level(char *buf, size_t len)
 {
 	char line[128], *open, *close_;
 	FILE *f = fopen(LOCKDOWN, "re");
 
-	snprintf(buf, len, "not reported (%s absent: no lockdown LSM or no securityfs)", LOCKDOWN);
-	if (!f)
+	if (!f) {
+		snprintf(buf, len, "%s",
+			 is_securityfs("/sys/kernel/security")
+			     ? "none (no lockdown LSM in this kernel)"
+			     : "not reported (securityfs is not mounted; 'mount -t securityfs "
+			       "none /sys/kernel/security' shows it)");
 		return;
+	}
+	snprintf(buf, len, "not reported (%s unreadable)", LOCKDOWN);
 	if (fgets(line, sizeof(line), f) && (open = strchr(line, '[')) &&
 	    (close_ = strchr(open, ']'))) {
 		*close_ = '\0';

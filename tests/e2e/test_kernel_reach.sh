@@ -58,18 +58,20 @@ assert_true "--check names the missing helper" \
 echo "an optional feature missing: sockops without the current-task helpers"
 pod_create client 1
 pod_create server 2
+# The server listens before the agent starts: its listen(2) is never seen, so
+# its cgroup can only come from the SYNs that reach it afterwards.
+pod_spawn server "$MS_STATE_DIR/httpd.log" "$MS_PYTHON" "$MS_E2E_DIR/httpd.py" "$P" >/dev/null
+wait_listen server "$P" || ms_die "httpd did not start: $(cat "$MS_STATE_DIR/httpd.log")"
 # shellcheck disable=SC2119 # no extra agent flags
 MESHSIGHT_PROBE_PRETEND_MISSING="get_current_comm" agent_start
 assert_true "agent says where process names come from" \
 	grep -qF "process names come from each socket's cgroup" "$MS_AGENT_LOG"
-pod_spawn server "$MS_STATE_DIR/httpd.log" "$MS_PYTHON" "$MS_E2E_DIR/httpd.py" "$P" >/dev/null
-wait_listen server "$P" || ms_die "httpd did not start: $(cat "$MS_STATE_DIR/httpd.log")"
 pod_exec client curl -sS --max-time 10 -o /dev/null "http://$S:$P/ok" || ms_fail "curl failed"
 assert_eq "the request is counted" 1 "$(wait_edge_field "$C" "$S" "$P" http .requests 1 10)"
 edge=$(edge_get "$C" "$S" "$P" http)
 assert_eq "client socket's cgroup (from its SYN)" "\"$(pod_cg_rel client)\"" \
 	"$(jq -c .source.cgroup <<<"$edge")"
-assert_eq "server socket's cgroup (from its listener)" "\"$(pod_cg_rel server)\"" \
+assert_eq "server socket's cgroup (from its listener, which predates the agent)" "\"$(pod_cg_rel server)\"" \
 	"$(jq -c .destination.cgroup <<<"$edge")"
 assert_eq "server process named from its cgroup" '"python3"' \
 	"$(jq -c .destination.process <<<"$edge")"
