@@ -543,12 +543,13 @@ int probe_kernel(struct probe_caps *caps, char *err, size_t errlen)
 	for (i = 0; i < t.n; i++) {
 		const struct row *r = &t.rows[i];
 
-		if (r->status < 0 && !unknown++)
-			first_unknown = r;
-		else if (r->status == 0 && r->optional)
+		if (r->status < 0) {
+			if (!unknown++)
+				first_unknown = r;
+		} else if (r->status == 0 && r->optional) {
 			pr_info("kernel feature missing: %s (Linux %s): %s\n", r->what, r->since,
 				r->fix);
-		else if (r->status == 0) {
+		} else if (r->status == 0) {
 			missing_line(r, err, errlen);
 			return -EOPNOTSUPP;
 		}
