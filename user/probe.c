@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * See probe.h. One table of rows, filled in three steps: the fixed needs
- * (BTF, cgroup v2, program and map types, BPF links, batch map reads), then
- * one row per (program type, helper) pair found in the programs'
- * instructions, then the answers of libbpf's probes. Start-up and --check
- * read the same rows, so the table --check prints is exactly what start-up
- * enforces.
+ * (BTF, cgroup v2, program types, BPF links, batch map reads), then one row
+ * per map type the object declares and per (program type, helper) pair its
+ * programs call, then each row's probe (libbpf's for map types; our own for
+ * program types and helpers, where libbpf 1.1 takes EPERM or a hook's refusal
+ * for an answer). Start-up and --check read the same rows, so the table
+ * --check prints is exactly what start-up enforces.
  *
  * Versions are those of the upstream commit that introduced the feature
  * (bpf/README.md has the table with sources); the probe, not the version
@@ -15,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/magic.h>
 #include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -24,6 +24,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
+#include <linux/magic.h>
 
 #include "meshsight.skel.h"
 

@@ -15,9 +15,8 @@
  * embedded object's maps and its programs' instructions, so a map type or
  * helper added to bpf/ is probed (and must be given a kernel version here)
  * without anyone remembering to. Each probe loads a tiny program or creates a
- * tiny map and frees it: about 20 ms for all of them at start on a 2-vCPU VM
- * (the kernel BTF parse is most of it); --check adds a full load of the
- * programs, about 60 ms in all.
+ * tiny map and frees it: about 20 ms for all of them at start on a 2-vCPU VM;
+ * --check adds a full load of the programs, about 60 ms in all.
  *
  * Tests set MESHSIGHT_PROBE_PRETEND_MISSING=TEXT to make every row whose name
  * contains TEXT read "missing" (tests/e2e/test_kernel_reach.sh).
