@@ -43,7 +43,7 @@ PURE_MODS  := htab sketch reasm http1 aggregator flows identity cgroups naming \
 	      render_common render_prom render_istio render_json otlp_encode otlp_export \
 	      otlp_metrics spans k8s_index env self_stats
 AGENT_MODS := $(PURE_MODS) log loader http_server export agent main \
-	      k8s_api k8s nat
+	      k8s_api k8s nat probe
 AGENT_OBJS := $(patsubst %,$(OUTPUT)/user/%.o,$(AGENT_MODS))
 USER_HDRS  := $(wildcard user/*.h) include/meshsight_events.h
 
@@ -95,6 +95,15 @@ $(OUTPUT)/tests/bpf_prog_test: tests/bpf/bpf_prog_test.c $(SKEL) | $(OUTPUT)/tes
 	$(call msg,TEST-CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -lcmocka $(LIBS) -o $@
 
+# Kernel reach: lockdown-restricted helpers (uses probe.c's tables) and CO-RE relocation.
+$(OUTPUT)/tests/helper_audit: tests/bpf/helper_audit.c $(OUTPUT)/user/probe.o $(OUTPUT)/user/log.o | $(OUTPUT)/tests
+	$(call msg,TEST-CC,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+$(OUTPUT)/tests/core_reloc: tests/bpf/core_reloc.c | $(OUTPUT)/tests
+	$(call msg,TEST-CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LIBS) -o $@
+
 .PHONY: deps deps-test deps-bench
 deps: ## Install the Debian packages building and running need (root)
 	$(Q)tools/install-deps.sh run
@@ -108,8 +117,8 @@ unit-test: $(UNIT_TESTS) ## cmocka unit tests of the userspace modules
 	$(Q)tools/run-unit-tests.sh $(UNIT_TESTS)
 
 .PHONY: bpf-test
-bpf-test: $(OUTPUT)/tests/bpf_prog_test ## BPF programs run by BPF_PROG_TEST_RUN (root)
-	$(Q)tests/bpf/run.sh $(OUTPUT)/tests/bpf_prog_test
+bpf-test: $(OUTPUT)/tests/bpf_prog_test $(OUTPUT)/tests/helper_audit $(OUTPUT)/tests/core_reloc ## BPF fixtures (BPF_PROG_TEST_RUN), lockdown helper audit, CO-RE relocation (root)
+	$(Q)OUTPUT=$(OUTPUT) tests/bpf/run.sh $(OUTPUT)/tests/bpf_prog_test
 
 .PHONY: helm-test
 helm-test: $(OUTPUT)/meshsight ## Render the Helm chart (default and other values) and check it

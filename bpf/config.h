@@ -16,5 +16,13 @@ const volatile __u32 cfg_capture_bytes __weak = 1024;
 const volatile __u32 cfg_wakeup_bytes __weak = MS_WAKEUP_BYTES_DEFAULT;
 /* 0 turns HTTP payload capture off: connections are reported at L4 only. */
 const volatile __u8 cfg_capture_http __weak = 1;
+/*
+ * 1 when sockops may call the current-task helpers (bpf_get_current_pid_tgid,
+ * bpf_get_current_comm) and bpf_get_netns_cookie: the loader sets it from a
+ * feature probe. Older kernels refuse those helpers in sockops; with 0 the
+ * verifier never sees the calls (a constant branch), listen(2) and connect(2)
+ * record no process, and userspace names the process from the socket's cgroup.
+ */
+const volatile __u8 cfg_sockops_task __weak = 1;
 
 #endif /* MESHSIGHT_CONFIG_H */

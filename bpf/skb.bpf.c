@@ -20,6 +20,7 @@
 #include "config.h"
 #include "conn.h"
 #include "debug.h"
+#include "maps/sock_cgroup.h"
 #include "proto/http1.h"
 #include "proto/tcp.h"
 
@@ -33,6 +34,22 @@ static __always_inline struct bpf_tcp_sock *skb_tcp_sock(struct bpf_sock *sk)
 }
 
 /*
+ * A listener's cgroup, for the sockets it will accept (maps/sock_cgroup.h).
+ * Set once per listener, from the first packet it sees (a SYN).
+ */
+static __always_inline void note_listener_cgroup(struct __sk_buff *skb, struct bpf_sock *sk)
+{
+	struct bpf_sock *full = bpf_sk_fullsock(sk);
+	__u64 *id;
+
+	if (!full)
+		return;
+	id = bpf_sk_storage_get(&sock_cgroup, full, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+	if (id && !*id)
+		*id = bpf_skb_cgroup_id(skb);
+}
+
+/*
  * A socket first seen mid-stream (opened before the agent attached). Its role
  * is learnt from the first message start in its payload.
  */
@@ -42,9 +59,6 @@ static __always_inline struct ms_conn *conn_create_lazy(struct __sk_buff *skb, s
 	struct ms_conn conn = {};
 	struct ms_conn *stored;
 
-	/* Payload on a listener is TCP Fast Open data: its child socket will follow. */
-	if (sk->state == BPF_TCP_LISTEN)
-		return NULL;
 	tuple_from_sock(&conn.tuple, sk);
 	conn.cgroup_id = bpf_skb_cgroup_id(skb);
 	conn.opened_ns = bpf_ktime_get_ns();
@@ -207,6 +221,10 @@ static __always_inline int handle_skb(struct __sk_buff *skb, __u8 dir)
 
 	if (!sk)
 		return 1;
+	if (sk->state == BPF_TCP_LISTEN) {
+		note_listener_cgroup(skb, sk);
+		return 1; /* payload here is TCP Fast Open data: the child socket reports it */
+	}
 	ret = parse_tcp_segment(skb, &seg);
 	if (ret != TCP_PARSE_OK) {
 		if (ret == TCP_PARSE_MALFORMED)
@@ -222,6 +240,13 @@ static __always_inline int handle_skb(struct __sk_buff *skb, __u8 dir)
 		if (!conn)
 			return 1;
 	}
+	/*
+	 * A connecting socket's cgroup is learnt from its SYN, here, before
+	 * sockops announces the connection: the socket's own cgroup, with no
+	 * kernel-memory read. One branch per packet, one helper call per socket.
+	 */
+	if (!conn->cgroup_id)
+		conn->cgroup_id = bpf_skb_cgroup_id(skb);
 	tp = skb_tcp_sock(sk);
 	conn_refresh_stats(conn, tp);
 	if (seg.payload_len == 0 || conn->l7 == MS_L7_OPAQUE)

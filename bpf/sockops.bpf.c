@@ -7,41 +7,56 @@
  * connection ends, with the kernel's own byte, RTT and retransmit counts.
  * connect(2) and listen(2) run it in the calling process, which is where the
  * process name comes from; accepted sockets inherit their listener's.
+ *
+ * Every field is read through the sockops context or a helper that kernel
+ * lockdown leaves alone (tests/bpf/helper_audit.c enforces it): the socket's
+ * cgroup comes from the skb hooks, never from reading kernel memory.
  */
 #include "vmlinux.h"
-#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 
 #include "conn.h"
 #include "debug.h"
+#include "maps/sock_cgroup.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* The socket's own cgroup: sockops may run in softirq, where "current" is not it. */
-static __always_inline __u64 sock_cgroup_id(struct bpf_sock_ops *skops)
+/*
+ * An accepted socket's cgroup: its listener's, which the skb hooks recorded
+ * when the SYN arrived and the kernel copied into this socket (see
+ * maps/sock_cgroup.h). 0 when the listener was never seen receiving one.
+ */
+static __always_inline __u64 accepted_cgroup_id(struct bpf_sock_ops *skops)
 {
 	struct bpf_sock *sk = skops->sk;
-	struct tcp_sock *tp;
+	__u64 *id;
 
 	if (!sk)
 		return 0;
-	tp = bpf_skc_to_tcp_sock(sk);
-	if (!tp)
-		return 0;
-	return BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.sk_cgrp_data.cgroup, kn, id);
+	id = bpf_sk_storage_get(&sock_cgroup, sk, NULL, 0);
+	return id ? *id : 0;
 }
 
-static __always_inline void on_listen(struct bpf_sock_ops *skops)
+/* Only called under cfg_sockops_task: bpf_get_netns_cookie is one of the probed helpers. */
+static __always_inline struct ms_listen_key listen_key(struct bpf_sock_ops *skops)
 {
 	struct ms_listen_key key = {
 	    .netns_cookie = bpf_get_netns_cookie(skops),
 	    .port = skops->local_port,
 	};
-	struct ms_listener l = {
-	    .cgroup_id = bpf_get_current_cgroup_id(),
-	    .pid = bpf_get_current_pid_tgid() >> 32,
-	};
 
+	return key;
+}
+
+static __always_inline void on_listen(struct bpf_sock_ops *skops)
+{
+	struct ms_listen_key key;
+	struct ms_listener l = {};
+
+	if (!cfg_sockops_task)
+		return; /* nothing to remember: names come from the cgroup */
+	key = listen_key(skops);
+	l.pid = bpf_get_current_pid_tgid() >> 32;
 	bpf_get_current_comm(l.comm, sizeof(l.comm));
 	if (bpf_map_update_elem(&listeners, &key, &l, BPF_ANY))
 		count(MS_CNT_LISTEN_MAP_FULL);
@@ -49,7 +64,10 @@ static __always_inline void on_listen(struct bpf_sock_ops *skops)
 	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
 }
 
-/* connect(2): remember who is connecting until the handshake completes. */
+/*
+ * connect(2): remember who is connecting until the handshake completes. The
+ * skb egress hook fills in the socket's cgroup when the SYN leaves.
+ */
 static __always_inline void on_connect(struct bpf_sock_ops *skops)
 {
 	__u64 cookie = bpf_get_socket_cookie(skops);
@@ -57,8 +75,10 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 
 	conn.role = MS_ROLE_CLIENT;
 	conn.origin = MS_ORIGIN_SOCKOPS;
-	conn.pid = bpf_get_current_pid_tgid() >> 32;
-	bpf_get_current_comm(conn.comm, sizeof(conn.comm));
+	if (cfg_sockops_task) {
+		conn.pid = bpf_get_current_pid_tgid() >> 32;
+		bpf_get_current_comm(conn.comm, sizeof(conn.comm));
+	}
 	if (bpf_map_update_elem(&conns, &cookie, &conn, BPF_ANY)) {
 		count(MS_CNT_CONN_MAP_FULL);
 		return;
@@ -69,12 +89,13 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 
 static __always_inline void fill_server_process(struct bpf_sock_ops *skops, struct ms_conn *conn)
 {
-	struct ms_listen_key key = {
-	    .netns_cookie = bpf_get_netns_cookie(skops),
-	    .port = skops->local_port,
-	};
-	struct ms_listener *l = bpf_map_lookup_elem(&listeners, &key);
+	struct ms_listen_key key;
+	struct ms_listener *l;
 
+	if (!cfg_sockops_task)
+		return;
+	key = listen_key(skops);
+	l = bpf_map_lookup_elem(&listeners, &key);
 	if (!l)
 		return;
 	conn->pid = l->pid;
@@ -87,15 +108,16 @@ static __always_inline void on_established(struct bpf_sock_ops *skops, __u8 role
 	struct ms_conn *known = bpf_map_lookup_elem(&conns, &cookie);
 	struct ms_conn conn = {};
 
-	if (known)
+	if (known) {
 		__builtin_memcpy(&conn, known, sizeof(conn));
-	else if (role == MS_ROLE_SERVER)
+	} else if (role == MS_ROLE_SERVER) {
 		fill_server_process(skops, &conn);
+		conn.cgroup_id = accepted_cgroup_id(skops);
+	}
 	tuple_from_sockops(&conn.tuple, skops);
 	conn.role = role;
 	conn.origin = MS_ORIGIN_SOCKOPS;
 	conn.l7 = cfg_capture_http ? MS_L7_UNKNOWN : MS_L7_OPAQUE;
-	conn.cgroup_id = sock_cgroup_id(skops);
 	conn.opened_ns = bpf_ktime_get_ns();
 	conn.last_seen_ns = conn.opened_ns;
 	if (bpf_map_update_elem(&conns, &cookie, &conn, BPF_ANY)) {
@@ -157,10 +179,11 @@ static __always_inline void on_state(struct bpf_sock_ops *skops)
 	if (new_state != BPF_TCP_CLOSE)
 		return;
 	if (old_state == BPF_TCP_LISTEN) {
-		struct ms_listen_key key = {
-		    .netns_cookie = bpf_get_netns_cookie(skops),
-		    .port = skops->local_port,
-		};
+		struct ms_listen_key key;
+
+		if (!cfg_sockops_task)
+			return;
+		key = listen_key(skops);
 		bpf_map_delete_elem(&listeners, &key);
 		return;
 	}

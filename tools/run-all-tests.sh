@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every test tier, in order of cost: formatting, unit (cmocka, ASan/UBSan), the Helm
 # chart rendered with default and other values and checked object by object, BPF fixture
-# tests (BPF_PROG_TEST_RUN), end to end (network namespaces, real servers,
-# a real Prometheus). Prints one closing line: "tests: N passed, M failed".
+# tests (BPF_PROG_TEST_RUN) with the lockdown helper audit and CO-RE relocation, end to
+# end (network namespaces, real servers, a real Prometheus). Prints one closing line:
+# "tests: N passed, M failed".
 set -u
 cd "$(dirname "$0")/.."
 
@@ -26,7 +27,7 @@ tier() {
 tier "formatting (clang-format)" make --no-print-directory lint
 tier "unit tests" make --no-print-directory unit-test
 tier "helm chart (rendered and checked)" make --no-print-directory helm-test
-tier "bpf tests" make --no-print-directory bpf-test
+tier "bpf tests (fixtures, lockdown helper audit, CO-RE)" make --no-print-directory bpf-test
 tier "end-to-end tests" make --no-print-directory e2e-test
 
 if [ "$skipped" -gt 0 ]; then

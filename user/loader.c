@@ -119,6 +119,8 @@ int loader_check_host(struct loader *l, const struct loader_opts *opts, char *er
 	if (!ret)
 		ret = check_btf(err, errlen);
 	if (!ret)
+		ret = probe_kernel(&l->caps, err, errlen);
+	if (!ret)
 		ret = find_or_mount_cgroup2(l->cgroup_root, sizeof(l->cgroup_root), err, errlen);
 	if (ret)
 		return ret;
@@ -161,6 +163,14 @@ static int size_maps(struct meshsight_bpf *skel, const struct loader_opts *opts,
 	return 0;
 }
 
+static void apply_caps(struct meshsight_bpf *skel, const struct probe_caps *caps)
+{
+	skel->rodata->cfg_sockops_task = caps->sockops_task;
+	if (!caps->sockops_task)
+		pr_info("sockops cannot call the current-task helpers on this kernel: process "
+			"names come from each socket's cgroup\n");
+}
+
 static int attach_all(struct loader *l, char *err, size_t errlen)
 {
 	struct bpf_program *progs[3] = {
@@ -183,7 +193,8 @@ static int attach_all(struct loader *l, char *err, size_t errlen)
 			l->links[i] = NULL;
 			snprintf(err, errlen,
 				 "cannot attach %s to cgroup %s: %s; the kernel needs "
-				 "CONFIG_CGROUP_BPF and bpf_link support (5.7+)",
+				 "CONFIG_CGROUP_BPF and bpf_link support (5.7+); "
+				 "'meshsight --check' lists what else it needs",
 				 bpf_program__name(progs[i]), l->cgroup_path, strerror(-ret));
 			return ret;
 		}
@@ -204,11 +215,13 @@ int loader_start(struct loader *l, const struct loader_opts *opts, char *err, si
 	ret = size_maps(l->skel, opts, err, errlen);
 	if (ret)
 		goto out_destroy;
+	apply_caps(l->skel, &l->caps);
 	ret = meshsight_bpf__load(l->skel);
 	if (ret) {
 		snprintf(err, errlen,
 			 "the kernel rejected meshsight's BPF programs (%s); run with -v for the "
-			 "verifier log, and check the kernel is 5.15 or newer with BTF",
+			 "verifier log, and 'meshsight --check' for the kernel features it needs "
+			 "(Linux " PROBE_OLDEST_KERNEL "+ with BTF)",
 			 strerror(-ret));
 		goto out_destroy;
 	}

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "probe.h"
+
 struct loader_opts {
 	const char *cgroup;	/* cgroup v2 directory to watch; NULL = the whole hierarchy */
 	uint32_t capture_bytes; /* payload bytes per segment sent to userspace */
@@ -29,12 +31,13 @@ struct loader {
 	char cgroup_path[4096]; /* the watched cgroup */
 	char cgroup_root[4096]; /* the cgroup2 mount it lives in */
 	struct bpf_link *links[3];
+	struct probe_caps caps; /* what the kernel offers, from loader_check_host */
 };
 
 /*
- * Checks privileges, BTF and cgroup v2 (mounting it when that is safe) and
- * resolves opts->cgroup. On failure returns -errno and writes what failed and
- * what to do into err.
+ * Checks privileges, BTF, every kernel feature the programs use (probe.h)
+ * and cgroup v2 (mounting it when that is safe) and resolves opts->cgroup. On failure returns
+ * -errno and writes what failed and what to do into err.
  */
 int loader_check_host(struct loader *l, const struct loader_opts *opts, char *err, size_t errlen);
 int loader_start(struct loader *l, const struct loader_opts *opts, char *err, size_t errlen);

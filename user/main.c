@@ -17,6 +17,7 @@
 #include "env.h"
 #include "http_server.h"
 #include "log.h"
+#include "probe.h"
 #include "render.h"
 
 enum {
@@ -57,6 +58,7 @@ enum {
 	OPT_EXCLUDE_PROCESS,
 	OPT_EXCLUDE_CGROUP,
 	OPT_METRICS_LABELS,
+	OPT_CHECK,
 };
 
 static const struct option long_opts[] = {
@@ -99,6 +101,7 @@ static const struct option long_opts[] = {
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"version", no_argument, NULL, OPT_VERSION},
+    {"check", no_argument, NULL, OPT_CHECK},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -184,6 +187,9 @@ static void usage(FILE *f)
 	    "\n"
 	    "  -v, --verbose             debug logging, including libbpf's\n"
 	    "  -q, --quiet               warnings only\n"
+	    "      --check               print the kernel features meshsight needs and\n"
+	    "                            whether this kernel has them, attach nothing; exit\n"
+	    "                            status 1 if one is missing (an init container's job)\n"
 	    "      --version             print the version\n"
 	    "  -h, --help                this help\n"
 	    "\n"
@@ -360,6 +366,9 @@ static int parse_args(int argc, char **argv, struct agent_config *c)
 		case 'q':
 			log_set_level(LOG_LEVEL_WARN);
 			break;
+		case OPT_CHECK:
+			log_route_libbpf();
+			exit(probe_check(stdout));
 		case OPT_VERSION:
 			printf("meshsight %s\n", MESHSIGHT_VERSION);
 			exit(0);

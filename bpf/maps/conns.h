@@ -27,13 +27,16 @@ struct ms_listen_key {
 };
 
 struct ms_listener {
-	__u64 cgroup_id;
 	__u32 pid;
-	__u32 _pad;
 	char comm[MS_COMM_LEN];
 };
 
-/* Written by sockops on listen(2), read by sockops on passive establishment. */
+/*
+ * Written by sockops on listen(2), read by sockops on passive establishment;
+ * empty where sockops cannot call the current-task helpers (cfg_sockops_task).
+ * The listener's cgroup is not here but in maps/sock_cgroup.h: only the skb
+ * hooks can read a socket's own cgroup without reading kernel memory.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MS_LISTEN_MAP_MAX);

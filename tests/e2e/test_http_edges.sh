@@ -134,10 +134,9 @@ assert_eq "source namespace" '"demo"' "$(edge .source.namespace)"
 assert_eq "destination workload" '"server"' "$(edge .destination.workload)"
 assert_eq "destination namespace" '"demo"' "$(edge .destination.namespace)"
 assert_eq "destination service" '"server"' "$(edge .destination.service)"
-assert_true "source cgroup is pod client's (or null)" jq -e --arg cg "$(pod_cg_rel client)" \
-	'.source.cgroup == null or .source.cgroup == $cg' <<<"$snap"
-assert_true "destination cgroup is pod server's (or null)" jq -e --arg cg "$(pod_cg_rel server)" \
-	'.destination.cgroup == null or .destination.cgroup == $cg' <<<"$snap"
+assert_eq "source cgroup is pod client's" "\"$(pod_cg_rel client)\"" "$(edge .source.cgroup)"
+assert_eq "destination cgroup is pod server's" "\"$(pod_cg_rel server)\"" \
+	"$(edge .destination.cgroup)"
 assert_true "source process is curl/python (or null)" \
 	jq -e '.source.process == null or (.source.process | test("^(curl|python)"))' <<<"$snap"
 assert_true "destination process is python (or null)" \
