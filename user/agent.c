@@ -48,6 +48,7 @@ struct agent {
 	struct loader loader;
 	struct ring_buffer *rb;
 	struct http_server *http;
+	struct http_server *health; /* --health-listen, or NULL */
 	struct identity_table *ids;
 	struct cgroup_cache *cgroups;
 	struct naming naming;
@@ -198,6 +199,20 @@ static void snapshot_free(struct snapshot *s)
 	agg_free(&s->agg);
 }
 
+static void endpoint_render_prom(struct agent *a, FILE *out)
+{
+	struct http_server_stats st;
+
+	http_server_get_stats(a->http, &st);
+	prom_family(out, "meshsight_http_head_timeouts_total", "counter",
+		    "Endpoint connections closed because their request head was not complete "
+		    "within 5 s.");
+	prom_sample(out, "meshsight_http_head_timeouts_total", NULL, st.head_timeouts);
+	prom_family(out, "meshsight_http_pages_shared_total", "counter",
+		    "Scrapes answered with a page rendered for another scrape moments before.");
+	prom_sample(out, "meshsight_http_pages_shared_total", NULL, st.pages_shared);
+}
+
 static int render(void *ctx, const char *path, FILE *out, const char **type)
 {
 	struct agent *a = ctx;
@@ -228,6 +243,7 @@ static int render(void *ctx, const char *path, FILE *out, const char **type)
 	if (!strcmp(path, "/metrics")) {
 		*type = "text/plain; version=0.0.4; charset=utf-8";
 		err = render_prometheus(&in, out);
+		endpoint_render_prom(a, out);
 		export_render_prom(&a->export, out);
 		k8s_source_render_prom(&a->k8s, out);
 	} else if (!strcmp(path, "/api/v1/edges")) {
@@ -566,6 +582,40 @@ static int setup_tables(struct agent *a)
 	return 0;
 }
 
+/* The health listener answers /healthz only: nothing it serves is costly. */
+static int render_health(void *ctx, const char *path, FILE *out, const char **type)
+{
+	(void)ctx;
+	(void)type;
+	if (strcmp(path, "/healthz"))
+		return -ENOENT;
+	fputs("ok\n", out);
+	return 0;
+}
+
+static int start_endpoints(struct agent *a, char *err, size_t errlen)
+{
+	static const char *const shared[] = {"/metrics", NULL};
+	struct http_server_opts main_opts = {
+	    .listen = a->cfg->listen,
+	    .flag = "--listen",
+	    .render = render,
+	    .ctx = a,
+	    .shared_paths = shared,
+	};
+	struct http_server_opts health_opts = {
+	    .listen = a->cfg->health_listen,
+	    .flag = "--health-listen",
+	    .render = render_health,
+	    .ctx = a,
+	};
+	int ret = http_server_start(&main_opts, &a->http, err, errlen);
+
+	if (ret || !a->cfg->health_listen)
+		return ret;
+	return http_server_start(&health_opts, &a->health, err, errlen);
+}
+
 static int agent_start(struct agent *a, char *err, size_t errlen)
 {
 	char why[256];
@@ -602,7 +652,7 @@ static int agent_start(struct agent *a, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot open the ring buffer: %s", strerror(errno));
 		return -errno;
 	}
-	ret = http_server_start(a->cfg->listen, render, a, &a->http, err, errlen);
+	ret = start_endpoints(a, err, errlen);
 	if (ret)
 		return ret;
 	return export_start(&a->export, err, errlen);
@@ -611,6 +661,7 @@ static int agent_start(struct agent *a, char *err, size_t errlen)
 static void agent_stop(struct agent *a)
 {
 	export_stop(&a->export);
+	http_server_stop(a->health);
 	http_server_stop(a->http);
 	ring_buffer__free(a->rb);
 	if (a->loader.skel)
@@ -640,8 +691,10 @@ int agent_run(const struct agent_config *cfg)
 		pr_err("%s\n", err[0] ? err : strerror(-ret));
 		goto out;
 	}
-	pr_info("meshsight %s watching %s, serving http://%s/metrics and /api/v1/edges\n",
-		MESHSIGHT_VERSION, a.loader.cgroup_path, cfg->listen);
+	pr_info("meshsight %s watching %s, serving http://%s/metrics and /api/v1/edges%s%s\n",
+		MESHSIGHT_VERSION, a.loader.cgroup_path, cfg->listen,
+		cfg->health_listen ? ", /healthz also on " : "",
+		cfg->health_listen ? cfg->health_listen : "");
 	ret = main_loop(&a);
 	pr_info("stopping: detaching programs\n");
 out:

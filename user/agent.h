@@ -21,6 +21,7 @@
 struct agent_config {
 	struct loader_opts bpf;
 	const char *listen;
+	const char *health_listen; /* a second endpoint serving /healthz only, or NULL */
 	const char *identities;
 	uint32_t max_http;
 	uint32_t max_edges;

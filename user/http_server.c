@@ -1,30 +1,90 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * See http_server.h. Bounded by design: few concurrent connections, short
- * timeouts, GET and HEAD only, bodies built in memory per request.
+ * See http_server.h. Bounded by design, so that no client can lock the
+ * endpoint out or make it grow:
+ *   - HTTP_MAX_CONNECTIONS at once and HTTP_PER_IP_CONNECTIONS from one
+ *     address (a hostile pod cannot take the slots Prometheus and the
+ *     kubelet need), HTTP_CONNECTION_MEMORY each for the request;
+ *   - a request head must be complete HTTP_HEAD_DEADLINE_MS after the
+ *     connection, or its previous response, began: libmicrohttpd's own
+ *     timeout restarts on every byte, so a client trickling one header line
+ *     a second would hold its slot for ever; a sweeper thread shuts such
+ *     sockets down (counted);
+ *   - an idle keep-alive connection is closed after HTTP_IDLE_TIMEOUT_S;
+ *   - a cacheable page (/metrics) is rendered once and shared by the
+ *     requests that come within HTTP_PAGE_REUSE_MS, and by every request
+ *     while pages still being sent to slow readers hold more than
+ *     HTTP_PAGES_MAX_BYTES: memory stays bounded whatever the readers do.
+ * GET and HEAD only.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "http_server.h"
 
-#define HTTP_MAX_CONNECTIONS 32
-#define HTTP_TIMEOUT_S	     10
+#define HTTP_MAX_CONNECTIONS	256
+#define HTTP_PER_IP_CONNECTIONS 16
+#define HTTP_CONNECTION_MEMORY	(32 * 1024)
+#define HTTP_IDLE_TIMEOUT_S	10
+#define HTTP_HEAD_DEADLINE_MS	5000
+#define HTTP_SWEEP_MS		250
+#define HTTP_PAGE_REUSE_MS	250
+#define HTTP_PAGES_MAX_BYTES	((size_t)64 << 20)
+#define NS_PER_MS		1000000ULL
+
+/* One TCP connection, for the head deadline. */
+struct conn_track {
+	struct conn_track *prev, *next;
+	int fd;
+	uint64_t head_start_ns; /* accepted, or its last response completed */
+	bool in_request;	/* the head is complete: no deadline until the response ends */
+};
+
+/* A rendered page, shared by every request given its response (MHD counts them). */
+struct page {
+	struct http_server *s;
+	struct MHD_Response *resp;
+	char *body;
+	size_t len;
+	char path[64];
+	uint64_t born_ns;
+};
 
 struct http_server {
 	struct MHD_Daemon *daemon;
 	http_render_fn render;
 	void *ctx;
+	const char *const *shared_paths; /* NULL-terminated */
+	pthread_mutex_t lock;		 /* conns, newest, pages_bytes, stats */
+	struct conn_track *conns;
+	struct page *newest[2]; /* plain, gzip; the cache holds a reference */
+	size_t pages_bytes;	/* bodies alive: cached or still being sent */
+	struct http_server_stats stats;
+	pthread_t sweeper;
+	bool sweeper_started;
+	volatile bool stopping;
 };
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
 
 int http_parse_listen(const char *listen, struct sockaddr_storage *ss)
 {
@@ -122,43 +182,243 @@ out_free:
 	return NULL;
 }
 
-static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status, const char *type,
-			     char *body, size_t len)
-{
-	struct MHD_Response *resp;
-	enum MHD_Result ret;
-	bool gz = false;
-	size_t zlen;
-	char *z;
+/* --- the head deadline ------------------------------------------------ */
 
-	if (status == MHD_HTTP_OK && len > 512 && accepts_gzip(conn)) {
-		z = gzip_body(body, len, &zlen);
-		if (z) {
-			free(body);
-			body = z;
-			len = zlen;
-			gz = true;
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+			  enum MHD_ConnectionNotificationCode what)
+{
+	struct http_server *s = cls;
+	const union MHD_ConnectionInfo *info;
+	struct conn_track *t = *socket_ctx;
+
+	if (what == MHD_CONNECTION_NOTIFY_STARTED) {
+		t = calloc(1, sizeof(*t));
+		info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (!t || !info) {
+			free(t);
+			return;
 		}
+		t->fd = info->connect_fd;
+		t->head_start_ns = mono_ns();
+		pthread_mutex_lock(&s->lock);
+		t->next = s->conns;
+		if (s->conns)
+			s->conns->prev = t;
+		s->conns = t;
+		pthread_mutex_unlock(&s->lock);
+		*socket_ctx = t;
+		return;
 	}
-	resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-	if (!resp) {
-		free(body);
-		return MHD_NO;
+	if (!t)
+		return;
+	/* MHD calls this before it closes the socket: the sweeper never sees a reused fd. */
+	pthread_mutex_lock(&s->lock);
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		s->conns = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	pthread_mutex_unlock(&s->lock);
+	free(t);
+	*socket_ctx = NULL;
+}
+
+static struct conn_track *track_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *info =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return info ? info->socket_context : NULL;
+}
+
+static void set_in_request(struct http_server *s, struct MHD_Connection *conn, bool on)
+{
+	struct conn_track *t = track_of(conn);
+
+	if (!t)
+		return;
+	pthread_mutex_lock(&s->lock);
+	t->in_request = on;
+	if (!on)
+		t->head_start_ns = mono_ns(); /* the next head on this connection starts now */
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_ctx,
+			 enum MHD_RequestTerminationCode toe)
+{
+	(void)req_ctx;
+	(void)toe;
+	set_in_request(cls, conn, false);
+}
+
+static void *sweep(void *arg)
+{
+	struct http_server *s = arg;
+	const uint64_t deadline = HTTP_HEAD_DEADLINE_MS * NS_PER_MS;
+	struct conn_track *t;
+	uint64_t now;
+
+	while (!s->stopping) {
+		usleep(HTTP_SWEEP_MS * 1000);
+		now = mono_ns();
+		pthread_mutex_lock(&s->lock);
+		for (t = s->conns; t; t = t->next) {
+			if (t->in_request || t->fd < 0 || now - t->head_start_ns < deadline)
+				continue;
+			shutdown(t->fd, SHUT_RDWR); /* MHD sees the end and closes it */
+			t->fd = -1;
+			s->stats.head_timeouts++;
+		}
+		pthread_mutex_unlock(&s->lock);
 	}
+	return NULL;
+}
+
+/* --- shared pages ------------------------------------------------------ */
+
+static void page_release(void *cls)
+{
+	struct page *p = cls;
+	struct http_server *s = p->s;
+
+	pthread_mutex_lock(&s->lock);
+	s->pages_bytes -= p->len;
+	pthread_mutex_unlock(&s->lock);
+	free(p->body);
+	free(p);
+}
+
+static bool is_shared(const struct http_server *s, const char *path)
+{
+	const char *const *c;
+
+	for (c = s->shared_paths; c && *c; c++)
+		if (!strcmp(*c, path))
+			return true;
+	return false;
+}
+
+/* The newest page of path if it may be shared now; NULL: render a new one. */
+static struct MHD_Response *shared_page(struct http_server *s, const char *path, bool gz)
+{
+	struct MHD_Response *r = NULL;
+	struct page *p;
+	uint64_t now = mono_ns();
+
+	pthread_mutex_lock(&s->lock);
+	p = s->newest[gz];
+	if (p && !strcmp(p->path, path) &&
+	    (now - p->born_ns < HTTP_PAGE_REUSE_MS * NS_PER_MS ||
+	     s->pages_bytes > HTTP_PAGES_MAX_BYTES)) {
+		r = p->resp;
+		s->stats.pages_shared++;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+static void add_headers(struct MHD_Response *resp, const char *type, bool gz)
+{
 	MHD_add_response_header(resp, "Content-Type", type);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "Vary", "Accept-Encoding");
 	if (gz)
 		MHD_add_response_header(resp, "Content-Encoding", "gzip");
+}
+
+/* A response owning body; kept as the newest page of path when shared. */
+static struct MHD_Response *make_response(struct http_server *s, const char *path, bool share,
+					  const char *type, bool gz, char *body, size_t len)
+{
+	struct page *p, *old = NULL;
+	struct MHD_Response *resp;
+
+	if (!share) {
+		resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+		if (!resp)
+			free(body);
+		else
+			add_headers(resp, type, gz);
+		return resp;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		free(body);
+		return NULL;
+	}
+	*p = (struct page){.s = s, .body = body, .len = len, .born_ns = mono_ns()};
+	snprintf(p->path, sizeof(p->path), "%s", path);
+	p->resp =
+	    MHD_create_response_from_buffer_with_free_callback_cls(len, body, page_release, p);
+	if (!p->resp) {
+		free(body);
+		free(p);
+		return NULL;
+	}
+	add_headers(p->resp, type, gz);
+	pthread_mutex_lock(&s->lock);
+	s->pages_bytes += len;
+	old = s->newest[gz];
+	s->newest[gz] = p;
+	pthread_mutex_unlock(&s->lock);
+	if (old)
+		MHD_destroy_response(old->resp); /* the cache's reference; readers keep theirs */
+	return p->resp;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *conn, unsigned int status,
+			     struct MHD_Response *resp, bool shared)
+{
+	enum MHD_Result ret;
+
+	if (!resp)
+		return MHD_NO;
 	ret = MHD_queue_response(conn, status, resp);
-	MHD_destroy_response(resp);
+	if (!shared)
+		MHD_destroy_response(resp);
 	return ret;
 }
 
 static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned int status,
 				  const char *text)
 {
-	return reply(conn, status, "text/plain; charset=utf-8", strdup(text), strlen(text));
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
+
+	if (resp)
+		add_headers(resp, "text/plain; charset=utf-8", false);
+	return queue(conn, status, resp, false);
+}
+
+/* Renders path into a new body, gzip-compressed when asked; 0 or -errno. */
+static int render_body(struct http_server *s, const char *path, bool gz, char **body, size_t *len,
+		       const char **type)
+{
+	FILE *out = open_memstream(body, len);
+	size_t zlen;
+	char *z;
+	int err;
+
+	if (!out)
+		return -ENOMEM;
+	err = s->render(s->ctx, path, out, type);
+	if (fclose(out))
+		err = err ?: -EIO;
+	if (err) {
+		free(*body);
+		*body = NULL;
+		return err;
+	}
+	if (gz && *len > 512 && (z = gzip_body(*body, *len, &zlen))) {
+		free(*body);
+		*body = z;
+		*len = zlen;
+	} else if (gz) {
+		return 1; /* sent plain */
+	}
+	return 0;
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
@@ -167,46 +427,46 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 {
 	struct http_server *s = cls;
 	const char *type = "text/plain; charset=utf-8";
+	bool gz = accepts_gzip(conn), share = is_shared(s, url);
+	struct MHD_Response *resp;
 	char *body = NULL;
 	size_t len = 0;
-	FILE *out;
 	int err;
 
 	(void)version;
 	(void)upload_data;
 	(void)upload_data_size;
 	(void)req_cls;
+	set_in_request(s, conn, true);
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
-	out = open_memstream(&body, &len);
-	if (!out)
-		return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
-	err = s->render(s->ctx, url, out, &type);
-	if (fclose(out))
-		err = -EIO;
-	if (err) {
-		free(body);
-		if (err == -ENOENT)
-			return reply_text(conn, MHD_HTTP_NOT_FOUND,
-					  "not found; try /metrics, /healthz, /api/v1/edges, "
-					  "/api/v1/stats\n");
+	if (share && (resp = shared_page(s, url, gz)))
+		return queue(conn, MHD_HTTP_OK, resp, true);
+	err = render_body(s, url, gz, &body, &len, &type);
+	if (err == -ENOENT)
+		return reply_text(
+		    conn, MHD_HTTP_NOT_FOUND,
+		    "not found; try /metrics, /healthz, /api/v1/edges, /api/v1/stats\n");
+	if (err < 0)
 		return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "render failed\n");
-	}
-	return reply(conn, MHD_HTTP_OK, type, body, len);
+	if (err == 1)
+		gz = false;
+	resp = make_response(s, url, share, type, gz, body, len);
+	return queue(conn, MHD_HTTP_OK, resp, share);
 }
 
-int http_server_start(const char *listen, http_render_fn render, void *ctx,
-		      struct http_server **out, char *err, size_t errlen)
+int http_server_start(const struct http_server_opts *o, struct http_server **out, char *err,
+		      size_t errlen)
 {
 	struct sockaddr_storage ss;
 	struct http_server *s;
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
 
-	if (http_parse_listen(listen, &ss)) {
+	if (http_parse_listen(o->listen, &ss)) {
 		snprintf(
 		    err, errlen,
 		    "invalid --listen '%s': expected HOST:PORT, e.g. 127.0.0.1:9464 or [::1]:9464",
-		    listen);
+		    o->listen);
 		return -EINVAL;
 	}
 	s = calloc(1, sizeof(*s));
@@ -214,29 +474,53 @@ int http_server_start(const char *listen, http_render_fn render, void *ctx,
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	s->render = render;
-	s->ctx = ctx;
+	s->render = o->render;
+	s->ctx = o->ctx;
+	s->shared_paths = o->shared_paths;
+	pthread_mutex_init(&s->lock, NULL);
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, &ss,
-				     MHD_OPTION_CONNECTION_LIMIT, HTTP_MAX_CONNECTIONS,
-				     MHD_OPTION_CONNECTION_TIMEOUT, HTTP_TIMEOUT_S, MHD_OPTION_END);
+	s->daemon = MHD_start_daemon(
+	    flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned int)HTTP_MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned int)HTTP_PER_IP_CONNECTIONS, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)HTTP_CONNECTION_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned int)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
 	if (!s->daemon) {
 		snprintf(err, errlen,
 			 "cannot listen on %s: address in use or not local; pick another with "
-			 "--listen HOST:PORT",
-			 listen);
+			 "%s HOST:PORT",
+			 o->listen, o->flag ? o->flag : "--listen");
+		pthread_mutex_destroy(&s->lock);
 		free(s);
 		return -EADDRINUSE;
 	}
+	s->sweeper_started = !pthread_create(&s->sweeper, NULL, sweep, s);
 	*out = s;
 	return 0;
 }
 
+void http_server_get_stats(struct http_server *s, struct http_server_stats *out)
+{
+	pthread_mutex_lock(&s->lock);
+	*out = s->stats;
+	pthread_mutex_unlock(&s->lock);
+}
+
 void http_server_stop(struct http_server *s)
 {
+	int gz;
+
 	if (!s)
 		return;
+	s->stopping = true;
+	if (s->sweeper_started)
+		pthread_join(s->sweeper, NULL);
 	MHD_stop_daemon(s->daemon);
+	for (gz = 0; gz < 2; gz++)
+		if (s->newest[gz])
+			MHD_destroy_response(s->newest[gz]->resp);
+	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

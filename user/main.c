@@ -59,11 +59,13 @@ enum {
 	OPT_EXCLUDE_CGROUP,
 	OPT_METRICS_LABELS,
 	OPT_CHECK,
+	OPT_HEALTH_LISTEN,
 };
 
 static const struct option long_opts[] = {
     {"cgroup", required_argument, NULL, OPT_CGROUP},
     {"listen", required_argument, NULL, OPT_LISTEN},
+    {"health-listen", required_argument, NULL, OPT_HEALTH_LISTEN},
     {"identities", required_argument, NULL, OPT_IDENTITIES},
     {"capture-bytes", required_argument, NULL, OPT_CAPTURE_BYTES},
     {"no-http", no_argument, NULL, OPT_NO_HTTP},
@@ -125,6 +127,8 @@ static void usage(FILE *f)
 	    "  --cgroup PATH             cgroup v2 directory to watch, with everything below\n"
 	    "                            it (default: the root of the cgroup v2 mount)\n"
 	    "  --listen HOST:PORT        stats endpoint address (default %s)\n"
+	    "  --health-listen HOST:PORT a second endpoint that serves /healthz only, for\n"
+	    "                            liveness probes that scrapes never slow (default none)\n"
 	    "  --identities FILE         static names for addresses and cgroups, lines of\n"
 	    "                            '<ip|cidr|cgroup:/path> workload=W namespace=N "
 	    "service=S'\n"
@@ -245,6 +249,9 @@ static int parse_args(int argc, char **argv, struct agent_config *c)
 			break;
 		case OPT_LISTEN:
 			c->listen = optarg;
+			break;
+		case OPT_HEALTH_LISTEN:
+			c->health_listen = optarg;
 			break;
 		case OPT_IDENTITIES:
 			c->identities = optarg;
@@ -379,6 +386,13 @@ static int parse_args(int argc, char **argv, struct agent_config *c)
 			fprintf(stderr, "meshsight: see --help for the options\n");
 			return -EINVAL;
 		}
+	}
+	if (!err && c->health_listen && http_parse_listen(c->health_listen, &ss)) {
+		fprintf(stderr,
+			"meshsight: invalid --health-listen '%s': expected HOST:PORT, e.g. "
+			"0.0.0.0:9465\n",
+			c->health_listen);
+		return -EINVAL;
 	}
 	if (!err && http_parse_listen(c->listen, &ss)) {
 		fprintf(stderr,
