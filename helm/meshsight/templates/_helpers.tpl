@@ -56,6 +56,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- define "meshsight.args" -}}
 - --listen
 - {{ printf "%s:%v" .Values.listen.host .Values.listen.port | quote }}
+- --health-listen
+- {{ printf "%s:%v" .Values.listen.host .Values.listen.healthPort | quote }}
 {{- with .Values.cgroup.watch }}
 - --cgroup
 - {{ . | quote }}

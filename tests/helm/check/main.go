@@ -36,7 +36,7 @@ func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 
 type expect struct {
 	namespace, memLimit, priorityClass, cgroupHostPath, toleration string
-	port                                                           int
+	port, healthPort                                               int
 	rbac, serviceMonitor, configMap, hostNetwork, hostPID, scrape  bool
 	args, noArgs, smLabels                                         listFlag
 }
@@ -63,6 +63,7 @@ func main() {
 	ex := &expect{}
 	flag.StringVar(&ex.namespace, "namespace", "default", "release namespace")
 	flag.IntVar(&ex.port, "port", 9464, "agent listen port")
+	flag.IntVar(&ex.healthPort, "health-port", 9465, "agent health listen port (probes)")
 	flag.StringVar(&ex.memLimit, "memory-limit", "256Mi", "expected container memory limit")
 	flag.StringVar(&ex.priorityClass, "priority-class", "", "expected priorityClassName")
 	flag.StringVar(&ex.cgroupHostPath, "cgroup-host-path", "/sys/fs/cgroup", "expected hostPath")
@@ -338,12 +339,14 @@ func (c *checker) container(ds obj) obj {
 	c.ok(str(ctr, "resources", "limits", "memory") == c.ex.memLimit,
 		"%s: memory limit %s", name, c.ex.memLimit)
 	ports := list(ctr, "ports")
-	c.ok(len(ports) == 1 && get(ports[0], "containerPort") == c.ex.port &&
-		str(ports[0], "name") == "metrics", "%s: one port, metrics=%d", name, c.ex.port)
+	c.ok(len(ports) == 2 && get(ports[0], "containerPort") == c.ex.port &&
+		str(ports[0], "name") == "metrics" && get(ports[1], "containerPort") == c.ex.healthPort &&
+		str(ports[1], "name") == "health",
+		"%s: two ports, metrics=%d and health=%d", name, c.ex.port, c.ex.healthPort)
 	for _, probe := range []string{"livenessProbe", "readinessProbe"} {
 		p := get(ctr, probe, "httpGet", "port")
-		c.ok(str(ctr, probe, "httpGet", "path") == "/healthz" && (p == "metrics" || p == c.ex.port),
-			"%s: %s on /healthz of the metrics port", name, probe)
+		c.ok(str(ctr, probe, "httpGet", "path") == "/healthz" && (p == "health" || p == c.ex.healthPort),
+			"%s: %s on /healthz of the health port (never slowed by scrapes)", name, probe)
 	}
 	return ctr
 }
@@ -403,6 +406,8 @@ func (c *checker) args(ctr obj) {
 		args = append(args, fmt.Sprint(a))
 	}
 	c.ok(len(raw) > 0 && allStrings, "args are strings (the API rejects numbers there)")
+	c.ok(strings.HasSuffix(argValue(args, "--health-listen"), fmt.Sprintf(":%d", c.ex.healthPort)),
+		"--health-listen on port %d (got %q)", c.ex.healthPort, argValue(args, "--health-listen"))
 	c.ok(argValue(args, "--listen") == fmt.Sprintf("0.0.0.0:%d", c.ex.port) ||
 		argValue(args, "--listen") == fmt.Sprintf("$(POD_IP):%d", c.ex.port),
 		"--listen on 0.0.0.0 or the pod IP, port %d (got %q)", c.ex.port, argValue(args, "--listen"))
