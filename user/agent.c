@@ -64,6 +64,7 @@ struct agent {
 	struct exporter_state export;
 	int ncpus;
 	uint32_t self_pid;
+	uint64_t consumer_max_wait_ns; /* written by the consumer under the lock */
 };
 
 void agent_config_defaults(struct agent_config *c)
@@ -162,6 +163,7 @@ struct snapshot {
 	bool has_nat;
 	uint64_t kernel_counters[MS_CNT__MAX];
 	uint64_t kernel_conns, kernel_conns_expired;
+	uint64_t consumer_max_wait_ns;
 };
 
 static int snapshot_take(struct agent *a, struct snapshot *s)
@@ -178,6 +180,7 @@ static int snapshot_take(struct agent *a, struct snapshot *s)
 	memcpy(s->kernel_counters, a->kernel_counters, sizeof(s->kernel_counters));
 	s->kernel_conns = a->kernel_conns;
 	s->kernel_conns_expired = a->kernel_conns_expired;
+	s->consumer_max_wait_ns = a->consumer_max_wait_ns;
 	if (a->nat) {
 		nat_get_stats(a->nat, &s->nat);
 		s->has_nat = true;
@@ -239,6 +242,7 @@ static int render(void *ctx, const char *path, FILE *out, const char **type)
 	memcpy(in.kernel_counters, snap.kernel_counters, sizeof(in.kernel_counters));
 	in.kernel_conns = snap.kernel_conns;
 	in.kernel_conns_expired = snap.kernel_conns_expired;
+	in.consumer_max_wait_ns = snap.consumer_max_wait_ns;
 	in.uptime_s = (now_ns() - a->start_ns) / 1e9;
 	if (!strcmp(path, "/metrics")) {
 		*type = "text/plain; version=0.0.4; charset=utf-8";
@@ -331,10 +335,16 @@ static int drain_events(struct agent *a, int epfd)
 	struct epoll_event ev;
 	int n;
 
+	uint64_t t0, waited;
+
 	n = epoll_wait(epfd, &ev, 1, POLL_TIMEOUT_MS);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
+	t0 = now_ns();
 	pthread_mutex_lock(&a->lock);
+	waited = now_ns() - t0;
+	if (waited > a->consumer_max_wait_ns)
+		a->consumer_max_wait_ns = waited;
 	n = ring_buffer__consume(a->rb);
 	pthread_mutex_unlock(&a->lock);
 	return n < 0 && n != -EINTR ? n : 0;
@@ -357,6 +367,7 @@ static size_t self_metrics(struct agent *a, struct otlp_self_metric *out)
 	    .kernel_conns_expired = a->kernel_conns_expired,
 	    .tracked_conns = flowtab_count(&a->flows),
 	    .tracked_edges = a->agg.edges.count,
+	    .consumer_max_wait_ns = a->consumer_max_wait_ns,
 	};
 	size_t n, i;
 

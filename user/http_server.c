@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
+#define _GNU_SOURCE /* fopencookie */
 /*
  * See http_server.h. Bounded by design, so that no client can lock the
  * endpoint out or make it grow:
@@ -11,10 +12,11 @@
  *     a second would hold its slot for ever; a sweeper thread shuts such
  *     sockets down (counted);
  *   - an idle keep-alive connection is closed after HTTP_IDLE_TIMEOUT_S;
- *   - a cacheable page (/metrics) is rendered once and shared by the
- *     requests that come within HTTP_PAGE_REUSE_MS, and by every request
- *     while pages still being sent to slow readers hold more than
- *     HTTP_PAGES_MAX_BYTES: memory stays bounded whatever the readers do.
+ *   - a shared page (/metrics) is rendered straight into gzip (the text
+ *     never exists in full) and shared by the requests that come within
+ *     HTTP_PAGE_REUSE_MS, and by every request while pages still being sent
+ *     to slow readers hold more than HTTP_PAGES_MAX_BYTES compressed:
+ *     memory stays one compressed page, whatever the readers do.
  * GET and HEAD only.
  */
 #include <arpa/inet.h>
@@ -53,13 +55,21 @@ struct conn_track {
 	bool in_request;	/* the head is complete: no deadline until the response ends */
 };
 
-/* A rendered page, shared by every request given its response (MHD counts them). */
+/*
+ * A rendered page, kept gzip-compressed (a /metrics page compresses 30-60x:
+ * its label sets repeat on every line) and shared by every request that
+ * uses it: gzip readers get the bytes as they are, others a stream inflated
+ * as they read (about 40 KB of state each). Freed with its last reader.
+ */
 struct page {
 	struct http_server *s;
-	struct MHD_Response *resp;
-	char *body;
-	size_t len;
+	unsigned int refs; /* the cache, gz_resp, each request being given it; under s->lock */
+	struct MHD_Response *gz_resp;
+	char *gz;
+	size_t gz_len;
+	size_t plain_len;
 	char path[64];
+	char type[64];
 	uint64_t born_ns;
 };
 
@@ -70,8 +80,8 @@ struct http_server {
 	const char *const *shared_paths; /* NULL-terminated */
 	pthread_mutex_t lock;		 /* conns, newest, pages_bytes, stats */
 	struct conn_track *conns;
-	struct page *newest[2]; /* plain, gzip; the cache holds a reference */
-	size_t pages_bytes;	/* bodies alive: cached or still being sent */
+	struct page *newest; /* the cache holds a reference */
+	size_t pages_bytes;  /* compressed bodies alive: cached or still being sent */
 	struct http_server_stats stats;
 	pthread_t sweeper;
 	bool sweeper_started;
@@ -278,16 +288,25 @@ static void *sweep(void *arg)
 
 /* --- shared pages ------------------------------------------------------ */
 
-static void page_release(void *cls)
+static void page_unref(struct page *p)
 {
-	struct page *p = cls;
 	struct http_server *s = p->s;
+	bool last;
 
 	pthread_mutex_lock(&s->lock);
-	s->pages_bytes -= p->len;
+	last = --p->refs == 0;
+	if (last)
+		s->pages_bytes -= p->gz_len;
 	pthread_mutex_unlock(&s->lock);
-	free(p->body);
+	if (!last)
+		return;
+	free(p->gz);
 	free(p);
+}
+
+static void page_gz_freed(void *cls)
+{
+	page_unref(cls);
 }
 
 static bool is_shared(const struct http_server *s, const char *path)
@@ -300,23 +319,23 @@ static bool is_shared(const struct http_server *s, const char *path)
 	return false;
 }
 
-/* The newest page of path if it may be shared now; NULL: render a new one. */
-static struct MHD_Response *shared_page(struct http_server *s, const char *path, bool gz)
+/* The newest page of path, with a reference, if it may be shared now; else NULL. */
+static struct page *page_get(struct http_server *s, const char *path)
 {
-	struct MHD_Response *r = NULL;
 	struct page *p;
 	uint64_t now = mono_ns();
 
 	pthread_mutex_lock(&s->lock);
-	p = s->newest[gz];
-	if (p && !strcmp(p->path, path) &&
-	    (now - p->born_ns < HTTP_PAGE_REUSE_MS * NS_PER_MS ||
-	     s->pages_bytes > HTTP_PAGES_MAX_BYTES)) {
-		r = p->resp;
+	p = s->newest;
+	if (p && (strcmp(p->path, path) || (now - p->born_ns >= HTTP_PAGE_REUSE_MS * NS_PER_MS &&
+					    s->pages_bytes <= HTTP_PAGES_MAX_BYTES)))
+		p = NULL;
+	if (p) {
+		p->refs++;
 		s->stats.pages_shared++;
 	}
 	pthread_mutex_unlock(&s->lock);
-	return r;
+	return p;
 }
 
 static void add_headers(struct MHD_Response *resp, const char *type, bool gz)
@@ -328,44 +347,187 @@ static void add_headers(struct MHD_Response *resp, const char *type, bool gz)
 		MHD_add_response_header(resp, "Content-Encoding", "gzip");
 }
 
-/* A response owning body; kept as the newest page of path when shared. */
-static struct MHD_Response *make_response(struct http_server *s, const char *path, bool share,
-					  const char *type, bool gz, char *body, size_t len)
+/* A plain reader of a compressed page: inflates as MHD asks for bytes. */
+struct plain_reader {
+	struct page *p;
+	z_stream z;
+};
+
+static ssize_t plain_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
-	struct page *p, *old = NULL;
+	struct plain_reader *r = cls;
+	int ret;
+
+	(void)pos; /* MHD reads in order */
+	r->z.next_out = (Bytef *)buf;
+	r->z.avail_out = max;
+	ret = inflate(&r->z, Z_NO_FLUSH);
+	if (ret != Z_OK && ret != Z_STREAM_END && ret != Z_BUF_ERROR)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	if (r->z.avail_out == max)
+		return ret == Z_STREAM_END ? MHD_CONTENT_READER_END_OF_STREAM
+					   : MHD_CONTENT_READER_END_WITH_ERROR;
+	return (ssize_t)(max - r->z.avail_out);
+}
+
+static void plain_free(void *cls)
+{
+	struct plain_reader *r = cls;
+
+	inflateEnd(&r->z);
+	page_unref(r->p);
+	free(r);
+}
+
+/* A response for one request of page p; takes over the caller's reference. */
+static struct MHD_Response *page_response(struct page *p, bool gz)
+{
+	struct plain_reader *r;
 	struct MHD_Response *resp;
 
-	if (!share) {
-		resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-		if (!resp)
-			free(body);
-		else
-			add_headers(resp, type, gz);
+	if (gz) {
+		resp = p->gz_resp;
+		page_unref(p); /* gz_resp holds its own */
 		return resp;
 	}
-	p = calloc(1, sizeof(*p));
-	if (!p) {
-		free(body);
+	r = calloc(1, sizeof(*r));
+	if (!r || inflateInit2(&r->z, 15 + 16) != Z_OK) {
+		free(r);
+		page_unref(p);
 		return NULL;
 	}
-	*p = (struct page){.s = s, .body = body, .len = len, .born_ns = mono_ns()};
-	snprintf(p->path, sizeof(p->path), "%s", path);
-	p->resp =
-	    MHD_create_response_from_buffer_with_free_callback_cls(len, body, page_release, p);
-	if (!p->resp) {
-		free(body);
-		free(p);
+	r->p = p;
+	r->z.next_in = (Bytef *)p->gz;
+	r->z.avail_in = p->gz_len;
+	resp =
+	    MHD_create_response_from_callback(p->plain_len, 32 * 1024, plain_read, r, plain_free);
+	if (!resp) {
+		plain_free(r);
 		return NULL;
 	}
-	add_headers(p->resp, type, gz);
+	add_headers(resp, p->type, false);
+	return resp;
+}
+
+/* Replaces the cache's page with p (which starts with the cache's reference). */
+static void page_publish(struct http_server *s, struct page *p)
+{
+	struct page *old;
+
 	pthread_mutex_lock(&s->lock);
-	s->pages_bytes += len;
-	old = s->newest[gz];
-	s->newest[gz] = p;
+	s->pages_bytes += p->gz_len;
+	old = s->newest;
+	s->newest = p;
 	pthread_mutex_unlock(&s->lock);
-	if (old)
-		MHD_destroy_response(old->resp); /* the cache's reference; readers keep theirs */
-	return p->resp;
+	if (old) {
+		MHD_destroy_response(old->gz_resp);
+		page_unref(old);
+	}
+}
+
+/* --- rendering straight into gzip ---------------------------------------- */
+
+/* A FILE whose bytes are deflated as they are written: the page never exists in full. */
+struct gz_sink {
+	z_stream z;
+	char *out;
+	size_t cap;
+	size_t in_total;
+	bool failed;
+};
+
+static bool sink_room(struct gz_sink *g)
+{
+	size_t used = g->cap - g->z.avail_out, cap = g->cap ? g->cap * 2 : 64 * 1024;
+	char *grown;
+
+	if (g->z.avail_out)
+		return true;
+	grown = realloc(g->out, cap);
+	if (!grown)
+		return false;
+	g->out = grown;
+	g->cap = cap;
+	g->z.next_out = (Bytef *)g->out + used;
+	g->z.avail_out = cap - used;
+	return true;
+}
+
+static bool sink_deflate(struct gz_sink *g, int flush)
+{
+	int ret;
+
+	do {
+		if (!sink_room(g))
+			return false;
+		ret = deflate(&g->z, flush);
+		if (ret == Z_STREAM_ERROR)
+			return false;
+	} while (g->z.avail_in || (flush == Z_FINISH && ret != Z_STREAM_END));
+	return true;
+}
+
+static ssize_t sink_write(void *cookie, const char *buf, size_t n)
+{
+	struct gz_sink *g = cookie;
+
+	if (g->failed)
+		return -1;
+	g->z.next_in = (Bytef *)buf;
+	g->z.avail_in = n;
+	if (!sink_deflate(g, Z_NO_FLUSH)) {
+		g->failed = true;
+		return -1;
+	}
+	g->in_total += n;
+	return (ssize_t)n;
+}
+
+/* Renders path into a new page; 0, or -errno (-ENOENT: no such path). */
+static int render_page(struct http_server *s, const char *path, struct page **out)
+{
+	cookie_io_functions_t io = {.write = sink_write};
+	const char *type = "text/plain; charset=utf-8";
+	struct gz_sink g = {0};
+	struct page *p;
+	FILE *f;
+	int err;
+
+	if (deflateInit2(&g.z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -ENOMEM;
+	f = fopencookie(&g, "w", io);
+	if (!f) {
+		deflateEnd(&g.z);
+		return -ENOMEM;
+	}
+	setvbuf(f, NULL, _IOFBF, 64 * 1024);
+	err = s->render(s->ctx, path, f, &type);
+	if (fclose(f) || g.failed || (!err && !sink_deflate(&g, Z_FINISH)))
+		err = err ?: -ENOMEM;
+	deflateEnd(&g.z);
+	p = err ? NULL : calloc(1, sizeof(*p));
+	if (!p) {
+		free(g.out);
+		return err ?: -ENOMEM;
+	}
+	*p = (struct page){.s = s,
+			   .refs = 3,
+			   .gz = g.out,
+			   .gz_len = g.cap - g.z.avail_out,
+			   .plain_len = g.in_total,
+			   .born_ns = mono_ns()};
+	snprintf(p->path, sizeof(p->path), "%s", path);
+	snprintf(p->type, sizeof(p->type), "%s", type);
+	p->gz_resp = MHD_create_response_from_buffer_with_free_callback_cls(p->gz_len, p->gz,
+									    page_gz_freed, p);
+	if (!p->gz_resp) {
+		free(p->gz);
+		free(p);
+		return -ENOMEM;
+	}
+	add_headers(p->gz_resp, p->type, true);
+	*out = p;
+	return 0;
 }
 
 static enum MHD_Result queue(struct MHD_Connection *conn, unsigned int status,
@@ -392,7 +554,7 @@ static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned int stat
 	return queue(conn, status, resp, false);
 }
 
-/* Renders path into a new body, gzip-compressed when asked; 0 or -errno. */
+/* Renders path into a new body, gzip-compressed when asked (0) or plain (1); or -errno. */
 static int render_body(struct http_server *s, const char *path, bool gz, char **body, size_t *len,
 		       const char **type)
 {
@@ -421,13 +583,38 @@ static int render_body(struct http_server *s, const char *path, bool gz, char **
 	return 0;
 }
 
+static enum MHD_Result reply_error(struct MHD_Connection *conn, int err)
+{
+	if (err == -ENOENT)
+		return reply_text(
+		    conn, MHD_HTTP_NOT_FOUND,
+		    "not found; try /metrics, /healthz, /api/v1/edges, /api/v1/stats\n");
+	return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "render failed\n");
+}
+
+static enum MHD_Result handle_shared(struct http_server *s, struct MHD_Connection *conn,
+				     const char *url, bool gz)
+{
+	struct page *p = page_get(s, url);
+	int err;
+
+	if (!p) {
+		err = render_page(s, url, &p);
+		if (err)
+			return reply_error(conn, err);
+		page_publish(s, p); /* the cache's reference; ours is the other */
+	}
+	/* gz_resp is shared: MHD counts its users; a plain reader's is its own. */
+	return queue(conn, MHD_HTTP_OK, page_response(p, gz), gz);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **req_cls)
 {
 	struct http_server *s = cls;
 	const char *type = "text/plain; charset=utf-8";
-	bool gz = accepts_gzip(conn), share = is_shared(s, url);
+	bool gz = accepts_gzip(conn);
 	struct MHD_Response *resp;
 	char *body = NULL;
 	size_t len = 0;
@@ -440,19 +627,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	set_in_request(s, conn, true);
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
-	if (share && (resp = shared_page(s, url, gz)))
-		return queue(conn, MHD_HTTP_OK, resp, true);
+	if (is_shared(s, url))
+		return handle_shared(s, conn, url, gz);
 	err = render_body(s, url, gz, &body, &len, &type);
-	if (err == -ENOENT)
-		return reply_text(
-		    conn, MHD_HTTP_NOT_FOUND,
-		    "not found; try /metrics, /healthz, /api/v1/edges, /api/v1/stats\n");
 	if (err < 0)
-		return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "render failed\n");
-	if (err == 1)
-		gz = false;
-	resp = make_response(s, url, share, type, gz, body, len);
-	return queue(conn, MHD_HTTP_OK, resp, share);
+		return reply_error(conn, err);
+	resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(body);
+		return MHD_NO;
+	}
+	add_headers(resp, type, gz && err == 0);
+	return queue(conn, MHD_HTTP_OK, resp, false);
 }
 
 int http_server_start(const struct http_server_opts *o, struct http_server **out, char *err,
@@ -510,17 +696,16 @@ void http_server_get_stats(struct http_server *s, struct http_server_stats *out)
 
 void http_server_stop(struct http_server *s)
 {
-	int gz;
-
 	if (!s)
 		return;
 	s->stopping = true;
 	if (s->sweeper_started)
 		pthread_join(s->sweeper, NULL);
 	MHD_stop_daemon(s->daemon);
-	for (gz = 0; gz < 2; gz++)
-		if (s->newest[gz])
-			MHD_destroy_response(s->newest[gz]->resp);
+	if (s->newest) {
+		MHD_destroy_response(s->newest->gz_resp);
+		page_unref(s->newest);
+	}
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

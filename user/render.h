@@ -26,6 +26,7 @@ struct render_input {
 	uint64_t kernel_counters[MS_CNT__MAX]; /* summed over CPUs */
 	uint64_t kernel_conns;		       /* entries in the kernel table at the last scan */
 	uint64_t kernel_conns_expired;	       /* idle kernel entries deleted by userspace */
+	uint64_t consumer_max_wait_ns;	       /* longest lock wait of the ring-buffer consumer */
 	const struct nat_stats *nat;	       /* ClusterIP lookups, or NULL when off */
 	json_t *kubernetes;		       /* /api/v1/stats "kubernetes" object, or NULL */
 	double uptime_s;

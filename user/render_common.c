@@ -15,6 +15,7 @@ size_t render_self_stats(const struct render_input *in, struct self_stat *out)
 	    .kernel_conns_expired = in->kernel_conns_expired,
 	    .tracked_conns = flowtab_count(in->flows),
 	    .tracked_edges = in->agg->edges.count,
+	    .consumer_max_wait_ns = in->consumer_max_wait_ns,
 	};
 
 	return self_stats_collect(&si, out, SELF_STATS_MAX);

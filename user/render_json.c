@@ -193,7 +193,9 @@ static void self_json(const struct render_input *in, json_t *root)
 				json_object_set_new(root, st[i].json_group, group);
 			}
 		}
-		json_object_set_new(group, st[i].json_key, json_integer((json_int_t)st[i].value));
+		json_object_set_new(group, st[i].json_key,
+				    st[i].scale ? json_real(self_stat_value(&st[i]))
+						: json_integer((json_int_t)st[i].value));
 	}
 }
 

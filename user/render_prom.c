@@ -338,7 +338,10 @@ static void write_self(FILE *f, const struct render_input *in)
 			prom_family(f, st[i].prom, st[i].prom_type, st[i].help);
 		fputs(st[i].prom, f);
 		put_self_labels(f, &st[i]);
-		fprintf(f, " %llu\n", (unsigned long long)st[i].value);
+		if (st[i].scale)
+			fprintf(f, " %.9f\n", self_stat_value(&st[i]));
+		else
+			fprintf(f, " %llu\n", (unsigned long long)st[i].value);
 	}
 }
 

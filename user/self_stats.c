@@ -30,13 +30,14 @@ struct self_def {
 	const char *oak, *oav; /* OTLP attribute; NULL: the first label's */
 	unsigned char gauge, src;
 	unsigned short off;
+	double scale; /* see struct self_stat */
 };
 
-#define FLOW(f)	 SRC_FLOW, offsetof(struct flow_stats, f)
-#define AGG(f)	 SRC_AGG, offsetof(struct agg_stats, f)
-#define REASM(f) SRC_REASM, offsetof(struct reasm_stats, f)
-#define NAT(f)	 SRC_NAT, offsetof(struct nat_stats, f)
-#define INPUT(f) SRC_INPUT, offsetof(struct self_stats_input, f)
+#define FLOW(f)	 SRC_FLOW, offsetof(struct flow_stats, f), 0
+#define AGG(f)	 SRC_AGG, offsetof(struct agg_stats, f), 0
+#define REASM(f) SRC_REASM, offsetof(struct reasm_stats, f), 0
+#define NAT(f)	 SRC_NAT, offsetof(struct nat_stats, f), 0
+#define INPUT(f) SRC_INPUT, offsetof(struct self_stats_input, f), 0
 
 #define EVENTS	"meshsight_events_total", "Ring-buffer events received by type."
 #define EV_OTLP "meshsight.agent.events", "{event}"
@@ -59,7 +60,7 @@ static const struct self_def defs[] = {
     {EVENTS, "type", "data", NULL, NULL, "events_seen", "data", EV_OTLP, NULL, NULL, 0,
      FLOW(events[MS_EV_DATA])},
     {DROPPED, "cause", NULL, NULL, NULL, "events_dropped", NULL, DR_OTLP, NULL, NULL, 0,
-     SRC_KERNEL_DROPS, 0},
+     SRC_KERNEL_DROPS, 0, 0},
     {DROPPED, "cause", "malformed_event", NULL, NULL, "events_dropped", "malformed_event", DR_OTLP,
      NULL, NULL, 0, FLOW(malformed_events)},
     {DROPPED, "cause", "data_without_connection", NULL, NULL, "events_dropped",
@@ -74,14 +75,14 @@ static const struct self_def defs[] = {
      DR_OTLP, NULL, NULL, 0, AGG(alloc_failures)},
     {"meshsight_kernel_datapath_total", "Kernel-side datapath counters by outcome.", "outcome",
      NULL, NULL, NULL, "kernel", NULL, "meshsight.agent.kernel_datapath", "{event}", NULL, NULL, 0,
-     SRC_KERNEL_OUTCOMES, 0},
+     SRC_KERNEL_OUTCOMES, 0, 0},
     {"meshsight_parse_errors_total", "HTTP/1 parse failures and recoveries by reason.", "reason",
      NULL, NULL, NULL, "parse_failures", NULL, "meshsight.agent.parse_errors", "{error}", NULL,
-     NULL, 0, SRC_PARSE_ERRORS, 0},
+     NULL, 0, SRC_PARSE_ERRORS, 0, 0},
     {"meshsight_parse_resyncs_total",
      "Times an HTTP/1 stream found a new message start after losing its framing.", NULL, NULL, NULL,
      NULL, "parse_failures", "resyncs", "meshsight.agent.parse_resyncs", "{event}", NULL, NULL, 0,
-     SRC_HTTP, offsetof(struct http1_stats, resyncs)},
+     SRC_HTTP, offsetof(struct http1_stats, resyncs), 0},
     {"meshsight_reassembly_gaps_total",
      "Holes in a TCP byte stream given up on (lost or never captured bytes).", NULL, NULL, NULL,
      NULL, "parse_failures", "reassembly_gaps", "meshsight.agent.reassembly_gaps", "{gap}", NULL,
@@ -104,6 +105,12 @@ static const struct self_def defs[] = {
      "{connection}", NULL, NULL, 1, INPUT(kernel_conns)},
     {"meshsight_tracked_edges", "Edges held in memory.", NULL, NULL, NULL, NULL, NULL,
      "tracked_edges", "meshsight.agent.edges", "{edge}", NULL, NULL, 1, INPUT(tracked_edges)},
+    {"meshsight_consumer_lock_wait_max_seconds",
+     "Longest the ring-buffer consumer waited for the agent's lock (scrapes and exports take "
+     "it a slice at a time): what a scrape can cost the datapath.",
+     NULL, NULL, NULL, NULL, NULL, "consumer_lock_wait_max_seconds",
+     "meshsight.agent.consumer_lock_wait_max", "s", NULL, NULL, 1, SRC_INPUT,
+     offsetof(struct self_stats_input, consumer_max_wait_ns), 1e-9},
     {"meshsight_edges_created_total", "Edges created since the start.", NULL, NULL, NULL, NULL,
      NULL, "edges_created", "meshsight.agent.edges_created", "{edge}", NULL, NULL, 0,
      AGG(edges_created)},
@@ -210,6 +217,7 @@ static void fill(struct self_stat *s, const struct self_def *d, const char *name
 	s->otlp_attr_val = d->oak ? d->oav : s->label_val;
 	s->gauge = d->gauge;
 	s->value = v;
+	s->scale = d->scale;
 }
 
 /* One row: one sample, or one per member of the enum it expands. */

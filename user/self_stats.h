@@ -34,6 +34,7 @@ struct self_stats_input {
 	uint64_t kernel_conns_expired;	 /* idle kernel entries deleted by userspace */
 	uint64_t tracked_conns;
 	uint64_t tracked_edges;
+	uint64_t consumer_max_wait_ns; /* longest the ring-buffer consumer waited for the lock */
 };
 
 struct self_stat {
@@ -49,7 +50,14 @@ struct self_stat {
 	const char *otlp_attr_key, *otlp_attr_val; /* NULL key: none */
 	int gauge;
 	uint64_t value;
+	double scale; /* 0: value is a count; else the value is value * scale (ns -> s) */
 };
+
+/* The sample as a number of its unit (seconds for a scaled one). */
+static inline double self_stat_value(const struct self_stat *s)
+{
+	return s->scale ? (double)s->value * s->scale : (double)s->value;
+}
 
 /* Upper bound of the samples one collect writes. */
 #define SELF_STATS_MAX 96
