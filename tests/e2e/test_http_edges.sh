@@ -196,6 +196,17 @@ until [ "$(all_conns)" = "$exp_conns $exp_conns" ] || [ "$SECONDS" -ge "$deadlin
 done
 assert_eq "connections opened/closed over all edges $C -> $S:$P" "$exp_conns $exp_conns" "$(all_conns)"
 
+# ------------------------------------------------------------ traffic, part 3
+
+echo "100 requests pipelined on one connection: every answered one is counted"
+client_py pipeline "$S" "$P" 100 /
+assert_eq "100 pipelined answers" "$(repeat 200 100)" "$got"
+n=$(wait_edge_field "$C" "$S" "$P" http .requests 136 "$settle")
+assert_eq "requests (36 + 100 pipelined)" 136 "$n"
+snapshot
+assert_eq "status 200 (25 + 100 pipelined)" 125 "$(edge '.status_codes["200"]')"
+assert_eq "errors unchanged" 8 "$(edge .errors)"
+
 # ------------------------------------------------------------ the rest of the API
 
 echo "stats and metrics"
