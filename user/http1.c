@@ -22,6 +22,8 @@
  *   before it says its response comes next, and that response is reported
  *   alone (status and size, HTTP1_TXN_F_NO_TIMING), so the request is counted
  *   and the pairing of everything else stays right.
+ * - A response with no request waiting while the request stream is skipping
+ *   bytes it lost answers a request among them: it is reported alone too.
  * - After the response stream lost framing, the next status line answers the
  *   NEWEST waiting request; older ones lost their responses in the hole and
  *   are dropped as unmatched rather than paired with the wrong response.
@@ -601,6 +603,12 @@ static void resp_pair(struct feed *f)
 		return;
 	}
 	t = &c->pending[c->head];
+	if (!c->count && c->req.state == S_RESYNC) {
+		/* Its request is in bytes the request stream lost (the capture limit cut a
+		 * burst of pipelined requests): the server answered it, so count it. */
+		s->flags |= F_ANON;
+		return;
+	}
 	if (!c->count || t->req_start_ns > s->start_ns) {
 		count_err(c, HTTP1_ERR_UNMATCHED_RESPONSE);
 		return;

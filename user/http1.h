@@ -23,7 +23,9 @@
  * HTTP1_BACKLOG_MAX keep their timing, method, version and size but not
  * their path (HTTP1_TXN_F_PATH_DROPPED); past those, a request is reported
  * when its response ends with its status and response only
- * (HTTP1_TXN_F_NO_TIMING; also counted as HTTP1_ERR_PIPELINE_OVERFLOW).
+ * (HTTP1_TXN_F_NO_TIMING; also counted as HTTP1_ERR_PIPELINE_OVERFLOW). So
+ * is a response to a request the capture limit hid (a burst of pipelined
+ * requests longer than --capture-bytes in one segment).
  */
 #ifndef MESHSIGHT_HTTP1_H
 #define MESHSIGHT_HTTP1_H
@@ -51,8 +53,9 @@ enum http1_txn_flags {
 	HTTP1_TXN_F_RESP_CUT = 1u << 3,	    /* response framing lost: resp_bytes is a lower bound */
 	HTTP1_TXN_F_PATH_DROPPED = 1u << 4, /* pipelined too deep: path and traceparent not kept */
 	/*
-	 * Pipelined deeper than both queues: method, path, request size and start
-	 * are unknown; req_start_ns is the response's start, so no latency is known.
+	 * Pipelined deeper than both queues, or the request was not captured:
+	 * method, path, request size and start are unknown; req_start_ns is the
+	 * response's start, so no latency is known.
 	 */
 	HTTP1_TXN_F_NO_TIMING = 1u << 5,
 };

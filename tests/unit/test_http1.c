@@ -745,6 +745,33 @@ static void test_pipeline_100(void **state)
 	assert_int_equal(fx->ntxns, 100);
 }
 
+/*
+ * The same burst where the kernel captured only its first 1024 bytes: the
+ * requests in the rest are unseen, but their responses still count them.
+ */
+static void test_pipeline_100_capture_cut(void **state)
+{
+	struct fixture *fx = *state;
+	char *reqs = malloc(100 * 64), *p = reqs;
+	unsigned int i, whole = 1024 / 29; /* 29-byte requests wholly captured */
+
+	assert_non_null(reqs);
+	for (i = 0; i < 100; i++)
+		p += sprintf(p, "GET /%02u HTTP/1.1\r\nHost: h\r\n\r\n", i);
+	feed_cut(fx, REQ, reqs, 1024, (size_t)(p - reqs), 1);
+	free(reqs);
+	for (i = 0; i < 100; i++)
+		feed_status(fx, 200 + i, 10 + i);
+	assert_int_equal(fx->ntxns, 100);
+	for (i = 0; i < 100; i++) {
+		assert_int_equal(fx->txns[i].status, 200 + i);
+		/* The next one is cut inside its request line: seen, so still timed. */
+		assert_int_equal(!!(fx->txns[i].flags & HTTP1_TXN_F_NO_TIMING), i > whole);
+	}
+	assert_int_equal(err(fx, HTTP1_ERR_HEAD_CUT), 1);
+	assert_int_equal(err(fx, HTTP1_ERR_UNMATCHED_RESPONSE), 0);
+}
+
 static void test_pipeline_overflow(void **state)
 {
 	const unsigned int kept = HTTP1_PIPELINE_MAX + HTTP1_BACKLOG_MAX;
@@ -883,6 +910,7 @@ int main(void)
 	    T(test_bad_content_length),
 	    T(test_long_header_skipped),
 	    T(test_pipeline_100),
+	    T(test_pipeline_100_capture_cut),
 	    T(test_pipeline_overflow),
 	    T(test_backlog_promoted_mid_body),
 	    T(test_path_scrubbed),
