@@ -118,6 +118,7 @@ static void usage(FILE *f)
 	    "  --identities FILE         static names for addresses and cgroups, lines of\n"
 	    "                            '<ip|cidr|cgroup:/path> workload=W namespace=N "
 	    "service=S'\n"
+	    "                            (at most 16 MiB, lines of at most 1024 bytes)\n"
 	    "  --capture-bytes N         payload bytes per TCP segment sent to userspace,\n"
 	    "                            64..4096 (default %u); longer HTTP heads are cut\n"
 	    "  --no-http                 L4 only: no payload is copied, no HTTP parsing\n"
