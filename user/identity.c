@@ -8,10 +8,11 @@
  *
  * Rules live in two flat arrays indexed by open-addressing hash tables of
  * rule numbers: addresses by (network, prefix length, exact), cgroups by
- * path. A duplicate is found in O(1) while loading (160k lines load in 0.15 s
- * here, 19.6 s with the old linear check), an address lookup is one probe per prefix length the
- * file uses (a bitmap says which, longest first), a cgroup lookup one probe
- * per path component. The cost is 8 bytes of index per rule.
+ * path. A duplicate is found in O(1) while loading (160k lines load in
+ * 0.15 s here, 19.6 s with the old linear check), an address lookup is one
+ * probe per prefix length the file uses (a bitmap says which, longest
+ * first), a cgroup lookup one probe per path component. The cost is 8 bytes
+ * of index per rule.
  *
  * The file is read through a fixed line buffer and its bytes are counted, so
  * neither a huge file nor an endless one (/dev/zero, a FIFO) grows memory
