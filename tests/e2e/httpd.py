@@ -16,11 +16,16 @@ Paths (GET, HEAD, POST; a POST body is read and discarded):
     /bytes/N       200 with N bytes of body
     anything else  404
 
+With MS_HTTPD_NODELAY=1 in the environment every write is its own TCP
+segment (TCP_NODELAY), so that pipelined responses are not coalesced past
+the agent's capture limit.
+
 A request line cut short by the peer closing (no trailing newline) gets no
 answer at all, so a half-sent request stays a request without a response.
 """
 
 import http.server
+import os
 import signal
 import sys
 import time
@@ -31,6 +36,7 @@ CHUNK = 64 * 1024
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = os.environ.get("MS_HTTPD_NODELAY") == "1"
 
     def version_string(self):
         return "meshsight-e2e-httpd"
