@@ -14,6 +14,8 @@ Paths (GET, HEAD, POST; a POST body is read and discarded):
     /status/NNN    answers NNN (200..599)
     /delay/MS      sleeps MS milliseconds, then 200
     /bytes/N       200 with N bytes of body
+    /set-cookie    200 with "Set-Cookie: sid=S3cretSetCookie" (a secret the
+                   agent must never copy)
     anything else  404
 
 With MS_HTTPD_NODELAY=1 in the environment every write is its own TCP
@@ -73,7 +75,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         """Returns (status, body): the body bytes, or a length of filler."""
         parts = self.path.split("?", 1)[0].strip("/").split("/")
         try:
-            if parts == [""]:
+            if parts in ([""], ["set-cookie"]):
                 return 200, b"ok"
             if len(parts) == 2 and parts[0] == "status":
                 code = int(parts[1])
@@ -97,6 +99,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         length = body if isinstance(body, int) else len(body)
         self.send_response(status)
         self.send_header("Content-Type", "text/plain")
+        if self.path.split("?", 1)[0] == "/set-cookie":
+            self.send_header("Set-Cookie", "sid=S3cretSetCookie; HttpOnly")
         if status not in (204, 304):
             self.send_header("Content-Length", str(length))
         self.end_headers()
