@@ -81,6 +81,40 @@ expect_error "not a cgroup v2 directory" "is not a cgroup v2 directory" \
 printf '10.0.0.1 workload=ok\n10.0.0.300 workload=bad\n' >"$MS_STATE_DIR/ids"
 expect_error "broken identities file names file and line" "ids:2:" "${run[@]}" --identities "$MS_STATE_DIR/ids"
 expect_error "missing identities file" "No such file" "${run[@]}" --identities "$MS_STATE_DIR/none"
+expect_error "endless identities input stops at a limit" "/dev/zero: line 1 holds a NUL byte" \
+	"${run[@]}" --identities /dev/zero
+truncate -s 17M "$MS_STATE_DIR/huge-ids"
+expect_error "identities file over 16 MiB" "more than the 16777216 allowed" \
+	"${run[@]}" --identities "$MS_STATE_DIR/huge-ids"
+
+echo "SIGTERM while identities load from an endless stream"
+mkfifo "$MS_STATE_DIR/ids-fifo"
+"$MS_PYTHON" -c '
+import sys, time
+with open(sys.argv[1], "w") as f:
+    i = 0
+    while True:  # 100k rules a second: the 16 MiB limit is 6 s away
+        f.write("10.%d.%d.%d workload=w%d\n" % (i >> 16 & 255, i >> 8 & 255, i & 255, i))
+        i += 1
+        if i % 1000 == 0:
+            f.flush()
+            time.sleep(0.01)
+' "$MS_STATE_DIR/ids-fifo" 2>/dev/null &
+ms_record_pid $!
+"${run[@]}" --identities "$MS_STATE_DIR/ids-fifo" >"$MS_STATE_DIR/fifo-agent.log" 2>&1 &
+fifo_agent=$!
+ms_record_pid "$fifo_agent"
+sleep 1
+t0=$(date +%s%N)
+kill -TERM "$fifo_agent"
+for ((i = 0; i < 100; i++)); do ms_alive "$fifo_agent" || break; sleep 0.05; done
+ms=$((($(date +%s%N) - t0) / 1000000))
+ms_alive "$fifo_agent" && kill -KILL "$fifo_agent"
+wait "$fifo_agent"
+echo "  agent exited $ms ms after SIGTERM: $(tail -1 "$MS_STATE_DIR/fifo-agent.log" | cut -c1-150)"
+assert_true "exit within 1 s of SIGTERM while loading (took $ms ms)" test "$ms" -lt 1000
+assert_true "says the load was stopped by the signal" \
+	grep -q "ids-fifo: loading stopped by a signal" "$MS_STATE_DIR/fifo-agent.log"
 
 echo "--listen with a host name"
 agent_start --listen "localhost:$MS_PORT"
