@@ -259,21 +259,19 @@ static int check_tunnel_cgroups(const struct agent_config *c)
 		if (cgroup2_find_mount(mount, sizeof(mount)))
 			continue; /* not mounted yet: the agent mounts it, then cannot check */
 		snprintf(dir, sizeof(dir), "%s%s", mount, p);
-		if ((stat(dir, &st) || !S_ISDIR(st.st_mode)) && !strncmp(p, mount, strlen(mount)) &&
-		    p[strlen(mount)] == '/') {
+		if (!stat(dir, &st) && S_ISDIR(st.st_mode))
+			continue;
+		if (!strncmp(p, mount, strlen(mount)) && p[strlen(mount)] == '/')
 			fprintf(stderr,
 				"meshsight: --mesh-tunnel-cgroup '%s' is a full path; pass it "
 				"relative to the cgroup2 mount: '%s'\n",
 				p, p + strlen(mount));
-			return -EINVAL;
-		}
-		if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+		else
 			fprintf(stderr,
 				"meshsight: --mesh-tunnel-cgroup '%s': no such cgroup (%s); pass "
 				"the proxy's cgroup relative to the cgroup2 mount %s\n",
 				p, dir, mount);
-			return -EINVAL;
-		}
+		return -EINVAL;
 	}
 	return 0;
 }
