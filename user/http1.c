@@ -20,8 +20,9 @@
  *   64 waiting requests cost 3.2 KiB per connection instead of 16 KiB.
  * - Past both, the NEWEST request is not kept: a marker behind the entry
  *   before it says its response comes next, and that response is reported
- *   alone (status and size, HTTP1_TXN_F_NO_TIMING), so the request is counted
- *   and the pairing of everything else stays right.
+ *   alone (status and size, the start of that request's segment:
+ *   HTTP1_TXN_F_START_EST), so the request is counted and the pairing of
+ *   everything else stays right.
  * - A response with no request waiting while the request stream is skipping
  *   bytes it lost answers a request among them: it is reported alone too.
  * - After the response stream lost framing, the next status line answers the
@@ -42,7 +43,7 @@
 #define SLOT_BACKLOG 0x80   /* slot | SLOT_BACKLOG: a backlog[] index */
 #define LEN_POISON   0xffff /* line_len of a token that can match nothing */
 
-_Static_assert(sizeof(struct http1_conn) <= 3072, "http1_conn exists per live connection");
+_Static_assert(sizeof(struct http1_conn) <= 3096, "http1_conn exists per live connection");
 _Static_assert(HTTP1_PIPELINE_MAX < SLOT_BACKLOG, "slot indexes must not collide");
 _Static_assert(HTTP1_BACKLOG_MAX < SLOT_NONE - SLOT_BACKLOG, "backlog indexes must fit a slot");
 _Static_assert(sizeof(struct http1_backlog) == 16, "backlog entries are what deep pipelines cost");
@@ -361,8 +362,9 @@ static void resp_complete(struct feed *f, uint64_t end_ns, uint32_t flags)
 }
 
 /*
- * The response to a request that was past both queues ends here: all that is
- * known is the response, so the transaction has no method, path or latency.
+ * The response to a request that was past both queues (or not captured)
+ * ends here: known are the response and the segment the request came in,
+ * so the transaction has no method or path and an estimated start.
  */
 static void anon_complete(struct feed *f, uint64_t end_ns, uint32_t flags)
 {
@@ -372,11 +374,11 @@ static void anon_complete(struct feed *f, uint64_t end_ns, uint32_t flags)
 	memset(&t, 0, sizeof(t));
 	t.status = s->status;
 	t.version_minor = 1; /* pipelining is HTTP/1.1's */
-	t.req_start_ns = s->start_ns;
+	t.req_start_ns = f->c->anon_ns < s->start_ns ? f->c->anon_ns : s->start_ns;
 	t.resp_start_ns = s->start_ns;
 	t.resp_end_ns = end_ns;
 	t.resp_bytes = s->msg_bytes;
-	t.flags = flags | HTTP1_TXN_F_PATH_DROPPED | HTTP1_TXN_F_NO_TIMING;
+	t.flags = flags | HTTP1_TXN_F_PATH_DROPPED | HTTP1_TXN_F_START_EST;
 	s->flags &= ~F_ANON;
 	if (f->cb)
 		f->cb(f->ctx, &t);
@@ -504,6 +506,8 @@ static void req_start(struct feed *f)
 		f->s->slot = SLOT_BACKLOG | backlog_of(c, c->bcount);
 	else
 		f->s->slot = SLOT_NONE;
+	if (f->s->slot == SLOT_NONE)
+		c->overflow_ns = f->ts;
 	t = req_txn(f);
 	if (t) {
 		memset(t, 0, sizeof(*t));
@@ -600,6 +604,7 @@ static void resp_pair(struct feed *f)
 		/* This response answers a request that was past both queues. */
 		s->discard--;
 		s->flags |= F_ANON;
+		c->anon_ns = c->overflow_ns;
 		return;
 	}
 	t = &c->pending[c->head];
@@ -607,6 +612,7 @@ static void resp_pair(struct feed *f)
 		/* Its request is in bytes the request stream lost (the capture limit cut a
 		 * burst of pipelined requests): the server answered it, so count it. */
 		s->flags |= F_ANON;
+		c->anon_ns = c->req.last_ns;
 		return;
 	}
 	if (!c->count || t->req_start_ns > s->start_ns) {

@@ -22,10 +22,11 @@
  * HTTP1_PIPELINE_MAX waiting requests are kept in full; the next
  * HTTP1_BACKLOG_MAX keep their timing, method, version and size but not
  * their path (HTTP1_TXN_F_PATH_DROPPED); past those, a request is reported
- * when its response ends with its status and response only
- * (HTTP1_TXN_F_NO_TIMING; also counted as HTTP1_ERR_PIPELINE_OVERFLOW). So
- * is a response to a request the capture limit hid (a burst of pipelined
- * requests longer than --capture-bytes in one segment).
+ * when its response ends, with its status and response, no method and a
+ * start taken from its segment (HTTP1_TXN_F_START_EST; also counted as
+ * HTTP1_ERR_PIPELINE_OVERFLOW). So is a response to a request the capture
+ * limit hid (a burst of pipelined requests longer than --capture-bytes in
+ * one segment).
  */
 #ifndef MESHSIGHT_HTTP1_H
 #define MESHSIGHT_HTTP1_H
@@ -54,10 +55,12 @@ enum http1_txn_flags {
 	HTTP1_TXN_F_PATH_DROPPED = 1u << 4, /* pipelined too deep: path and traceparent not kept */
 	/*
 	 * Pipelined deeper than both queues, or the request was not captured:
-	 * method, path, request size and start are unknown; req_start_ns is the
-	 * response's start, so no latency is known.
+	 * method, path and request size are unknown, and req_start_ns is the
+	 * timestamp of the newest such request's segment (of the last request
+	 * segment, when not captured). Exact when the requests came in one
+	 * segment, as a pipelined burst does; otherwise the latency is low.
 	 */
-	HTTP1_TXN_F_NO_TIMING = 1u << 5,
+	HTTP1_TXN_F_START_EST = 1u << 5,
 };
 
 struct http1_txn {
@@ -135,6 +138,8 @@ struct http1_conn {
 	struct http1_backlog backlog[HTTP1_BACKLOG_MAX];
 	uint8_t bhead;
 	uint8_t bcount;
+	uint64_t overflow_ns;	   /* segment of the newest request past both queues */
+	uint64_t anon_ns;	   /* estimated start of the request an F_ANON response answers */
 	bool dead;		   /* upgraded or closed: caller stops feeding */
 	struct http1_stats *stats; /* shared counters, may be NULL */
 };

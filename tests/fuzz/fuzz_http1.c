@@ -40,11 +40,12 @@ static void on_txn(void *ctx, const struct http1_txn *t)
 	check(memchr(t->method, 0, sizeof(t->method)) != NULL);
 	m = strnlen(t->method, sizeof(t->method));
 	tp = strnlen(t->traceparent, sizeof(t->traceparent));
-	if (t->flags & HTTP1_TXN_F_NO_TIMING) {
-		/* Only its response is known: no method, path, traceparent or latency. */
+	if (t->flags & HTTP1_TXN_F_START_EST) {
+		/* Its response and a start no later than it: no method, path or traceparent. */
 		check(t->flags & HTTP1_TXN_F_PATH_DROPPED);
 		check(m == 0 && !t->path[0] && tp == 0);
-		check(t->status && t->req_start_ns == t->resp_start_ns);
+		check(t->status && t->req_start_ns <= t->resp_start_ns);
+		check(t->resp_end_ns >= t->resp_start_ns);
 		return;
 	}
 	check(m >= 3 && m < HTTP1_METHOD_MAX);

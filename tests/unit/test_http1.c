@@ -723,10 +723,11 @@ static void test_pipeline_100(void **state)
 		assert_int_equal(t->resp_bytes,
 				 strlen("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
 		assert_int_equal(!!(t->flags & HTTP1_TXN_F_PATH_DROPPED), i >= HTTP1_PIPELINE_MAX);
-		assert_int_equal(!!(t->flags & HTTP1_TXN_F_NO_TIMING), i >= kept);
+		assert_int_equal(!!(t->flags & HTTP1_TXN_F_START_EST), i >= kept);
+		/* One segment: even the requests past both queues have their exact start. */
+		assert_int_equal(t->req_start_ns, 1);
 		if (i < kept) {
-			/* Timing, method and size are kept through the backlog. */
-			assert_int_equal(t->req_start_ns, 1);
+			/* Method and size are kept through the backlog. */
 			assert_string_equal(t->method, "GET");
 			assert_int_equal(t->req_bytes, (i < 10 ? 28 : 29));
 		}
@@ -766,7 +767,9 @@ static void test_pipeline_100_capture_cut(void **state)
 	for (i = 0; i < 100; i++) {
 		assert_int_equal(fx->txns[i].status, 200 + i);
 		/* The next one is cut inside its request line: seen, so still timed. */
-		assert_int_equal(!!(fx->txns[i].flags & HTTP1_TXN_F_NO_TIMING), i > whole);
+		assert_int_equal(!!(fx->txns[i].flags & HTTP1_TXN_F_START_EST), i > whole);
+		/* The unseen ones started with the segment that hid them. */
+		assert_int_equal(fx->txns[i].req_start_ns, 1);
 	}
 	assert_int_equal(err(fx, HTTP1_ERR_HEAD_CUT), 1);
 	assert_int_equal(err(fx, HTTP1_ERR_UNMATCHED_RESPONSE), 0);
@@ -797,8 +800,10 @@ static void test_pipeline_overflow(void **state)
 		if (i < kept)
 			assert_string_equal(fx->txns[i].method, i % 2 ? "PUT" : "DELETE");
 	}
-	assert_true(fx->txns[kept].flags & HTTP1_TXN_F_NO_TIMING);
-	assert_true(fx->txns[kept + 1].flags & HTTP1_TXN_F_NO_TIMING);
+	assert_true(fx->txns[kept].flags & HTTP1_TXN_F_START_EST);
+	assert_true(fx->txns[kept + 1].flags & HTTP1_TXN_F_START_EST);
+	assert_int_equal(fx->txns[kept].req_start_ns, 1);
+	assert_int_equal(fx->txns[kept + 1].req_start_ns, 1);
 	assert_string_equal(fx->txns[kept + 2].path, "/late");
 	assert_int_equal(fx->txns[kept + 2].status, 299);
 	assert_int_equal(fx->txns[kept + 2].flags, 0);
