@@ -88,7 +88,7 @@ enum http1_error {
 	HTTP1_ERR_HEAD_CUT,	      /* message head not captured in full (gap or capture limit) */
 	HTTP1_ERR_BODY_GAP,	      /* bytes lost where framing needed them (chunked/unknown) */
 	HTTP1_ERR_UNMATCHED_RESPONSE, /* a response with no request waiting */
-	HTTP1_ERR_PIPELINE_OVERFLOW,  /* a request past both queues: reported, without timing */
+	HTTP1_ERR_PIPELINE_OVERFLOW,  /* a request past both queues: reported, start estimated */
 	HTTP1_ERR_UPGRADED,	      /* 101 or CONNECT 2xx: the rest is not HTTP/1 */
 	HTTP1_ERR__MAX,
 };
