@@ -18,9 +18,10 @@ Paths (GET, HEAD, POST; a POST body is read and discarded):
                    agent must never copy)
     anything else  404
 
-With MS_HTTPD_NODELAY=1 in the environment every write is its own TCP
-segment (TCP_NODELAY), so that pipelined responses are not coalesced past
-the agent's capture limit.
+With MS_HTTPD_PACE_MS=N in the environment the server sends each write at
+once (TCP_NODELAY) and pauses N ms after each response, so that pipelined
+responses leave in segments of their own, each within the agent's capture
+limit (Linux otherwise merges writes queued behind one another).
 
 A request line cut short by the peer closing (no trailing newline) gets no
 answer at all, so a half-sent request stays a request without a response.
@@ -38,7 +39,8 @@ CHUNK = 64 * 1024
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = os.environ.get("MS_HTTPD_NODELAY") == "1"
+    pace_s = int(os.environ.get("MS_HTTPD_PACE_MS") or 0) / 1000.0
+    disable_nagle_algorithm = pace_s > 0
 
     def version_string(self):
         return "meshsight-e2e-httpd"
@@ -116,6 +118,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         self._respond(True)
+        if self.pace_s:
+            self.wfile.flush()
+            time.sleep(self.pace_s)
 
     def do_HEAD(self):
         self._respond(False)
