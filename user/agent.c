@@ -461,7 +461,8 @@ static int setup_naming(struct agent *a, char *err, size_t errlen)
 	int ret;
 
 	if (a->cfg->identities) {
-		ret = identity_load(a->cfg->identities, &a->ids, err, errlen);
+		ret =
+		    identity_load_cancel(a->cfg->identities, &a->ids, err, errlen, &stop_requested);
 		if (ret)
 			return ret;
 		pr_info("loaded %zu identities from %s\n", identity_count(a->ids),

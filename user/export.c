@@ -131,6 +131,10 @@ static int apply_flags(struct exporter_state *s, const struct export_flags *f, c
 
 	if (f->endpoint) {
 		const char *slash = f->endpoint[strlen(f->endpoint) - 1] == '/' ? "" : "/";
+		int ret = otlp_check_url("--otlp-endpoint", f->endpoint, err, errlen);
+
+		if (ret)
+			return ret;
 
 		snprintf(s->cfg.endpoint[OTLP_SIGNAL_METRICS], sizeof(s->cfg.endpoint[0]),
 			 "%s%sv1/metrics", f->endpoint, slash);
@@ -228,19 +232,25 @@ int export_configure(struct exporter_state *s, const struct export_flags *f, cha
 
 int export_start(struct exporter_state *s, char *err, size_t errlen)
 {
+	char shown[sizeof(s->cfg.endpoint[0])];
+
 	if (!s->enabled)
 		return 0;
 	if (s->temporality == OTLP_TEMPORALITY_DELTA && !(s->delta = otlp_delta_new())) {
 		snprintf(err, errlen, "out of memory for the delta temporality table");
 		return -ENOMEM;
 	}
-	if (s->metrics_on)
-		pr_info("exporting OTLP metrics to %s every %u ms (%s)\n",
-			s->cfg.endpoint[OTLP_SIGNAL_METRICS], s->interval_ms,
+	/* Never the password of a http://user:password@ endpoint. */
+	if (s->metrics_on) {
+		otlp_url_redact(s->cfg.endpoint[OTLP_SIGNAL_METRICS], shown, sizeof(shown));
+		pr_info("exporting OTLP metrics to %s every %u ms (%s)\n", shown, s->interval_ms,
 			s->cfg.json ? "http/json" : "http/protobuf");
-	if (s->traces_on)
-		pr_info("exporting OTLP traces to %s (%s)\n", s->cfg.endpoint[OTLP_SIGNAL_TRACES],
+	}
+	if (s->traces_on) {
+		otlp_url_redact(s->cfg.endpoint[OTLP_SIGNAL_TRACES], shown, sizeof(shown));
+		pr_info("exporting OTLP traces to %s (%s)\n", shown,
 			s->cfg.json ? "http/json" : "http/protobuf");
+	}
 	return otlp_exporter_start(&s->cfg, &s->exp, err, errlen);
 }
 

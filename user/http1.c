@@ -15,9 +15,16 @@
  * - A request enters the FIFO when its request line is complete; each final
  *   response answers the oldest one, and a response that started before the
  *   oldest request did cannot answer it (it is counted as unmatched).
- * - FIFO overflow drops the NEWEST request: it is not reported, and a marker
- *   behind the entry before it makes the parser skip that request's response
- *   later, so the pairing of everything else stays right.
+ * - The FIFO is pending[] (full transactions) then backlog[] (16 bytes per
+ *   request: no path, no traceparent), which refills pending[] as it drains;
+ *   64 waiting requests cost 3.2 KiB per connection instead of 16 KiB.
+ * - Past both, the NEWEST request is not kept: a marker behind the entry
+ *   before it says its response comes next, and that response is reported
+ *   alone (status and size, the start of that request's segment:
+ *   HTTP1_TXN_F_START_EST), so the request is counted and the pairing of
+ *   everything else stays right.
+ * - A response with no request waiting while the request stream is skipping
+ *   bytes it lost answers a request among them: it is reported alone too.
  * - After the response stream lost framing, the next status line answers the
  *   NEWEST waiting request; older ones lost their responses in the hole and
  *   are dropped as unmatched rather than paired with the wrong response.
@@ -33,10 +40,13 @@
 #define CHUNK_DIGITS 15		  /* hex digits of a chunk size */
 #define TP_LEN	     55		  /* strlen("00-<32 hex>-<16 hex>-<2 hex>") */
 #define SLOT_NONE    0xff
+#define SLOT_BACKLOG 0x80   /* slot | SLOT_BACKLOG: a backlog[] index */
 #define LEN_POISON   0xffff /* line_len of a token that can match nothing */
 
-_Static_assert(sizeof(struct http1_conn) <= 2304, "http1_conn exists per live connection");
-_Static_assert(HTTP1_PIPELINE_MAX < SLOT_NONE, "slot indexes must not collide with SLOT_NONE");
+_Static_assert(sizeof(struct http1_conn) <= 3096, "http1_conn exists per live connection");
+_Static_assert(HTTP1_PIPELINE_MAX < SLOT_BACKLOG, "slot indexes must not collide");
+_Static_assert(HTTP1_BACKLOG_MAX < SLOT_NONE - SLOT_BACKLOG, "backlog indexes must fit a slot");
+_Static_assert(sizeof(struct http1_backlog) == 16, "backlog entries are what deep pipelines cost");
 _Static_assert(sizeof(((struct http1_stream *)0)->line) >= HTTP1_METHOD_MAX, "method scratch");
 
 enum state {
@@ -76,9 +86,12 @@ enum target_part {
 	T_SCHEME,    /* absolute-form: "http" ... */
 	T_SLASH1,
 	T_SLASH2,
-	T_HOST, /* ... "//host" skipped ... */
-	T_PATH, /* ... the path, kept */
-	T_SKIP, /* query or fragment, never kept */
+	T_HOST,	 /* ... "//host" skipped ... */
+	T_PATH,	 /* ... the path, kept */
+	T_PCT,	 /* ... just after a '%' */
+	T_PCT3,	 /* ... just after "%3": an 'F' makes an encoded '?' */
+	T_PARAM, /* ... a segment's ";parameters", never kept */
+	T_SKIP,	 /* query or fragment, never kept */
 };
 
 /* Headers that matter (sub-state in S_HDR_VALUE). */
@@ -105,6 +118,7 @@ enum stream_flags {
 	F_INTERIM = 1u << 11,  /* response: 1xx, not the final response */
 	F_OPEN = 1u << 12,     /* response: pending[head] was cut, ends at the next one */
 	F_RESYNCED = 1u << 13, /* response: framing was lost before this message */
+	F_ANON = 1u << 14,     /* response: answers a request past both queues */
 };
 
 /* Flags that outlive a message. */
@@ -118,6 +132,11 @@ struct feed {
 	uint64_t ts;
 	http1_txn_cb cb;
 	void *ctx;
+};
+
+/* Methods a backlog entry can name; any other is reported as _OTHER. */
+static const char *const method_names[] = {
+    "_OTHER", "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
 };
 
 static const char *const error_names[HTTP1_ERR__MAX] = {
@@ -228,9 +247,77 @@ static uint8_t slot_of(const struct http1_conn *c, unsigned int i)
 	return (c->head + i) % HTTP1_PIPELINE_MAX;
 }
 
+static uint8_t backlog_of(const struct http1_conn *c, unsigned int i)
+{
+	return (c->bhead + i) % HTTP1_BACKLOG_MAX;
+}
+
 static struct http1_txn *req_txn(struct feed *f)
 {
-	return f->s->slot == SLOT_NONE ? NULL : &f->c->pending[f->s->slot];
+	uint8_t slot = f->s->slot;
+
+	return slot == SLOT_NONE || (slot & SLOT_BACKLOG) ? NULL : &f->c->pending[slot];
+}
+
+static struct http1_backlog *req_backlog(struct feed *f)
+{
+	uint8_t slot = f->s->slot;
+
+	if (slot == SLOT_NONE || !(slot & SLOT_BACKLOG))
+		return NULL;
+	return &f->c->backlog[slot & ~SLOT_BACKLOG];
+}
+
+static void set_req_bytes(struct feed *f)
+{
+	struct http1_txn *t = req_txn(f);
+	struct http1_backlog *b = req_backlog(f);
+
+	if (t)
+		t->req_bytes = f->s->msg_bytes;
+	if (b)
+		b->req_bytes =
+		    f->s->msg_bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)f->s->msg_bytes;
+}
+
+static uint8_t method_index(const struct http1_stream *s)
+{
+	uint8_t i;
+
+	for (i = 1; i < sizeof(method_names) / sizeof(method_names[0]); i++)
+		if (token_is(s, method_names[i]))
+			return i;
+	return 0;
+}
+
+/* The oldest backlog entry becomes the newest pending[] one. */
+static void backlog_promote(struct http1_conn *c)
+{
+	uint8_t b = c->bhead, slot = slot_of(c, c->count);
+	const struct http1_backlog *e = &c->backlog[b];
+	struct http1_txn *t = &c->pending[slot];
+
+	memset(t, 0, sizeof(*t));
+	strcpy(t->method, method_names[e->method]);
+	t->version_minor = e->version_minor;
+	t->req_start_ns = e->req_start_ns;
+	t->req_bytes = e->req_bytes;
+	t->flags = HTTP1_TXN_F_PATH_DROPPED;
+	c->skip_after[slot] = e->skip_after;
+	if (c->req.slot == (SLOT_BACKLOG | b)) {
+		/* Still sending its head: a traceparent begun before this is not whole. */
+		c->req.slot = slot;
+		c->req.flags |= F_TP_BAD;
+	}
+	c->bhead = backlog_of(c, 1);
+	c->bcount--;
+	c->count++;
+}
+
+static void fifo_refill(struct http1_conn *c)
+{
+	while (c->bcount && c->count < HTTP1_PIPELINE_MAX)
+		backlog_promote(c);
 }
 
 /* Remove the oldest request; its overflow drops now come next on the wire. */
@@ -244,6 +331,7 @@ static void fifo_pop(struct http1_conn *c)
 	c->skip_after[i] = 0;
 	c->head = slot_of(c, 1);
 	c->count--;
+	fifo_refill(c);
 }
 
 static void report_oldest(struct http1_conn *c, http1_txn_cb cb, void *ctx)
@@ -273,10 +361,34 @@ static void resp_complete(struct feed *f, uint64_t end_ns, uint32_t flags)
 	report_oldest(f->c, f->cb, f->ctx);
 }
 
+/*
+ * The response to a request that was past both queues (or not captured)
+ * ends here: known are the response and the segment the request came in,
+ * so the transaction has no method or path and an estimated start.
+ */
+static void anon_complete(struct feed *f, uint64_t end_ns, uint32_t flags)
+{
+	struct http1_stream *s = &f->c->resp;
+	struct http1_txn t;
+
+	memset(&t, 0, sizeof(t));
+	t.status = s->status;
+	t.version_minor = 1; /* pipelining is HTTP/1.1's */
+	t.req_start_ns = f->c->anon_ns < s->start_ns ? f->c->anon_ns : s->start_ns;
+	t.resp_start_ns = s->start_ns;
+	t.resp_end_ns = end_ns;
+	t.resp_bytes = s->msg_bytes;
+	t.flags = flags | HTTP1_TXN_F_PATH_DROPPED | HTTP1_TXN_F_START_EST;
+	s->flags &= ~F_ANON;
+	if (f->cb)
+		f->cb(f->ctx, &t);
+}
+
 /* ---- losing and finding framing ---- */
 
 static void request_line_done(struct feed *f);
 static void upgrade(struct feed *f);
+static void path_cut_at(struct feed *f, unsigned int pos);
 
 /*
  * A request line cut after its method still is a real request: track it, so
@@ -286,6 +398,9 @@ static void keep_cut_request(struct feed *f)
 {
 	struct http1_txn *t = req_txn(f);
 
+	/* A CONNECT target cut short may be cut inside its userinfo: keep none of it. */
+	if (f->s->state == S_TARGET && f->s->sub == T_AUTHORITY)
+		path_cut_at(f, 0);
 	if (t && f->s->state == S_TARGET)
 		t->flags |= HTTP1_TXN_F_PATH_CUT;
 	request_line_done(f);
@@ -302,17 +417,18 @@ static void lose(struct feed *f, enum http1_error err)
 			keep_cut_request(f);
 		t = req_txn(f);
 		tp_settle(s, t);
-		if (t && (s->flags & F_PUSHED))
-			t->req_bytes = s->msg_bytes;
+		if (s->flags & F_PUSHED)
+			set_req_bytes(f);
 		s->slot = SLOT_NONE;
+	} else if ((s->flags & (F_PAIRED | F_ANON)) && s->status == 101) {
+		upgrade(f);
+		return;
 	} else if (s->flags & F_PAIRED) {
-		if (s->status == 101) {
-			upgrade(f);
-			return;
-		}
 		/* Status is known: report it when the next response shows up. */
 		s->flags |= F_OPEN;
 		f->c->pending[f->c->head].flags |= HTTP1_TXN_F_RESP_CUT;
+	} else if (s->flags & F_ANON) {
+		anon_complete(f, f->ts, HTTP1_TXN_F_RESP_CUT);
 	}
 	s->state = S_RESYNC;
 	s->flags &= ~F_CR;
@@ -380,22 +496,33 @@ static void req_start(struct feed *f)
 	struct http1_conn *c = f->c;
 	struct http1_txn *t;
 
+	struct http1_backlog *b;
+
 	msg_start(f, S_METHOD);
-	/* A full FIFO drops this (newest) request; request_line_done notes it. */
-	f->s->slot = c->count < HTTP1_PIPELINE_MAX ? slot_of(c, c->count) : SLOT_NONE;
+	/* Past both queues this (newest) request is not kept; request_line_done notes it. */
+	if (!c->bcount && c->count < HTTP1_PIPELINE_MAX)
+		f->s->slot = slot_of(c, c->count);
+	else if (c->bcount < HTTP1_BACKLOG_MAX)
+		f->s->slot = SLOT_BACKLOG | backlog_of(c, c->bcount);
+	else
+		f->s->slot = SLOT_NONE;
+	if (f->s->slot == SLOT_NONE)
+		c->overflow_ns = f->ts;
 	t = req_txn(f);
-	if (!t)
-		return;
-	memset(t, 0, sizeof(*t));
-	t->req_start_ns = f->ts;
+	if (t) {
+		memset(t, 0, sizeof(*t));
+		t->req_start_ns = f->ts;
+	}
+	b = req_backlog(f);
+	if (b) {
+		memset(b, 0, sizeof(*b));
+		b->req_start_ns = f->ts;
+	}
 }
 
 static void req_done(struct feed *f)
 {
-	struct http1_txn *t = req_txn(f);
-
-	if (t)
-		t->req_bytes = f->s->msg_bytes;
+	set_req_bytes(f);
 	f->s->slot = SLOT_NONE;
 	f->s->state = S_IDLE;
 }
@@ -404,6 +531,8 @@ static void resp_done(struct feed *f)
 {
 	if (f->s->flags & F_PAIRED)
 		resp_complete(f, f->ts, 0);
+	else if (f->s->flags & F_ANON)
+		anon_complete(f, f->ts, 0);
 	f->s->state = S_IDLE;
 }
 
@@ -421,6 +550,8 @@ static void upgrade(struct feed *f)
 	count_err(f->c, HTTP1_ERR_UPGRADED);
 	if (f->s->flags & F_PAIRED)
 		resp_complete(f, f->ts, 0);
+	else if (f->s->flags & F_ANON)
+		anon_complete(f, f->ts, 0);
 	f->c->dead = true;
 }
 
@@ -428,18 +559,29 @@ static void request_line_done(struct feed *f)
 {
 	struct http1_conn *c = f->c;
 
+	uint8_t *after;
+
 	f->s->flags |= F_PUSHED;
 	f->s->state = S_HDR_START;
+	if (f->s->slot != SLOT_NONE && (f->s->slot & SLOT_BACKLOG)) {
+		c->bcount++;
+		fifo_refill(c);
+		return;
+	}
 	if (f->s->slot != SLOT_NONE) {
 		c->count++;
 		return;
 	}
-	/* Dropped: its response comes after those of everything waiting now. */
+	/* Not kept: its response comes after those of everything waiting now. */
 	count_err(c, HTTP1_ERR_PIPELINE_OVERFLOW);
-	if (!c->count)
-		c->resp.discard++;
-	else if (c->skip_after[slot_of(c, c->count - 1)] < UINT8_MAX)
-		c->skip_after[slot_of(c, c->count - 1)]++;
+	if (c->bcount)
+		after = &c->backlog[backlog_of(c, c->bcount - 1)].skip_after;
+	else if (c->count)
+		after = &c->skip_after[slot_of(c, c->count - 1)];
+	else
+		after = &c->resp.discard;
+	if (*after < UINT8_MAX)
+		(*after)++;
 }
 
 /* Decide which waiting request a final response answers, if any. */
@@ -459,11 +601,20 @@ static void resp_pair(struct feed *f)
 		s->flags &= ~F_RESYNCED;
 	}
 	if (s->discard) {
-		/* This response answers a request dropped on overflow. */
+		/* This response answers a request that was past both queues. */
 		s->discard--;
+		s->flags |= F_ANON;
+		c->anon_ns = c->overflow_ns;
 		return;
 	}
 	t = &c->pending[c->head];
+	if (!c->count && c->req.state == S_RESYNC) {
+		/* Its request is in bytes the request stream lost (the capture limit cut a
+		 * burst of pipelined requests): the server answered it, so count it. */
+		s->flags |= F_ANON;
+		c->anon_ns = c->req.last_ns;
+		return;
+	}
 	if (!c->count || t->req_start_ns > s->start_ns) {
 		count_err(c, HTTP1_ERR_UNMATCHED_RESPONSE);
 		return;
@@ -765,6 +916,21 @@ static void line_end(struct feed *f)
 
 /* ---- request line ---- */
 
+/* Forget the path from byte pos on (userinfo, an encoded query). */
+static void path_cut_at(struct feed *f, unsigned int pos)
+{
+	struct http1_stream *s = f->s;
+	struct http1_txn *t = req_txn(f);
+
+	if (pos >= HTTP1_PATH_MAX - 1)
+		return;
+	if (t) {
+		memset(t->path + pos, 0, HTTP1_PATH_MAX - pos);
+		t->flags &= ~HTTP1_TXN_F_PATH_CUT;
+	}
+	s->line_len = (uint16_t)pos;
+}
+
 static void path_add(struct feed *f, uint8_t ch)
 {
 	struct http1_stream *s = f->s;
@@ -794,6 +960,8 @@ static void method_byte(struct feed *f, uint8_t ch)
 	}
 	if (t)
 		memcpy(t->method, s->line, s->line_len);
+	if (req_backlog(f))
+		req_backlog(f)->method = method_index(s);
 	s->sub = token_is(s, "CONNECT") ? T_AUTHORITY : T_BEGIN;
 	s->line_len = 0;
 	s->state = S_TARGET;
@@ -812,6 +980,35 @@ static void target_end(struct feed *f)
 		path_add(f, '/');
 	s->line_len = 0;
 	s->state = S_REQ_VERSION;
+}
+
+/*
+ * A path byte. Kept: the path up to '?' or '#', less each segment's
+ * ";parameters" (jsessionid and the like), cut where an encoded '?' (%3F)
+ * starts what is a query to some servers.
+ */
+static void path_byte(struct feed *f, uint8_t ch)
+{
+	struct http1_stream *s = f->s;
+	uint8_t sub = s->sub;
+
+	s->sub = T_PATH;
+	if (ch == '?' || ch == '#') {
+		s->sub = T_SKIP;
+	} else if (ch == ';') {
+		s->sub = T_PARAM;
+	} else if (sub == T_PCT3 && to_lower(ch) == 'f') {
+		path_cut_at(f, (unsigned int)s->value);
+		s->sub = T_SKIP;
+	} else {
+		if (ch == '%') {
+			s->value = s->line_len; /* where "%3F" would start */
+			s->sub = T_PCT;
+		} else if (sub == T_PCT && ch == '3') {
+			s->sub = T_PCT3;
+		}
+		path_add(f, ch);
+	}
 }
 
 static void target_byte(struct feed *f, uint8_t ch)
@@ -835,7 +1032,11 @@ static void target_byte(struct feed *f, uint8_t ch)
 		s->sub = (ch == '/' || ch == '*') ? T_PATH : T_SCHEME;
 		break;
 	case T_AUTHORITY:
-		path_add(f, ch);
+		/* user:password@host:port: only what follows the last '@' is kept. */
+		if (ch == '@')
+			path_cut_at(f, 0);
+		else
+			path_add(f, ch);
 		break;
 	case T_SCHEME:
 		if (ch == ':')
@@ -859,10 +1060,17 @@ static void target_byte(struct feed *f, uint8_t ch)
 			s->sub = T_SKIP;
 		break;
 	case T_PATH:
-		if (ch == '?' || ch == '#')
+	case T_PCT:
+	case T_PCT3:
+		path_byte(f, ch);
+		break;
+	case T_PARAM:
+		if (ch == '/') {
+			path_add(f, '/');
+			s->sub = T_PATH;
+		} else if (ch == '?' || ch == '#') {
 			s->sub = T_SKIP;
-		else
-			path_add(f, ch);
+		}
 		break;
 	}
 }
@@ -881,6 +1089,8 @@ static void version_byte(struct feed *f, uint8_t ch)
 	} else if (req ? (ch == '0' || ch == '1') : is_digit(ch)) {
 		if (req && t)
 			t->version_minor = ch - '0';
+		if (req && req_backlog(f))
+			req_backlog(f)->version_minor = ch - '0';
 		s->state = req ? S_REQ_EOL : S_RESP_SP;
 	} else {
 		bad(f);
@@ -1210,9 +1420,12 @@ void http1_conn_close(struct http1_conn *c, bool reset, uint64_t ts, http1_txn_c
 	uint32_t flags = HTTP1_TXN_F_NO_RESPONSE | (reset ? HTTP1_TXN_F_RESET : 0);
 
 	/* A response read until close ends here; any other one was cut short. */
+	uint32_t cut = c->resp.state == S_BODY_EOF ? 0 : HTTP1_TXN_F_RESP_CUT;
+
 	if ((c->resp.flags & F_PAIRED) && c->count)
-		resp_complete(&f, c->resp.last_ns,
-			      c->resp.state == S_BODY_EOF ? 0 : HTTP1_TXN_F_RESP_CUT);
+		resp_complete(&f, c->resp.last_ns, cut);
+	else if (c->resp.flags & F_ANON)
+		anon_complete(&f, c->resp.last_ns, cut);
 	while (c->count) {
 		c->pending[c->head].status = 0;
 		c->pending[c->head].flags |= flags;

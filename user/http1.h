@@ -14,7 +14,19 @@
  * FIFO, so pipelined requests are matched to their responses in order.
  *
  * Nothing secret is kept: no header value other than the framing ones and
- * traceparent, no body byte, no query string.
+ * traceparent, no body byte, no query string, no userinfo (user:password@)
+ * of a CONNECT target, no path parameter (";jsessionid=...") and nothing
+ * from an encoded '?' (%3F) on.
+ *
+ * Pipelining: every request the server answers is reported. The oldest
+ * HTTP1_PIPELINE_MAX waiting requests are kept in full; the next
+ * HTTP1_BACKLOG_MAX keep their timing, method, version and size but not
+ * their path (HTTP1_TXN_F_PATH_DROPPED); past those, a request is reported
+ * when its response ends, with its status and response, no method and a
+ * start taken from its segment (HTTP1_TXN_F_START_EST; also counted as
+ * HTTP1_ERR_PIPELINE_OVERFLOW). So is a response to a request the capture
+ * limit hid (a burst of pipelined requests longer than --capture-bytes in
+ * one segment).
  */
 #ifndef MESHSIGHT_HTTP1_H
 #define MESHSIGHT_HTTP1_H
@@ -26,7 +38,8 @@
 #define HTTP1_METHOD_MAX      16  /* longest method, with NUL; longer is a bad request line */
 #define HTTP1_PATH_MAX	      128 /* path bytes kept, with NUL; longer paths are cut */
 #define HTTP1_TRACEPARENT_MAX 56  /* "00-<32 hex>-<16 hex>-<2 hex>" + NUL */
-#define HTTP1_PIPELINE_MAX    8	  /* requests awaiting a response on one connection */
+#define HTTP1_PIPELINE_MAX    8	  /* waiting requests kept in full (path, traceparent) */
+#define HTTP1_BACKLOG_MAX     56  /* waiting requests behind those, kept without path */
 
 enum http1_side {
 	HTTP1_SIDE_REQUEST = 0,	 /* bytes from client to server */
@@ -35,10 +48,19 @@ enum http1_side {
 
 /* Why a transaction ended without a normal response. */
 enum http1_txn_flags {
-	HTTP1_TXN_F_NO_RESPONSE = 1u << 0, /* connection closed before a response started */
-	HTTP1_TXN_F_RESET = 1u << 1,	   /* ... and the close was a reset */
-	HTTP1_TXN_F_PATH_CUT = 1u << 2,	   /* path longer than HTTP1_PATH_MAX - 1 */
-	HTTP1_TXN_F_RESP_CUT = 1u << 3,	   /* response framing lost: resp_bytes is a lower bound */
+	HTTP1_TXN_F_NO_RESPONSE = 1u << 0,  /* connection closed before a response started */
+	HTTP1_TXN_F_RESET = 1u << 1,	    /* ... and the close was a reset */
+	HTTP1_TXN_F_PATH_CUT = 1u << 2,	    /* path longer than HTTP1_PATH_MAX - 1 */
+	HTTP1_TXN_F_RESP_CUT = 1u << 3,	    /* response framing lost: resp_bytes is a lower bound */
+	HTTP1_TXN_F_PATH_DROPPED = 1u << 4, /* pipelined too deep: path and traceparent not kept */
+	/*
+	 * Pipelined deeper than both queues, or the request was not captured:
+	 * method, path and request size are unknown, and req_start_ns is the
+	 * timestamp of the newest such request's segment (of the last request
+	 * segment, when not captured). Exact when the requests came in one
+	 * segment, as a pipelined burst does; otherwise the latency is low.
+	 */
+	HTTP1_TXN_F_START_EST = 1u << 5,
 };
 
 struct http1_txn {
@@ -66,7 +88,7 @@ enum http1_error {
 	HTTP1_ERR_HEAD_CUT,	      /* message head not captured in full (gap or capture limit) */
 	HTTP1_ERR_BODY_GAP,	      /* bytes lost where framing needed them (chunked/unknown) */
 	HTTP1_ERR_UNMATCHED_RESPONSE, /* a response with no request waiting */
-	HTTP1_ERR_PIPELINE_OVERFLOW,  /* more than HTTP1_PIPELINE_MAX requests waiting */
+	HTTP1_ERR_PIPELINE_OVERFLOW,  /* a request past both queues: reported, start estimated */
 	HTTP1_ERR_UPGRADED,	      /* 101 or CONNECT 2xx: the rest is not HTTP/1 */
 	HTTP1_ERR__MAX,
 };
@@ -85,7 +107,7 @@ struct http1_stream {
 	uint16_t flags;	    /* F_* in http1.c */
 	uint16_t line_len;  /* bytes in the current token: method, path, name, value */
 	uint16_t status;    /* response: status code of the current message */
-	uint8_t slot;	    /* request: pending[] entry being filled, or none */
+	uint8_t slot;	    /* request: pending[] (or backlog[] | 0x80) entry being filled */
 	uint8_t discard;    /* response: responses owed to requests dropped on overflow */
 	uint64_t value;	    /* number being parsed: a Content-Length or a chunk size */
 	uint64_t remaining; /* Content-Length while in the head, then body bytes left */
@@ -95,15 +117,31 @@ struct http1_stream {
 	char line[24];	    /* method, lowercased header name or last list token */
 };
 
+/* A waiting request behind the full ones: what a transaction needs but its path. */
+struct http1_backlog {
+	uint64_t req_start_ns;
+	uint32_t req_bytes;
+	uint8_t method; /* index into http1.c's method table, 0 for others */
+	uint8_t version_minor;
+	uint8_t skip_after; /* overflow requests queued behind this one */
+	uint8_t pad;
+};
+
 struct http1_conn {
 	struct http1_stream req;
 	struct http1_stream resp;
 	struct http1_txn pending[HTTP1_PIPELINE_MAX]; /* FIFO of requests awaiting responses */
-	uint8_t skip_after[HTTP1_PIPELINE_MAX];	      /* overflow drops queued behind each entry */
-	uint8_t head;				      /* index of the oldest pending request */
-	uint8_t count;				      /* requests with a full request line */
-	bool dead;				      /* upgraded or closed: caller stops feeding */
-	struct http1_stats *stats;		      /* shared counters, may be NULL */
+	uint8_t skip_after[HTTP1_PIPELINE_MAX]; /* overflow requests queued behind each entry */
+	uint8_t head;				/* index of the oldest pending request */
+	uint8_t count;				/* requests with a full request line */
+	/* FIFO behind pending[]: refills it as it drains, so never older than pending[]. */
+	struct http1_backlog backlog[HTTP1_BACKLOG_MAX];
+	uint8_t bhead;
+	uint8_t bcount;
+	uint64_t overflow_ns;	   /* segment of the newest request past both queues */
+	uint64_t anon_ns;	   /* estimated start of the request an F_ANON response answers */
+	bool dead;		   /* upgraded or closed: caller stops feeding */
+	struct http1_stats *stats; /* shared counters, may be NULL */
 };
 
 void http1_conn_init(struct http1_conn *c, struct http1_stats *stats);

@@ -593,6 +593,7 @@ struct kind_worker {
 	struct site_limits rl_warn;
 	struct ratelimit rl_info;
 	bool watch_up; /* the current watch was answered with 200 */
+	bool stalled;  /* the last request was given up: sent, never answered */
 	/* guarded by w->lock */
 	struct k8s_kind_stats stats;
 	bool ever_synced;
@@ -851,14 +852,32 @@ static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off
 	return stopping(k->w);
 }
 
+/*
+ * The server took the whole request stall_s ago and has sent no status line:
+ * a hung API server (or a proxy in front of it) that would otherwise hold a
+ * list for its 60 s timeout and a watch for minutes, saying nothing.
+ */
+static bool stalled(struct kind_worker *k, time_t start)
+{
+	long code = 0, sent = 0;
+
+	if (mono_s() - start < (time_t)k->w->opts.stall_s)
+		return false;
+	curl_easy_getinfo(k->curl, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(k->curl, CURLINFO_REQUEST_SIZE, &sent);
+	return !code && sent > 0;
+}
+
 /* Runs the transfer on the multi handle, so that k8s_watcher_stop can wake it. */
 static CURLcode perform(struct kind_worker *k)
 {
 	CURLcode cc = CURLE_ABORTED_BY_CALLBACK;
+	time_t start = mono_s();
 	int running = 1, left;
 	CURLMcode mc;
 	CURLMsg *m;
 
+	k->stalled = false;
 	if (curl_multi_add_handle(k->multi, k->curl))
 		return CURLE_FAILED_INIT;
 	while (running && !stopping(k->w)) {
@@ -867,6 +886,10 @@ static CURLcode perform(struct kind_worker *k)
 			mc = curl_multi_poll(k->multi, NULL, 0, 1000, NULL);
 		if (mc)
 			break;
+		if (running && stalled(k, start)) {
+			k->stalled = true;
+			break;
+		}
 	}
 	while ((m = curl_multi_info_read(k->multi, &left)))
 		if (m->msg == CURLMSG_DONE && !stopping(k->w))
@@ -907,7 +930,13 @@ static int http_get(struct kind_worker *k, const char *url, bool stream, long ti
 	curl_easy_setopt(k->curl, CURLOPT_URL, url);
 	curl_easy_setopt(k->curl, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(k->curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+	/* A list body that stops arriving fails too; a quiet watch is normal. */
+	curl_easy_setopt(k->curl, CURLOPT_LOW_SPEED_LIMIT, stream ? 0L : 1L);
+	curl_easy_setopt(k->curl, CURLOPT_LOW_SPEED_TIME, stream ? 0L : (long)k->w->opts.stall_s);
 	cc = perform(k);
+	/* A watch that ended with no event never reached on_write: its status is still due. */
+	if (cc == CURLE_OK && !k->status)
+		curl_easy_getinfo(k->curl, CURLINFO_RESPONSE_CODE, &k->status);
 	curl_easy_setopt(k->curl, CURLOPT_HTTPHEADER, NULL);
 	if (stopping(k->w))
 		ret = -EINTR;
@@ -915,7 +944,13 @@ static int http_get(struct kind_worker *k, const char *url, bool stream, long ti
 		ret = k->stream_err;
 	else if (cc != CURLE_OK)
 		ret = -EIO;
-	if (cc != CURLE_OK && !k->stream_err && !stopping(k->w))
+	if (k->stalled && !stopping(k->w))
+		kind_error(k,
+			   "the API server %s took the %s request but has not answered in %u s; "
+			   "check its health (kubectl get --raw /readyz) and any load balancer "
+			   "or proxy in front of it",
+			   k->w->cfg.server, stream ? "watch" : "list", k->w->opts.stall_s);
+	else if (cc != CURLE_OK && !k->stream_err && !stopping(k->w))
 		kind_error(k, "%s the API server %s: %s; check that it is up and reachable",
 			   k->status ? "lost the connection to" : "cannot reach", k->w->cfg.server,
 			   k->curl_err[0] ? k->curl_err : curl_easy_strerror(cc));
@@ -1408,6 +1443,8 @@ static int watcher_alloc(const struct k8s_api_config *cfg, const struct k8s_watc
 		w->opts.timeout_s = 300;
 	if (!w->opts.backoff_min_ms)
 		w->opts.backoff_min_ms = 500;
+	if (!w->opts.stall_s)
+		w->opts.stall_s = 10;
 	if (w->opts.backoff_max_ms < w->opts.backoff_min_ms)
 		w->opts.backoff_max_ms =
 		    w->opts.backoff_min_ms > 30000 ? w->opts.backoff_min_ms : 30000;

@@ -61,6 +61,12 @@ struct k8s_watch_opts {
 	const char *node_name;	/* required when node_scoped */
 	unsigned int timeout_s; /* server-side watch timeout per request; default 300 */
 	unsigned int backoff_min_ms, backoff_max_ms; /* defaults 500 and 30000 */
+	/*
+	 * A request the server took but has not answered (no status line) after
+	 * stall_s, or a list whose body stops for stall_s, fails: counted in
+	 * errors and warned about, naming the server. Default 10.
+	 */
+	unsigned int stall_s;
 };
 
 struct k8s_kind_stats {

@@ -7,16 +7,22 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "agent.h"
+#include "cgroups.h"
 #include "env.h"
+#include "export.h"
 #include "http_server.h"
 #include "log.h"
+#include "otlp_export.h"
 #include "probe.h"
 #include "render.h"
 
@@ -126,12 +132,14 @@ static void usage(FILE *f)
 	    "Options:\n"
 	    "  --cgroup PATH             cgroup v2 directory to watch, with everything below\n"
 	    "                            it (default: the root of the cgroup v2 mount)\n"
-	    "  --listen HOST:PORT        stats endpoint address (default %s)\n"
+	    "  --listen HOST:PORT        stats endpoint address (default %s);\n"
+	    "                            a host name is resolved once (first IPv4 address)\n"
 	    "  --health-listen HOST:PORT a second endpoint that serves /healthz only, for\n"
 	    "                            liveness probes that scrapes never slow (default none)\n"
 	    "  --identities FILE         static names for addresses and cgroups, lines of\n"
 	    "                            '<ip|cidr|cgroup:/path> workload=W namespace=N "
 	    "service=S'\n"
+	    "                            (at most 16 MiB, lines of at most 1024 bytes)\n"
 	    "  --capture-bytes N         payload bytes per TCP segment sent to userspace,\n"
 	    "                            64..4096 (default %u); longer HTTP heads are cut\n"
 	    "  --no-http                 L4 only: no payload is copied, no HTTP parsing\n"
@@ -197,7 +205,9 @@ static void usage(FILE *f)
 	    "      --version             print the version\n"
 	    "  -h, --help                this help\n"
 	    "\n"
-	    "Stops cleanly on SIGINT or SIGTERM, detaching every program it attached.\n",
+	    "Stops cleanly on SIGINT or SIGTERM, detaching every program it attached.\n"
+	    "Exit status: 0 after a clean stop, 2 for bad usage (a flag or OTEL_* value),\n"
+	    "1 when the agent cannot start or run.\n",
 	    d.listen, d.bpf.capture_bytes, d.bpf.max_conns, d.max_http, d.max_edges, d.edge_idle_s,
 	    d.conn_idle_s, d.bpf.ringbuf_mb, d.scan_interval_ms, d.mesh_tunnel_ports);
 }
@@ -237,6 +247,99 @@ static int parse_metrics_labels(const char *list, uint32_t *out)
 	return 0;
 }
 
+/*
+ * --listen HOST:PORT with a host name (localhost): resolved once, here, to
+ * its first IPv4 address (else its first IPv6 one), which is what is bound.
+ */
+static int resolve_listen(struct agent_config *c)
+{
+	static char numeric[INET6_ADDRSTRLEN + 8];
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *ai, *pick = NULL;
+	struct sockaddr_storage ss;
+	const char *colon = strrchr(c->listen, ':');
+	char host[256], addr[INET6_ADDRSTRLEN];
+	int rc;
+
+	if (!http_parse_listen(c->listen, &ss) || !colon || colon == c->listen ||
+	    c->listen[0] == '[' || (size_t)(colon - c->listen) >= sizeof(host))
+		return 0; /* numeric already, or malformed: the check after says so */
+	memcpy(host, c->listen, (size_t)(colon - c->listen));
+	host[colon - c->listen] = '\0';
+	rc = getaddrinfo(host, NULL, &hints, &res);
+	if (rc) {
+		fprintf(stderr,
+			"meshsight: --listen '%s': cannot resolve '%s' (%s); pass an address, "
+			"e.g. 127.0.0.1:9464\n",
+			c->listen, host, gai_strerror(rc));
+		return -EINVAL;
+	}
+	for (ai = res; ai; ai = ai->ai_next)
+		if (!pick || (ai->ai_family == AF_INET && pick->ai_family != AF_INET))
+			pick = ai;
+	if (pick->ai_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)pick->ai_addr)->sin_addr, addr,
+			  sizeof(addr));
+	else
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)pick->ai_addr)->sin6_addr, addr,
+			  sizeof(addr));
+	snprintf(numeric, sizeof(numeric), pick->ai_family == AF_INET ? "%s%s" : "[%s]%s", addr,
+		 colon);
+	freeaddrinfo(res);
+	c->listen = numeric;
+	return 0;
+}
+
+/* A mesh tunnel cgroup must exist, or its sockets would never be recognised. */
+static int check_tunnel_cgroups(const struct agent_config *c)
+{
+	char mount[4096], dir[8192];
+	struct stat st;
+	uint32_t i;
+
+	for (i = 0; i < c->nmesh_tunnel_cgroups; i++) {
+		const char *p = c->mesh_tunnel_cgroups[i];
+
+		if (p[0] != '/') {
+			fprintf(stderr,
+				"meshsight: --mesh-tunnel-cgroup '%s': expected a path relative "
+				"to the cgroup2 mount, starting with '/', e.g. /system.slice/"
+				"ztunnel.service\n",
+				p);
+			return -EINVAL;
+		}
+		if (cgroup2_find_mount(mount, sizeof(mount)))
+			continue; /* not mounted yet: the agent mounts it, then cannot check */
+		snprintf(dir, sizeof(dir), "%s%s", mount, p);
+		if (!stat(dir, &st) && S_ISDIR(st.st_mode))
+			continue;
+		if (!strncmp(p, mount, strlen(mount)) && p[strlen(mount)] == '/')
+			fprintf(stderr,
+				"meshsight: --mesh-tunnel-cgroup '%s' is a full path; pass it "
+				"relative to the cgroup2 mount: '%s'\n",
+				p, p + strlen(mount));
+		else
+			fprintf(stderr,
+				"meshsight: --mesh-tunnel-cgroup '%s': no such cgroup (%s); pass "
+				"the proxy's cgroup relative to the cgroup2 mount %s\n",
+				p, dir, mount);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* OTLP flags and OTEL_* variables, checked before anything starts. */
+static int check_export(const struct agent_config *c)
+{
+	static struct exporter_state probe; /* large: not on the stack */
+	char err[512] = "";
+	int ret = export_configure(&probe, &c->export, err, sizeof(err));
+
+	export_stop(&probe);
+	if (ret)
+		fprintf(stderr, "meshsight: %s\n", err[0] ? err : strerror(-ret));
+	return ret;
+}
+
 static int parse_args(int argc, char **argv, struct agent_config *c)
 {
 	struct sockaddr_storage ss;
@@ -266,7 +369,14 @@ static int parse_args(int argc, char **argv, struct agent_config *c)
 			err = parse_u32("--max-connections", optarg, 16, &c->bpf.max_conns);
 			break;
 		case OPT_MAX_HTTP:
-			err = parse_u32("--max-http-connections", optarg, 0, &c->max_http);
+			if (!strcmp(optarg, "0")) {
+				fprintf(stderr, "meshsight: --max-http-connections 0 would parse "
+						"nothing: pass a number >= 1, or --no-http for L4 "
+						"only\n");
+				err = -EINVAL;
+				break;
+			}
+			err = parse_u32("--max-http-connections", optarg, 1, &c->max_http);
 			break;
 		case OPT_MAX_EDGES:
 			err = parse_u32("--max-edges", optarg, 1, &c->max_edges);
@@ -387,6 +497,8 @@ static int parse_args(int argc, char **argv, struct agent_config *c)
 			return -EINVAL;
 		}
 	}
+	if (!err)
+		err = resolve_listen(c);
 	if (!err && c->health_listen && http_parse_listen(c->health_listen, &ss)) {
 		fprintf(stderr,
 			"meshsight: invalid --health-listen '%s': expected HOST:PORT, e.g. "
@@ -405,6 +517,10 @@ static int parse_args(int argc, char **argv, struct agent_config *c)
 		fprintf(stderr, "meshsight: unexpected argument '%s'; see --help\n", argv[optind]);
 		return -EINVAL;
 	}
+	if (!err)
+		err = check_tunnel_cgroups(c);
+	if (!err)
+		err = check_export(c);
 	return err;
 }
 

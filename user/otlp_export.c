@@ -48,6 +48,7 @@
 
 #define DEFAULT_BASE	   "http://localhost:4318"
 #define RESP_MAX	   (64 * 1024) /* response bytes kept for partial_success */
+#define CONNECT_TIMEOUT_MS 5000	       /* DNS + TCP + TLS, within the request timeout */
 #define BACKOFF_MULTIPLIER 1.5
 #define ENV_PREFIX	   "OTEL_EXPORTER_OTLP_"
 #define ENV_NAME_MAX	   64
@@ -72,14 +73,67 @@ static void config_defaults(struct otlp_config *c)
 	c->retry_max_elapsed_ms = 60000;
 }
 
-static int check_url(const char *var, const char *url, char *err, size_t errlen)
+/* Length of the scheme and "://" of an http(s) URL, else 0. */
+static size_t http_scheme_len(const char *url)
 {
-	if (!strncasecmp(url, "http://", 7) || !strncasecmp(url, "https://", 8))
+	if (!strncasecmp(url, "http://", 7))
+		return 7;
+	if (!strncasecmp(url, "https://", 8))
+		return 8;
+	return 0;
+}
+
+/* The userinfo of url, as offset and length (with its '@'); 0 length when none. */
+static size_t userinfo_span(const char *url, size_t *start)
+{
+	const char *p = strstr(url, "://"), *end, *at = NULL, *q;
+
+	if (!p)
 		return 0;
-	snprintf(err, errlen,
-		 "%s=%s: not an http:// or https:// URL; set it like http://collector:4318", var,
-		 url);
-	return -EINVAL;
+	p += 3;
+	end = p + strcspn(p, "/?#");
+	for (q = p; q < end; q++)
+		if (*q == '@')
+			at = q;
+	if (!at)
+		return 0;
+	*start = (size_t)(p - url);
+	return (size_t)(at + 1 - p);
+}
+
+void otlp_url_redact(const char *url, char *out, size_t outlen)
+{
+	size_t start = 0, n = userinfo_span(url, &start);
+
+	if (!n)
+		snprintf(out, outlen, "%s", url);
+	else
+		snprintf(out, outlen, "%.*sREDACTED@%s", (int)start, url, url + start + n);
+}
+
+int otlp_check_url(const char *what, const char *url, char *err, size_t errlen)
+{
+	size_t skip = http_scheme_len(url), start = 0, ui = userinfo_span(url, &start);
+	char shown[512];
+
+	otlp_url_redact(url, shown, sizeof(shown));
+	if (!skip) {
+		snprintf(err, errlen,
+			 "%s '%s': not an http:// or https:// URL; pass one like "
+			 "http://collector:4318",
+			 what, shown);
+		return -EINVAL;
+	}
+	if (ui)
+		skip = start + ui;
+	if (!url[skip] || strchr("/?#:", url[skip])) {
+		snprintf(err, errlen,
+			 "%s '%s': no host in the URL; pass one like "
+			 "http://collector:4318",
+			 what, shown);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int set_endpoint(struct otlp_config *c, int sig, const char *var, const char *base,
@@ -89,7 +143,7 @@ static int set_endpoint(struct otlp_config *c, int sig, const char *var, const c
 	const char *sep = path && n && base[n - 1] != '/' ? "/" : "";
 	int len, ret;
 
-	ret = check_url(var, base, err, errlen);
+	ret = otlp_check_url(var, base, err, errlen);
 	if (ret)
 		return ret;
 	len = snprintf(c->endpoint[sig], sizeof(c->endpoint[sig]), "%s%s%s", base, sep,
@@ -562,6 +616,7 @@ struct resp_buf {
 
 struct otlp_exporter {
 	struct otlp_config cfg;
+	char shown[OTLP_SIGNAL__MAX][512]; /* endpoints as messages may show them */
 	pthread_t worker;
 
 	/* lock guards everything below it up to curl */
@@ -612,14 +667,26 @@ static double rnd_next(struct otlp_exporter *e)
 static void set_error(struct otlp_exporter *e, int sig, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Caller holds e->lock. */
+/*
+ * Caller holds e->lock. libcurl's own words may quote the URL: whatever the
+ * message, the endpoint's userinfo never reaches it.
+ */
 static void set_error(struct otlp_exporter *e, int sig, const char *fmt, ...)
 {
+	char *msg = e->st.last_error[sig], *hit;
+	size_t start = 0, n = userinfo_span(e->cfg.endpoint[sig], &start);
+	char secret[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(e->st.last_error[sig], sizeof(e->st.last_error[sig]), fmt, ap);
+	vsnprintf(msg, sizeof(e->st.last_error[sig]), fmt, ap);
 	va_end(ap);
+	if (n < 2 || n > sizeof(secret))
+		return;
+	memcpy(secret, e->cfg.endpoint[sig] + start, n - 1); /* without the '@' */
+	secret[n - 1] = '\0';
+	while ((hit = strstr(msg, secret)))
+		memset(hit, '*', n - 1);
 }
 
 /* Caller holds e->lock. */
@@ -805,15 +872,15 @@ static void describe_failure(struct otlp_exporter *e, int sig, const struct atte
 	pthread_mutex_lock(&e->lock);
 	e->st.last_status[sig] = (int)a->status;
 	if (a->cc != CURLE_OK) {
-		set_error(e, sig, "POST %s: %s (%s)", e->cfg.endpoint[sig],
+		set_error(e, sig, "POST %s: %s (%s)", e->shown[sig],
 			  e->curl_err[0] ? e->curl_err : curl_easy_strerror(a->cc), what);
 	} else {
 		/* The collector's words help most, but only printable ones. */
 		for (i = 0; i < n; i++)
 			snippet[i] = isprint(e->resp.data[i]) ? (char)e->resp.data[i] : '.';
 		snippet[n] = '\0';
-		set_error(e, sig, "POST %s: HTTP %ld (%s) %s", e->cfg.endpoint[sig], a->status,
-			  what, snippet);
+		set_error(e, sig, "POST %s: HTTP %ld (%s) %s", e->shown[sig], a->status, what,
+			  snippet);
 	}
 	pthread_mutex_unlock(&e->lock);
 }
@@ -841,8 +908,7 @@ static void count_success(struct otlp_exporter *e, int sig, const struct batch *
 	e->st.last_status[sig] = (int)a->status;
 	if (rejected)
 		set_error(e, sig, "POST %s: collector rejected %lld of %llu items: %s",
-			  e->cfg.endpoint[sig], (long long)rejected, (unsigned long long)b->items,
-			  msg);
+			  e->shown[sig], (long long)rejected, (unsigned long long)b->items, msg);
 	pthread_mutex_unlock(&e->lock);
 }
 
@@ -1069,6 +1135,19 @@ static int setup_curl(struct otlp_exporter *e, char *err, size_t errlen)
 	cc |= curl_easy_setopt(e->curl, CURLOPT_XFERINFODATA, e);
 	cc |= curl_easy_setopt(e->curl, CURLOPT_NOPROGRESS, 0L);
 	cc |= curl_easy_setopt(e->curl, CURLOPT_TCP_KEEPALIVE, 1L);
+	/* Connecting (name resolution included) gets at most CONNECT_TIMEOUT_MS of the request's
+	 * time. */
+	cc |= curl_easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS,
+			       (long)(e->cfg.timeout_ms < CONNECT_TIMEOUT_MS ? e->cfg.timeout_ms
+									     : CONNECT_TIMEOUT_MS));
+#if LIBCURL_VERSION_NUM >= 0x075700
+	/*
+	 * An aborted transfer otherwise waits for its resolver thread: a stop
+	 * during a lookup of an unreachable DNS server took 6 s. The thread is
+	 * left to finish on its own; at exit that costs nothing.
+	 */
+	cc |= curl_easy_setopt(e->curl, CURLOPT_QUICK_EXIT, 1L);
+#endif
 	if (e->cfg.ca_file[0])
 		cc |= curl_easy_setopt(e->curl, CURLOPT_CAINFO, e->cfg.ca_file);
 	if (cc != CURLE_OK) {
@@ -1140,6 +1219,8 @@ static int exporter_alloc(const struct otlp_config *c, struct otlp_exporter **ou
 	if (!e)
 		goto out_oom;
 	e->cfg = *c;
+	for (s = 0; s < OTLP_SIGNAL__MAX; s++)
+		otlp_url_redact(c->endpoint[s], e->shown[s], sizeof(e->shown[s]));
 	e->rnd_state = (now_ms() ^ (uint64_t)(uintptr_t)e ^ (uint64_t)getpid() << 32) | 1;
 	for (s = 0; s < OTLP_SIGNAL__MAX; s++) {
 		e->q[s].slot = calloc(c->queue_batches, sizeof(*e->q[s].slot));

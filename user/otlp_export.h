@@ -91,6 +91,18 @@ void otlp_exporter_stats(struct otlp_exporter *e, struct otlp_export_stats *out)
 /* Stops the worker, trying to flush what is queued for at most flush_ms. */
 void otlp_exporter_stop(struct otlp_exporter *e, uint32_t flush_ms);
 
+/*
+ * An OTLP endpoint must be http:// or https:// with a host. Returns 0, or
+ * -EINVAL with a message naming what (a flag or variable) and what to pass;
+ * the message shows the URL without its userinfo.
+ */
+int otlp_check_url(const char *what, const char *url, char *err, size_t errlen);
+/*
+ * Writes url with any userinfo ("user:password@") replaced by "REDACTED@":
+ * the only form in which an endpoint may be logged or shown.
+ */
+void otlp_url_redact(const char *url, char *out, size_t outlen);
+
 /* Exposed for tests: the retry policy and Retry-After parsing. */
 bool otlp_status_retryable(long http_status);
 /* Seconds from a Retry-After value (delta-seconds or HTTP-date); -1 if invalid. */

@@ -386,11 +386,13 @@ static void span_attrs(struct span_batch *sb, const struct span_rec *r, struct s
 	naming_format_addr(r->client_addr, s->client_ip, sizeof(s->client_ip));
 	naming_format_addr(r->server_addr, s->server_ip, sizeof(s->server_ip));
 	add_str(s->attrs, &n, "http.request.method", method);
-	if (!strcmp(method, "_OTHER"))
+	/* A request pipelined too deep has no method or path known (http1.h). */
+	if (!strcmp(method, "_OTHER") && r->method[0] && strcmp(r->method, "_OTHER"))
 		add_str(s->attrs, &n, "http.request.method_original", r->method);
 	if (r->status)
 		add_int(s->attrs, &n, "http.response.status_code", r->status);
-	add_str(s->attrs, &n, "url.path", r->path);
+	if (r->path[0])
+		add_str(s->attrs, &n, "url.path", r->path);
 	add_str(s->attrs, &n, "url.scheme", "http");
 	add_str(s->attrs, &n, "server.address", s->server_name);
 	add_int(s->attrs, &n, "server.port", r->server_port);

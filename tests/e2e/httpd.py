@@ -14,13 +14,21 @@ Paths (GET, HEAD, POST; a POST body is read and discarded):
     /status/NNN    answers NNN (200..599)
     /delay/MS      sleeps MS milliseconds, then 200
     /bytes/N       200 with N bytes of body
+    /set-cookie    200 with "Set-Cookie: sid=S3cretSetCookie" (a secret the
+                   agent must never copy)
     anything else  404
+
+With MS_HTTPD_PACE_MS=N in the environment the server sends each write at
+once (TCP_NODELAY) and pauses N ms after each response, so that pipelined
+responses leave in segments of their own, each within the agent's capture
+limit (Linux otherwise merges writes queued behind one another).
 
 A request line cut short by the peer closing (no trailing newline) gets no
 answer at all, so a half-sent request stays a request without a response.
 """
 
 import http.server
+import os
 import signal
 import sys
 import time
@@ -31,6 +39,8 @@ CHUNK = 64 * 1024
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    pace_s = int(os.environ.get("MS_HTTPD_PACE_MS") or 0) / 1000.0
+    disable_nagle_algorithm = pace_s > 0
 
     def version_string(self):
         return "meshsight-e2e-httpd"
@@ -67,7 +77,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         """Returns (status, body): the body bytes, or a length of filler."""
         parts = self.path.split("?", 1)[0].strip("/").split("/")
         try:
-            if parts == [""]:
+            if parts in ([""], ["set-cookie"]):
                 return 200, b"ok"
             if len(parts) == 2 and parts[0] == "status":
                 code = int(parts[1])
@@ -91,6 +101,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         length = body if isinstance(body, int) else len(body)
         self.send_response(status)
         self.send_header("Content-Type", "text/plain")
+        if self.path.split("?", 1)[0] == "/set-cookie":
+            self.send_header("Set-Cookie", "sid=S3cretSetCookie; HttpOnly")
         if status not in (204, 304):
             self.send_header("Content-Length", str(length))
         self.end_headers()
@@ -106,6 +118,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         self._respond(True)
+        if self.pace_s:
+            self.wfile.flush()
+            time.sleep(self.pace_s)
 
     def do_HEAD(self):
         self._respond(False)

@@ -230,6 +230,52 @@ assert_eq "effective sampling ratio reported" 1.000000 \
 agent_stop
 unset OTEL_BSP_SCHEDULE_DELAY
 
+echo "secrets: none in any output, whatever the request carries"
+curl -fsS -X POST "$RECV/reset" >/dev/null
+export OTEL_BSP_SCHEDULE_DELAY=200
+# Every secret below contains S3cret; the endpoint's own password is 0tlpPassw0rd.
+agent_start --identities "$MS_STATE_DIR/ids" --metric-export-interval-ms 300 \
+	--otlp-endpoint "http://otlpuser:0tlpPassw0rd@127.0.0.1:$RECV_PORT"
+S=http://10.200.2.2:8080
+pod_exec otc curl -s -o /dev/null -H "Authorization: Bearer S3cretBearer" \
+	-H "Cookie: session=S3cretCookie" -H "X-Api-Key: S3cretApiKey" \
+	-H "Proxy-Authorization: Basic S3cretProxyAuth" "$S/status/200?token=S3cretQuery" ||
+	ms_fail "curl failed"
+pod_exec otc curl -s -o /dev/null --data "password=S3cretBody" "$S/" || ms_fail "curl failed"
+pod_exec otc curl -s -o /dev/null "$S/set-cookie" || ms_fail "curl failed"
+pod_exec otc curl -s -o /dev/null "$S/cart;jsessionid=S3cretSession/items;v=S3cretParam" ||
+	ms_fail "curl failed"
+pod_exec otc curl -s -o /dev/null "$S/login%3Fpassword=S3cretEncoded" || ms_fail "curl failed"
+pod_exec otc curl -s -o /dev/null -X CONNECT --request-target "admin:S3cretConnect@10.200.2.2:8080" \
+	"$S/" || ms_fail "curl CONNECT failed"
+wait_until 10 bash -c "[ \"\$(curl -fsS '$RECV/received?signal=traces' | jq '[.[].body.resourceSpans[].scopeSpans[].spans[]] | length')\" = 12 ]" ||
+	ms_fail "expected 12 spans (6 requests x 2 ends)"
+all=$(spans)
+paths=$(jq -c "[.[] | select(.kind == 2) | $(sattr url.path)] | sort" <<<"$all")
+assert_eq "url.path of each request, scrubbed" \
+	'["/","/cart/items","/login","/set-cookie","/status/200","10.200.2.2:8080"]' "$paths"
+assert_eq "the CONNECT's status reached its span (501 from the server)" 2 \
+	"$(jq "[.[] | select($(sattr http.request.method) == \"CONNECT\" and $(sattr http.response.status_code) == \"501\")] | length" <<<"$all")"
+wait_until 5 bash -c "curl -fsS '$RECV/received?signal=metrics' | grep -q http.server.request.duration" ||
+	ms_fail "no metrics export received"
+out=$MS_STATE_DIR/outputs.txt
+{
+	ms_get /metrics
+	ms_get /api/v1/edges
+	ms_get /api/v1/stats
+	curl -fsS "$RECV/received?signal=traces"
+	curl -fsS "$RECV/received?signal=metrics"
+	cat "$MS_AGENT_LOG"
+} >"$out"
+assert_true "outputs collected (/metrics, edges, stats, OTLP bodies, log)" test -s "$out"
+for secret in S3cret 0tlpPassw0rd otlpuser jsessionid password= token= '%3F'; do
+	assert_eq "'$secret' in no output" 0 "$(grep -c -e "$secret" "$out")"
+done
+assert_true "the log names the endpoint without its userinfo" \
+	grep -qF "exporting OTLP metrics to http://REDACTED@127.0.0.1:$RECV_PORT/v1/metrics" "$MS_AGENT_LOG"
+agent_stop
+unset OTEL_BSP_SCHEDULE_DELAY
+
 echo "sampling: OTEL_TRACES_SAMPLER=always_off keeps no span"
 curl -fsS -X POST "$RECV/reset" >/dev/null
 OTEL_TRACES_SAMPLER=always_off OTEL_BSP_SCHEDULE_DELAY=200 \

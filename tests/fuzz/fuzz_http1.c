@@ -39,11 +39,25 @@ static void on_txn(void *ctx, const struct http1_txn *t)
 	check(memchr(t->path, 0, sizeof(t->path)) != NULL);
 	check(memchr(t->method, 0, sizeof(t->method)) != NULL);
 	m = strnlen(t->method, sizeof(t->method));
-	check(m >= 3 && m < HTTP1_METHOD_MAX);
-	check(strspn(t->method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == m);
-	/* Query and fragment are never kept (CONNECT keeps its authority as is). */
-	check(!strcmp(t->method, "CONNECT") || !strpbrk(t->path, "?#"));
 	tp = strnlen(t->traceparent, sizeof(t->traceparent));
+	if (t->flags & HTTP1_TXN_F_START_EST) {
+		/* Its response and a start no later than it: no method, path or traceparent. */
+		check(t->flags & HTTP1_TXN_F_PATH_DROPPED);
+		check(m == 0 && !t->path[0] && tp == 0);
+		check(t->status && t->req_start_ns <= t->resp_start_ns);
+		check(t->resp_end_ns >= t->resp_start_ns);
+		return;
+	}
+	check(m >= 3 && m < HTTP1_METHOD_MAX);
+	check(strspn(t->method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == m ||
+	      ((t->flags & HTTP1_TXN_F_PATH_DROPPED) && !strcmp(t->method, "_OTHER")));
+	check(!(t->flags & HTTP1_TXN_F_PATH_DROPPED) || (!t->path[0] && tp == 0));
+	/* Query, fragment, ;parameters and an encoded '?' are never kept. */
+	check(!strcmp(t->method, "CONNECT") || !strpbrk(t->path, "?#;"));
+	check(!strcmp(t->method, "CONNECT") ||
+	      (!strstr(t->path, "%3F") && !strstr(t->path, "%3f")));
+	/* Nor a CONNECT target's userinfo. */
+	check(strcmp(t->method, "CONNECT") || !strchr(t->path, '@'));
 	check(tp == 0 || tp == 55);
 	/* Timestamps only grow here, so causality must show in every report. */
 	check(t->req_start_ns >= last_req_start);
@@ -83,8 +97,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			len += ctl >> 3;
 		http1_conn_feed(&c, side, buf, cap, len, ts++, on_txn, NULL);
 		check(c.count <= HTTP1_PIPELINE_MAX);
+		check(c.bcount <= HTTP1_BACKLOG_MAX);
+		check(!c.bcount ||
+		      c.count == HTTP1_PIPELINE_MAX); /* backlog only behind a full pending[] */
 	}
 	http1_conn_close(&c, size & 1, ts, on_txn, NULL);
-	check(c.count == 0);
+	check(c.count == 0 && c.bcount == 0);
 	return 0;
 }

@@ -67,6 +67,7 @@ class Store:
         self.compacted = 0  # resourceVersions <= this are gone
         self.token = None  # None: no authentication
         self.away = False
+        self.hang = False
         self.drop_gen = 0  # bumped to drop open watches
         self.drop_clean = False
         self.bookmark_gen = 0
@@ -369,6 +370,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.control(url.path[len("/_control/"):], None)
         if STORE.away:
             return self.vanish()
+        if STORE.hang:  # a hung server: the request is read, never answered
+            with STORE.cond:
+                while STORE.hang:
+                    STORE.cond.wait()
+            return self.vanish()
         if not self.authorized():
             return self.send_status(401, "Unauthorized", "Unauthorized")
         resource = PATH_TO_RESOURCE.get(url.path)
@@ -567,8 +573,11 @@ def control(op, body):
             STORE.drop_clean = bool(body.get("clean", False))
         elif op == "away":
             STORE.away = True
+        elif op == "hang":
+            STORE.hang = True
         elif op == "back":
             STORE.away = False
+            STORE.hang = False
         elif op == "token":
             STORE.token = body.get("token")
         elif op == "config":

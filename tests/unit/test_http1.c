@@ -16,7 +16,7 @@
 
 #include "http1.h"
 
-#define MAX_TXNS 32
+#define MAX_TXNS 128
 #define REQ	 HTTP1_SIDE_REQUEST
 #define RESP	 HTTP1_SIDE_RESPONSE
 
@@ -75,6 +75,15 @@ static void feed_gap(struct fixture *fx, enum http1_side side, size_t len, uint6
 static void close_conn(struct fixture *fx, bool reset, uint64_t ts)
 {
 	http1_conn_close(&fx->conn, reset, ts, collect, fx);
+}
+
+/* A final response with no body. */
+static void feed_status(struct fixture *fx, unsigned int status, uint64_t ts)
+{
+	char resp[64];
+
+	snprintf(resp, sizeof(resp), "HTTP/1.1 %u OK\r\nContent-Length: 0\r\n\r\n", status);
+	feed(fx, RESP, resp, ts);
 }
 
 static uint64_t err(struct fixture *fx, enum http1_error e)
@@ -593,6 +602,62 @@ static void test_paths(void **state)
 	assert_true(fx->txns[4].flags & HTTP1_TXN_F_PATH_CUT);
 }
 
+/* Path parameters and an encoded query never reach the path. */
+static void test_path_scrubbed(void **state)
+{
+	static const char *const cases[][2] = {
+	    {"/a;jsessionid=SECRET1/b;v=SECRET2?q", "/a/b"},
+	    {"/cart;jsessionid=SECRET3", "/cart"},
+	    {"/x%3Fsecret=SECRET4", "/x"},
+	    {"/y%3ftoken=SECRET5&z", "/y"},
+	    {"/%%3FSECRET6", "/%"},
+	    {"/z%253F", "/z%253F"},
+	    {"/p%2F%33/%3", "/p%2F%33/%3"},
+	    {"http://u:SECRET7@h/q;s=SECRET8/r", "/q/r"},
+	};
+	struct fixture *fx = *state;
+	char req[256];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\n\r\n", cases[i][0]);
+		feed(fx, REQ, req, i + 1);
+		feed_status(fx, 200, i + 1);
+		assert_int_equal(fx->ntxns, i + 1);
+		assert_string_equal(fx->txns[i].path, cases[i][1]);
+		assert_null(memmem(&fx->txns[i], sizeof(fx->txns[i]), "SECRET", 6));
+	}
+	assert_null(memmem(&fx->conn, sizeof(fx->conn), "SECRET", 6));
+	assert_int_equal(total_errors(fx), 0);
+}
+
+/* CONNECT user:password@host:port: the userinfo is not kept, even cut short. */
+static void test_connect_userinfo(void **state)
+{
+	const char *req = "CONNECT admin:SECRETPW@host.example:443 HTTP/1.1\r\n"
+			  "Host: host.example:443\r\n\r\n";
+	struct fixture *fx = *state;
+	struct fixture other = {0};
+
+	feed(fx, REQ, req, 1);
+	feed(fx, RESP, "HTTP/1.1 200 Connection established\r\n\r\n", 2);
+	assert_int_equal(fx->ntxns, 1);
+	assert_string_equal(fx->txns[0].path, "host.example:443");
+	assert_null(memmem(&fx->txns[0], sizeof(fx->txns[0]), "SECRETPW", 8));
+	assert_null(memmem(&fx->txns[0], sizeof(fx->txns[0]), "admin", 5));
+
+	/* The capture ends inside the userinfo: no '@' is seen, nothing is kept. */
+	http1_conn_init(&other.conn, &other.stats);
+	http1_conn_feed(&other.conn, REQ, (const uint8_t *)req, 20, strlen(req), 1, collect,
+			&other);
+	http1_conn_close(&other.conn, false, 2, collect, &other);
+	assert_int_equal(other.ntxns, 1);
+	assert_string_equal(other.txns[0].method, "CONNECT");
+	assert_string_equal(other.txns[0].path, "");
+	assert_true(other.txns[0].flags & HTTP1_TXN_F_PATH_CUT);
+	assert_null(memmem(&other.conn, sizeof(other.conn), "admin", 5));
+}
+
 static void test_bad_content_length(void **state)
 {
 	struct fixture *fx = *state;
@@ -634,32 +699,136 @@ static void test_long_header_skipped(void **state)
 	assert_string_equal(fx->txns[0].path, "/a");
 }
 
+/* 100 requests in one segment, then their 100 responses: every one is counted. */
+static void test_pipeline_100(void **state)
+{
+	const unsigned int kept = HTTP1_PIPELINE_MAX + HTTP1_BACKLOG_MAX;
+	struct fixture *fx = *state;
+	char *reqs = malloc(100 * 64), *p = reqs;
+	unsigned int i;
+
+	assert_non_null(reqs);
+	for (i = 0; i < 100; i++)
+		p += sprintf(p, "GET /%u HTTP/1.1\r\nHost: h\r\n\r\n", i);
+	feed(fx, REQ, reqs, 1);
+	free(reqs);
+	for (i = 0; i < 100; i++)
+		feed_status(fx, 200 + i, 10 + i);
+	assert_int_equal(fx->ntxns, 100);
+	for (i = 0; i < 100; i++) {
+		struct http1_txn *t = &fx->txns[i];
+
+		assert_int_equal(t->status, 200 + i);
+		assert_int_equal(t->resp_start_ns, 10 + i);
+		assert_int_equal(t->resp_bytes,
+				 strlen("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
+		assert_int_equal(!!(t->flags & HTTP1_TXN_F_PATH_DROPPED), i >= HTTP1_PIPELINE_MAX);
+		assert_int_equal(!!(t->flags & HTTP1_TXN_F_START_EST), i >= kept);
+		/* One segment: even the requests past both queues have their exact start. */
+		assert_int_equal(t->req_start_ns, 1);
+		if (i < kept) {
+			/* Method and size are kept through the backlog. */
+			assert_string_equal(t->method, "GET");
+			assert_int_equal(t->req_bytes, (i < 10 ? 28 : 29));
+		}
+		if (i < HTTP1_PIPELINE_MAX) {
+			char want[8];
+
+			snprintf(want, sizeof(want), "/%u", i);
+			assert_string_equal(t->path, want);
+		} else {
+			assert_string_equal(t->path, "");
+		}
+	}
+	assert_int_equal(err(fx, HTTP1_ERR_PIPELINE_OVERFLOW), 100 - kept);
+	assert_int_equal(err(fx, HTTP1_ERR_UNMATCHED_RESPONSE), 0);
+	close_conn(fx, false, 300);
+	assert_int_equal(fx->ntxns, 100);
+}
+
+/*
+ * The same burst where the kernel captured only its first 1024 bytes: the
+ * requests in the rest are unseen, but their responses still count them.
+ */
+static void test_pipeline_100_capture_cut(void **state)
+{
+	struct fixture *fx = *state;
+	char *reqs = malloc(100 * 64), *p = reqs;
+	unsigned int i, whole = 1024 / 29; /* 29-byte requests wholly captured */
+
+	assert_non_null(reqs);
+	for (i = 0; i < 100; i++)
+		p += sprintf(p, "GET /%02u HTTP/1.1\r\nHost: h\r\n\r\n", i);
+	feed_cut(fx, REQ, reqs, 1024, (size_t)(p - reqs), 1);
+	free(reqs);
+	for (i = 0; i < 100; i++)
+		feed_status(fx, 200 + i, 10 + i);
+	assert_int_equal(fx->ntxns, 100);
+	for (i = 0; i < 100; i++) {
+		assert_int_equal(fx->txns[i].status, 200 + i);
+		/* The next one is cut inside its request line: seen, so still timed. */
+		assert_int_equal(!!(fx->txns[i].flags & HTTP1_TXN_F_START_EST), i > whole);
+		/* The unseen ones started with the segment that hid them. */
+		assert_int_equal(fx->txns[i].req_start_ns, 1);
+	}
+	assert_int_equal(err(fx, HTTP1_ERR_HEAD_CUT), 1);
+	assert_int_equal(err(fx, HTTP1_ERR_UNMATCHED_RESPONSE), 0);
+}
+
 static void test_pipeline_overflow(void **state)
 {
+	const unsigned int kept = HTTP1_PIPELINE_MAX + HTTP1_BACKLOG_MAX;
 	struct fixture *fx = *state;
 	char req[64];
 	unsigned int i;
 
-	/* Ten requests: the 9th and 10th do not fit and are dropped. */
-	for (i = 0; i < 10; i++) {
-		snprintf(req, sizeof(req), "GET /%u HTTP/1.1\r\n\r\n", i);
+	/* Two requests past both queues: counted when their responses come. */
+	for (i = 0; i < kept + 2; i++) {
+		snprintf(req, sizeof(req), "%s /%u HTTP/1.1\r\n\r\n", i % 2 ? "PUT" : "DELETE", i);
 		feed(fx, REQ, req, 1);
 	}
 	assert_int_equal(err(fx, HTTP1_ERR_PIPELINE_OVERFLOW), 2);
-	for (i = 0; i < 9; i++) {
-		snprintf(req, sizeof(req), "HTTP/1.1 %u OK\r\nContent-Length: 0\r\n\r\n", 200 + i);
-		feed(fx, RESP, req, 2);
+	for (i = 0; i < kept + 1; i++)
+		feed_status(fx, 200 + i % 90, 2);
+	/* This one fits again; the last overflow's response must not land on it. */
+	feed(fx, REQ, "GET /late HTTP/1.1\r\n\r\n", 3);
+	feed_status(fx, 404, 4);
+	feed_status(fx, 299, 5);
+	assert_int_equal(fx->ntxns, kept + 3);
+	for (i = 0; i < kept + 2; i++) {
+		assert_int_equal(fx->txns[i].status, i == kept + 1 ? 404 : 200 + i % 90);
+		if (i < kept)
+			assert_string_equal(fx->txns[i].method, i % 2 ? "PUT" : "DELETE");
 	}
-	/* The 11th request fits again; the dropped ones' responses must not land on it. */
-	feed(fx, REQ, "GET /11 HTTP/1.1\r\n\r\n", 3);
-	feed(fx, RESP, "HTTP/1.1 209 OK\r\nContent-Length: 0\r\n\r\n", 4);
-	feed(fx, RESP, "HTTP/1.1 299 OK\r\nContent-Length: 0\r\n\r\n", 5);
-	assert_int_equal(fx->ntxns, 9);
-	for (i = 0; i < 8; i++)
-		assert_int_equal(fx->txns[i].status, 200 + i);
-	assert_string_equal(fx->txns[8].path, "/11");
-	assert_int_equal(fx->txns[8].status, 299);
+	assert_true(fx->txns[kept].flags & HTTP1_TXN_F_START_EST);
+	assert_true(fx->txns[kept + 1].flags & HTTP1_TXN_F_START_EST);
+	assert_int_equal(fx->txns[kept].req_start_ns, 1);
+	assert_int_equal(fx->txns[kept + 1].req_start_ns, 1);
+	assert_string_equal(fx->txns[kept + 2].path, "/late");
+	assert_int_equal(fx->txns[kept + 2].status, 299);
+	assert_int_equal(fx->txns[kept + 2].flags, 0);
 	assert_int_equal(err(fx, HTTP1_ERR_UNMATCHED_RESPONSE), 0);
+}
+
+/* A backlog request still sending its body when it moves up keeps its size right. */
+static void test_backlog_promoted_mid_body(void **state)
+{
+	struct fixture *fx = *state;
+	unsigned int i;
+
+	for (i = 0; i < HTTP1_PIPELINE_MAX; i++)
+		feed(fx, REQ, "GET /a HTTP/1.1\r\n\r\n", 1);
+	feed(fx, REQ, "POST /b HTTP/1.1\r\nContent-Length: 4\r\n\r\nab", 2);
+	feed_status(fx, 200, 3); /* /b moves into pending[] */
+	feed(fx, REQ, "cd", 4);
+	for (i = 0; i < HTTP1_PIPELINE_MAX; i++)
+		feed_status(fx, 201, 5);
+	assert_int_equal(fx->ntxns, HTTP1_PIPELINE_MAX + 1);
+	assert_string_equal(fx->txns[HTTP1_PIPELINE_MAX].method, "POST");
+	assert_int_equal(fx->txns[HTTP1_PIPELINE_MAX].req_bytes,
+			 strlen("POST /b HTTP/1.1\r\nContent-Length: 4\r\n\r\nabcd"));
+	assert_int_equal(fx->txns[HTTP1_PIPELINE_MAX].req_start_ns, 2);
+	assert_int_equal(total_errors(fx), 0);
 }
 
 static void test_resync_pairs_newest(void **state)
@@ -745,7 +914,12 @@ int main(void)
 	    T(test_paths),
 	    T(test_bad_content_length),
 	    T(test_long_header_skipped),
+	    T(test_pipeline_100),
+	    T(test_pipeline_100_capture_cut),
 	    T(test_pipeline_overflow),
+	    T(test_backlog_promoted_mid_body),
+	    T(test_path_scrubbed),
+	    T(test_connect_userinfo),
 	    T(test_resync_pairs_newest),
 	    T(test_response_before_request),
 	    T(test_bare_lf_and_leading_crlf),

@@ -5,6 +5,11 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -229,6 +234,342 @@ static void test_bad_lines(void **state)
 	}
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Expects the load of path to fail with ret and a message holding what. */
+static void expect_refused(const char *path, int ret, const char *what)
+{
+	struct identity_table *t = (struct identity_table *)1;
+	char err[512];
+	double t0 = now_s();
+
+	assert_int_equal(identity_load(path, &t, err, sizeof(err)), ret);
+	assert_null(t);
+	if (!strstr(err, what) || !strstr(err, path))
+		fail_msg("%s: got \"%s\", want \"%s\"", path, err, what);
+	/* Refused at the limit, not after reading everything there is. */
+	assert_true(now_s() - t0 < 2.0);
+}
+
+static void test_size_limits(void **state)
+{
+	char *text = malloc(IDENTITY_LINE_MAX + 64);
+	int fd;
+
+	(void)state;
+	assert_non_null(text);
+	/* A regular file over the limit is refused by its size, before reading. */
+	strcpy(tmp_path, "/tmp/test_identity.XXXXXX");
+	fd = mkstemp(tmp_path);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)IDENTITY_FILE_MAX + 1), 0);
+	close(fd);
+	expect_refused(tmp_path, -EFBIG, "more than the 16777216 allowed");
+	unlink(tmp_path);
+
+	/* Endless inputs stop at a limit: no newline, NUL bytes. */
+	expect_refused("/dev/zero", -EINVAL, "line 1 holds a NUL byte");
+
+	/* One line longer than the limit, named by its number. */
+	memset(text, 'x', IDENTITY_LINE_MAX + 1);
+	text[0] = '#';
+	text[IDENTITY_LINE_MAX + 1] = '\0';
+	write_tmp_path("10.0.0.1 workload=a\n");
+	unlink(tmp_path);
+	{
+		char *two = malloc(IDENTITY_LINE_MAX + 128);
+
+		assert_non_null(two);
+		snprintf(two, IDENTITY_LINE_MAX + 128, "10.0.0.1 workload=a\n%s\n", text);
+		write_tmp_path(two);
+		free(two);
+	}
+	expect_refused(tmp_path, -EFBIG, "line 2 is longer than 1024 bytes");
+	unlink(tmp_path);
+
+	/* Exactly the limit is fine. */
+	text[IDENTITY_LINE_MAX] = '\0';
+	{
+		struct identity_table *t;
+		char err[512];
+
+		write_tmp_path(text);
+		assert_int_equal(identity_load(tmp_path, &t, err, sizeof(err)), 0);
+		unlink(tmp_path);
+		identity_free(t);
+	}
+	free(text);
+}
+
+/* A pipe fed unique rules forever, as a FIFO or a generator would be. */
+struct feeder {
+	int fd;
+	volatile sig_atomic_t *cancel; /* set after delay_ms, when not NULL */
+	unsigned int delay_ms;
+	volatile int done;
+};
+
+static void *feed_forever(void *arg)
+{
+	struct feeder *fd = arg;
+	char line[64];
+	unsigned int i;
+
+	for (i = 0; !fd->done; i++) {
+		int n = snprintf(line, sizeof(line), "10.%u.%u.%u workload=w%u\n", (i >> 16) & 255,
+				 (i >> 8) & 255, i & 255, i);
+
+		if (write(fd->fd, line, (size_t)n) != n)
+			break;
+	}
+	return NULL;
+}
+
+static void *cancel_later(void *arg)
+{
+	struct feeder *fd = arg;
+
+	usleep(fd->delay_ms * 1000);
+	*fd->cancel = 1;
+	return NULL;
+}
+
+static void test_cancel(void **state)
+{
+	static volatile sig_atomic_t cancel;
+	struct feeder fd = {.cancel = &cancel, .delay_ms = 100};
+	struct identity_table *t = (struct identity_table *)1;
+	pthread_t writer, canceller;
+	char path[64], err[512];
+	int fds[2];
+	double t0;
+
+	(void)state;
+	signal(SIGPIPE, SIG_IGN); /* the feeder ends on EPIPE */
+	/* Already set: nothing is loaded. */
+	cancel = 1;
+	write_tmp_path("10.0.0.1 workload=a\n");
+	assert_int_equal(identity_load_cancel(tmp_path, &t, err, sizeof(err), &cancel), -ECANCELED);
+	unlink(tmp_path);
+	assert_null(t);
+	assert_non_null(strstr(err, "stopped by a signal"));
+
+	/* Set while reading an endless stream of rules: stops within a line. */
+	cancel = 0;
+	assert_int_equal(pipe(fds), 0);
+	fd.fd = fds[1];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[0]);
+	assert_int_equal(pthread_create(&writer, NULL, feed_forever, &fd), 0);
+	assert_int_equal(pthread_create(&canceller, NULL, cancel_later, &fd), 0);
+	t0 = now_s();
+	assert_int_equal(identity_load_cancel(path, &t, err, sizeof(err), &cancel), -ECANCELED);
+	assert_true(now_s() - t0 < 1.0);
+	assert_null(t);
+	fd.done = 1;
+	close(fds[0]);
+	pthread_join(writer, NULL);
+	pthread_join(canceller, NULL);
+	close(fds[1]);
+}
+
+/* identity_load with nobody's flag: SIGTERM stops it and still reaches the caller's handler. */
+static volatile sig_atomic_t caller_saw;
+
+static void caller_handler(int sig)
+{
+	caller_saw = sig;
+}
+
+static void *sigterm_later(void *arg)
+{
+	(void)arg;
+	usleep(100 * 1000);
+	kill(getpid(), SIGTERM);
+	return NULL;
+}
+
+static void test_sigterm_while_loading(void **state)
+{
+	struct sigaction sa = {.sa_handler = caller_handler}, old;
+	struct identity_table *t = (struct identity_table *)1;
+	struct feeder fd = {0};
+	pthread_t writer, killer;
+	char path[64], err[512];
+	int fds[2];
+	double t0;
+
+	(void)state;
+	signal(SIGPIPE, SIG_IGN); /* the feeder ends on EPIPE */
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGTERM, &sa, &old), 0);
+	caller_saw = 0;
+	assert_int_equal(pipe(fds), 0);
+	fd.fd = fds[1];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[0]);
+	assert_int_equal(pthread_create(&writer, NULL, feed_forever, &fd), 0);
+	assert_int_equal(pthread_create(&killer, NULL, sigterm_later, NULL), 0);
+	t0 = now_s();
+	assert_int_equal(identity_load(path, &t, err, sizeof(err)), -ECANCELED);
+	assert_true(now_s() - t0 < 1.0);
+	assert_null(t);
+	assert_int_equal(caller_saw, SIGTERM);
+	fd.done = 1;
+	close(fds[0]);
+	pthread_join(writer, NULL);
+	pthread_join(killer, NULL);
+	close(fds[1]);
+	sigaction(SIGTERM, &old, NULL);
+}
+
+/* Reference: the rules of the old linear scan, to check the index against. */
+struct ref_rule {
+	uint8_t net[16];
+	unsigned int plen;
+	bool exact;
+	unsigned int id;
+};
+
+static bool ref_match(const uint8_t *a, const struct ref_rule *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->plen; i++)
+		if ((a[i / 8] ^ r->net[i / 8]) & (0x80 >> (i % 8)))
+			return false;
+	return true;
+}
+
+static int ref_lookup(const struct ref_rule *rules, size_t n, const uint8_t *a)
+{
+	int best = -1, best_rank = -1, rank;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		rank = rules[i].exact ? 129 : (int)rules[i].plen;
+		if (ref_match(a, &rules[i]) && rank > best_rank) {
+			best_rank = rank;
+			best = (int)rules[i].id;
+		}
+	}
+	return best;
+}
+
+/* Random IPv4 rules of many prefix lengths: the index answers as the linear scan did. */
+static void test_index_matches_scan(void **state)
+{
+	enum { NRULES = 3000, NLOOKUPS = 20000 };
+	struct ref_rule *rules = calloc(NRULES, sizeof(*rules));
+	char *text = malloc(NRULES * 64), *p = text, err[512];
+	struct identity_table *t;
+	unsigned int seed = 12345, i, n = 0;
+	uint8_t a[16];
+
+	(void)state;
+	assert_non_null(rules);
+	assert_non_null(text);
+	for (i = 0; i < NRULES; i++) {
+		unsigned int plen = i % 3 ? 8 + rand_r(&seed) % 25 : 32;
+		uint32_t v = (uint32_t)rand_r(&seed) & 0x0a0f0f0f; /* 10.x.x.x, small ranges */
+		bool exact = !(i % 3);
+		struct ref_rule *r = &rules[n];
+		size_t j;
+		char ip[INET_ADDRSTRLEN];
+
+		v |= 0x0a000000;
+		if (plen < 32)
+			v &= ~((1u << (32 - plen)) - 1);
+		memset(r->net, 0, 16);
+		r->net[10] = r->net[11] = 0xff;
+		r->net[12] = v >> 24, r->net[13] = v >> 16, r->net[14] = v >> 8, r->net[15] = v;
+		r->plen = 96 + plen;
+		r->exact = exact;
+		r->id = n;
+		for (j = 0; j < n; j++)
+			if (rules[j].plen == r->plen && rules[j].exact == exact &&
+			    !memcmp(rules[j].net, r->net, 16))
+				break;
+		if (j < n)
+			continue; /* duplicate */
+		inet_ntop(AF_INET, &r->net[12], ip, sizeof(ip));
+		if (exact)
+			p += sprintf(p, "%s workload=r%u\n", ip, n);
+		else
+			p += sprintf(p, "%s/%u workload=r%u\n", ip, plen, n);
+		n++;
+	}
+	write_tmp_path(text);
+	assert_int_equal(identity_load(tmp_path, &t, err, sizeof(err)), 0);
+	unlink(tmp_path);
+	assert_int_equal(identity_count(t), n);
+	for (i = 0; i < NLOOKUPS; i++) {
+		uint32_t v = 0x0a000000 | ((uint32_t)rand_r(&seed) & 0x000f0f0f);
+		const struct identity *id;
+		int want;
+		char name[16];
+
+		if (i % 2) /* half of them exactly a rule's address */
+			memcpy(a, rules[(unsigned int)rand_r(&seed) % n].net, 16);
+		else {
+			memset(a, 0, 16);
+			a[10] = a[11] = 0xff;
+			a[12] = v >> 24, a[13] = v >> 16, a[14] = v >> 8, a[15] = v;
+		}
+		want = ref_lookup(rules, n, a);
+		id = identity_by_addr(t, a);
+		if (want < 0) {
+			assert_null(id);
+			continue;
+		}
+		assert_non_null(id);
+		snprintf(name, sizeof(name), "r%d", want);
+		assert_string_equal(id->workload, name);
+	}
+	identity_free(t);
+	free(text);
+	free(rules);
+}
+
+/* 160k lines load in well under the 19.6 s the quadratic duplicate check took. */
+static void test_load_160k(void **state)
+{
+	enum { N = 160000 };
+	char *text = malloc((size_t)N * 48), *p = text, err[512];
+	struct identity_table *t;
+	double t0, dt;
+	uint8_t a[16];
+	unsigned int i;
+
+	(void)state;
+	assert_non_null(text);
+	for (i = 0; i < N; i++) {
+		if (i % 4 == 3)
+			p += sprintf(p, "cgroup:/pods/p%u workload=c%u\n", i, i);
+		else
+			p += sprintf(p, "10.%u.%u.%u workload=w%u\n", i >> 16, (i >> 8) & 255,
+				     i & 255, i);
+	}
+	write_tmp_path(text);
+	free(text);
+	t0 = now_s();
+	assert_int_equal(identity_load(tmp_path, &t, err, sizeof(err)), 0);
+	dt = now_s() - t0;
+	unlink(tmp_path);
+	print_message("loaded %u rules in %.3f s\n", N, dt);
+	assert_int_equal(identity_count(t), N);
+	assert_true(dt < 5.0);
+	to_addr("10.2.73.242", a); /* 150002 = 2 * 65536 + 73 * 256 + 242 */
+	assert_string_equal(identity_by_addr(t, a)->workload, "w150002");
+	assert_string_equal(identity_by_cgroup(t, "/pods/p159999/c1")->workload, "c159999");
+	assert_null(identity_by_cgroup(t, "/pods/p159998"));
+	identity_free(t);
+}
+
 static void test_open_failure(void **state)
 {
 	struct identity_table *t = NULL;
@@ -246,9 +587,17 @@ static void test_open_failure(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_addr_lookups),     cmocka_unit_test(test_cgroup_lookups),
-	    cmocka_unit_test(test_cgroup_root_rule), cmocka_unit_test(test_empty_and_limits),
-	    cmocka_unit_test(test_bad_lines),	     cmocka_unit_test(test_open_failure),
+	    cmocka_unit_test(test_addr_lookups),
+	    cmocka_unit_test(test_cgroup_lookups),
+	    cmocka_unit_test(test_cgroup_root_rule),
+	    cmocka_unit_test(test_empty_and_limits),
+	    cmocka_unit_test(test_bad_lines),
+	    cmocka_unit_test(test_open_failure),
+	    cmocka_unit_test(test_size_limits),
+	    cmocka_unit_test(test_cancel),
+	    cmocka_unit_test(test_sigterm_while_loading),
+	    cmocka_unit_test(test_index_matches_scan),
+	    cmocka_unit_test(test_load_160k),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

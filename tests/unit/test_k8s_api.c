@@ -455,6 +455,27 @@ static json_int_t server_counter(const char *resource, const char *verb, const c
 	return v;
 }
 
+/*
+ * Waits up to 5 s for n watches to be open at the server: a watch counted by
+ * the watcher may not have reached it yet, and would miss a drop-watches.
+ */
+static void wait_open_watches(json_int_t n)
+{
+	json_int_t open = 0;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		json_t *s = control("stats", NULL);
+
+		open = json_integer_value(json_object_get(s, "open_watches"));
+		json_decref(s);
+		if (open >= n)
+			return;
+		usleep(10000);
+	}
+	fail_msg("%lld watches open at the server, want %lld", (long long)open, (long long)n);
+}
+
 /* The query string of the server's last list of resource. */
 static bool last_list_has(const char *resource, const char *param)
 {
@@ -734,9 +755,10 @@ static void test_watch_dropped_resumes_without_relist(void **state)
 	(void)state;
 	SKIP_WITHOUT_PYTHON();
 	start_plain(NULL);
-	WAIT_STAT(K8S_KIND_POD, watches, 1);
+	wait_open_watches(K8S_KIND__MAX);
 	ctl("drop-watches", "{\"clean\": true}"); /* as a watch timeout ends */
 	WAIT_STAT(K8S_KIND_POD, watches, 2);
+	wait_open_watches(K8S_KIND__MAX);
 	ctl("drop-watches", "{}"); /* connection cut */
 	WAIT_STAT(K8S_KIND_POD, watches, 3);
 	ctl("apply", pod("after-drop", "node-a", "10.200.9.3", "after"));
@@ -821,6 +843,57 @@ static void start_tls(const char *const *extra)
 	server_start(args);
 	snprintf(ctl_url, sizeof(ctl_url), "https://127.0.0.1:%d/_control/", server_port);
 	load_fixtures();
+}
+
+/* A server that takes requests and never answers is named within stall_s, not after 60 s. */
+static void test_watch_hung_server_named(void **state)
+{
+	struct k8s_kind_stats s;
+
+	(void)state;
+	SKIP_WITHOUT_PYTHON();
+	wt.opts.stall_s = 1;
+	start_plain(NULL);
+	wait_open_watches(K8S_KIND__MAX);
+	ctl("hang", "{}");
+	/* A clean end of the watch: it comes back to a server that says nothing. */
+	ctl("drop-watches", "{\"clean\": true}");
+	WAIT_STAT(K8S_KIND_POD, errors, 1);
+	s = stats_of(K8S_KIND_POD);
+	if (!strstr(s.last_error, "took the watch request but has not answered in 1 s") ||
+	    !strstr(s.last_error, server_url) || !strstr(s.last_error, "/readyz"))
+		fail_msg("last_error: %s; log:\n%s", s.last_error, log_text);
+	assert_true(log_has("has not answered in 1 s"));
+	ctl("back", "{}");
+	ctl("apply", pod("after-hang", "node-a", "10.200.9.5", "late"));
+	assert_true(wait_pod("10.200.9.5", true, "late"));
+}
+
+/* The same at start-up: the first list of a hung server fails, counted and named. */
+static void test_list_hung_server_named(void **state)
+{
+	struct k8s_kind_stats s;
+	struct timespec t0, t1;
+
+	(void)state;
+	SKIP_WITHOUT_PYTHON();
+	wt.opts.stall_s = 1;
+	server_start(NULL);
+	load_fixtures();
+	snprintf(wt.cfg.server, sizeof(wt.cfg.server), "%s", server_url);
+	ctl("hang", "{}");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(k8s_watcher_start(&wt.cfg, &wt.opts, wt.idx, &wt.w), 0);
+	WAIT_STAT(K8S_KIND_SERVICE, errors, 1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 4);
+	s = stats_of(K8S_KIND_SERVICE);
+	assert_false(s.synced);
+	if (!strstr(s.last_error, "took the list request but has not answered in 1 s"))
+		fail_msg("last_error: %s", s.last_error);
+	ctl("back", "{}");
+	if (!k8s_watcher_wait_synced(wt.w, 10000))
+		fail_msg("no sync after the server came back; log:\n%s", log_text);
 }
 
 static void test_watch_tls_kubeconfig_client_cert(void **state)
@@ -1078,6 +1151,8 @@ int main(int argc, char **argv)
 	    WT(test_watch_gone_http_relists),
 	    WT(test_watch_dropped_resumes_without_relist),
 	    WT(test_watch_server_down_and_back),
+	    WT(test_watch_hung_server_named),
+	    WT(test_list_hung_server_named),
 	    WT(test_watch_tls_kubeconfig_client_cert),
 	    WT(test_watch_tls_untrusted_fails),
 	    WT(test_watch_token_rotation),

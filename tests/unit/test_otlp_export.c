@@ -853,6 +853,94 @@ static void test_closed_port_bounded(void **state)
 	assert_true(mono_ms() - t0 < 1000);
 }
 
+/* Endpoints are checked up front, and shown only without their userinfo. */
+static void test_url_check_and_redact(void **state)
+{
+	static const char *const bad[][2] = {
+	    {"notaurl", "not an http:// or https:// URL"},
+	    {"ftp://x", "not an http:// or https:// URL"},
+	    {"ftp://u:SECRETPW@x", "'ftp://REDACTED@x'"},
+	    {"http://", "no host"},
+	    {"http://:4318", "no host"},
+	    {"https://u:SECRETPW@/v1", "no host"},
+	};
+	static const char *const redact[][2] = {
+	    {"http://u:SECRETPW@c:4318/v1/metrics", "http://REDACTED@c:4318/v1/metrics"},
+	    {"https://SECRETTOKEN@c/v1", "https://REDACTED@c/v1"},
+	    {"http://a@b:SECRETPW@c/", "http://REDACTED@c/"},
+	    {"http://c:4318/p@th?x=@", "http://c:4318/p@th?x=@"},
+	    {"http://c:4318", "http://c:4318"},
+	};
+	char msg[256], out[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(otlp_check_url("--otlp-endpoint", bad[i][0], msg, sizeof(msg)),
+				 -EINVAL);
+		if (!strstr(msg, bad[i][1]) || strstr(msg, "SECRETPW") ||
+		    !strstr(msg, "--otlp-endpoint") || !strstr(msg, "http://collector:4318"))
+			fail_msg("'%s': got \"%s\", want \"%s\"", bad[i][0], msg, bad[i][1]);
+	}
+	assert_int_equal(otlp_check_url("x", "http://u:pw@localhost:4318", msg, sizeof(msg)), 0);
+	assert_int_equal(otlp_check_url("x", "HTTPS://[::1]:4318/", msg, sizeof(msg)), 0);
+	for (i = 0; i < sizeof(redact) / sizeof(redact[0]); i++) {
+		otlp_url_redact(redact[i][0], out, sizeof(out));
+		assert_string_equal(out, redact[i][1]);
+	}
+}
+
+/* The password of the endpoint never reaches last_error, whatever curl says. */
+static void test_userinfo_not_in_errors(void **state)
+{
+	struct otlp_export_stats st;
+	struct otlp_exporter *e;
+
+	(void)state;
+	test_config(&cfg, "http://otlpuser:SECRETPW@127.0.0.1:1");
+	e = start(&cfg);
+	assert_int_equal(otlp_exporter_submit(e, OTLP_SIGNAL_METRICS, calloc(1, 16), 16, 1), 0);
+	wait_first_error(e, OTLP_SIGNAL_METRICS);
+	otlp_exporter_stats(e, &st);
+	if (!strstr(st.last_error[OTLP_SIGNAL_METRICS], "http://REDACTED@127.0.0.1:1/v1/metrics") ||
+	    strstr(st.last_error[OTLP_SIGNAL_METRICS], "SECRETPW") ||
+	    strstr(st.last_error[OTLP_SIGNAL_METRICS], "otlpuser"))
+		fail_msg("last_error: %s", st.last_error[OTLP_SIGNAL_METRICS]);
+	otlp_exporter_stop(e, 100);
+}
+
+/*
+ * A collector that accepts and never answers, with the default 10 s request
+ * timeout: stop still returns within its flush time, not the timeout's.
+ */
+static void test_stop_with_hung_collector(void **state)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t sl = sizeof(sa);
+	struct otlp_exporter *e;
+	char base[64];
+	uint64_t t0;
+	int fd, i;
+
+	(void)state;
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 16), 0); /* the kernel accepts; nobody reads */
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	snprintf(base, sizeof(base), "http://127.0.0.1:%d", ntohs(sa.sin_port));
+	test_config(&cfg, base);
+	cfg.timeout_ms = 10000;
+	e = start(&cfg);
+	for (i = 0; i < 3; i++)
+		otlp_exporter_submit(e, OTLP_SIGNAL_TRACES, calloc(1, 64), 64, 1);
+	sleep_ms(300); /* the first request is in flight */
+	t0 = mono_ms();
+	otlp_exporter_stop(e, 500);
+	assert_true(mono_ms() - t0 < 1500);
+	close(fd);
+}
+
 static void test_start_errors(void **state)
 {
 	struct otlp_exporter *e = NULL;
@@ -892,6 +980,9 @@ int main(void)
 	    cmocka_unit_test(test_drop_oldest_order),
 	    cmocka_unit_test(test_closed_port_bounded),
 	    cmocka_unit_test(test_start_errors),
+	    cmocka_unit_test(test_url_check_and_redact),
+	    cmocka_unit_test(test_userinfo_not_in_errors),
+	    cmocka_unit_test(test_stop_with_hung_collector),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
