@@ -13,6 +13,7 @@
 
 #include "maps/conns.h"
 #include "maps/events.h"
+#include "maps/untracked.h"
 
 #define MS_AF_INET  2
 #define MS_AF_INET6 10
@@ -86,6 +87,27 @@ static __always_inline void tuple_from_sock(struct ms_tuple *t, struct bpf_sock 
 	}
 	t->local_port = (__u16)sk->src_port;
 	t->remote_port = bpf_ntohs(sk->dst_port);
+}
+
+/* The table had no room for sk's connection: counted once per socket. */
+static __always_inline void conn_count_untracked(struct bpf_sock *sk)
+{
+	__u8 *seen =
+	    sk ? bpf_sk_storage_get(&untracked, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE) : NULL;
+
+	if (seen && *seen)
+		return;
+	if (seen)
+		*seen = 1;
+	count(MS_CNT_CONN_MAP_FULL);
+}
+
+/* Was sk already found untracked? Then the table is not tried again for it. */
+static __always_inline int conn_is_untracked(struct bpf_sock *sk)
+{
+	__u8 *seen = bpf_sk_storage_get(&untracked, sk, NULL, 0);
+
+	return seen && *seen;
 }
 
 static __always_inline int conn_emit_open(__u64 cookie, const struct ms_conn *conn, __u32 snd_nxt,

@@ -64,8 +64,10 @@ static __always_inline struct ms_conn *conn_create_lazy(struct __sk_buff *skb, s
 	conn.opened_ns = bpf_ktime_get_ns();
 	conn.origin = MS_ORIGIN_LAZY;
 	conn.l7 = cfg_capture_http ? MS_L7_UNKNOWN : MS_L7_OPAQUE;
+	if (conn_is_untracked(sk))
+		return NULL;
 	if (bpf_map_update_elem(&conns, &cookie, &conn, BPF_NOEXIST)) {
-		count(MS_CNT_CONN_MAP_FULL);
+		conn_count_untracked(bpf_sk_fullsock(sk));
 		return NULL;
 	}
 	stored = bpf_map_lookup_elem(&conns, &cookie);
@@ -170,9 +172,8 @@ static __always_inline bool classify(struct __sk_buff *skb, struct ms_conn *conn
 	       (conn->l7 == MS_L7_UNKNOWN && start == HTTP1_START_PARTIAL);
 }
 
-static __always_inline void emit_data(struct __sk_buff *skb, __u64 cookie,
-				      const struct ms_conn *conn, const struct tcp_segment *seg,
-				      __u8 dir)
+static __always_inline void emit_data(struct __sk_buff *skb, __u64 cookie, struct ms_conn *conn,
+				      const struct tcp_segment *seg, __u8 dir)
 {
 	struct ms_data_scratch *s;
 	struct ms_data_event *ev;
@@ -206,8 +207,10 @@ static __always_inline void emit_data(struct __sk_buff *skb, __u64 cookie,
 	ev->dir = dir;
 	ev->role = conn->role;
 	ev->_pad = 0;
-	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + cap, ringbuf_wakeup_flags()))
+	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + cap, ringbuf_wakeup_flags())) {
 		count(MS_CNT_RB_FULL_DATA);
+		conn->flags |= MS_CONN_F_LOST; /* its edge is marked partial */
+	}
 }
 
 static __always_inline int handle_skb(struct __sk_buff *skb, __u8 dir)

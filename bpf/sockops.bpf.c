@@ -80,7 +80,7 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 		bpf_get_current_comm(conn.comm, sizeof(conn.comm));
 	}
 	if (bpf_map_update_elem(&conns, &cookie, &conn, BPF_ANY)) {
-		count(MS_CNT_CONN_MAP_FULL);
+		conn_count_untracked(skops->sk);
 		return;
 	}
 	/* A failed connect goes SYN_SENT -> CLOSE; the state callback cleans up. */
@@ -121,7 +121,7 @@ static __always_inline void on_established(struct bpf_sock_ops *skops, __u8 role
 	conn.opened_ns = bpf_ktime_get_ns();
 	conn.last_seen_ns = conn.opened_ns;
 	if (bpf_map_update_elem(&conns, &cookie, &conn, BPF_ANY)) {
-		count(MS_CNT_CONN_MAP_FULL);
+		conn_count_untracked(skops->sk);
 		return;
 	}
 	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);

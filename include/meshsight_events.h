@@ -53,6 +53,9 @@ enum ms_dir {
 	MS_DIR_INGRESS = 1, /* bytes the local socket received */
 };
 
+/* Flags of struct ms_conn. */
+#define MS_CONN_F_LOST (1u << 0) /* a payload event of it was lost (ring buffer full) */
+
 /* Flags of MS_EV_CONN_CLOSE. */
 #define MS_CLOSE_F_RESET (1u << 0) /* went to CLOSE without an orderly FIN exchange */
 
@@ -61,12 +64,12 @@ enum ms_dir {
  * userspace and exported as meshsight_kernel_events_total{cause=...}.
  */
 enum ms_counter {
-	MS_CNT_RB_FULL_OPEN = 0,  /* ring buffer full: a connection-open event was lost */
-	MS_CNT_RB_FULL_CLOSE,	  /* ring buffer full: a connection-close event was lost */
-	MS_CNT_RB_FULL_DATA,	  /* ring buffer full: a payload event was lost */
-	MS_CNT_CONN_MAP_FULL,	  /* connection table full: a connection is not tracked */
-	MS_CNT_LISTEN_MAP_FULL,	  /* listener table full: a server's process name is unknown */
-	MS_CNT_MALFORMED_PKT,	  /* a packet whose IP/TCP headers could not be read */
+	MS_CNT_RB_FULL_OPEN = 0, /* ring buffer full: a connection-open event was lost */
+	MS_CNT_RB_FULL_CLOSE,	 /* ring buffer full: a connection-close event was lost */
+	MS_CNT_RB_FULL_DATA,	 /* ring buffer full: a payload event was lost */
+	MS_CNT_CONN_MAP_FULL,	/* connection table full: a connection is not tracked (once each) */
+	MS_CNT_LISTEN_MAP_FULL, /* listener table full: a server's process name is unknown */
+	MS_CNT_MALFORMED_PKT,	/* a packet whose IP/TCP headers could not be read */
 	MS_CNT_CAPTURE_TRUNCATED, /* a segment longer than the capture limit (tail not sent) */
 	MS_CNT_RETRANS_SKIPPED,	  /* a segment whose bytes were already seen (not sent again) */
 	MS_CNT_CONN_OPAQUE,	  /* a connection classified as not HTTP/1 */
@@ -100,7 +103,8 @@ struct ms_conn {
 	__u8 origin;	 /* enum ms_origin */
 	__u8 probes;	 /* payload segments inspected while l7 was unknown */
 	__u8 method_len; /* method letters seen so far when a request line arrives in pieces */
-	__u8 _pad[7];
+	__u8 flags;	 /* MS_CONN_F_* */
+	__u8 _pad[6];
 	char comm[MS_COMM_LEN];
 };
 _Static_assert(sizeof(struct ms_conn) == 120, "ms_conn layout");

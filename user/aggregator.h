@@ -146,6 +146,9 @@ struct edge {
 	 * HBONE on 15008, a sidecar or waypoint): Istio's
 	 * connection_security_policy="mutual_tls". Set by flows.c. */
 	bool mutual_tls;
+	/* Some of the edge's traffic was not seen: a payload event of one of its
+	 * connections was lost, or a stream had a gap. Set by flows.c. */
+	bool partial;
 	uint64_t first_ns;
 	uint64_t last_ns;
 	struct edge *lru_prev, *lru_next; /* most recently updated at the head */

@@ -47,6 +47,7 @@ struct flow {
 	bool tunnel;   /* a mesh proxy's socket: counted, never an edge */
 	bool carried;  /* an application socket whose peer is a local tunnel socket */
 	bool excluded; /* not observed: an excluded process's socket or its local peer */
+	bool partial;  /* some of its bytes were not seen (lost events, a stream gap) */
 	uint64_t ntxn; /* transactions reported so far */
 	struct ms_tuple tuple;
 	uint64_t cgroup_id;
@@ -387,6 +388,8 @@ static struct edge *flow_edge(struct flowtab *ft, struct flow *f, uint64_t now_n
 		memcpy(end->comm, f->comm, sizeof(end->comm));
 	if (f->carried)
 		e->mutual_tls = true;
+	if (f->partial)
+		e->partial = true;
 	return e;
 }
 
@@ -660,6 +663,8 @@ static void feed_parser(void *ctx, const uint8_t *buf, size_t cap, size_t len, u
 	struct feed_ctx *fc = ctx;
 	struct flow *f = fc->f;
 
+	if (!cap && len)
+		f->partial = true; /* a gap: bytes lost (a capture cut is not one: cap > 0) */
 	if (!f->http || f->http_off)
 		return;
 	http1_conn_feed(&f->http->parser, fc->side, buf, cap, len, ts, on_txn, f);
@@ -792,6 +797,8 @@ bool flowtab_sync_kernel(struct flowtab *ft, uint64_t cookie, const struct ms_co
 		return stale && kc->opened_ns; /* an entry userspace never heard of */
 	if (kc->last_seen_ns > f->last_ns)
 		f->last_ns = kc->last_seen_ns;
+	if (kc->flags & MS_CONN_F_LOST)
+		f->partial = true;
 	if (kc->l7 == MS_L7_OPAQUE)
 		flow_decide(ft, f, EDGE_PROTO_TCP, now_ns);
 	flow_account_tcp(ft, f, kc->bytes_acked, kc->bytes_received, kc->total_retrans, kc->srtt_us,

@@ -2,9 +2,12 @@
 # SPDX-License-Identifier: BSD-2-Clause
 #
 # A full ring buffer: the agent is stopped (SIGSTOP) while traffic fills a
-# 1 MiB ring. Lost events must be counted by cause, the agent must come back
-# healthy, never report more requests than were sent, and count exactly again
-# once it keeps up.
+# 1 MiB ring. Lost events must be counted by cause, the edge that lost them
+# marked partial, the agent must come back healthy, never report more
+# requests than were sent, and count exactly again once it keeps up.
+# A full connection table: 40 connections held open at once against a
+# table of 16 entries; the untracked ones are counted once each, however
+# many packets they carry.
 
 set -u
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -35,6 +38,7 @@ sleep 1
 before=$(edge_field 10.200.1.2 10.200.2.2 8080 http .requests)
 [ "$before" = null ] && before=0
 assert_true "never more requests than were sent ($before <= 60)" test "$before" -le 60
+assert_eq "the edge says it is partial" true "$(edge_field 10.200.1.2 10.200.2.2 8080 http .partial)"
 
 echo "after the overflow: 10 small requests counted exactly"
 small=()
@@ -44,5 +48,28 @@ got=$(wait_edge_field 10.200.1.2 10.200.2.2 8080 http '.status_codes["201"]' 10)
 assert_eq "201s counted after recovery" 10 "$got"
 assert_eq "dropped count did not move for traffic the agent kept up with" "$dropped" \
 	"$(stats_json | jq .events_dropped.ringbuf_full_data)"
+agent_stop
+
+echo "a full connection table: 40 connections at once, 16 entries"
+agent_start --max-connections 16
+# 40 connections opened first, then 5 requests on each, then all closed:
+# 80 sockets (both ends are watched) alive together for a 16-entry table.
+pod_exec drc "$MS_PYTHON" - <<'EOF' || ms_fail "the 40-connection client failed"
+import socket
+conns = [socket.create_connection(("10.200.2.2", 8080), timeout=10) for _ in range(40)]
+for _ in range(5):
+    for c in conns:
+        c.sendall(b"GET /status/200 HTTP/1.1\r\nHost: x\r\n\r\n")
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            buf += c.recv(4096)
+for c in conns:
+    c.close()
+EOF
+sleep 1
+full=$(stats_json | jq .events_dropped.conn_map_full)
+printf '      figures: conn_map_full=%s for 80 sockets and 16 entries\n' "$full" >&2
+assert_true "untracked sockets counted once each (64 <= $full <= 80, not once a packet)" \
+	test "$full" -ge 64 -a "$full" -le 80
 
 ms_finish
