@@ -147,6 +147,7 @@ demo: deps ## Pods in network namespaces calling each other, edges printed live
 bench: deps-bench ## Throughput and latency with and without the agent (prints figures)
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tools/bench.sh
+	$(Q)tools/bench-scrape.sh
 
 .PHONY: fuzz
 fuzz: ## Run the HTTP/1 parser fuzzer for FUZZ_SECONDS (default 60)
