@@ -492,10 +492,51 @@ k8s_service() {
 	  ports: [{name: "http", port: $port, protocol: "TCP"}]}')"
 }
 
+# k8s_dnat CLUSTER_IP PORT BACKEND_IP: kube-proxy's rewrite of a ClusterIP,
+# as a node-wide nftables DNAT (removed at exit by the EXIT trap it installs).
+k8s_dnat() {
+	MS_NFT_TABLE=${MS_NFT_TABLE:-meshsight_e2e_$$}
+	trap 'nft delete table ip "$MS_NFT_TABLE" 2>/dev/null; cleanup_all' EXIT
+	nft -f - <<EOF || ms_die "cannot add the DNAT table"
+table ip $MS_NFT_TABLE {
+	chain prerouting {
+		type nat hook prerouting priority dstnat;
+		ip daddr $1 tcp dport $2 dnat to $3:$2
+	}
+}
+EOF
+}
+
 # k8s_synced: the agent has listed pods, Services and EndpointSlices.
 k8s_synced() {
 	[ "$(stats_json | jq '[.kubernetes.pods.synced, .kubernetes.services.synced,
 		.kubernetes.endpointslices.synced] | all')" = true ]
+}
+
+# ---------------------------------------------------------------- OTLP
+#
+# The OTLP/HTTP test receiver (tests/otlp/receiver.mjs, a real decoder).
+
+MS_OTLP_DIR="$MS_REPO/tests/otlp"
+MS_RECV_PORT=${MS_RECV_PORT:-14318}
+
+# otlp_deps: the receiver's npm packages, installed once; a skip when npm cannot.
+otlp_deps() {
+	require_cmds node npm
+	[ -d "$MS_OTLP_DIR/node_modules/@opentelemetry/otlp-transformer" ] && return 0
+	npm ci --prefix "$MS_OTLP_DIR" --no-audit --no-fund >/dev/null 2>&1 ||
+		ms_skip "npm ci in tests/otlp failed (npm registry unreachable?)"
+}
+
+# otlp_receiver_start [ARGS...]: a receiver on 127.0.0.1:$MS_RECV_PORT; sets RECV.
+otlp_receiver_start() {
+	ms_state_init
+	otlp_deps
+	node "$MS_OTLP_DIR/receiver.mjs" --port "$MS_RECV_PORT" --quiet "$@" \
+		>"$MS_STATE_DIR/recv.out" 2>"$MS_STATE_DIR/recv.log" &
+	ms_record_pid $!
+	RECV="http://127.0.0.1:$MS_RECV_PORT"
+	wait_http "$RECV/healthz" 10 || ms_die "OTLP receiver did not start: $(cat "$MS_STATE_DIR/recv.log")"
 }
 
 # ---------------------------------------------------------------- Prometheus

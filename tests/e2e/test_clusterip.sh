@@ -18,9 +18,6 @@ set -u
 require_root_kernel
 require_cmds curl jq openssl nft "$MS_PYTHON"
 
-NFT_TABLE="meshsight_e2e_$$"
-trap 'nft delete table ip "$NFT_TABLE" 2>/dev/null; cleanup_all' EXIT
-
 pod_create fe 1
 pod_create co 2
 
@@ -30,14 +27,7 @@ k8s_apply "$(k8s_pod frontend-6c9f8d7b5-x2x7q 10.200.1.2 ReplicaSet frontend-6c9
 k8s_apply "$(k8s_pod checkout-7f5d9c8b4-k9zvw 10.200.2.2 ReplicaSet checkout-7f5d9c8b4 \
 	'{"app":"checkout","pod-template-hash":"7f5d9c8b4"}')"
 k8s_service checkout 10.96.0.20 8080 10.200.2.2 checkout-7f5d9c8b4-k9zvw
-nft -f - <<EOF || ms_die "cannot add the DNAT table"
-table ip $NFT_TABLE {
-	chain prerouting {
-		type nat hook prerouting priority dstnat;
-		ip daddr 10.96.0.20 tcp dport 8080 dnat to 10.200.2.2:8080
-	}
-}
-EOF
+k8s_dnat 10.96.0.20 8080 10.200.2.2
 
 pod_spawn co "$MS_STATE_DIR/httpd-co.log" "$MS_PYTHON" "$MS_E2E_DIR/httpd.py" 8080 >/dev/null
 wait_listen co 8080 || ms_die "checkout server did not start"

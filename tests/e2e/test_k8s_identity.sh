@@ -23,9 +23,6 @@ set -u
 require_root_kernel
 require_cmds curl jq openssl nft "$MS_PYTHON"
 
-NFT_TABLE="meshsight_e2e_$$"
-trap 'nft delete table ip "$NFT_TABLE" 2>/dev/null; cleanup_all' EXIT
-
 pod_create fe 1
 pod_create co 2
 pod_create rp 3
@@ -73,14 +70,7 @@ assert_true "istio_requests_total names both workloads" grep -q \
 	<<<"$m"
 
 echo "2. a ClusterIP connection, DNATed on the node, is the backend's edge"
-nft -f - <<EOF || ms_die "cannot add the DNAT table"
-table ip $NFT_TABLE {
-	chain prerouting {
-		type nat hook prerouting priority dstnat;
-		ip daddr 10.96.0.20 tcp dport 8080 dnat to 10.200.2.2:8080
-	}
-}
-EOF
+k8s_dnat 10.96.0.20 8080 10.200.2.2
 requests fe http://10.96.0.20:8080/status/503 3
 wait_edge_field 10.200.1.2 10.200.2.2 8080 http .requests 8 >/dev/null
 e=$(edge_get 10.200.1.2 10.200.2.2 8080 http)

@@ -16,13 +16,10 @@ set -u
 require_root_kernel
 require_cmds node npm curl jq "$MS_PYTHON"
 
-OTLP_DIR="$MS_REPO/tests/otlp"
-RECV_PORT=${MS_RECV_PORT:-14318}
+OTLP_DIR=$MS_OTLP_DIR
+RECV_PORT=$MS_RECV_PORT
 RECV="http://127.0.0.1:$RECV_PORT"
-if [ ! -d "$OTLP_DIR/node_modules/@opentelemetry/otlp-transformer" ]; then
-	npm ci --prefix "$OTLP_DIR" --no-audit --no-fund >/dev/null 2>&1 ||
-		ms_skip "npm ci in tests/otlp failed (npm registry unreachable?)"
-fi
+otlp_deps
 
 pod_create otc 1
 pod_create ots 2

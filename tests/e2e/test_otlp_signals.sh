@@ -12,21 +12,11 @@ set -u
 require_root_kernel
 require_cmds node npm curl jq "$MS_PYTHON"
 
-OTLP_DIR="$MS_REPO/tests/otlp"
-RECV_PORT=${MS_RECV_PORT:-14318}
-RECV="http://127.0.0.1:$RECV_PORT"
-if [ ! -d "$OTLP_DIR/node_modules/@opentelemetry/otlp-transformer" ]; then
-	npm ci --prefix "$OTLP_DIR" --no-audit --no-fund >/dev/null 2>&1 ||
-		ms_skip "npm ci in tests/otlp failed (npm registry unreachable?)"
-fi
-
 pod_create otc 1
 pod_create ots 2
 pod_spawn ots "$MS_STATE_DIR/httpd.log" "$MS_PYTHON" "$MS_E2E_DIR/httpd.py" 8080 >/dev/null
 wait_listen ots 8080 || ms_die "httpd did not start"
-node "$OTLP_DIR/receiver.mjs" --port "$RECV_PORT" --quiet >/dev/null 2>"$MS_STATE_DIR/recv.log" &
-ms_record_pid $!
-wait_http "$RECV/healthz" 10 || ms_die "OTLP receiver did not start"
+otlp_receiver_start
 
 count() { curl -fsS "$RECV/received?signal=$1" | jq length; }
 reset() { curl -fsS -X POST "$RECV/reset" >/dev/null || ms_fail "receiver reset failed"; }

@@ -18,12 +18,8 @@ set -u
 require_root_kernel
 require_cmds node npm curl jq "$MS_PYTHON"
 
-OTLP_DIR="$MS_REPO/tests/otlp"
-RECV_PORT=${MS_RECV_PORT:-14318}
-if [ ! -d "$OTLP_DIR/node_modules/@opentelemetry/otlp-transformer" ]; then
-	npm ci --prefix "$OTLP_DIR" --no-audit --no-fund >/dev/null 2>&1 ||
-		ms_skip "npm ci in tests/otlp failed (npm registry unreachable?)"
-fi
+otlp_deps
+RECV_PORT=$MS_RECV_PORT
 
 pod_create col 1
 pod_create cli 2
@@ -43,10 +39,7 @@ scrape() {
 }
 
 echo "1. exports to a collector outside the watched cgroup, scrapes of the endpoint"
-node "$OTLP_DIR/receiver.mjs" --port "$RECV_PORT" --quiet >"$MS_STATE_DIR/recv.out" 2>"$MS_STATE_DIR/recv.log" &
-ms_record_pid $!
-RECV="http://127.0.0.1:$RECV_PORT"
-wait_http "$RECV/healthz" 10 || ms_die "OTLP receiver did not start"
+otlp_receiver_start
 MS_AGENT_CGROUP="$(pod_cg agent)" agent_start --otlp-endpoint "$RECV" --metric-export-interval-ms 300
 scrape
 wait_until 10 bash -c "[ \$(curl -fsS '$RECV/received?signal=metrics' | jq length) -ge 4 ]" ||
@@ -64,7 +57,7 @@ assert_eq "no meshsight_requests_total series" 0 \
 agent_stop
 
 echo "2. exports to a collector in a watched pod"
-pod_spawn col "$MS_STATE_DIR/recv2.log" node "$OTLP_DIR/receiver.mjs" --host 0.0.0.0 --port "$RECV_PORT" --quiet >/dev/null
+pod_spawn col "$MS_STATE_DIR/recv2.log" node "$MS_OTLP_DIR/receiver.mjs" --host 0.0.0.0 --port "$RECV_PORT" --quiet >/dev/null
 wait_listen col "$RECV_PORT" || ms_die "OTLP receiver in the pod did not start"
 # The test reads the receiver from inside its pod, over loopback, so that
 # its own reads are not what reaches the collector from the node.

@@ -16,6 +16,19 @@ import sys
 import time
 
 
+def closed_by_peer(s):
+    """True when the server has ended the connection (no wait)."""
+    s.setblocking(False)
+    try:
+        return s.recv(1) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+    finally:
+        s.setblocking(True)
+
+
 def main():
     host, port, n, seconds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
     socks, refused = [], 0
@@ -29,15 +42,8 @@ def main():
     closed = set()
     time.sleep(1)
     for i, s in enumerate(socks):
-        s.setblocking(False)
-        try:
-            if s.recv(1) == b"":
-                closed.add(i)
-        except BlockingIOError:
-            pass
-        except OSError:
+        if closed_by_peer(s):
             closed.add(i)
-        s.setblocking(True)
     held = len(socks) - len(closed)
     end = time.time() + seconds
     while time.time() < end:
@@ -47,13 +53,8 @@ def main():
                 continue
             try:
                 s.sendall(b"X-Trickle: 1\r\n")
-                s.setblocking(False)
-                try:
-                    if s.recv(1) == b"":
-                        closed.add(i)
-                except BlockingIOError:
-                    pass
-                s.setblocking(True)
+                if closed_by_peer(s):
+                    closed.add(i)
             except OSError:
                 closed.add(i)
     print(f"opened={len(socks)} refused={refused} held={held} closed_by_server={len(closed)}")
