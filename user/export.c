@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "export.h"
+#include "url.h"
 #include "env.h"
 #include "log.h"
 #include "otlp_metrics.h"
@@ -242,12 +243,12 @@ int export_start(struct exporter_state *s, char *err, size_t errlen)
 	}
 	/* Never the password of a http://user:password@ endpoint. */
 	if (s->metrics_on) {
-		otlp_url_redact(s->cfg.endpoint[OTLP_SIGNAL_METRICS], shown, sizeof(shown));
+		url_redact(s->cfg.endpoint[OTLP_SIGNAL_METRICS], shown, sizeof(shown));
 		pr_info("exporting OTLP metrics to %s every %u ms (%s)\n", shown, s->interval_ms,
 			s->cfg.json ? "http/json" : "http/protobuf");
 	}
 	if (s->traces_on) {
-		otlp_url_redact(s->cfg.endpoint[OTLP_SIGNAL_TRACES], shown, sizeof(shown));
+		url_redact(s->cfg.endpoint[OTLP_SIGNAL_TRACES], shown, sizeof(shown));
 		pr_info("exporting OTLP traces to %s (%s)\n", shown,
 			s->cfg.json ? "http/json" : "http/protobuf");
 	}

@@ -9,6 +9,7 @@
 #include "k8s.h"
 #include "log.h"
 #include "render.h"
+#include "url.h"
 
 static const char *env_or(const char *flag, const char *var)
 {
@@ -55,6 +56,7 @@ static int check_watch_flags(struct k8s_source *s, const struct k8s_flags *f,
 int k8s_source_start(struct k8s_source *s, const struct k8s_flags *f, char *err, size_t errlen)
 {
 	struct k8s_watch_opts opts = {0};
+	char shown[K8S_SERVER_MAX];
 	int ret;
 
 	memset(s, 0, sizeof(*s));
@@ -84,13 +86,15 @@ int k8s_source_start(struct k8s_source *s, const struct k8s_flags *f, char *err,
 	}
 	ret = k8s_watcher_start(&s->api, &opts, s->idx, &s->watcher);
 	if (ret) {
-		snprintf(err, errlen, "cannot start watching the Kubernetes API at %s: %s",
-			 s->api.server, strerror(-ret));
+		url_redact(s->api.server, shown, sizeof(shown));
+		snprintf(err, errlen, "cannot start watching the Kubernetes API at %s: %s", shown,
+			 strerror(-ret));
 		goto out_index;
 	}
 	s->enabled = true;
+	url_redact(s->api.server, shown, sizeof(shown));
 	pr_info("watching pods%s, services and endpointslices at %s (%s)\n",
-		opts.node_scoped ? " of this node" : "", s->api.server, s->api.source);
+		opts.node_scoped ? " of this node" : "", shown, s->api.source);
 	if (f->sync_timeout_s && !k8s_watcher_wait_synced(s->watcher, f->sync_timeout_s * 1000))
 		pr_warn("the Kubernetes API has not answered every list within %us; edges are "
 			"named as objects arrive (see /api/v1/stats \"kubernetes\")\n",
@@ -176,6 +180,7 @@ json_t *k8s_source_stats_json(struct k8s_source *s)
 {
 	struct k8s_kind_stats ks[K8S_KIND__MAX];
 	struct k8s_index_stats is;
+	char shown[K8S_SERVER_MAX];
 	json_t *root = json_pack("{s:b}", "enabled", s->enabled);
 	int k;
 
@@ -183,7 +188,8 @@ json_t *k8s_source_stats_json(struct k8s_source *s)
 		return root;
 	k8s_watcher_get_stats(s->watcher, ks);
 	k8s_index_get_stats(s->idx, &is);
-	json_object_set_new(root, "server", json_string(s->api.server));
+	url_redact(s->api.server, shown, sizeof(shown));
+	json_object_set_new(root, "server", json_string(shown));
 	json_object_set_new(root, "pod_ips", json_integer((json_int_t)is.pod_ips));
 	json_object_set_new(root, "service_addresses", json_integer((json_int_t)is.service_addrs));
 	json_object_set_new(root, "rejected_objects", json_integer((json_int_t)is.rejected));

@@ -44,6 +44,7 @@
 #include "agent.h"
 #include "env.h"
 #include "k8s_api.h"
+#include "url.h"
 #include "log.h"
 
 #define SA_DIR		  "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -977,7 +978,7 @@ static void status_message(struct kind_worker *k, char *out, size_t outlen)
 static int check_status(struct kind_worker *k, const char *verb)
 {
 	struct k8s_watcher *w = k->w;
-	char msg[160];
+	char msg[160], shown[K8S_SERVER_MAX];
 
 	if (k->status == 200)
 		return 0;
@@ -1001,8 +1002,9 @@ static int check_status(struct kind_worker *k, const char *verb)
 			   verb, msg, kind_names[k->kind], kind_groups[k->kind]);
 		return -EPERM;
 	}
-	kind_error(k, "%s: HTTP %ld from %s%s%s; retrying with backoff", verb, k->status,
-		   w->cfg.server, msg[0] ? ": " : "", msg);
+	url_redact(w->cfg.server, shown, sizeof(shown));
+	kind_error(k, "%s: HTTP %ld from %s%s%s; retrying with backoff", verb, k->status, shown,
+		   msg[0] ? ": " : "", msg);
 	return k->status == 429 || k->status >= 500 ? -EAGAIN : -EPROTO;
 }
 
@@ -1480,8 +1482,6 @@ int k8s_watcher_start(const struct k8s_api_config *cfg, const struct k8s_watch_o
 		}
 		w->kinds[i].started = true;
 	}
-	pr_info("kubernetes: watching pods%s, services and endpointslices at %s (%s)\n",
-		w->opts.node_scoped ? " on this node" : "", w->cfg.server, w->cfg.source);
 	*out = w;
 	return 0;
 out_free:

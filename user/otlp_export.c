@@ -45,6 +45,7 @@
 #include "env.h"
 #include "otlp.h"
 #include "otlp_export.h"
+#include "url.h"
 
 #define DEFAULT_BASE	   "http://localhost:4318"
 #define RESP_MAX	   (64 * 1024) /* response bytes kept for partial_success */
@@ -83,40 +84,12 @@ static size_t http_scheme_len(const char *url)
 	return 0;
 }
 
-/* The userinfo of url, as offset and length (with its '@'); 0 length when none. */
-static size_t userinfo_span(const char *url, size_t *start)
-{
-	const char *p = strstr(url, "://"), *end, *at = NULL, *q;
-
-	if (!p)
-		return 0;
-	p += 3;
-	end = p + strcspn(p, "/?#");
-	for (q = p; q < end; q++)
-		if (*q == '@')
-			at = q;
-	if (!at)
-		return 0;
-	*start = (size_t)(p - url);
-	return (size_t)(at + 1 - p);
-}
-
-void otlp_url_redact(const char *url, char *out, size_t outlen)
-{
-	size_t start = 0, n = userinfo_span(url, &start);
-
-	if (!n)
-		snprintf(out, outlen, "%s", url);
-	else
-		snprintf(out, outlen, "%.*sREDACTED@%s", (int)start, url, url + start + n);
-}
-
 int otlp_check_url(const char *what, const char *url, char *err, size_t errlen)
 {
-	size_t skip = http_scheme_len(url), start = 0, ui = userinfo_span(url, &start);
+	size_t skip = http_scheme_len(url), start = 0, ui = url_userinfo_span(url, &start);
 	char shown[512];
 
-	otlp_url_redact(url, shown, sizeof(shown));
+	url_redact(url, shown, sizeof(shown));
 	if (!skip) {
 		snprintf(err, errlen,
 			 "%s '%s': not an http:// or https:// URL; pass one like "
@@ -674,7 +647,7 @@ static void set_error(struct otlp_exporter *e, int sig, const char *fmt, ...)
 static void set_error(struct otlp_exporter *e, int sig, const char *fmt, ...)
 {
 	char *msg = e->st.last_error[sig], *hit;
-	size_t start = 0, n = userinfo_span(e->cfg.endpoint[sig], &start);
+	size_t start = 0, n = url_userinfo_span(e->cfg.endpoint[sig], &start);
 	char secret[512];
 	va_list ap;
 
@@ -1220,7 +1193,7 @@ static int exporter_alloc(const struct otlp_config *c, struct otlp_exporter **ou
 		goto out_oom;
 	e->cfg = *c;
 	for (s = 0; s < OTLP_SIGNAL__MAX; s++)
-		otlp_url_redact(c->endpoint[s], e->shown[s], sizeof(e->shown[s]));
+		url_redact(c->endpoint[s], e->shown[s], sizeof(e->shown[s]));
 	e->rnd_state = (now_ms() ^ (uint64_t)(uintptr_t)e ^ (uint64_t)getpid() << 32) | 1;
 	for (s = 0; s < OTLP_SIGNAL__MAX; s++) {
 		e->q[s].slot = calloc(c->queue_batches, sizeof(*e->q[s].slot));

@@ -97,11 +97,6 @@ void otlp_exporter_stop(struct otlp_exporter *e, uint32_t flush_ms);
  * the message shows the URL without its userinfo.
  */
 int otlp_check_url(const char *what, const char *url, char *err, size_t errlen);
-/*
- * Writes url with any userinfo ("user:password@") replaced by "REDACTED@":
- * the only form in which an endpoint may be logged or shown.
- */
-void otlp_url_redact(const char *url, char *out, size_t outlen);
 
 /* Exposed for tests: the retry policy and Retry-After parsing. */
 bool otlp_status_retryable(long http_status);

@@ -43,6 +43,7 @@ wait_listen co 8080 || ms_die "checkout server did not start"
 agent_start --kubeconfig "$MS_STATE_DIR/kubeconfig" --k8s-sync-timeout 10 --cluster-name e2e
 
 wait_until 10 k8s_synced || ms_fail "the agent did not sync pods, services and endpointslices"
+assert_eq "the watch's start is said once" 1 "$(grep -c 'watching pods' "$MS_AGENT_LOG")"
 
 # requests POD URL N: N sequential requests on one connection.
 requests() {

@@ -29,6 +29,7 @@
 #include <zlib.h>
 
 #include "otlp_export.h"
+#include "url.h"
 
 /* ---- fake environment ------------------------------------------------------ */
 
@@ -885,7 +886,7 @@ static void test_url_check_and_redact(void **state)
 	assert_int_equal(otlp_check_url("x", "http://u:pw@localhost:4318", msg, sizeof(msg)), 0);
 	assert_int_equal(otlp_check_url("x", "HTTPS://[::1]:4318/", msg, sizeof(msg)), 0);
 	for (i = 0; i < sizeof(redact) / sizeof(redact[0]); i++) {
-		otlp_url_redact(redact[i][0], out, sizeof(out));
+		url_redact(redact[i][0], out, sizeof(out));
 		assert_string_equal(out, redact[i][1]);
 	}
 }
