@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: BSD-2-Clause
 #
 # The README says what is true: its first commands work as root with no
-# sudo and install make first; `make help` lists every target; the JSON
-# example of an edge has exactly the fields a real edge has.
+# sudo and install make first; the package installs leave no system service
+# enabled or running; `make help` lists every target; the JSON example of an
+# edge has exactly the fields a real edge has.
 
 set -u
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -18,6 +19,16 @@ first=$(awk '/^```sh/ { on = 1; next } on && /^```/ { exit } on' "$README")
 assert_eq "no sudo (it is not installed on a fresh Debian as root)" 0 "$(grep -c sudo <<<"$first")"
 assert_true "installs make before using it" grep -q 'apt-get install -y make && make run' <<<"$first"
 assert_true "the test command" grep -q 'apt-get install -y make && make test' <<<"$first"
+
+echo "the installs leave no system service behind"
+if command -v systemctl >/dev/null; then
+	for svc in nginx prometheus; do
+		assert_true "$svc.service is not enabled" \
+			bash -c "! systemctl list-unit-files $svc.service 2>/dev/null | grep -q '^$svc.service *enabled'"
+	done
+fi
+assert_eq "no system nginx or Prometheus running" "" \
+	"$(pgrep -a -f '^(/usr/sbin/nginx|/usr/bin/prometheus)( |$)' | grep -v -e "$MS_STATE_DIR" -e '/tmp/' || true)"
 
 echo "make help lists every target"
 help=$(make -s -C "$MS_REPO" help)
