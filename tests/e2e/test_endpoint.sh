@@ -60,4 +60,32 @@ after=$(ms_get /metrics | awk '/^meshsight_http_pages_shared_total/ { print $2 }
 assert_true "pages shared" test "$after" -gt "$before"
 agent_stop
 
+echo "six slow readers of a big page hold one compressed copy, not six pages"
+pod_create srv 2
+for ((i = 3; i < 23; i++)); do echo "address add 10.200.1.$i/24 dev eth0"; done | ip -n ms-evil -batch - ||
+	ms_die "cannot add client addresses"
+for ((i = 3; i < 23; i++)); do echo "10.200.1.$i workload=client-$i namespace=e2e"; done >"$MS_STATE_DIR/ids"
+pod_spawn srv "$MS_STATE_DIR/fanout.log" "$MS_PYTHON" "$MS_E2E_DIR/fanout.py" serve 8000 20 >/dev/null
+wait_listen srv 8000 || ms_die "the fan-out server did not start"
+agent_start --identities "$MS_STATE_DIR/ids"
+pod_exec evil "$MS_PYTHON" "$MS_E2E_DIR/fanout.py" call 10.200.2.2 8000 20 10.200.1 3 20 >/dev/null ||
+	ms_fail "fan-out calls failed"
+wait_until 20 bash -c "[ \"\$(curl -s $MS_AGENT_URL/api/v1/stats | jq .tracked_edges)\" -ge 400 ]" ||
+	ms_fail "fewer than 400 edges"
+page=$(curl -s -o /dev/null -w '%{size_download}' -m 30 "$MS_AGENT_URL/metrics")
+hwm() { awk '/^VmHWM/ { print $2 * 1024 }' "/proc/$MS_AGENT_PID/status"; }
+rss0=$(hwm)
+readers=()
+for ((i = 0; i < 6; i++)); do
+	curl -s -o /dev/null -m 8 --limit-rate 1M "$MS_AGENT_URL/metrics" &
+	readers+=($!)
+done
+wait "${readers[@]}"
+grown=$(($(hwm) - rss0))
+printf '      figures: %d-byte page, six slow readers together grew peak RSS by %d bytes\n' \
+	"$page" "$grown" >&2
+assert_true "the page is big enough to tell (over 4 MB)" test "$page" -gt 4000000
+assert_true "six readers grew peak RSS by less than one page" test "$grown" -lt "$page"
+agent_stop
+
 ms_finish
