@@ -26,6 +26,7 @@ struct htab {
 	    frozen; /* > 0: inserts do not grow the table (a walk in slices is under way) */
 };
 
+/* Seeded per process (see htab.c): never store or compare the value across processes. */
 uint64_t htab_hash_bytes(const void *key, size_t len);
 int htab_init(struct htab *h, size_t key_off, size_t key_len);
 void htab_free(struct htab *h);

@@ -170,6 +170,27 @@ struct id_key {
 	uint64_t salt;
 };
 
+/*
+ * The two agents at the ends of a connection (often on two nodes) derive the
+ * same ids from it, so this hash has no seed and must never change between
+ * versions: 64-bit FNV-1a with a murmur-style finish. One call per span.
+ */
+static uint64_t stable_hash(const void *key, size_t len)
+{
+	const unsigned char *p = key;
+	uint64_t x = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		x ^= p[i];
+		x *= 0x100000001b3ULL;
+	}
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	return x;
+}
+
 static uint64_t id_part(const struct flow_txn_info *info, uint64_t salt)
 {
 	struct id_key k;
@@ -183,7 +204,7 @@ static uint64_t id_part(const struct flow_txn_info *info, uint64_t salt)
 	k.client_isn = info->client_isn;
 	k.index = info->index;
 	k.salt = salt;
-	h = htab_hash_bytes(&k, sizeof(k));
+	h = stable_hash(&k, sizeof(k));
 	return h ? h : 1; /* ids must not be all zero */
 }
 

@@ -83,6 +83,38 @@ static struct cookie_entry *insert_cookies(struct htab *h, uint32_t n)
 	return e;
 }
 
+/*
+ * Every byte of a key counts, including those of a last partial word, and
+ * keys that differ in one port (what a client controls) spread over the
+ * buckets: 65,536 such keys in 1,024 buckets, none holds twice its share.
+ */
+static void test_hash_spreads_every_byte(void **state)
+{
+	uint8_t key[36] = {0};
+	uint64_t base, counts[1024] = {0}, worst = 0;
+	size_t i;
+	uint32_t port;
+
+	(void)state;
+	base = htab_hash_bytes(key, sizeof(key));
+	assert_int_equal(htab_hash_bytes(key, sizeof(key)), base);
+	for (i = 0; i < sizeof(key); i++) {
+		key[i] ^= 1;
+		assert_true(htab_hash_bytes(key, sizeof(key)) != base);
+		key[i] ^= 1;
+	}
+	for (port = 0; port < 65536; port++) {
+		key[32] = (uint8_t)(port >> 8);
+		key[33] = (uint8_t)port;
+		counts[htab_hash_bytes(key, sizeof(key)) & 1023]++;
+	}
+	for (i = 0; i < 1024; i++)
+		if (counts[i] > worst)
+			worst = counts[i];
+	/* 64 a bucket on average; a poor hash puts thousands in one */
+	assert_true(worst < 128);
+}
+
 static void test_empty_table_finds_nothing(void **state)
 {
 	struct htab h;
@@ -242,6 +274,7 @@ static void test_remove_during_for_each_safe(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_hash_spreads_every_byte),
 	    cmocka_unit_test(test_empty_table_finds_nothing),
 	    cmocka_unit_test(test_8byte_keys_survive_growth),
 	    cmocka_unit_test(test_36byte_keys_survive_growth),
