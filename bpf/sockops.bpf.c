@@ -146,8 +146,14 @@ static __always_inline int both_fins_counted(__u32 old_state)
 	       old_state == BPF_TCP_CLOSING || old_state == BPF_TCP_TIME_WAIT;
 }
 
-static __always_inline void emit_close(struct bpf_sock_ops *skops, const struct ms_conn *conn,
-				       __u64 cookie, __u32 old_state)
+/*
+ * The close event; when the ring has no room, the entry keeps the final
+ * counters with MS_CONN_F_CLOSED and stays in the table, so that the
+ * userspace scan finishes the connection exactly (and deletes the entry)
+ * instead of it lingering until the idle timeout. Returns 1 when kept.
+ */
+static __always_inline int emit_close(struct bpf_sock_ops *skops, struct ms_conn *conn,
+				      __u64 cookie, __u32 old_state)
 {
 	__u64 fin = both_fins_counted(old_state) ? 1 : 0;
 	__u64 acked = conn_payload_acked(conn, skops->bytes_acked);
@@ -156,10 +162,19 @@ static __always_inline void emit_close(struct bpf_sock_ops *skops, const struct 
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {
 		count(MS_CNT_RB_FULL_CLOSE);
-		return;
+		/* As the close event would have said them; the scan reads them as final. */
+		conn->bytes_acked = acked >= fin ? acked - fin : 0;
+		conn->bytes_received =
+		    skops->bytes_received >= fin ? skops->bytes_received - fin : 0;
+		conn->srtt_us = skops->srtt_us >> 3;
+		conn->total_retrans = skops->total_retrans;
+		conn->last_seen_ns = bpf_ktime_get_ns();
+		conn->flags |= MS_CONN_F_CLOSED | (is_abort(old_state) ? MS_CONN_F_RESET : 0);
+		return 1;
 	}
 	ev->hdr.type = MS_EV_CONN_CLOSE;
-	ev->hdr.flags = is_abort(old_state) ? MS_CLOSE_F_RESET : 0;
+	ev->hdr.flags = (is_abort(old_state) ? MS_CLOSE_F_RESET : 0) |
+			(conn->flags & MS_CONN_F_LOST ? MS_CLOSE_F_LOST : 0);
 	ev->hdr.cookie = cookie;
 	ev->hdr.ts_ns = bpf_ktime_get_ns();
 	ev->bytes_acked = acked >= fin ? acked - fin : 0;
@@ -167,6 +182,7 @@ static __always_inline void emit_close(struct bpf_sock_ops *skops, const struct 
 	ev->srtt_us = skops->srtt_us >> 3; /* the kernel keeps it scaled by 8 */
 	ev->total_retrans = skops->total_retrans;
 	bpf_ringbuf_submit(ev, ringbuf_wakeup_flags());
+	return 0;
 }
 
 static __always_inline void on_state(struct bpf_sock_ops *skops)
@@ -192,8 +208,8 @@ static __always_inline void on_state(struct bpf_sock_ops *skops)
 	if (!conn)
 		return;
 	/* A connect that never completed was never announced. */
-	if (old_state != BPF_TCP_SYN_SENT)
-		emit_close(skops, conn, cookie, old_state);
+	if (old_state != BPF_TCP_SYN_SENT && emit_close(skops, conn, cookie, old_state))
+		return; /* kept for the scan: see emit_close */
 	bpf_map_delete_elem(&conns, &cookie);
 }
 

@@ -719,32 +719,55 @@ static void flow_finish_http(struct flow *f, bool reset, uint64_t ts)
 	http1_conn_close(&f->http->parser, reset, ts, on_txn, f);
 }
 
+/* What ends a flow: the close event, or the kernel entry that kept it (ring full). */
+struct flow_end {
+	bool reset, lost;
+	uint64_t acked, received;
+	uint32_t retrans, srtt_us;
+	uint64_t ts;
+};
+
+static void flow_close(struct flowtab *ft, struct flow *f, const struct flow_end *c)
+{
+	struct edge *e;
+
+	if (c->lost)
+		f->partial = true;
+	if (f->tunnel || f->excluded) {
+		if (f->tunnel)
+			ft->stats.tunnel_bytes += c->acked + c->received;
+		flow_destroy(ft, f);
+		return;
+	}
+	f->last_ns = c->ts;
+	flow_decide(ft, f, EDGE_PROTO_TCP, c->ts);
+	if (f->proto == EDGE_PROTO_HTTP)
+		flow_finish_http(f, c->reset, c->ts);
+	flow_account_tcp(ft, f, c->acked, c->received, c->retrans, c->srtt_us, c->ts);
+	e = flow_edge(ft, f, c->ts);
+	if (e)
+		agg_record_close(ft->agg, e, flow_reporter(f), c->reset, c->ts);
+	flow_destroy(ft, f);
+}
+
 static void on_close(struct flowtab *ft, const struct ms_conn_close_event *ev)
 {
 	struct flow *f = flow_find(ft, ev->hdr.cookie);
-	bool reset = ev->hdr.flags & MS_CLOSE_F_RESET;
-	struct edge *e;
+	struct flow_end c = {
+	    .reset = ev->hdr.flags & MS_CLOSE_F_RESET,
+	    .lost = ev->hdr.flags & MS_CLOSE_F_LOST, /* the kernel entry goes with the close */
+	    .acked = ev->bytes_acked,
+	    .received = ev->bytes_received,
+	    .retrans = ev->total_retrans,
+	    .srtt_us = ev->srtt_us,
+	    .ts = ev->hdr.ts_ns,
+	};
 
 	if (!f) {
 		ft->stats.close_without_flow++;
 		return;
 	}
-	if (f->tunnel || f->excluded) {
-		if (f->tunnel)
-			ft->stats.tunnel_bytes += ev->bytes_acked + ev->bytes_received;
-		flow_destroy(ft, f);
-		return;
-	}
-	f->last_ns = ev->hdr.ts_ns;
-	flow_decide(ft, f, EDGE_PROTO_TCP, ev->hdr.ts_ns);
-	if (f->proto == EDGE_PROTO_HTTP)
-		flow_finish_http(f, reset, ev->hdr.ts_ns);
-	flow_account_tcp(ft, f, ev->bytes_acked, ev->bytes_received, ev->total_retrans, ev->srtt_us,
-			 ev->hdr.ts_ns);
-	e = flow_edge(ft, f, ev->hdr.ts_ns);
-	if (e)
-		agg_record_close(ft->agg, e, flow_reporter(f), reset, ev->hdr.ts_ns);
-	flow_destroy(ft, f);
+	flow_close(ft, f, &c);
 }
 
 static bool record_size_ok(const struct ms_event_hdr *h, size_t size)
@@ -794,7 +817,23 @@ bool flowtab_sync_kernel(struct flowtab *ft, uint64_t cookie, const struct ms_co
 		     now_ns - kc->last_seen_ns > ft->lim.idle_ns;
 
 	if (!f)
-		return stale && kc->opened_ns; /* an entry userspace never heard of */
+		return (stale && kc->opened_ns) || (kc->flags & MS_CONN_F_CLOSED);
+	if (kc->flags & MS_CONN_F_CLOSED) {
+		/* Its close event was lost: the kernel kept the final counters. */
+		struct flow_end c = {
+		    .reset = kc->flags & MS_CONN_F_RESET,
+		    .lost = true,
+		    .acked = kc->bytes_acked,
+		    .received = kc->bytes_received,
+		    .retrans = kc->total_retrans,
+		    .srtt_us = kc->srtt_us,
+		    .ts = kc->last_seen_ns,
+		};
+
+		ft->stats.closes_recovered++;
+		flow_close(ft, f, &c);
+		return true;
+	}
 	if (kc->last_seen_ns > f->last_ns)
 		f->last_ns = kc->last_seen_ns;
 	if (kc->flags & MS_CONN_F_LOST)

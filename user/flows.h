@@ -66,6 +66,7 @@ struct flow_stats {
 	uint64_t tunnel_bytes;	 /* bytes those sent and received, counted at close */
 	uint64_t tunnel_carried; /* application flows found carried by a local tunnel */
 	uint64_t excluded_flows; /* sockets of excluded processes/cgroups, and their local peers */
+	uint64_t closes_recovered; /* close events lost, finished from the kernel entry instead */
 };
 
 struct flow;
@@ -170,8 +171,10 @@ int flowtab_handle_event(struct flowtab *ft, const void *data, size_t size);
 
 /*
  * Periodic scan of the kernel's connection table: live byte counters and the
- * kernel's protocol decision. Returns true when the kernel entry is idle past
- * the limit and should be deleted by the caller.
+ * kernel's protocol decision; a connection whose close event was lost
+ * (MS_CONN_F_CLOSED) is finished here from the entry's final counters.
+ * Returns true when the caller should delete the kernel entry (idle past
+ * the limit, or finished).
  */
 bool flowtab_sync_kernel(struct flowtab *ft, uint64_t cookie, const struct ms_conn *kc,
 			 uint64_t now_ns);

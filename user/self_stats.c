@@ -124,6 +124,11 @@ static const struct self_def defs[] = {
      "reason", "connection_idle", 0, FLOW(flows_evicted_idle)},
     {EVICTED, "kind", "kernel_connection", "reason", "idle", "evictions", "kernel_connections_idle",
      EVI_OTLP, "reason", "kernel_connection_idle", 0, INPUT(kernel_conns_expired)},
+    {"meshsight_closes_recovered_total",
+     "Connections whose close event was lost (ring buffer full), finished exactly from the "
+     "kernel's entry by the next scan.",
+     NULL, NULL, NULL, NULL, NULL, "closes_recovered", "meshsight.agent.closes_recovered",
+     "{connection}", NULL, NULL, 0, FLOW(closes_recovered)},
     {"meshsight_excluded_connections_total",
      "Connections not observed: the agent's own, excluded processes and cgroups, and their "
      "local peers.",
