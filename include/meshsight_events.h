@@ -53,17 +53,19 @@ enum ms_dir {
 	MS_DIR_INGRESS = 1, /* bytes the local socket received */
 };
 
-/* Flags of struct ms_conn. */
-#define MS_CONN_F_LOST (1u << 0) /* a payload event of it was lost (ring buffer full) */
-#define MS_CONN_F_CLOSED                                                                           \
-	(1u << 1)		  /* closed, but its close event was lost: the entry holds the     \
-				   * final counters until userspace's scan finishes it */
-#define MS_CONN_F_RESET (1u << 2) /* with MS_CONN_F_CLOSED: it ended in a reset */
+/*
+ * Flags of struct ms_conn. LOST: a payload event of it was lost (ring
+ * buffer full). CLOSED: it closed but its close event was lost, so the
+ * entry holds the final counters until userspace's scan finishes it; RESET
+ * with CLOSED: it ended in a reset.
+ */
+#define MS_CONN_F_LOST	 (1u << 0)
+#define MS_CONN_F_CLOSED (1u << 1)
+#define MS_CONN_F_RESET	 (1u << 2)
 
-/* Flags of MS_EV_CONN_CLOSE. */
+/* Flags of MS_EV_CONN_CLOSE. LOST: the connection had MS_CONN_F_LOST. */
 #define MS_CLOSE_F_RESET (1u << 0) /* went to CLOSE without an orderly FIN exchange */
-#define MS_CLOSE_F_LOST	 (1u << 1) /* MS_CONN_F_LOST was set: some of its payload events were lost \
-				    */
+#define MS_CLOSE_F_LOST	 (1u << 1)
 
 /*
  * Kernel-side drop and health counters: one per-CPU slot per cause, summed by
