@@ -202,28 +202,33 @@ static void snapshot_free(struct snapshot *s)
 	agg_free(&s->agg);
 }
 
-static void endpoint_render_prom(struct agent *a, FILE *out)
+/* What renderers read, from a snapshot (the endpoint's counters have a lock of their own). */
+static void snapshot_input(struct agent *a, const struct snapshot *s, struct render_input *in)
 {
-	struct http_server_stats st;
+	struct http_server_stats hs = {0};
 
-	http_server_get_stats(a->http, &st);
-	prom_family(out, "meshsight_http_head_timeouts_total", "counter",
-		    "Endpoint connections closed because their request head was not complete "
-		    "within 5 s.");
-	prom_sample(out, "meshsight_http_head_timeouts_total", NULL, st.head_timeouts);
-	prom_family(out, "meshsight_http_pages_shared_total", "counter",
-		    "Scrapes answered with a page rendered for another scrape moments before.");
-	prom_sample(out, "meshsight_http_pages_shared_total", NULL, st.pages_shared);
+	memset(in, 0, sizeof(*in));
+	in->naming = &a->naming;
+	in->version = MESHSIGHT_VERSION;
+	in->metrics_labels = a->cfg->metrics_labels;
+	in->agg = &s->agg;
+	in->flows = &s->flows;
+	in->nat = s->has_nat ? &s->nat : NULL;
+	memcpy(in->kernel_counters, s->kernel_counters, sizeof(in->kernel_counters));
+	in->kernel_conns = s->kernel_conns;
+	in->kernel_conns_expired = s->kernel_conns_expired;
+	in->consumer_max_wait_ns = s->consumer_max_wait_ns;
+	if (a->http)
+		http_server_get_stats(a->http, &hs);
+	in->endpoint_head_timeouts = hs.head_timeouts;
+	in->endpoint_pages_shared = hs.pages_shared;
+	in->uptime_s = (now_ns() - a->start_ns) / 1e9;
 }
 
 static int render(void *ctx, const char *path, FILE *out, const char **type)
 {
 	struct agent *a = ctx;
-	struct render_input in = {
-	    .naming = &a->naming,
-	    .version = MESHSIGHT_VERSION,
-	    .metrics_labels = a->cfg->metrics_labels,
-	};
+	struct render_input in;
 	struct snapshot snap;
 	int err = -ENOENT;
 
@@ -236,18 +241,10 @@ static int render(void *ctx, const char *path, FILE *out, const char **type)
 		return -ENOENT;
 	if (snapshot_take(a, &snap))
 		return -ENOMEM;
-	in.agg = &snap.agg;
-	in.flows = &snap.flows;
-	in.nat = snap.has_nat ? &snap.nat : NULL;
-	memcpy(in.kernel_counters, snap.kernel_counters, sizeof(in.kernel_counters));
-	in.kernel_conns = snap.kernel_conns;
-	in.kernel_conns_expired = snap.kernel_conns_expired;
-	in.consumer_max_wait_ns = snap.consumer_max_wait_ns;
-	in.uptime_s = (now_ns() - a->start_ns) / 1e9;
+	snapshot_input(a, &snap, &in);
 	if (!strcmp(path, "/metrics")) {
 		*type = "text/plain; version=0.0.4; charset=utf-8";
 		err = render_prometheus(&in, out);
-		endpoint_render_prom(a, out);
 		export_render_prom(&a->export, out);
 		k8s_source_render_prom(&a->k8s, out);
 	} else if (!strcmp(path, "/api/v1/edges")) {
@@ -350,52 +347,30 @@ static int drain_events(struct agent *a, int epfd)
 	return n < 0 && n != -EINTR ? n : 0;
 }
 
-#define SELF_METRICS_MAX SELF_STATS_MAX
-
-/* The agent's own health for its OTLP resource: the table /metrics reads. */
-static size_t self_metrics(struct agent *a, struct otlp_self_metric *out)
-{
-	struct self_stat st[SELF_STATS_MAX];
-	struct nat_stats ns;
-	struct self_stats_input in = {
-	    .flows = &a->flows.stats,
-	    .agg = &a->agg.stats,
-	    .http = &a->flows.http_stats,
-	    .reasm = &a->flows.reasm_stats,
-	    .kernel_counters = a->kernel_counters,
-	    .kernel_conns = a->kernel_conns,
-	    .kernel_conns_expired = a->kernel_conns_expired,
-	    .tracked_conns = flowtab_count(&a->flows),
-	    .tracked_edges = a->agg.edges.count,
-	    .consumer_max_wait_ns = a->consumer_max_wait_ns,
-	};
-	size_t n, i;
-
-	if (a->nat) {
-		nat_get_stats(a->nat, &ns);
-		in.nat = &ns;
-	}
-	n = self_stats_collect(&in, st, SELF_STATS_MAX);
-	for (i = 0; i < n; i++)
-		out[i] = (struct otlp_self_metric){st[i].otlp,		st[i].unit,
-						   st[i].otlp_attr_key, st[i].otlp_attr_val,
-						   (double)st[i].value, st[i].gauge};
-	return n;
-}
-
-/* Built from a snapshot, so the event loop waits for one slice at a time, not the encode. */
+/*
+ * Built from a snapshot, so the event loop waits for one slice at a time,
+ * not the encode; the agent's own counters are the table /metrics reads.
+ */
 static void export_tick(struct agent *a)
 {
-	struct otlp_self_metric self[SELF_METRICS_MAX];
+	struct otlp_self_metric self[SELF_STATS_MAX];
+	struct self_stat st[SELF_STATS_MAX];
+	struct render_input in;
 	struct snapshot snap;
-	size_t nself;
+	size_t n, i;
 
 	if (snapshot_take(a, &snap))
 		return;
-	pthread_mutex_lock(&a->lock);
-	nself = self_metrics(a, self);
-	pthread_mutex_unlock(&a->lock);
-	export_metrics(&a->export, &snap.agg, &a->naming, MESHSIGHT_VERSION, self, nself);
+	snapshot_input(a, &snap, &in);
+	n = render_self_stats(&in, st);
+	for (i = 0; i < n; i++)
+		self[i] = (struct otlp_self_metric){st[i].otlp,
+						    st[i].unit,
+						    st[i].otlp_attr_key,
+						    st[i].otlp_attr_val,
+						    self_stat_value(&st[i]),
+						    st[i].gauge};
+	export_metrics(&a->export, &snap.agg, &a->naming, MESHSIGHT_VERSION, self, n);
 	snapshot_free(&snap);
 }
 

@@ -27,8 +27,10 @@ struct render_input {
 	uint64_t kernel_conns;		       /* entries in the kernel table at the last scan */
 	uint64_t kernel_conns_expired;	       /* idle kernel entries deleted by userspace */
 	uint64_t consumer_max_wait_ns;	       /* longest lock wait of the ring-buffer consumer */
-	const struct nat_stats *nat;	       /* ClusterIP lookups, or NULL when off */
-	json_t *kubernetes;		       /* /api/v1/stats "kubernetes" object, or NULL */
+	uint64_t endpoint_head_timeouts;       /* http_server_stats */
+	uint64_t endpoint_pages_shared;
+	const struct nat_stats *nat; /* ClusterIP lookups, or NULL when off */
+	json_t *kubernetes;	     /* /api/v1/stats "kubernetes" object, or NULL */
 	double uptime_s;
 	const char *version;
 	uint32_t metrics_labels; /* RENDER_LABEL_* added to the meshsight_* families */

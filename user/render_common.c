@@ -16,6 +16,8 @@ size_t render_self_stats(const struct render_input *in, struct self_stat *out)
 	    .tracked_conns = flowtab_count(in->flows),
 	    .tracked_edges = in->agg->edges.count,
 	    .consumer_max_wait_ns = in->consumer_max_wait_ns,
+	    .endpoint_head_timeouts = in->endpoint_head_timeouts,
+	    .endpoint_pages_shared = in->endpoint_pages_shared,
 	};
 
 	return self_stats_collect(&si, out, SELF_STATS_MAX);

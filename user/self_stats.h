@@ -34,7 +34,9 @@ struct self_stats_input {
 	uint64_t kernel_conns_expired;	 /* idle kernel entries deleted by userspace */
 	uint64_t tracked_conns;
 	uint64_t tracked_edges;
-	uint64_t consumer_max_wait_ns; /* longest the ring-buffer consumer waited for the lock */
+	uint64_t consumer_max_wait_ns;	 /* longest the ring-buffer consumer waited for the lock */
+	uint64_t endpoint_head_timeouts; /* endpoint connections shut for a slow request head */
+	uint64_t endpoint_pages_shared;	 /* scrapes answered with a page already rendered */
 };
 
 struct self_stat {
