@@ -12,8 +12,9 @@
  *     a second would hold its slot for ever; a sweeper thread shuts such
  *     sockets down (counted);
  *   - an idle keep-alive connection is closed after HTTP_IDLE_TIMEOUT_S;
- *   - a shared page (/metrics) is rendered straight into gzip (the text
- *     never exists in full) and shared by the requests that come within
+ *   - every page is rendered straight into gzip (the text never exists in
+ *     full) and inflated on the fly for a reader that does not take gzip;
+ *     a shared page (/metrics) is kept for the requests that come within
  *     HTTP_PAGE_REUSE_MS, and by every request while pages still being sent
  *     to slow readers hold more than HTTP_PAGES_MAX_BYTES compressed:
  *     memory stays one compressed page, whatever the readers do.
@@ -63,11 +64,12 @@ struct conn_track {
  */
 struct page {
 	struct http_server *s;
-	unsigned int refs; /* the cache, gz_resp, each request being given it; under s->lock */
+	unsigned int refs; /* gz_resp, the cache, each request being given it; under s->lock */
 	struct MHD_Response *gz_resp;
 	char *gz;
 	size_t gz_len;
 	size_t plain_len;
+	bool published; /* counted in pages_bytes */
 	char path[64];
 	char type[64];
 	uint64_t born_ns;
@@ -157,39 +159,6 @@ static bool accepts_gzip(struct MHD_Connection *conn)
 		p += elem;
 	}
 	return false;
-}
-
-/*
- * body (len bytes) gzip-compressed into a new buffer; NULL when memory runs
- * out (the caller then sends it plain). /metrics text shrinks ~15-30x: its
- * label sets repeat on every line. Level 1: a 10 MB page costs ~40 ms of
- * one core at level 1, ~3x that at level 6 for ~15% fewer bytes.
- */
-static char *gzip_body(const char *body, size_t len, size_t *out_len)
-{
-	z_stream z = {0};
-	size_t cap = compressBound(len) + 32;
-	char *out = malloc(cap);
-
-	if (!out)
-		return NULL;
-	if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		goto out_free;
-	z.next_in = (Bytef *)body;
-	z.avail_in = len;
-	z.next_out = (Bytef *)out;
-	z.avail_out = cap;
-	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
-		deflateEnd(&z);
-		goto out_free;
-	}
-	*out_len = z.total_out;
-	deflateEnd(&z);
-	return out;
-
-out_free:
-	free(out);
-	return NULL;
 }
 
 /* --- the head deadline ------------------------------------------------ */
@@ -295,7 +264,7 @@ static void page_unref(struct page *p)
 
 	pthread_mutex_lock(&s->lock);
 	last = --p->refs == 0;
-	if (last)
+	if (last && p->published)
 		s->pages_bytes -= p->gz_len;
 	pthread_mutex_unlock(&s->lock);
 	if (!last)
@@ -409,12 +378,14 @@ static struct MHD_Response *page_response(struct page *p, bool gz)
 	return resp;
 }
 
-/* Replaces the cache's page with p (which starts with the cache's reference). */
+/* Makes p the cache's page: it keeps a reference, and gz_resp's own. */
 static void page_publish(struct http_server *s, struct page *p)
 {
 	struct page *old;
 
 	pthread_mutex_lock(&s->lock);
+	p->refs++;
+	p->published = true;
 	s->pages_bytes += p->gz_len;
 	old = s->newest;
 	s->newest = p;
@@ -484,6 +455,7 @@ static ssize_t sink_write(void *cookie, const char *buf, size_t n)
 }
 
 /* Renders path into a new page; 0, or -errno (-ENOENT: no such path). */
+/* The caller holds a reference, and the creation reference of gz_resp. */
 static int render_page(struct http_server *s, const char *path, struct page **out)
 {
 	cookie_io_functions_t io = {.write = sink_write};
@@ -554,35 +526,6 @@ static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned int stat
 	return queue(conn, status, resp, false);
 }
 
-/* Renders path into a new body, gzip-compressed when asked (0) or plain (1); or -errno. */
-static int render_body(struct http_server *s, const char *path, bool gz, char **body, size_t *len,
-		       const char **type)
-{
-	FILE *out = open_memstream(body, len);
-	size_t zlen;
-	char *z;
-	int err;
-
-	if (!out)
-		return -ENOMEM;
-	err = s->render(s->ctx, path, out, type);
-	if (fclose(out))
-		err = err ?: -EIO;
-	if (err) {
-		free(*body);
-		*body = NULL;
-		return err;
-	}
-	if (gz && *len > 512 && (z = gzip_body(*body, *len, &zlen))) {
-		free(*body);
-		*body = z;
-		*len = zlen;
-	} else if (gz) {
-		return 1; /* sent plain */
-	}
-	return 0;
-}
-
 static enum MHD_Result reply_error(struct MHD_Connection *conn, int err)
 {
 	if (err == -ENOENT)
@@ -592,32 +535,21 @@ static enum MHD_Result reply_error(struct MHD_Connection *conn, int err)
 	return reply_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "render failed\n");
 }
 
-static enum MHD_Result handle_shared(struct http_server *s, struct MHD_Connection *conn,
-				     const char *url, bool gz)
-{
-	struct page *p = page_get(s, url);
-	int err;
-
-	if (!p) {
-		err = render_page(s, url, &p);
-		if (err)
-			return reply_error(conn, err);
-		page_publish(s, p); /* the cache's reference; ours is the other */
-	}
-	/* gz_resp is shared: MHD counts its users; a plain reader's is its own. */
-	return queue(conn, MHD_HTTP_OK, page_response(p, gz), gz);
-}
-
+/*
+ * Every page is rendered into gzip; a shared one is published for the next
+ * requests (the cache then owns gz_resp), any other one lives as long as its
+ * one request. gz_resp is queued as it is; a plain reader gets its own
+ * inflating response.
+ */
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **req_cls)
 {
 	struct http_server *s = cls;
-	const char *type = "text/plain; charset=utf-8";
-	bool gz = accepts_gzip(conn);
-	struct MHD_Response *resp;
-	char *body = NULL;
-	size_t len = 0;
+	bool gz = accepts_gzip(conn), share = is_shared(s, url), fresh = false;
+	struct MHD_Response *gz_resp;
+	enum MHD_Result ret;
+	struct page *p;
 	int err;
 
 	(void)version;
@@ -627,18 +559,20 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	set_in_request(s, conn, true);
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
-	if (is_shared(s, url))
-		return handle_shared(s, conn, url, gz);
-	err = render_body(s, url, gz, &body, &len, &type);
-	if (err < 0)
-		return reply_error(conn, err);
-	resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-	if (!resp) {
-		free(body);
-		return MHD_NO;
+	p = share ? page_get(s, url) : NULL;
+	if (!p) {
+		err = render_page(s, url, &p);
+		if (err)
+			return reply_error(conn, err);
+		fresh = true;
+		if (share)
+			page_publish(s, p);
 	}
-	add_headers(resp, type, gz && err == 0);
-	return queue(conn, MHD_HTTP_OK, resp, false);
+	gz_resp = p->gz_resp;
+	ret = queue(conn, MHD_HTTP_OK, page_response(p, gz), gz);
+	if (fresh && !share)
+		MHD_destroy_response(gz_resp); /* nobody else will: the request has what it needs */
+	return ret;
 }
 
 int http_server_start(const struct http_server_opts *o, struct http_server **out, char *err,
