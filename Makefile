@@ -95,6 +95,19 @@ $(OUTPUT)/tests/bpf_prog_test: tests/bpf/bpf_prog_test.c $(SKEL) | $(OUTPUT)/tes
 	$(call msg,TEST-CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -lcmocka $(LIBS) -o $@
 
+# The kernel HTTP/1 machine in a test-only program (BPF_PROG_TEST_RUN fixtures).
+$(OUTPUT)/tests/http1_kernel.bpf.o: tests/bpf/http1_kernel.bpf.c $(BPF_HDRS) | $(OUTPUT)/tests
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/tests/http1_kernel.skel.h: $(OUTPUT)/tests/http1_kernel.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name http1_kernel_bpf > $@
+
+$(OUTPUT)/tests/http1_kernel_test: tests/bpf/http1_kernel_test.c $(OUTPUT)/tests/http1_kernel.skel.h | $(OUTPUT)/tests
+	$(call msg,TEST-CC,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT)/tests -Ibpf $< -lcmocka $(LIBS) -o $@
+
 # Kernel reach: lockdown-restricted helpers (uses probe.c's tables) and CO-RE relocation.
 $(OUTPUT)/tests/helper_audit: tests/bpf/helper_audit.c $(OUTPUT)/user/probe.o $(OUTPUT)/user/log.o | $(OUTPUT)/tests
 	$(call msg,TEST-CC,$@)
@@ -117,7 +130,7 @@ unit-test: $(UNIT_TESTS) ## cmocka unit tests of the userspace modules
 	$(Q)tools/run-unit-tests.sh $(UNIT_TESTS)
 
 .PHONY: bpf-test
-bpf-test: $(OUTPUT)/tests/bpf_prog_test $(OUTPUT)/tests/helper_audit $(OUTPUT)/tests/core_reloc ## BPF fixtures (BPF_PROG_TEST_RUN), lockdown helper audit, CO-RE relocation (root)
+bpf-test: $(OUTPUT)/tests/bpf_prog_test $(OUTPUT)/tests/http1_kernel_test $(OUTPUT)/tests/helper_audit $(OUTPUT)/tests/core_reloc ## BPF fixtures (BPF_PROG_TEST_RUN), lockdown helper audit, CO-RE relocation (root)
 	$(Q)OUTPUT=$(OUTPUT) tests/bpf/run.sh $(OUTPUT)/tests/bpf_prog_test
 
 .PHONY: helm-test

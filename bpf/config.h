@@ -17,6 +17,12 @@ const volatile __u32 cfg_wakeup_bytes __weak = MS_WAKEUP_BYTES_DEFAULT;
 /* 0 turns HTTP payload capture off: connections are reported at L4 only. */
 const volatile __u8 cfg_capture_http __weak = 1;
 /*
+ * 1: HTTP/1 is parsed in the kernel where it can be framed exactly, one
+ * event per request (bpf/http1_pair.h); 0: every HTTP/1 connection's
+ * payload is copied to userspace's parser (--http-parser userspace).
+ */
+const volatile __u8 cfg_kernel_http __weak = 1;
+/*
  * 1 when sockops may call the current-task helpers (bpf_get_current_pid_tgid,
  * bpf_get_current_comm) and bpf_get_netns_cookie: the loader sets it from a
  * feature probe. Older kernels refuse those helpers in sockops; with 0 the

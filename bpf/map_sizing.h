@@ -24,6 +24,14 @@
 #define MS_METHOD_MIN	  3
 #define MS_METHOD_MAX	  15
 
+/*
+ * Longest message head the kernel parses: a longer one (big cookies, many
+ * headers) leaves its connection to userspace. A power of two.
+ */
+#define MS_HEAD_MAX 512
+/* Payload packets between refreshes of a connection's live TCP counters. */
+#define MS_REFRESH_EVERY 32
+
 /* Wake the consumer early once this much is waiting; otherwise it polls. */
 #define MS_WAKEUP_BYTES_DEFAULT (256u << 10)
 /* One event in this many (a power of two) checks the fill level. */

@@ -21,6 +21,7 @@
 #include "conn.h"
 #include "debug.h"
 #include "maps/sock_cgroup.h"
+#include "http1_kernel.h"
 #include "proto/http1.h"
 #include "proto/tcp.h"
 
@@ -111,12 +112,6 @@ static __always_inline int new_data_offset(struct tcp_segment *seg, struct bpf_t
 	return 0;
 }
 
-/* Is the sender of this segment the client of the connection? */
-static __always_inline int sent_by_client(__u8 role, __u8 dir)
-{
-	return (role == MS_ROLE_CLIENT) == (dir == MS_DIR_EGRESS);
-}
-
 static __always_inline void mark_http(struct ms_conn *conn, __u8 role)
 {
 	conn->role = role;
@@ -124,10 +119,12 @@ static __always_inline void mark_http(struct ms_conn *conn, __u8 role)
 	count(MS_CNT_CONN_HTTP1);
 }
 
-static __always_inline void mark_opaque(struct ms_conn *conn)
+static __always_inline void mark_opaque(struct ms_conn *conn, struct ms_sock *st)
 {
 	conn->l7 = MS_L7_OPAQUE;
 	count(MS_CNT_CONN_OPAQUE);
+	if (st)
+		st->mode = MS_SOCK_OPAQUE; /* its packets leave before any table lookup */
 }
 
 /*
@@ -136,7 +133,7 @@ static __always_inline void mark_opaque(struct ms_conn *conn)
  * message, or may be the first piece of a request line split across writes.
  */
 static __always_inline bool classify(struct __sk_buff *skb, struct ms_conn *conn,
-				     const struct tcp_segment *seg, __u8 dir)
+				     struct ms_sock *st, const struct tcp_segment *seg, __u8 dir)
 {
 	__u8 head[MS_CLASSIFY_BYTES] = {};
 	__u64 n = seg->payload_len; /* 64-bit: the helper reads all of it */
@@ -157,7 +154,7 @@ static __always_inline bool classify(struct __sk_buff *skb, struct ms_conn *conn
 		if (start == HTTP1_START_REQUEST && sent_by_client(conn->role, dir))
 			mark_http(conn, conn->role);
 		else if (start != HTTP1_START_PARTIAL || !sent_by_client(conn->role, dir))
-			mark_opaque(conn);
+			mark_opaque(conn, st);
 		max_probes = MS_CLASSIFY_PROBES_SOCKOPS;
 	} else {
 		if (start == HTTP1_START_REQUEST)
@@ -167,7 +164,7 @@ static __always_inline bool classify(struct __sk_buff *skb, struct ms_conn *conn
 		max_probes = MS_CLASSIFY_PROBES_LAZY;
 	}
 	if (conn->l7 == MS_L7_UNKNOWN && ++conn->probes >= max_probes)
-		mark_opaque(conn);
+		mark_opaque(conn, st);
 	return conn->l7 == MS_L7_HTTP1 ||
 	       (conn->l7 == MS_L7_UNKNOWN && start == HTTP1_START_PARTIAL);
 }
@@ -213,13 +210,82 @@ static __always_inline void emit_data(struct __sk_buff *skb, __u64 cookie, struc
 	}
 }
 
+/*
+ * Today's path, and the exact fallback of kernel parsing: the connection
+ * table entry's counters are refreshed on every packet and payload of
+ * HTTP/1 connections is copied out. st is NULL for sockets sockops did not
+ * announce (opened before the agent, table full) or with kernel parsing off.
+ */
+static __always_inline void capture_segment(struct __sk_buff *skb, struct bpf_sock *sk,
+					    struct ms_sock *st, struct tcp_segment *seg, __u8 dir)
+{
+	struct bpf_tcp_sock *tp;
+	struct ms_conn *conn;
+	__u64 cookie = st ? st->cookie : bpf_get_socket_cookie(skb);
+
+	conn = bpf_map_lookup_elem(&conns, &cookie);
+	if (!conn) {
+		conn = conn_create_lazy(skb, sk, cookie);
+		if (!conn)
+			return;
+	}
+	if (!conn->cgroup_id)
+		conn->cgroup_id = bpf_skb_cgroup_id(skb);
+	tp = skb_tcp_sock(sk);
+	conn_refresh_stats(conn, tp);
+	if (conn->l7 == MS_L7_OPAQUE) {
+		if (st)
+			st->mode = MS_SOCK_OPAQUE;
+		return;
+	}
+	if (new_data_offset(seg, tp, dir) < 0) {
+		count(MS_CNT_RETRANS_SKIPPED);
+		return;
+	}
+	if (conn->l7 == MS_L7_UNKNOWN && !classify(skb, conn, st, seg, dir))
+		return;
+	emit_data(skb, cookie, conn, seg, dir);
+}
+
+/* A SYN leaving a connecting socket: learn the socket's own cgroup, once. */
+static __always_inline void note_connect_cgroup(struct __sk_buff *skb)
+{
+	__u64 cookie = bpf_get_socket_cookie(skb);
+	struct ms_conn *conn = bpf_map_lookup_elem(&conns, &cookie);
+
+	if (conn && !conn->cgroup_id)
+		conn->cgroup_id = bpf_skb_cgroup_id(skb);
+}
+
+/* A payload segment of a socket with state: SEG_CAPTURE when the capture path takes it. */
+static __always_inline int sock_segment(struct __sk_buff *skb, struct bpf_sock *full,
+					struct ms_sock *st, struct tcp_segment *seg, __u8 dir)
+{
+	if (++st->pkts % MS_REFRESH_EVERY == 0 && st->mode != MS_SOCK_CAPTURE)
+		conn_refresh(full, st->cookie, bpf_ktime_get_ns());
+	switch (st->mode) {
+	case MS_SOCK_KERNEL:
+		return http1_segment(skb, full, st, seg, dir);
+	case MS_SOCK_NEW:
+		return http1_first_segment(skb, full, st, seg, dir);
+	case MS_SOCK_OPAQUE:
+		return SEG_DONE;
+	}
+	return SEG_CAPTURE;
+}
+
+/*
+ * Per packet, cheapest first: no socket or a listener; the headers, read
+ * directly; no payload (ACKs, most of the traffic) leaves here, before any
+ * map access. Then the socket's own state, and only the capture path looks
+ * the connection table up.
+ */
 static __always_inline int handle_skb(struct __sk_buff *skb, __u8 dir)
 {
 	struct bpf_sock *sk = skb->sk;
 	struct tcp_segment seg = {};
-	struct bpf_tcp_sock *tp;
-	struct ms_conn *conn;
-	__u64 cookie;
+	struct ms_sock *st = NULL;
+	struct bpf_sock *full;
 	int ret;
 
 	if (!sk)
@@ -234,33 +300,24 @@ static __always_inline int handle_skb(struct __sk_buff *skb, __u8 dir)
 			count(MS_CNT_MALFORMED_PKT);
 		return 1;
 	}
-	cookie = bpf_get_socket_cookie(skb);
-	conn = bpf_map_lookup_elem(&conns, &cookie);
-	if (!conn) {
-		if (seg.payload_len == 0)
-			return 1;
-		conn = conn_create_lazy(skb, sk, cookie);
-		if (!conn)
-			return 1;
-	}
-	/*
-	 * A connecting socket's cgroup is learnt from its SYN, here, before
-	 * sockops announces the connection: the socket's own cgroup, with no
-	 * kernel-memory read. One branch per packet, one helper call per socket.
-	 */
-	if (!conn->cgroup_id)
-		conn->cgroup_id = bpf_skb_cgroup_id(skb);
-	tp = skb_tcp_sock(sk);
-	conn_refresh_stats(conn, tp);
-	if (seg.payload_len == 0 || conn->l7 == MS_L7_OPAQUE)
-		return 1;
-	if (new_data_offset(&seg, tp, dir) < 0) {
-		count(MS_CNT_RETRANS_SKIPPED);
+	if (seg.payload_len == 0) {
+		/*
+		 * A connecting socket's cgroup is learnt from its SYN, before
+		 * sockops announces the connection: the socket's own cgroup,
+		 * with no kernel-memory read.
+		 */
+		if (seg.syn && dir == MS_DIR_EGRESS)
+			note_connect_cgroup(skb);
 		return 1;
 	}
-	if (conn->l7 == MS_L7_UNKNOWN && !classify(skb, conn, &seg, dir))
+	full = bpf_sk_fullsock(sk);
+	if (!full)
 		return 1;
-	emit_data(skb, cookie, conn, &seg, dir);
+	if (cfg_kernel_http)
+		st = bpf_sk_storage_get(&sock_state, full, NULL, 0);
+	if (st && sock_segment(skb, full, st, &seg, dir) == SEG_DONE)
+		return 1;
+	capture_segment(skb, full, st, &seg, dir);
 	return 1;
 }
 

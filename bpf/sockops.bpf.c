@@ -17,6 +17,7 @@
 
 #include "conn.h"
 #include "debug.h"
+#include "http1_pair.h"
 #include "maps/sock_cgroup.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -102,6 +103,28 @@ static __always_inline void fill_server_process(struct bpf_sock_ops *skops, stru
 	__builtin_memcpy(conn->comm, l->comm, sizeof(conn->comm));
 }
 
+/*
+ * The skb hooks' state for a socket userspace knows of (its open event was
+ * sent): where each byte stream starts, for kernel HTTP/1 parsing. Without
+ * it (no memory, or kernel parsing off) the socket takes the capture path.
+ */
+static __always_inline void sock_state_create(struct bpf_sock_ops *skops, __u64 cookie, __u8 role)
+{
+	struct bpf_sock *sk = skops->sk;
+	struct ms_sock *st;
+
+	if (!cfg_kernel_http || !cfg_capture_http || !sk)
+		return;
+	st = bpf_sk_storage_get(&sock_state, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!st)
+		return;
+	st->cookie = cookie;
+	st->role = role;
+	st->mode = MS_SOCK_NEW;
+	st->dir[MS_DIR_EGRESS].next = skops->snd_nxt;
+	st->dir[MS_DIR_INGRESS].next = skops->rcv_nxt;
+}
+
 static __always_inline void on_established(struct bpf_sock_ops *skops, __u8 role)
 {
 	__u64 cookie = bpf_get_socket_cookie(skops);
@@ -125,7 +148,8 @@ static __always_inline void on_established(struct bpf_sock_ops *skops, __u8 role
 		return;
 	}
 	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
-	conn_emit_open(cookie, &conn, skops->snd_nxt, skops->rcv_nxt, 1);
+	if (conn_emit_open(cookie, &conn, skops->snd_nxt, skops->rcv_nxt, 1) == 0)
+		sock_state_create(skops, cookie, role);
 }
 
 /* An abort (RST sent or received) jumps to CLOSE from a synchronised state. */
@@ -185,6 +209,19 @@ static __always_inline int emit_close(struct bpf_sock_ops *skops, struct ms_conn
 	return 0;
 }
 
+/* The pair in flight of a kernel-parsed connection goes before its close event. */
+static __always_inline void pair_at_close(struct bpf_sock_ops *skops, __u32 old_state)
+{
+	struct bpf_sock *sk = skops->sk;
+	struct ms_sock *st;
+
+	if (!sk)
+		return;
+	st = bpf_sk_storage_get(&sock_state, sk, NULL, 0);
+	if (st)
+		http1_close(st, is_abort(old_state), bpf_ktime_get_ns());
+}
+
 static __always_inline void on_state(struct bpf_sock_ops *skops)
 {
 	__u32 old_state = skops->args[0];
@@ -207,6 +244,8 @@ static __always_inline void on_state(struct bpf_sock_ops *skops)
 	conn = bpf_map_lookup_elem(&conns, &cookie);
 	if (!conn)
 		return;
+	if (cfg_kernel_http)
+		pair_at_close(skops, old_state);
 	/* A connect that never completed was never announced. */
 	if (old_state != BPF_TCP_SYN_SENT && emit_close(skops, conn, cookie, old_state))
 		return; /* kept for the scan: see emit_close */

@@ -26,6 +26,8 @@ enum ms_event_type {
 	MS_EV_CONN_OPEN = 1,  /* a TCP connection became established (or was first seen) */
 	MS_EV_CONN_CLOSE = 2, /* a tracked TCP connection reached TCP_CLOSE */
 	MS_EV_DATA = 3,	      /* payload of one TCP segment on an HTTP-candidate connection */
+	MS_EV_HTTP_PAIR = 4,  /* one HTTP/1 request and its response, parsed in the kernel */
+	MS_EV_MODE = 5,	      /* one direction of a connection leaves kernel parsing for capture */
 };
 
 /* Which end of the connection the local socket is. */
@@ -82,6 +84,10 @@ enum ms_counter {
 	MS_CNT_RETRANS_SKIPPED,	  /* a segment whose bytes were already seen (not sent again) */
 	MS_CNT_CONN_OPAQUE,	  /* a connection classified as not HTTP/1 */
 	MS_CNT_CONN_HTTP1,	  /* a connection classified as HTTP/1 */
+	MS_CNT_RB_FULL_PAIR,	  /* ring buffer full: a request/response pair event was lost */
+	MS_CNT_RB_FULL_MODE,	  /* ring buffer full: a mode-switch event was lost */
+	MS_CNT_CONN_KERNEL,  /* a connection whose HTTP/1 the kernel parses (at first request) */
+	MS_CNT_HEAD_SCANNED, /* message heads parsed in the kernel */
 	MS_CNT__MAX,
 };
 
@@ -165,5 +171,85 @@ struct ms_data_event {
 	__u8 data[]; /* cap_len bytes */
 };
 _Static_assert(sizeof(struct ms_data_event) == 40, "ms_data_event layout");
+
+/*
+ * Datapath v2: HTTP/1 parsed in the kernel. A connection whose messages the
+ * kernel can frame exactly (whole heads in one segment, Content-Length or
+ * no body, one request in flight, in-order message starts) sends one
+ * MS_EV_HTTP_PAIR per request; anything else switches it, one direction at
+ * a time and always at a message boundary, to capture mode (MS_EV_MODE,
+ * then MS_EV_DATA as before), where userspace's parser is the exact path.
+ */
+#define MS_TARGET_MAX	128 /* request-target bytes the kernel keeps; longer ones fall back */
+#define MS_TP_LEN	55  /* a traceparent value: "00-<32 hex>-<16 hex>-<2 hex>" */
+#define MS_HTTP_VAR_MAX (MS_TARGET_MAX + 56)
+
+/* A request head as the kernel parsed it. */
+struct ms_http_req {
+	__u64 start_ns; /* CLOCK_MONOTONIC of the segment with its first byte */
+	__u64 bytes;	/* head + Content-Length */
+	__u8 method_len;
+	__u8 version_minor;
+	__u8 target_len; /* bytes of the raw request-target at var[0] (query included) */
+	__u8 tp_len;	 /* 0, or MS_TP_LEN: the traceparent value at var[MS_TARGET_MAX] */
+	__u8 flags;	 /* MS_REQ_F_* */
+	__u8 _pad[3];
+	char method[16];
+	char var[MS_HTTP_VAR_MAX]; /* target, then traceparent; sent up to what is used */
+};
+_Static_assert(sizeof(struct ms_http_req) == 224, "ms_http_req layout");
+
+/* Bytes of a pair event as sent: without a traceparent, var ends after the target. */
+#define MS_PAIR_SIZE(tp_len, target_len)                                                           \
+	((tp_len) ? sizeof(struct ms_http_pair_event)                                              \
+		  : sizeof(struct ms_http_pair_event) - MS_HTTP_VAR_MAX + (target_len))
+#define MS_REQ_F_HEAD	(1u << 0) /* HEAD: its response has no body */
+#define MS_REQ_F_TP_BAD (1u << 1) /* a traceparent was there but is not kept */
+
+/* Flags of MS_EV_HTTP_PAIR. */
+#define MS_PAIR_F_NO_RESPONSE (1u << 0) /* closed before a response started */
+#define MS_PAIR_F_RESET	      (1u << 1) /* ... and the close was a reset */
+#define MS_PAIR_F_RESP_CUT    (1u << 2) /* closed before the response ended */
+
+struct ms_http_pair_event {
+	struct ms_event_hdr hdr; /* ts_ns: when the pair ended */
+	__u64 resp_start_ns;	 /* segment with the final response's first byte, 0 if none */
+	__u64 resp_end_ns;	 /* ... with its last byte */
+	__u64 resp_bytes;	 /* final response head + body */
+	__u16 status;		 /* 0 when no response */
+	__u16 _pad[3];
+	struct ms_http_req req; /* sent up to MS_PAIR_SIZE() */
+};
+_Static_assert(sizeof(struct ms_http_pair_event) == 280, "ms_http_pair_event layout");
+
+/* Why a direction left kernel parsing (MS_EV_MODE reason). */
+enum ms_fallback {
+	MS_FB_HEAD = 0,	   /* head split across segments, longer than the bound, or malformed */
+	MS_FB_FRAMING,	   /* chunked or read-until-close body, 101 or CONNECT */
+	MS_FB_PIPELINED,   /* a second request before the response, or several in one skb */
+	MS_FB_GAP,	   /* a message start out of order or missing */
+	MS_FB_UNSOLICITED, /* a response with no request in flight */
+	MS_FB_TARGET,	   /* request-target longer than MS_TARGET_MAX */
+	MS_FB_PEER,	   /* the other direction switched */
+	MS_FB__MAX,
+};
+
+/* Flags of MS_EV_MODE. */
+#define MS_MODE_F_REQ (1u << 0) /* req holds the request in flight: the parser owes it a response  \
+				 */
+
+/*
+ * From seq on, dir's bytes come as MS_EV_DATA; seq is a message boundary.
+ * With MS_MODE_F_REQ the event is sizeof(*ev), else offsetof(req).
+ */
+struct ms_mode_event {
+	struct ms_event_hdr hdr;
+	__u32 seq;
+	__u8 dir;    /* enum ms_dir */
+	__u8 reason; /* enum ms_fallback */
+	__u8 _pad[2];
+	struct ms_http_req req;
+};
+_Static_assert(sizeof(struct ms_mode_event) == 256, "ms_mode_event layout");
 
 #endif /* MESHSIGHT_EVENTS_H */

@@ -29,7 +29,7 @@ url=http://10.200.2.2:8080/
 read -ra agent_flags <<<"${BENCH_AGENT_FLAGS:-}" # extra agent flags, e.g. --identities FILE
 
 require_root_kernel
-require_cmds ip curl jq ss wrk nginx
+require_cmds ip curl jq ss wrk nginx bpftool
 [ "$BENCH_NO_AGENT" = 1 ] || [ -x "$MESHSIGHT_BIN" ] ||
 	ms_die "$MESHSIGHT_BIN not found: build it with 'make' (or BENCH_NO_AGENT=1 for a baseline)"
 
@@ -82,6 +82,21 @@ to_us() {
 		if (f < 0) { print "?"; exit } printf "%.0f\n", n * f }'
 }
 
+# bpf_prog_stats: "name run_time_ns run_cnt" of each program the agent holds
+# (kernel.bpf_stats_enabled is on while the bench runs).
+bpf_prog_stats() {
+	bpftool prog show -j 2>/dev/null | jq -r --argjson pid "$MS_AGENT_PID" \
+		'.[] | select(any(.pids[]?; .pid == $pid)) | "\(.name) \(.run_time_ns // 0) \(.run_cnt // 0)"'
+}
+# bpf_per_request BEFORE AFTER N: "prog=ns/req (runs/req) ... total=ns/req".
+bpf_per_request() {
+	awk -v n="$3" 'NR == FNR { t[$1] = $2; c[$1] = $3; next }
+		{ dt = ($2 - t[$1]) / n; dc = ($3 - c[$1]) / n; tot += dt
+		  sub(/^ms_/, "", $1); printf "%s=%.0f(%.1f) ", $1, dt, dc }
+		END { printf "total=%.0f\n", tot }' <(echo "$1") <(echo "$2")
+}
+agent_event_bytes() { stats_json | jq '.event_bytes // 0'; }
+
 # agent_cpu_ticks / agent_events / agent_hwm_kb: the agent's counters now.
 agent_cpu_ticks() { sed 's/.*) //' "/proc/$MS_AGENT_PID/stat" | awk '{ print $12 + $13 }'; }
 agent_events() { stats_json | jq '[.events_seen[] | numbers] | add // 0'; }
@@ -99,10 +114,16 @@ measure() {
 			--otlp-endpoint "http://127.0.0.1:$EXPORT_PORT" --max-spans-per-second 0 \
 			--metric-export-interval-ms 1000
 		c0=$(agent_cpu_ticks)
-	elif [ "$mode" = on ]; then
-		agent_start "${agent_flags[@]}"
+	elif [ "$mode" = on ] || [ "$mode" = v1 ]; then
+		if [ "$mode" = v1 ]; then
+			agent_start "${agent_flags[@]}" --http-parser userspace
+		else
+			agent_start "${agent_flags[@]}"
+		fi
 		c0=$(agent_cpu_ticks)
 		e0=$(agent_events)
+		b0=$(agent_event_bytes)
+		s0=$(bpf_prog_stats)
 	fi
 	t0=$(date +%s.%N)
 	out=$(pod_exec load wrk -t1 "-c$BENCH_CONNS" "-d${BENCH_SECONDS}s" --latency "$url") ||
@@ -113,15 +134,23 @@ measure() {
 	R[p99,$r,$mode]=$(to_us "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
 	R[reqs,$r,$mode]=$(awk '/requests in/ { print $1 }' <<<"$out")
 	R[errs,$r,$mode]=$(awk '/Non-2xx|Socket errors/ { printf "%s ", $0 }' <<<"$out")
-	if [ "$mode" = on ]; then
+	if [ "$mode" = on ] || [ "$mode" = v1 ]; then
 		c1=$(agent_cpu_ticks)
 		e1=$(agent_events)
+		b1=$(agent_event_bytes)
+		s1=$(bpf_prog_stats)
 		hz=$(getconf CLK_TCK)
-		R[cpu,$r,on]=$(awk -v c="$((c1 - c0))" -v hz="$hz" -v n="${R[reqs,$r,on]}" \
+		n=${R[reqs,$r,$mode]}
+		R[cpu,$r,$mode]=$(awk -v c="$((c1 - c0))" -v hz="$hz" -v n="$n" \
 			'BEGIN { printf "%.4f", c / hz / (n / 1000) }')
-		R[rss,$r,on]=$(awk -v k="$(agent_hwm_kb)" 'BEGIN { printf "%.1f", k / 1024 }')
-		R[evs,$r,on]=$(awk -v e="$((e1 - e0))" -v t0="$t0" -v t1="$t1" \
+		R[rss,$r,$mode]=$(awk -v k="$(agent_hwm_kb)" 'BEGIN { printf "%.1f", k / 1024 }')
+		R[evs,$r,$mode]=$(awk -v e="$((e1 - e0))" -v t0="$t0" -v t1="$t1" \
 			'BEGIN { printf "%.0f", e / (t1 - t0) }')
+		R[epr,$r,$mode]=$(awk -v e="$((e1 - e0))" -v n="$n" 'BEGIN { printf "%.2f", e / n }')
+		R[bpr,$r,$mode]=$(awk -v b="$((b1 - b0))" -v n="$n" 'BEGIN { printf "%.0f", b / n }')
+		R[bpf,$r,$mode]=$(bpf_per_request "$s0" "$s1" "$n")
+		R[bpfns,$r,$mode]=${R[bpf,$r,$mode]##*total=}
+		echo "  round $r, agent $mode: BPF ns per request (runs): ${R[bpf,$r,$mode]}" >&2
 		agent_stop >/dev/null || ms_die "agent did not stop cleanly"
 	elif [ "$mode" = exp ]; then
 		c1=$(agent_cpu_ticks)
@@ -161,6 +190,11 @@ else
 	BENCH_EXPORT=0
 fi
 
+# BPF run time per program, as the brief measures it; restored on exit.
+stats_was=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
+sysctl -qw kernel.bpf_stats_enabled=1 || echo "bench: cannot enable kernel.bpf_stats_enabled" >&2
+trap 'sysctl -qw kernel.bpf_stats_enabled="$stats_was"' EXIT
+
 echo "bench: wrk -t1 -c$BENCH_CONNS -d${BENCH_SECONDS}s --latency $url" \
 	"(nginx, 1 worker; $(nproc) CPUs shared by wrk, nginx and the agent)" >&2
 for ((r = 1; r <= BENCH_ROUNDS; r++)); do
@@ -169,7 +203,9 @@ for ((r = 1; r <= BENCH_ROUNDS; r++)); do
 	elif [ $((r % 2)) -eq 1 ]; then
 		measure "$r" off
 		measure "$r" on
+		measure "$r" v1
 	else
+		measure "$r" v1
 		measure "$r" on
 		measure "$r" off
 	fi
@@ -183,9 +219,9 @@ val() { printf '%s' "${R[$1]:--}"; }
 derived() {
 	local a b
 	case $1 in
-	ratio) a=${R[rps,$2,off]:-} b=${R[rps,$2,on]:-} ;;
-	p50) a=${R[p50,$2,off]:-} b=${R[p50,$2,on]:-} ;;
-	p99) a=${R[p99,$2,off]:-} b=${R[p99,$2,on]:-} ;;
+	ratio) a=${R[rps,$2,off]:-} b=${R[rps,$2,${3:-on}]:-} ;;
+	p50) a=${R[p50,$2,off]:-} b=${R[p50,$2,${3:-on}]:-} ;;
+	p99) a=${R[p99,$2,off]:-} b=${R[p99,$2,${3:-on}]:-} ;;
 	esac
 	if [ -z "$a" ] || [ -z "$b" ] || [ "$a" = "?" ] || [ "$b" = "?" ]; then
 		printf -- -
@@ -196,19 +232,31 @@ derived() {
 	fi
 }
 
+# "v2" is the default datapath (HTTP/1 parsed in the kernel), "v1" the same
+# agent with --http-parser userspace (every payload copied and parsed in
+# userspace, the design before it).
 rows=(
 	"requests/s without agent|val rps,R,off"
-	"requests/s with agent|val rps,R,on"
-	"ratio with/without|derived ratio R"
+	"requests/s, agent v2|val rps,R,on"
+	"requests/s, agent v1|val rps,R,v1"
+	"ratio with/without, v2|derived ratio R on"
+	"ratio with/without, v1|derived ratio R v1"
 	"p50 latency us without|val p50,R,off"
-	"p50 latency us with|val p50,R,on"
-	"p50 added us|derived p50 R"
+	"p50 added us, v2|derived p50 R on"
+	"p50 added us, v1|derived p50 R v1"
 	"p99 latency us without|val p99,R,off"
-	"p99 latency us with|val p99,R,on"
-	"p99 added us|derived p99 R"
-	"agent CPU s per 1000 requests|val cpu,R,on"
-	"agent max RSS MiB (VmHWM)|val rss,R,on"
-	"agent events/s|val evs,R,on"
+	"p99 added us, v2|derived p99 R on"
+	"p99 added us, v1|derived p99 R v1"
+	"BPF ns per request (both ends), v2|val bpfns,R,on"
+	"BPF ns per request (both ends), v1|val bpfns,R,v1"
+	"events per request, v2|val epr,R,on"
+	"events per request, v1|val epr,R,v1"
+	"ring bytes per request, v2|val bpr,R,on"
+	"ring bytes per request, v1|val bpr,R,v1"
+	"agent CPU s per 1000 requests, v2|val cpu,R,on"
+	"agent CPU s per 1000 requests, v1|val cpu,R,v1"
+	"agent max RSS MiB (VmHWM), v2|val rss,R,on"
+	"agent max RSS MiB (VmHWM), v1|val rss,R,v1"
 )
 if [ "$BENCH_EXPORT" = 1 ]; then
 	rows+=(

@@ -75,6 +75,7 @@ void agent_config_defaults(struct agent_config *c)
 	c->bpf.max_conns = 65536;
 	c->bpf.ringbuf_mb = 16;
 	c->bpf.http = true;
+	c->bpf.kernel_http = true;
 	c->listen = "127.0.0.1:9464";
 	c->max_http = 8192;
 	c->max_edges = 10000;

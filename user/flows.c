@@ -611,9 +611,8 @@ static void txn_info(const struct flowtab *ft, const struct flow *f, uint64_t en
 	info->end_ns = end_ns;
 }
 
-static void on_txn(void *ctx, const struct http1_txn *t)
+static void count_txn(struct flow *f, const struct http1_txn *t)
 {
-	struct flow *f = ctx;
 	struct flowtab *ft = f->ft;
 	uint64_t now = t->resp_end_ns ? t->resp_end_ns : f->last_ns;
 	struct edge *e = flow_edge(ft, f, now);
@@ -627,6 +626,15 @@ static void on_txn(void *ctx, const struct http1_txn *t)
 		ft->txn_hook(ft->txn_hook_ctx, &info, t);
 	}
 	f->ntxn++;
+}
+
+/* A transaction of userspace's parser. */
+static void on_txn(void *ctx, const struct http1_txn *t)
+{
+	struct flow *f = ctx;
+
+	f->ft->stats.capture_txns++;
+	count_txn(f, t);
 }
 
 static int flow_http_alloc(struct flowtab *ft, struct flow *f)
@@ -705,6 +713,84 @@ static void on_data(struct flowtab *ft, const struct ms_data_event *ev)
 		      ev->hdr.ts_ns, feed_parser, &fc);
 }
 
+/* A request the kernel parsed, as the byte parser would have reported it. */
+static void req_to_txn(struct flowtab *ft, const struct ms_http_req *r, struct http1_txn *t)
+{
+	memset(t, 0, sizeof(*t));
+	memcpy(t->method, r->method, r->method_len);
+	if (http1_target_path(r->var, r->target_len, t))
+		ft->stats.bad_targets++;
+	if (r->tp_len == MS_TP_LEN && http1_traceparent_ok(r->var + MS_TARGET_MAX, MS_TP_LEN))
+		memcpy(t->traceparent, r->var + MS_TARGET_MAX, MS_TP_LEN);
+	t->version_minor = r->version_minor;
+	t->req_start_ns = r->start_ns;
+	t->req_bytes = r->bytes;
+}
+
+static bool flow_takes_http(struct flowtab *ft, struct flow *f, uint64_t ts)
+{
+	f->last_ns = ts;
+	if (f->tunnel || f->excluded || (f->decided && f->proto != EDGE_PROTO_HTTP))
+		return false;
+	flow_decide(ft, f, EDGE_PROTO_HTTP, ts);
+	return true;
+}
+
+static void on_pair(struct flowtab *ft, const struct ms_http_pair_event *ev)
+{
+	struct flow *f = flow_find(ft, ev->hdr.cookie);
+	struct http1_txn t;
+
+	if (!f) {
+		ft->stats.data_without_flow++;
+		return;
+	}
+	if (!flow_takes_http(ft, f, ev->hdr.ts_ns))
+		return;
+	req_to_txn(ft, &ev->req, &t);
+	t.status = ev->status;
+	t.resp_start_ns = ev->resp_start_ns;
+	t.resp_end_ns = ev->resp_end_ns;
+	t.resp_bytes = ev->resp_bytes;
+	if (ev->hdr.flags & MS_PAIR_F_NO_RESPONSE)
+		t.flags |= HTTP1_TXN_F_NO_RESPONSE;
+	if (ev->hdr.flags & MS_PAIR_F_RESET)
+		t.flags |= HTTP1_TXN_F_RESET;
+	if (ev->hdr.flags & MS_PAIR_F_RESP_CUT)
+		t.flags |= HTTP1_TXN_F_RESP_CUT;
+	ft->stats.kernel_txns++;
+	count_txn(f, &t);
+}
+
+/*
+ * One direction leaves kernel parsing: its bytes from ev->seq on come as
+ * payload events, starting with a message. A request handed over goes to
+ * the front of the parser's queue, where its response will find it.
+ */
+static void on_mode(struct flowtab *ft, const struct ms_mode_event *ev)
+{
+	struct flow *f = flow_find(ft, ev->hdr.cookie);
+	struct http1_txn t;
+
+	ft->stats.fallbacks[ev->reason]++;
+	if (!f) {
+		ft->stats.data_without_flow++;
+		return;
+	}
+	if (!flow_takes_http(ft, f, f->last_ns))
+		return;
+	if (f->http_off || flow_http_alloc(ft, f)) {
+		f->http_off = true;
+		return;
+	}
+	reasm_start(&f->http->reasm[ev->dir], ev->seq);
+	if (!(ev->hdr.flags & MS_MODE_F_REQ))
+		return;
+	req_to_txn(ft, &ev->req, &t);
+	if (http1_conn_inject(&f->http->parser, &t))
+		ft->stats.inject_failed++;
+}
+
 static void flow_finish_http(struct flow *f, bool reset, uint64_t ts)
 {
 	struct feed_ctx fc = {.f = f};
@@ -770,6 +856,27 @@ static void on_close(struct flowtab *ft, const struct ms_conn_close_event *ev)
 	flow_close(ft, f, &c);
 }
 
+static bool http_req_ok(const struct ms_http_req *r)
+{
+	return r->method_len >= 1 && r->method_len < sizeof(r->method) &&
+	       r->target_len <= MS_TARGET_MAX && (r->tp_len == 0 || r->tp_len == MS_TP_LEN);
+}
+
+/* A pair event is sent only up to the bytes its request uses (MS_PAIR_SIZE). */
+static bool pair_ok(const struct ms_http_pair_event *ev, size_t size)
+{
+	return size >= MS_PAIR_SIZE(0, 0) && http_req_ok(&ev->req) &&
+	       size >= MS_PAIR_SIZE(ev->req.tp_len, ev->req.target_len);
+}
+
+static bool mode_ok(const struct ms_mode_event *ev, size_t size)
+{
+	if (size < offsetof(struct ms_mode_event, req) || ev->dir > MS_DIR_INGRESS ||
+	    ev->reason >= MS_FB__MAX)
+		return false;
+	return !(ev->hdr.flags & MS_MODE_F_REQ) || (size >= sizeof(*ev) && http_req_ok(&ev->req));
+}
+
 static bool record_size_ok(const struct ms_event_hdr *h, size_t size)
 {
 	const struct ms_data_event *d = (const void *)h;
@@ -782,6 +889,10 @@ static bool record_size_ok(const struct ms_event_hdr *h, size_t size)
 	case MS_EV_DATA:
 		return size >= sizeof(*d) && d->cap_len <= size - sizeof(*d) &&
 		       d->cap_len <= d->len && d->cap_len <= MS_CAPTURE_MAX;
+	case MS_EV_HTTP_PAIR:
+		return pair_ok((const struct ms_http_pair_event *)h, size);
+	case MS_EV_MODE:
+		return mode_ok((const struct ms_mode_event *)h, size);
 	}
 	return false;
 }
@@ -795,6 +906,7 @@ int flowtab_handle_event(struct flowtab *ft, const void *data, size_t size)
 		return -EINVAL;
 	}
 	ft->stats.events[h->type]++;
+	ft->stats.event_bytes += size;
 	switch (h->type) {
 	case MS_EV_CONN_OPEN:
 		on_open(ft, data);
@@ -804,6 +916,12 @@ int flowtab_handle_event(struct flowtab *ft, const void *data, size_t size)
 		break;
 	case MS_EV_DATA:
 		on_data(ft, data);
+		break;
+	case MS_EV_HTTP_PAIR:
+		on_pair(ft, data);
+		break;
+	case MS_EV_MODE:
+		on_mode(ft, data);
 		break;
 	}
 	return 0;

@@ -54,7 +54,8 @@ struct flow_limits {
 };
 
 struct flow_stats {
-	uint64_t events[MS_EV_DATA + 1]; /* by enum ms_event_type */
+	uint64_t events[MS_EV_MODE + 1]; /* by enum ms_event_type */
+	uint64_t event_bytes;		 /* bytes of those records */
 	uint64_t malformed_events;	 /* records of unknown type or wrong size */
 	uint64_t data_without_flow;	 /* payload of a connection whose open was lost */
 	uint64_t close_without_flow;
@@ -67,6 +68,11 @@ struct flow_stats {
 	uint64_t tunnel_carried; /* application flows found carried by a local tunnel */
 	uint64_t excluded_flows; /* sockets of excluded processes/cgroups, and their local peers */
 	uint64_t closes_recovered; /* close events lost, finished from the kernel entry instead */
+	uint64_t kernel_txns;	   /* transactions the kernel parsed (pair events) */
+	uint64_t capture_txns;	   /* transactions userspace's parser found in captured bytes */
+	uint64_t fallbacks[MS_FB__MAX]; /* directions switched to capture, by enum ms_fallback */
+	uint64_t inject_failed; /* requests handed over with no room in the parser's queue */
+	uint64_t bad_targets;	/* kernel-parsed requests with a target the parser rejects */
 };
 
 struct flow;

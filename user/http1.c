@@ -1437,3 +1437,141 @@ void http1_conn_close(struct http1_conn *c, bool reset, uint64_t ts, http1_txn_c
 	c->req.slot = SLOT_NONE;
 	c->dead = true;
 }
+
+/* ---- requests the kernel parsed (datapath v2) ---- */
+
+/* A path byte kept, or the PATH_CUT mark once the path is full. */
+static void kept_add(struct http1_txn *t, size_t *len, char ch)
+{
+	if (*len < HTTP1_PATH_MAX - 1)
+		t->path[(*len)++] = ch;
+	else
+		t->flags |= HTTP1_TXN_F_PATH_CUT;
+}
+
+/* The same cut as path_cut_at, on a path built by http1_target_path. */
+static void kept_cut(struct http1_txn *t, size_t *len, size_t pos)
+{
+	if (pos >= HTTP1_PATH_MAX - 1)
+		return;
+	memset(t->path + pos, 0, HTTP1_PATH_MAX - pos);
+	t->flags &= ~HTTP1_TXN_F_PATH_CUT;
+	*len = pos;
+}
+
+/*
+ * The rules of target_byte and path_byte, applied to a whole origin- or
+ * absolute-form target at once (the kernel's copy of it): keep the path,
+ * never the query, fragment, ";parameters" or what follows an encoded '?'.
+ */
+int http1_target_path(const char *target, size_t n, struct http1_txn *t)
+{
+	uint8_t sub = T_BEGIN;
+	size_t i, len = 0, pct = 0;
+	uint8_t ch;
+
+	memset(t->path, 0, sizeof(t->path));
+	t->flags &= ~HTTP1_TXN_F_PATH_CUT;
+	for (i = 0; i < n; i++) {
+		ch = (uint8_t)target[i];
+		if (ch <= ' ' || ch >= 0x7f)
+			goto bad;
+		switch (sub) {
+		case T_BEGIN:
+			if (ch == '/' || ch == '*')
+				kept_add(t, &len, (char)ch);
+			else if (!(to_lower(ch) >= 'a' && to_lower(ch) <= 'z'))
+				goto bad;
+			sub = (ch == '/' || ch == '*') ? T_PATH : T_SCHEME;
+			break;
+		case T_SCHEME:
+			if (ch == ':')
+				sub = T_SLASH1;
+			else if (!is_tchar(ch))
+				goto bad;
+			break;
+		case T_SLASH1:
+		case T_SLASH2:
+			if (ch != '/')
+				goto bad;
+			sub++;
+			break;
+		case T_HOST:
+			if (ch == '/' || ch == '?' || ch == '#')
+				kept_add(t, &len, '/');
+			if (ch == '/')
+				sub = T_PATH;
+			else if (ch == '?' || ch == '#')
+				sub = T_SKIP;
+			break;
+		case T_PATH:
+		case T_PCT:
+		case T_PCT3:
+			if (ch == '?' || ch == '#') {
+				sub = T_SKIP;
+			} else if (ch == ';') {
+				sub = T_PARAM;
+			} else if (sub == T_PCT3 && to_lower(ch) == 'f') {
+				kept_cut(t, &len, pct);
+				sub = T_SKIP;
+			} else {
+				if (ch == '%') {
+					pct = len;
+					sub = T_PCT;
+				} else {
+					sub = (sub == T_PCT && ch == '3') ? T_PCT3 : T_PATH;
+				}
+				kept_add(t, &len, (char)ch);
+			}
+			break;
+		case T_PARAM:
+			if (ch == '/') {
+				kept_add(t, &len, '/');
+				sub = T_PATH;
+			} else if (ch == '?' || ch == '#') {
+				sub = T_SKIP;
+			}
+			break;
+		default: /* T_SKIP */
+			break;
+		}
+	}
+	if (sub == T_BEGIN || sub == T_SCHEME || sub == T_SLASH1 || sub == T_SLASH2)
+		goto bad;
+	if (sub == T_HOST)
+		kept_add(t, &len, '/');
+	return 0;
+bad:
+	memset(t->path, 0, sizeof(t->path));
+	t->flags &= ~HTTP1_TXN_F_PATH_CUT;
+	return -1;
+}
+
+bool http1_traceparent_ok(const char *v, size_t n)
+{
+	size_t i;
+
+	if (n != TP_LEN)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (i == 2 || i == 35 || i == 52) {
+			if (v[i] != '-')
+				return false;
+		} else if (!is_digit((uint8_t)v[i]) && !(v[i] >= 'a' && v[i] <= 'f')) {
+			return false;
+		}
+	}
+	return true;
+}
+
+int http1_conn_inject(struct http1_conn *c, const struct http1_txn *t)
+{
+	/* Room for it and for a request the request stream may be filling. */
+	if (c->dead || c->bcount || c->count + 1 >= HTTP1_PIPELINE_MAX)
+		return -1;
+	c->head = (uint8_t)((c->head + HTTP1_PIPELINE_MAX - 1) % HTTP1_PIPELINE_MAX);
+	c->pending[c->head] = *t;
+	c->skip_after[c->head] = 0;
+	c->count++;
+	return 0;
+}

@@ -161,6 +161,20 @@ void http1_conn_feed(struct http1_conn *c, enum http1_side side, const uint8_t *
  */
 void http1_conn_close(struct http1_conn *c, bool reset, uint64_t ts, http1_txn_cb cb, void *ctx);
 
+/*
+ * Requests parsed by the kernel (datapath v2) keep this parser's rules:
+ * http1_target_path() writes t->path (and HTTP1_TXN_F_PATH_CUT) from a raw
+ * request-target exactly as the byte parser would keep it, or returns -1
+ * (path "") for a target the byte parser would reject.
+ * http1_traceparent_ok() is the byte parser's check of a traceparent value.
+ * http1_conn_inject() queues t as the OLDEST waiting request: the kernel
+ * parsed it, then handed the connection over before its response; -1 when
+ * there is no room (the response is then counted as unmatched).
+ */
+int http1_target_path(const char *target, size_t n, struct http1_txn *t);
+bool http1_traceparent_ok(const char *v, size_t n);
+int http1_conn_inject(struct http1_conn *c, const struct http1_txn *t);
+
 /* True while bytes still look like HTTP/1 (false after an upgrade). */
 static inline bool http1_conn_alive(const struct http1_conn *c)
 {

@@ -160,6 +160,7 @@ static int size_maps(struct meshsight_bpf *skel, const struct loader_opts *opts,
 	bpf_map__set_max_entries(skel->maps.conns, opts->max_conns);
 	skel->rodata->cfg_capture_bytes = opts->capture_bytes;
 	skel->rodata->cfg_capture_http = opts->http;
+	skel->rodata->cfg_kernel_http = opts->http && opts->kernel_http;
 	return 0;
 }
 

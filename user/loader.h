@@ -20,6 +20,7 @@ struct loader_opts {
 	uint32_t max_conns;	/* kernel connection table size */
 	uint32_t ringbuf_mb;	/* ring buffer size, power of two */
 	bool http;		/* capture HTTP payload at all */
+	bool kernel_http;	/* parse HTTP/1 in the kernel where it is exact (datapath v2) */
 };
 
 struct meshsight_bpf;

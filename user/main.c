@@ -32,6 +32,7 @@ enum {
 	OPT_IDENTITIES,
 	OPT_CAPTURE_BYTES,
 	OPT_NO_HTTP,
+	OPT_HTTP_PARSER,
 	OPT_MAX_CONNS,
 	OPT_MAX_HTTP,
 	OPT_MAX_EDGES,
@@ -75,6 +76,7 @@ static const struct option long_opts[] = {
     {"identities", required_argument, NULL, OPT_IDENTITIES},
     {"capture-bytes", required_argument, NULL, OPT_CAPTURE_BYTES},
     {"no-http", no_argument, NULL, OPT_NO_HTTP},
+    {"http-parser", required_argument, NULL, OPT_HTTP_PARSER},
     {"max-connections", required_argument, NULL, OPT_MAX_CONNS},
     {"max-http-connections", required_argument, NULL, OPT_MAX_HTTP},
     {"max-edges", required_argument, NULL, OPT_MAX_EDGES},
@@ -143,6 +145,11 @@ static void usage(FILE *f)
 	    "  --capture-bytes N         payload bytes per TCP segment sent to userspace,\n"
 	    "                            64..4096 (default %u); longer HTTP heads are cut\n"
 	    "  --no-http                 L4 only: no payload is copied, no HTTP parsing\n"
+	    "  --http-parser kernel|userspace\n"
+	    "                            kernel (default): HTTP/1 the kernel can frame exactly\n"
+	    "                            is parsed there, one event per request, the rest in\n"
+	    "                            userspace; userspace: every connection's payload is\n"
+	    "                            copied and parsed in userspace (the v1 datapath)\n"
 	    "  --max-connections N       connections tracked at once (default %u)\n"
 	    "  --max-http-connections N  connections parsed as HTTP at once (default %u)\n"
 	    "  --max-edges N             edges kept in memory; the least recently updated is\n"
@@ -364,6 +371,16 @@ static int parse_args(int argc, char **argv, struct agent_config *c)
 			break;
 		case OPT_NO_HTTP:
 			c->bpf.http = false;
+			break;
+		case OPT_HTTP_PARSER:
+			if (!strcmp(optarg, "kernel") || !strcmp(optarg, "userspace")) {
+				c->bpf.kernel_http = !strcmp(optarg, "kernel");
+			} else {
+				fprintf(stderr,
+					"meshsight: --http-parser %s: pass kernel or userspace\n",
+					optarg);
+				err = -EINVAL;
+			}
 			break;
 		case OPT_MAX_CONNS:
 			err = parse_u32("--max-connections", optarg, 16, &c->bpf.max_conns);

@@ -48,6 +48,15 @@ struct self_def {
 #define EVICTED		"meshsight_evictions_total", "Items dropped to bound memory, by kind and reason."
 #define EVI_OTLP	"meshsight.agent.evictions", "{item}"
 #define TUNNEL(n, h, j) "meshsight_mesh_" n, h, NULL, NULL, NULL, NULL, "mesh_tunnel", j
+#define HTTPMODE                                                                                   \
+	"meshsight_http_transactions_by_mode_total",                                               \
+	    "HTTP/1 transactions by who parsed them: the kernel (one event each) or userspace "    \
+	    "(captured bytes)."
+#define HTTPMODE_OTLP "meshsight.agent.http_transactions_by_mode", "{request}"
+#define FALLBACK                                                                                   \
+	"meshsight_kernel_fallbacks_total",                                                        \
+	    "Connection directions moved from kernel HTTP/1 parsing to capture, by reason."
+#define FB_OTLP "meshsight.agent.kernel_fallbacks", "{direction}"
 #define NATL                                                                                       \
 	"meshsight_clusterip_lookups_total",                                                       \
 	    "Connection-tracking lookups of connections to a ClusterIP, by outcome."
@@ -59,6 +68,12 @@ static const struct self_def defs[] = {
      FLOW(events[MS_EV_CONN_CLOSE])},
     {EVENTS, "type", "data", NULL, NULL, "events_seen", "data", EV_OTLP, NULL, NULL, 0,
      FLOW(events[MS_EV_DATA])},
+    {EVENTS, "type", "http_pair", NULL, NULL, "events_seen", "http_pair", EV_OTLP, NULL, NULL, 0,
+     FLOW(events[MS_EV_HTTP_PAIR])},
+    {EVENTS, "type", "mode", NULL, NULL, "events_seen", "mode", EV_OTLP, NULL, NULL, 0,
+     FLOW(events[MS_EV_MODE])},
+    {"meshsight_event_bytes_total", "Bytes of ring-buffer events received.", NULL, NULL, NULL, NULL,
+     NULL, "event_bytes", "meshsight.agent.event_bytes", "By", NULL, NULL, 0, FLOW(event_bytes)},
     {DROPPED, "cause", NULL, NULL, NULL, "events_dropped", NULL, DR_OTLP, NULL, NULL, 0,
      SRC_KERNEL_DROPS, 0, 0},
     {DROPPED, "cause", "malformed_event", NULL, NULL, "events_dropped", "malformed_event", DR_OTLP,
@@ -73,6 +88,8 @@ static const struct self_def defs[] = {
      DR_OTLP, NULL, NULL, 0, FLOW(http_limit)},
     {DROPPED, "cause", "edge_out_of_memory", NULL, NULL, "events_dropped", "edge_out_of_memory",
      DR_OTLP, NULL, NULL, 0, AGG(alloc_failures)},
+    {DROPPED, "cause", "handover_no_room", NULL, NULL, "events_dropped", "handover_no_room",
+     DR_OTLP, NULL, NULL, 0, FLOW(inject_failed)},
     {"meshsight_kernel_datapath_total", "Kernel-side datapath counters by outcome.", "outcome",
      NULL, NULL, NULL, "kernel", NULL, "meshsight.agent.kernel_datapath", "{event}", NULL, NULL, 0,
      SRC_KERNEL_OUTCOMES, 0, 0},
@@ -97,6 +114,24 @@ static const struct self_def defs[] = {
     {"meshsight_http_transactions_total", "HTTP/1 request/response pairs counted.", NULL, NULL,
      NULL, NULL, NULL, "http_transactions", "meshsight.agent.http_transactions", "{request}", NULL,
      NULL, 0, FLOW(transactions)},
+    {HTTPMODE, "mode", "kernel", NULL, NULL, "http_transactions_by_mode", "kernel", HTTPMODE_OTLP,
+     NULL, NULL, 0, FLOW(kernel_txns)},
+    {HTTPMODE, "mode", "capture", NULL, NULL, "http_transactions_by_mode", "capture", HTTPMODE_OTLP,
+     NULL, NULL, 0, FLOW(capture_txns)},
+    {FALLBACK, "reason", "head", NULL, NULL, "kernel_fallbacks", "head", FB_OTLP, NULL, NULL, 0,
+     FLOW(fallbacks[MS_FB_HEAD])},
+    {FALLBACK, "reason", "framing", NULL, NULL, "kernel_fallbacks", "framing", FB_OTLP, NULL, NULL,
+     0, FLOW(fallbacks[MS_FB_FRAMING])},
+    {FALLBACK, "reason", "pipelined", NULL, NULL, "kernel_fallbacks", "pipelined", FB_OTLP, NULL,
+     NULL, 0, FLOW(fallbacks[MS_FB_PIPELINED])},
+    {FALLBACK, "reason", "gap", NULL, NULL, "kernel_fallbacks", "gap", FB_OTLP, NULL, NULL, 0,
+     FLOW(fallbacks[MS_FB_GAP])},
+    {FALLBACK, "reason", "unsolicited", NULL, NULL, "kernel_fallbacks", "unsolicited", FB_OTLP,
+     NULL, NULL, 0, FLOW(fallbacks[MS_FB_UNSOLICITED])},
+    {FALLBACK, "reason", "target", NULL, NULL, "kernel_fallbacks", "target", FB_OTLP, NULL, NULL, 0,
+     FLOW(fallbacks[MS_FB_TARGET])},
+    {FALLBACK, "reason", "peer", NULL, NULL, "kernel_fallbacks", "peer", FB_OTLP, NULL, NULL, 0,
+     FLOW(fallbacks[MS_FB_PEER])},
     {"meshsight_tracked_connections", "Connections tracked in userspace.", NULL, NULL, NULL, NULL,
      NULL, "tracked_connections", "meshsight.agent.connections", "{connection}", NULL, NULL, 1,
      INPUT(tracked_conns)},
@@ -181,6 +216,10 @@ static const struct {
     [MS_CNT_RETRANS_SKIPPED] = {"retransmit_skipped", 0},
     [MS_CNT_CONN_OPAQUE] = {"classified_opaque", 0},
     [MS_CNT_CONN_HTTP1] = {"classified_http1", 0},
+    [MS_CNT_RB_FULL_PAIR] = {"ringbuf_full_pair", 1},
+    [MS_CNT_RB_FULL_MODE] = {"ringbuf_full_mode", 1},
+    [MS_CNT_CONN_KERNEL] = {"kernel_parsed_connections", 0},
+    [MS_CNT_HEAD_SCANNED] = {"heads_parsed", 0},
 };
 
 const char *kernel_counter_name(enum ms_counter c)

@@ -33,6 +33,9 @@ echo "--- lockdown helper audit"
 echo "--- BPF_PROG_TEST_RUN fixtures"
 "$bin" || status=1
 
+echo "--- the kernel HTTP/1 machine (BPF_PROG_TEST_RUN fixtures)"
+"$out/tests/http1_kernel_test" || status=1
+
 echo "--- CO-RE relocation against another BTF"
 btf_dir=$(mktemp -d /tmp/meshsight-core.XXXXXX)
 trap 'rm -rf "$btf_dir"' EXIT

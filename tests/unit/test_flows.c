@@ -126,6 +126,97 @@ static uint64_t status_count(const struct edge_view *v, uint16_t code)
 #define RESP	"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 #define RESP503 "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n"
 
+/* Datapath v2: a pair the kernel parsed, as it is sent (up to its target). */
+static void send_pair(struct env *e, uint64_t cookie, const char *method, const char *target,
+		      uint16_t status, uint64_t t0)
+{
+	struct ms_http_pair_event ev = {.hdr = {MS_EV_HTTP_PAIR, 0, cookie, t0 + 5 * MS}};
+
+	ev.req.method_len = strlen(method);
+	memcpy(ev.req.method, method, ev.req.method_len);
+	ev.req.target_len = strlen(target);
+	memcpy(ev.req.var, target, ev.req.target_len);
+	ev.req.version_minor = 1;
+	ev.req.start_ns = t0;
+	ev.req.bytes = 40;
+	ev.status = status;
+	ev.resp_start_ns = t0 + 4 * MS;
+	ev.resp_end_ns = t0 + 5 * MS;
+	ev.resp_bytes = 60;
+	assert_int_equal(flowtab_handle_event(&e->ft, &ev, MS_PAIR_SIZE(0, ev.req.target_len)), 0);
+}
+
+static void test_kernel_pairs_count_like_parsed_ones(void **state)
+{
+	struct env *e = *state;
+	struct edge *edge;
+
+	send_open(e, 9, MS_ROLE_CLIENT, 100, 500, 0);
+	send_pair(e, 9, "GET", "/items?token=secret", 200, 1 * MS);
+	send_pair(e, 9, "POST", "/items;jsessionid=x", 503, 10 * MS);
+	edge = the_edge(e, EDGE_PROTO_HTTP);
+	assert_non_null(edge);
+	assert_int_equal(edge->view[REPORTER_SOURCE].requests, 2);
+	assert_int_equal(edge->view[REPORTER_SOURCE].errors, 1);
+	assert_int_equal(status_count(&edge->view[REPORTER_SOURCE], 200), 1);
+	assert_int_equal(e->ft.stats.kernel_txns, 2);
+	assert_int_equal(e->ft.stats.capture_txns, 0);
+	/* A pair cut short by its size is refused and counted. */
+	{
+		struct ms_http_pair_event ev = {.hdr = {MS_EV_HTTP_PAIR, 0, 9, 20 * MS}};
+
+		ev.req.method_len = 3;
+		ev.req.target_len = 100;
+		assert_int_equal(flowtab_handle_event(&e->ft, &ev, MS_PAIR_SIZE(0, 10)), -EINVAL);
+		assert_int_equal(e->ft.stats.malformed_events, 1);
+	}
+}
+
+/*
+ * The kernel hands a connection over mid-way: a pair first, then the
+ * response side switches with the request in flight, and its chunked
+ * response (which the kernel cannot frame) is parsed here against it.
+ */
+static void test_handover_with_request_in_flight(void **state)
+{
+	static const char chunked[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+				      "2\r\nok\r\n0\r\n\r\n";
+	struct ms_mode_event mode = {.hdr = {MS_EV_MODE, MS_MODE_F_REQ, 9, 0}};
+	struct env *e = *state;
+	struct edge *edge;
+
+	send_open(e, 9, MS_ROLE_CLIENT, 100, 500, 0);
+	send_pair(e, 9, "GET", "/one", 200, 1 * MS);
+	mode.seq = 600; /* the response side's boundary */
+	mode.dir = MS_DIR_INGRESS;
+	mode.reason = MS_FB_FRAMING;
+	mode.req.method_len = 3;
+	memcpy(mode.req.method, "GET", 3);
+	mode.req.target_len = 4;
+	memcpy(mode.req.var, "/two", 4);
+	mode.req.start_ns = 20 * MS;
+	mode.req.bytes = 30;
+	assert_int_equal(flowtab_handle_event(&e->ft, &mode, sizeof(mode)), 0);
+	send_data(e, 9, MS_DIR_INGRESS, MS_ROLE_CLIENT, 600, chunked, 30 * MS);
+	/* The request side follows at its boundary; its next request is captured too. */
+	mode = (struct ms_mode_event){
+	    .hdr = {MS_EV_MODE, 0, 9, 0}, .seq = 170, .dir = MS_DIR_EGRESS, .reason = MS_FB_PEER};
+	assert_int_equal(flowtab_handle_event(&e->ft, &mode, offsetof(struct ms_mode_event, req)),
+			 0);
+	send_data(e, 9, MS_DIR_EGRESS, MS_ROLE_CLIENT, 170, REQ, 40 * MS);
+	send_data(e, 9, MS_DIR_INGRESS, MS_ROLE_CLIENT, 600 + strlen(chunked), RESP503, 45 * MS);
+	edge = the_edge(e, EDGE_PROTO_HTTP);
+	assert_non_null(edge);
+	assert_int_equal(edge->view[REPORTER_SOURCE].requests, 3);
+	assert_int_equal(status_count(&edge->view[REPORTER_SOURCE], 200), 2);
+	assert_int_equal(status_count(&edge->view[REPORTER_SOURCE], 503), 1);
+	assert_int_equal(e->ft.stats.kernel_txns, 1);
+	assert_int_equal(e->ft.stats.capture_txns, 2);
+	assert_int_equal(e->ft.stats.fallbacks[MS_FB_FRAMING], 1);
+	assert_int_equal(e->ft.stats.fallbacks[MS_FB_PEER], 1);
+	assert_int_equal(e->ft.http_stats.errors[HTTP1_ERR_UNMATCHED_RESPONSE], 0);
+}
+
 /* Both ends local: the same request lands once in each reporter's view of one edge. */
 static void test_both_ends_one_edge(void **state)
 {
@@ -674,6 +765,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_both_ends_one_edge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_kernel_pairs_count_like_parsed_ones, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_handover_with_request_in_flight, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_keepalive_counts_each, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_out_of_order_and_duplicates, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reset_mid_request, setup, teardown),

@@ -881,6 +881,115 @@ static void test_null_stats(void **state)
 	assert_string_equal(http1_error_name(HTTP1_ERR__MAX), "unknown");
 }
 
+/*
+ * Datapath v2: a target the kernel copied keeps exactly the path the byte
+ * parser keeps from the same request, for every rule (query, fragment,
+ * ;params, %3F, absolute form, the length cut) and for targets it rejects.
+ */
+static void test_target_path_matches_parser(void **state)
+{
+	static const char *const targets[] = {
+	    "/",
+	    "/a/b/c",
+	    "/a?q=secret&token=x",
+	    "/a#frag",
+	    "/login;jsessionid=S3cret/next",
+	    "/x;p=1?y=2",
+	    "/enc%3Fq=secret",
+	    "/enc%3fq=secret",
+	    "/pct%41ok/%3",
+	    "/p%3",
+	    "http://host:8080/abs/path?q=1",
+	    "http://host",
+	    "https://host?q",
+	    "*",
+	    "/0123456789012345678901234567890123456789012345678901234567890123456789"
+	    "012345678901234567890123456789012345678901234567890123456789",
+	    "/0123456789012345678901234567890123456789012345678901234567890123456789"
+	    "01234567890123456789012345678901234567890123456789012345?q",
+	    "/0123456789012345678901234567890123456789012345678901234567890123456789"
+	    "0123456789012345678901234567890123456789012345678901234%3Fq",
+	    "ftp:/one-slash",
+	    "1bad",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+		struct fixture *fx = calloc(1, sizeof(*fx));
+		struct http1_txn t = {0};
+		char req[512];
+		int rc;
+
+		assert_non_null(fx);
+		http1_conn_init(&fx->conn, &fx->stats);
+		snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\n\r\n", targets[i]);
+		feed(fx, REQ, req, 1);
+		feed_status(fx, 200, 2);
+		rc = http1_target_path(targets[i], strlen(targets[i]), &t);
+		/* A rejected request leaves its response answering nobody (no method). */
+		if (fx->ntxns == 1 && fx->txns[0].method[0]) {
+			if (rc)
+				fail_msg("target %s: kept by the parser as '%s', refused here",
+					 targets[i], fx->txns[0].path);
+			assert_string_equal(t.path, fx->txns[0].path);
+			assert_int_equal(t.flags & HTTP1_TXN_F_PATH_CUT,
+					 fx->txns[0].flags & HTTP1_TXN_F_PATH_CUT);
+		} else {
+			assert_int_equal(rc, -1); /* the parser rejected the request line */
+			assert_string_equal(t.path, "");
+		}
+		free(fx);
+	}
+}
+
+static void test_traceparent_check(void **state)
+{
+	(void)state;
+	assert_true(
+	    http1_traceparent_ok("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", 55));
+	assert_false(
+	    http1_traceparent_ok("00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01", 55));
+	assert_false(
+	    http1_traceparent_ok("00-0af7651916cd43dd8448eb211c80319c_b7ad6b7169203331-01", 55));
+	assert_false(
+	    http1_traceparent_ok("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-0", 54));
+}
+
+/* A request the kernel parsed, handed over before its response: the next response answers it. */
+static void test_inject_oldest(void **state)
+{
+	struct fixture *fx = *state;
+	struct http1_txn t = {0};
+
+	feed(fx, REQ, "GET /second HTTP/1.1\r\n\r\n", 20);
+	strcpy(t.method, "GET");
+	strcpy(t.path, "/first");
+	t.req_start_ns = 10;
+	t.req_bytes = 30;
+	assert_int_equal(http1_conn_inject(&fx->conn, &t), 0);
+	feed(fx, RESP, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 30);
+	feed_status(fx, 404, 40);
+	assert_int_equal(fx->ntxns, 2);
+	assert_string_equal(fx->txns[0].path, "/first");
+	assert_int_equal(fx->txns[0].status, 200);
+	assert_int_equal(fx->txns[0].req_start_ns, 10);
+	assert_string_equal(fx->txns[1].path, "/second");
+	assert_int_equal(fx->txns[1].status, 404);
+	assert_int_equal(total_errors(fx), 0);
+}
+
+static void test_inject_full(void **state)
+{
+	struct fixture *fx = *state;
+	struct http1_txn t = {0};
+	int i;
+
+	for (i = 0; i < HTTP1_PIPELINE_MAX - 1; i++)
+		feed(fx, REQ, "GET / HTTP/1.1\r\n\r\n", 1);
+	assert_int_equal(http1_conn_inject(&fx->conn, &t), -1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -924,6 +1033,10 @@ int main(void)
 	    T(test_response_before_request),
 	    T(test_bare_lf_and_leading_crlf),
 	    T(test_null_stats),
+	    T(test_target_path_matches_parser),
+	    T(test_traceparent_check),
+	    T(test_inject_oldest),
+	    T(test_inject_full),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * An HTTP/1 message head, parsed in the kernel from the first bytes of the
+ * segment that starts the message (copied into per-CPU scratch).
+ *
+ * API: http1_head_scan() finds the start line's end, the empty line that
+ * ends the head, Content-Length, Transfer-Encoding and the traceparent;
+ * http1_request_line() and http1_status_line() then read the start line.
+ * Anything the scan can't settle exactly (no empty line in the bytes given,
+ * a folded or bare-LF line, a second Content-Length, a malformed value) sets
+ * bad, and the caller leaves the connection to userspace's parser.
+ *
+ * Cost: the head is read eight bytes at a time; a word with no LF costs
+ * about eight instructions, each line a handful more plus a two-word
+ * compare when it starts with 'c' or 't'. A 250-byte nginx response head
+ * is ~32 words and 9 lines, well under 100 ns. The loop bound is the scratch
+ * size, so the verifier's work is bounded too.
+ */
+#ifndef MESHSIGHT_PROTO_HTTP1_HEAD_H
+#define MESHSIGHT_PROTO_HTTP1_HEAD_H
+
+#include "../map_sizing.h"
+
+#define MS_HEAD_MASK  (MS_HEAD_MAX - 1)
+#define MS_HEAD_WORDS (MS_HEAD_MAX / 8)
+
+/* Scratch a head is copied to: MS_HEAD_MAX bytes and room for over-reads. */
+struct ms_head_scratch {
+	__u8 buf[MS_HEAD_MAX + 64];
+};
+
+struct http1_head {
+	__u32 n;	 /* bytes of the segment in buf */
+	__u32 line1_end; /* offset just past the start line's LF, 0 if none */
+	__u32 head_len;	 /* offset just past the empty line, 0 if not in buf */
+	__u32 tp_off;	 /* offset of the traceparent value, when tp_count == 1 */
+	__u64 cl;	 /* Content-Length, when has_cl */
+	__u8 has_cl;
+	__u8 chunked; /* a Transfer-Encoding header (any value) */
+	__u8 tp_count;
+	__u8 tp_ok; /* the traceparent value is MS_TP_LEN bytes then CR */
+	__u8 bad;
+};
+
+/* Eight copies of byte b, and a word of the bytes of an 8-character string. */
+#define HW_REP(b) (0x0101010101010101ULL * (__u64)(b))
+/* Words are read little-endian: byte k of a word is bits 8k..8k+7 (x86, arm64). */
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "http1_head.h reads heads as little-endian words"
+#endif
+#define HW_STR(s)                                                                          \
+	((__u64)(s)[0] | (__u64)(s)[1] << 8 | (__u64)(s)[2] << 16 | (__u64)(s)[3] << 24 | \
+	 (__u64)(s)[4] << 32 | (__u64)(s)[5] << 40 | (__u64)(s)[6] << 48 | (__u64)(s)[7] << 56)
+#define HW_BYTE(k) (0x80ULL << (8 * (k)))
+#define HW_LOW7	   HW_REP(0x7f)
+#define HW_LOW56   0x00ffffffffffffffULL /* the first seven bytes */
+
+static __always_inline __u64 head_word(const __u8 *buf, __u32 off)
+{
+	return *(const __u64 *)(buf + (off & MS_HEAD_MASK));
+}
+
+static __always_inline __u8 head_byte(const __u8 *buf, __u32 off)
+{
+	return buf[off & MS_HEAD_MASK];
+}
+
+/* Bit 7 of each byte of w that equals the byte in rep (exact: no carries between bytes). */
+static __always_inline __u64 head_match(__u64 w, __u64 rep)
+{
+	__u64 x = w ^ rep;
+
+	return ~(((x & HW_LOW7) + HW_LOW7) | x | HW_LOW7);
+}
+
+static __always_inline int head_ows(__u8 c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * Content-Length's value at off: up to 3 OWS, 1..18 digits, CR. Trailing
+ * blanks are legal but rare: they leave the message to the parser.
+ */
+static __always_inline void head_content_length(const __u8 *buf, __u32 off, struct http1_head *h)
+{
+	__u32 i;
+	__u64 v = 0;
+	__u8 c = 0;
+
+	if (h->has_cl) {
+		h->bad = 1; /* which of two is right is the parser's call */
+		return;
+	}
+	for (i = 0; i < 3 && head_ows(head_byte(buf, off)); i++)
+		off++;
+	for (i = 0; i < 19; i++) {
+		c = head_byte(buf, off + i);
+		if (c < '0' || c > '9')
+			break;
+		v = v * 10 + (c - '0');
+	}
+	if (i == 0 || i > 18 || c != '\r') {
+		h->bad = 1;
+		return;
+	}
+	h->cl = v;
+	h->has_cl = 1;
+}
+
+static __always_inline void head_traceparent(const __u8 *buf, __u32 off, struct http1_head *h)
+{
+	__u32 i;
+
+	if (h->tp_count++)
+		return; /* a second one: neither is kept */
+	for (i = 0; i < 3 && head_ows(head_byte(buf, off)); i++)
+		off++;
+	h->tp_off = off;
+	if (head_byte(buf, off + MS_TP_LEN) == '\r')
+		h->tp_ok = 1;
+	else if (head_ows(head_byte(buf, off + MS_TP_LEN)))
+		h->bad = 1; /* trailing blanks: let the parser decide */
+}
+
+/*
+ * The line that starts at ls: the empty line, or a header that frames the
+ * message. Global, so verified once (see http1_head_scan).
+ */
+__noinline int http1_head_line(struct ms_head_scratch *scratch, __u32 ls, struct http1_head *h)
+{
+	const __u8 *buf;
+	__u64 w0, w1, w2;
+	__u8 c0;
+
+	if (!scratch || !h)
+		return 0;
+	buf = scratch->buf;
+
+	if (ls + 2 > h->n)
+		return 0; /* the head goes on past what we have: head_len stays 0 */
+	c0 = head_byte(buf, ls);
+	if (c0 == '\r') {
+		if (head_byte(buf, ls + 1) == '\n')
+			h->head_len = ls + 2;
+		else
+			h->bad = 1;
+		return 0;
+	}
+	if (c0 == '\n' || head_ows(c0)) {
+		h->bad = 1; /* bare LF, or an obsolete folded line */
+		return 0;
+	}
+	if ((c0 | 0x20) != 'c' && (c0 | 0x20) != 't')
+		return 0;
+	/* Letters are compared case-insensitively, '-' and ':' exactly. */
+	w0 = head_word(buf, ls) | (HW_REP(0x20) & HW_LOW56);
+	w1 = head_word(buf, ls + 8);
+	w2 = head_word(buf, ls + 16);
+	if (w0 == HW_STR("content-") &&
+	    ((w1 | 0x0000202020202020ULL) & HW_LOW56) == HW_STR("length:\0")) {
+		head_content_length(buf, ls + 15, h);
+	} else if ((head_word(buf, ls) | HW_REP(0x20)) == HW_STR("transfer") &&
+		   (w1 | 0x2020202020202000ULL) == HW_STR("-encodin") &&
+		   ((w2 | 0x20) & 0xffff) == (HW_STR("g:\0\0\0\0\0\0") & 0xffff)) {
+		h->chunked = 1;
+	} else if ((head_word(buf, ls) | HW_REP(0x20)) == HW_STR("tracepar") &&
+		   ((w1 | 0x00202020) & 0xffffffff) == (HW_STR("ent:\0\0\0\0") & 0xffffffff)) {
+		head_traceparent(buf, ls + 12, h);
+	}
+	return 0;
+}
+
+/* An LF at pos: it ends the start line or a header line. */
+static __always_inline void head_lf(struct ms_head_scratch *scratch, __u32 pos,
+				    struct http1_head *h)
+{
+	if (pos >= h->n || h->head_len || h->bad)
+		return;
+	if (!h->line1_end)
+		h->line1_end = pos + 1;
+	http1_head_line(scratch, pos + 1, h);
+}
+
+/*
+ * A global function, so the verifier checks it once, on its own, instead of
+ * at every call with the caller's state (the loop would multiply the
+ * caller's paths). Include this header in one object only: it defines it.
+ */
+__noinline int http1_head_scan(struct ms_head_scratch *scratch, struct http1_head *h)
+{
+	const __u8 *buf;
+	__u32 w, off;
+	__u64 m;
+
+	if (!scratch || !h)
+		return -1;
+	buf = scratch->buf;
+	if (h->n > MS_HEAD_MAX)
+		return -1;
+
+	for (w = 0; w < MS_HEAD_WORDS; w++) {
+		off = w * 8;
+		if (off >= h->n || h->head_len || h->bad)
+			break;
+		m = head_match(head_word(buf, off), HW_REP('\n'));
+		if (!m)
+			continue;
+		if (m & HW_BYTE(0))
+			head_lf(scratch, off, h);
+		if (m & HW_BYTE(1))
+			head_lf(scratch, off + 1, h);
+		if (m & HW_BYTE(2))
+			head_lf(scratch, off + 2, h);
+		if (m & HW_BYTE(3))
+			head_lf(scratch, off + 3, h);
+		if (m & HW_BYTE(4))
+			head_lf(scratch, off + 4, h);
+		if (m & HW_BYTE(5))
+			head_lf(scratch, off + 5, h);
+		if (m & HW_BYTE(6))
+			head_lf(scratch, off + 6, h);
+		if (m & HW_BYTE(7))
+			head_lf(scratch, off + 7, h);
+	}
+	if (h->head_len > h->n)
+		h->bad = 1;
+	return 0;
+}
+
+static __always_inline int head_upper(__u8 c)
+{
+	return c >= 'A' && c <= 'Z';
+}
+
+struct http1_reqline {
+	__u32 method_len;
+	__u32 target_off, target_len;
+	__u8 version_minor;
+};
+
+/*
+ * "METHOD SP target SP HTTP/1.x CRLF" in buf[0, h->line1_end). Returns 0, or
+ * -1 when it is not one (the caller falls back: userspace says why).
+ */
+static __always_inline int http1_request_line(const __u8 *buf, const struct http1_head *h,
+					      struct http1_reqline *rl)
+{
+	__u32 i, e = h->line1_end - 1; /* the LF */
+	__u8 v;
+
+	rl->method_len = 0;
+	for (i = 0; i < MS_METHOD_MAX + 1; i++) {
+		if (head_byte(buf, i) == ' ') {
+			rl->method_len = i;
+			break;
+		}
+		if (!head_upper(head_byte(buf, i)))
+			return -1;
+	}
+	if (rl->method_len < MS_METHOD_MIN || e < rl->method_len + 12)
+		return -1;
+	if (head_byte(buf, e - 1) != '\r' || head_byte(buf, e - 10) != ' ' ||
+	    (head_word(buf, e - 9) & HW_LOW56) != (HW_STR("HTTP/1.\0") & HW_LOW56))
+		return -1;
+	v = head_byte(buf, e - 2);
+	if (v != '0' && v != '1')
+		return -1;
+	rl->version_minor = v - '0';
+	rl->target_off = rl->method_len + 1;
+	rl->target_len = e - 10 - rl->target_off;
+	return rl->target_len ? 0 : -1;
+}
+
+/* "HTTP/1.x SSS" then SP or CR: the status code, or 0 when it is not a status line. */
+static __always_inline __u16 http1_status_line(const __u8 *buf, const struct http1_head *h)
+{
+	__u8 d0 = head_byte(buf, 9), d1 = head_byte(buf, 10), d2 = head_byte(buf, 11);
+	__u8 after = head_byte(buf, 12);
+
+	if (h->line1_end < 14 || (head_word(buf, 0) & HW_LOW56) != (HW_STR("HTTP/1.\0") & HW_LOW56))
+		return 0;
+	if (head_byte(buf, 7) < '0' || head_byte(buf, 7) > '9' || head_byte(buf, 8) != ' ')
+		return 0;
+	if (d0 < '1' || d0 > '5' || d1 < '0' || d1 > '9' || d2 < '0' || d2 > '9')
+		return 0;
+	if (after != ' ' && after != '\r')
+		return 0;
+	return (d0 - '0') * 100 + (d1 - '0') * 10 + (d2 - '0');
+}
+
+#endif /* MESHSIGHT_PROTO_HTTP1_HEAD_H */
