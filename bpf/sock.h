@@ -34,14 +34,14 @@ struct ms_sock_dir {
  */
 struct ms_sock {
 	__u64 cookie;
-	__u8 mode; /* enum ms_sock_mode */
-	__u8 role; /* enum ms_role */
+	__u8 mode;	   /* enum ms_sock_mode */
+	__u8 role;	   /* enum ms_role */
 	__u8 req_inflight; /* pair.req is a parsed request awaiting its final response */
 	__u8 resp_started; /* its final response's head was parsed */
 	__u32 resp_start_seq;
 	__u16 pkts; /* payload packets, for the periodic refresh of the table's counters */
 	__u16 _pad[3];
-	struct ms_sock_dir dir[2]; /* by enum ms_dir */
+	struct ms_sock_dir dir[2];	/* by enum ms_dir */
 	struct ms_http_pair_event pair; /* being built; sent when the response ends */
 };
 

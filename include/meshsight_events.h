@@ -234,9 +234,8 @@ enum ms_fallback {
 	MS_FB__MAX,
 };
 
-/* Flags of MS_EV_MODE. */
-#define MS_MODE_F_REQ (1u << 0) /* req holds the request in flight: the parser owes it a response  \
-				 */
+/* Flags of MS_EV_MODE. REQ: req holds the request in flight, owed a response. */
+#define MS_MODE_F_REQ (1u << 0)
 
 /*
  * From seq on, dir's bytes come as MS_EV_DATA; seq is a message boundary.

@@ -48,8 +48,8 @@ struct http1_head {
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "http1_head.h reads heads as little-endian words"
 #endif
-#define HW_STR(s)                                                                          \
-	((__u64)(s)[0] | (__u64)(s)[1] << 8 | (__u64)(s)[2] << 16 | (__u64)(s)[3] << 24 | \
+#define HW_STR(s)                                                                                  \
+	((__u64)(s)[0] | (__u64)(s)[1] << 8 | (__u64)(s)[2] << 16 | (__u64)(s)[3] << 24 |          \
 	 (__u64)(s)[4] << 32 | (__u64)(s)[5] << 40 | (__u64)(s)[6] << 48 | (__u64)(s)[7] << 56)
 #define HW_BYTE(k) (0x80ULL << (8 * (k)))
 #define HW_LOW7	   HW_REP(0x7f)

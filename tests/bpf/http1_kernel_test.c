@@ -254,12 +254,11 @@ static void run_fixture(const struct fixture *f)
 		fail_msg("%s: %d mode events, want %d", f->name, got.nmodes, nw);
 	for (i = 0; i < nw; i++)
 		check_mode(f, i, &got.modes[i], &f->modes[i]);
-	assert_int_equal(sock_mode() == MS_SOCK_CAPTURE && !got.nmodes,
-			 !!f->captured_from_start);
+	assert_int_equal(sock_mode() == MS_SOCK_CAPTURE && !got.nmodes, !!f->captured_from_start);
 }
 
 #define GET_A	 "GET /a?q=1 HTTP/1.1\r\nHost: x\r\n\r\n" /* 32 bytes */
-#define GET_B	 "GET /b HTTP/1.1\r\nHost: x\r\n\r\n"     /* 28 bytes */
+#define GET_B	 "GET /b HTTP/1.1\r\nHost: x\r\n\r\n"	  /* 28 bytes */
 #define OK_HELLO "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
 #define TP	 "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
@@ -285,7 +284,9 @@ static const struct fixture fixtures[] = {
      .pairs = {{200, "GET", "/a?q=1", NULL, 32, 43}, {200, "GET", "/b", NULL, 28, 43}}},
     {.name = "a GSO-sized response over three segments ends at its last byte",
      .steps = {{.bytes = GET_B},
-	       {.server = 1, .bytes = "HTTP/1.1 200 OK\r\nContent-Length: 6000\r\n\r\n", .len = 2000},
+	       {.server = 1,
+		.bytes = "HTTP/1.1 200 OK\r\nContent-Length: 6000\r\n\r\n",
+		.len = 2000},
 	       {.server = 1, .at = 2000, .bytes = "", .len = 2000},
 	       {.server = 1, .at = 4000, .bytes = "", .len = 2041}},
      .pairs = {{200, "GET", "/b", NULL, 28, 6041}}},
@@ -322,8 +323,7 @@ static const struct fixture fixtures[] = {
      .modes = {{.reason = MS_FB_PIPELINED, .at = 32},
 	       {.server = 1, .reason = MS_FB_PEER, .at = 43}}},
     {.name = "two responses in one skb: the second goes to capture at the boundary",
-     .steps = {{.bytes = GET_A},
-	       {.server = 1, .bytes = OK_HELLO OK_HELLO, .want = CAPTURE}},
+     .steps = {{.bytes = GET_A}, {.server = 1, .bytes = OK_HELLO OK_HELLO, .want = CAPTURE}},
      .pairs = {{200, "GET", "/a?q=1", NULL, 32, 43}},
      .modes = {{.server = 1, .reason = MS_FB_PIPELINED, .at = 43},
 	       {.reason = MS_FB_PEER, .at = 32}}},
@@ -331,13 +331,17 @@ static const struct fixture fixtures[] = {
      .steps = {{.bytes = "POST /up HTTP/1.1\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n"},
 	       {.server = 1, .bytes = "HTTP/1.1 100 Continue\r\n\r\n"},
 	       {.at = 62, .bytes = "data"},
-	       {.server = 1, .at = 25, .bytes = "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"}},
+	       {.server = 1,
+		.at = 25,
+		.bytes = "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"}},
      .pairs = {{201, "POST", "/up", NULL, 66, 45}}},
     {.name = "HEAD's response has no body whatever its Content-Length; 304 and 204 neither",
      .steps = {{.bytes = "HEAD /h HTTP/1.1\r\n\r\n"},
 	       {.server = 1, .bytes = "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"},
 	       {.at = 20, .bytes = "GET /n HTTP/1.1\r\n\r\n"},
-	       {.server = 1, .at = 41, .bytes = "HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n"},
+	       {.server = 1,
+		.at = 41,
+		.bytes = "HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n"},
 	       {.at = 39, .bytes = "GET /e HTTP/1.1\r\n\r\n"},
 	       {.server = 1, .at = 89, .bytes = "HTTP/1.1 204 No Content\r\n\r\n"}},
      .pairs = {{200, "HEAD", "/h", NULL, 20, 41},
@@ -354,7 +358,8 @@ static const struct fixture fixtures[] = {
      .pairs = {{200, "GET", "/t", TP, 98, 43}}},
     {.name = "a chunked response hands its request over; the client side follows",
      .steps = {{.bytes = GET_A},
-	       {.server = 1, .bytes = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
+	       {.server = 1,
+		.bytes = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
 		.want = CAPTURE},
 	       {.at = 32, .bytes = GET_B, .want = CAPTURE}},
      .modes = {{.server = 1, .reason = MS_FB_FRAMING, .with_req = 1},
@@ -376,12 +381,14 @@ static const struct fixture fixtures[] = {
      .pairs = {{200, "GET", "/a?q=1", NULL, 32, 43}},
      .modes = {{.reason = MS_FB_GAP, .at = 32}, {.server = 1, .reason = MS_FB_PEER, .at = 43}}},
     {.name = "a request-target over 128 bytes is left to userspace",
-     .steps = {{.bytes = GET_B},
-	       {.server = 1, .bytes = OK_HELLO},
-	       {.at = 28,
-		.bytes = "GET /0123456789012345678901234567890123456789012345678901234567890123456789"
-			 "0123456789012345678901234567890123456789012345678901234567890 HTTP/1.1\r\n\r\n",
-		.want = CAPTURE}},
+     .steps =
+	 {{.bytes = GET_B},
+	  {.server = 1, .bytes = OK_HELLO},
+	  {.at = 28,
+	   .bytes =
+	       "GET /0123456789012345678901234567890123456789012345678901234567890123456789"
+	       "0123456789012345678901234567890123456789012345678901234567890 HTTP/1.1\r\n\r\n",
+	   .want = CAPTURE}},
      .pairs = {{200, "GET", "/b", NULL, 28, 43}},
      .modes = {{.reason = MS_FB_TARGET, .at = 28}, {.server = 1, .reason = MS_FB_PEER, .at = 43}}},
     {.name = "a server that speaks first leaves the connection to capture",
