@@ -17,14 +17,6 @@
 #include "proto/http1_head.h"
 #include "proto/tcp.h"
 
-/* Per-CPU scratch a message head is copied into, within one program run. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ms_head_scratch);
-} head_scratch SEC(".maps") __weak;
-
 enum seg_verdict {
 	SEG_DONE = 0,	 /* accounted for here */
 	SEG_CAPTURE = 1, /* send it as payload (capture mode) */
@@ -106,28 +98,22 @@ static __always_inline void msg_complete(struct ms_sock *st, __u8 dir, __u64 now
 		dir_switch(st, dir, d->msg_end, d->pending - 1, 0);
 }
 
-/* The segment's first n bytes, in scratch; NULL when they can't be read. */
-static __always_inline __u8 *head_load(struct __sk_buff *skb, const struct tcp_segment *seg,
-				       struct http1_head *h)
+/* The segment's first bytes, in scratch and scanned; NULL when they can't be read. */
+static __always_inline struct ms_head_scratch *head_load(struct __sk_buff *skb,
+							 const struct tcp_segment *seg)
 {
-	struct ms_head_scratch *s;
-	__u32 zero = 0;
+	struct ms_head_scratch *s = head_scratch_get();
 	__u64 n = seg->payload_len; /* 64-bit: the helper reads all of it */
 
 	if (n > MS_HEAD_MAX)
 		n = MS_HEAD_MAX;
 	barrier_var(n);
-	if (n == 0 || n > MS_HEAD_MAX)
+	if (!s || n == 0 || n > MS_HEAD_MAX)
 		return NULL;
-	s = bpf_map_lookup_elem(&head_scratch, &zero);
-	if (!s || bpf_skb_load_bytes(skb, seg->payload_off, s->buf, n))
-		return NULL;
-	__builtin_memset(h, 0, sizeof(*h));
-	h->n = n;
-	if (http1_head_scan(s, h))
+	if (bpf_skb_load_bytes(skb, seg->payload_off, s->buf, n) || http1_head_scan(n))
 		return NULL;
 	count(MS_CNT_HEAD_SCANNED);
-	return s->buf;
+	return s;
 }
 
 static __always_inline void req_fill(struct ms_http_req *r, const __u8 *buf,
@@ -164,25 +150,30 @@ static __always_inline int req_start(struct __sk_buff *skb, struct bpf_sock *ful
 				     __u64 now)
 {
 	struct ms_sock_dir *d = &st->dir[dir & 1];
+	struct ms_head_scratch *s;
 	struct http1_reqline rl;
-	struct http1_head h;
 	__u8 reason = MS_FB_HEAD;
+	struct http1_head *h;
 	__u64 total;
 	__u8 *buf;
 
 	if (st->req_inflight)
 		return fall_back(st, dir, seg->seq, MS_FB_PIPELINED, 0);
-	buf = head_load(skb, seg, &h);
-	if (!buf || h.bad || !h.head_len || http1_request_line(buf, &h, &rl))
+	s = head_load(skb, seg);
+	if (!s)
+		goto hard;
+	buf = s->buf;
+	h = &s->h;
+	if (h->bad || !h->head_len || http1_request_line(buf, h, &rl))
 		goto hard;
 	reason = MS_FB_FRAMING;
-	if (h.chunked || (rl.method_len == 7 && buf[0] == 'C' && buf[1] == 'O' && buf[2] == 'N' &&
-			  buf[3] == 'N'))
+	if (h->chunked || (rl.method_len == 7 && buf[0] == 'C' && buf[1] == 'O' && buf[2] == 'N' &&
+			   buf[3] == 'N'))
 		goto hard;
 	reason = MS_FB_TARGET;
 	if (rl.target_len > MS_TARGET_MAX)
 		goto hard;
-	req_fill(&st->pair.req, buf, &h, &rl, now);
+	req_fill(&st->pair.req, buf, h, &rl, now);
 	st->req_inflight = 1;
 	st->resp_started = 0;
 	st->pair.status = 0;
@@ -213,18 +204,21 @@ static __always_inline int resp_start(struct __sk_buff *skb, struct ms_sock *st,
 				      struct tcp_segment *seg, __u8 dir, __u64 now)
 {
 	struct ms_sock_dir *d = &st->dir[dir & 1];
-	struct http1_head h;
+	struct ms_head_scratch *s;
 	__u8 reason = MS_FB_HEAD;
+	struct http1_head *h;
 	__u64 body, total;
 	__u16 status;
-	__u8 *buf;
 
 	if (!st->req_inflight)
 		return fall_back(st, dir, seg->seq, MS_FB_UNSOLICITED, 0);
-	buf = head_load(skb, seg, &h);
-	if (!buf || h.bad || !h.head_len)
+	s = head_load(skb, seg);
+	if (!s)
 		goto hard;
-	status = http1_status_line(buf, &h);
+	h = &s->h;
+	if (h->bad || !h->head_len)
+		goto hard;
+	status = http1_status_line(s->buf, h);
 	if (!status)
 		goto hard;
 	reason = MS_FB_FRAMING;
@@ -232,18 +226,18 @@ static __always_inline int resp_start(struct __sk_buff *skb, struct ms_sock *st,
 		goto hard;
 	if (status < 200) {
 		/* Interim: not the answer, and not in its size or latency. */
-		if (h.head_len != seg->payload_len || h.has_cl || h.chunked)
+		if (h->head_len != seg->payload_len || h->has_cl || h->chunked)
 			goto hard;
 		d->next = seg->seq + seg->payload_len;
 		return SEG_DONE;
 	}
 	if ((st->pair.req.flags & MS_REQ_F_HEAD) || status == 204 || status == 304)
 		body = 0;
-	else if (h.chunked || !h.has_cl)
+	else if (h->chunked || !h->has_cl)
 		goto hard; /* chunked, or read until close */
 	else
-		body = h.cl;
-	total = h.head_len + body;
+		body = h->cl;
+	total = h->head_len + body;
 	st->pair.status = status;
 	st->pair.resp_start_ns = now;
 	st->pair.resp_bytes = total;

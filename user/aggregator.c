@@ -69,6 +69,7 @@ static void edge_destroy(struct aggregator *a, struct edge *e)
 
 	htab_remove(&a->edges, &e->node);
 	lru_unlink(a, e);
+	a->destroyed++;
 	for (r = 0; r < REPORTER__MAX; r++) {
 		free(e->view[r].statuses);
 		free(e->view[r].series);
@@ -155,14 +156,20 @@ static int status_add(struct edge_view *v, uint16_t code)
 	return 0;
 }
 
+/* The first bound >= ns (a binary search: called twice per request). */
 static int latency_bucket(uint64_t ns)
 {
 	double s = (double)ns / 1e9;
-	int b;
+	int lo = 0, hi = EDGE_LATENCY_BOUNDS, mid;
 
-	for (b = 0; b < EDGE_LATENCY_BOUNDS && s > edge_latency_bounds_s[b]; b++)
-		;
-	return b;
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (s > edge_latency_bounds_s[mid])
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 static void latency_add(struct aggregator *a, struct edge_view *v, uint64_t ns)

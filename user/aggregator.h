@@ -168,6 +168,11 @@ struct aggregator {
 	struct edge *lru_head, *lru_tail;
 	uint32_t max_edges;
 	uint64_t idle_ns;
+	/*
+	 * Edges destroyed so far: a caller that keeps an edge pointer across
+	 * calls (flows.c, per connection) may use it while this is unchanged.
+	 */
+	uint64_t destroyed;
 	struct agg_stats stats;
 };
 

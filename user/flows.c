@@ -68,6 +68,9 @@ struct flow {
 	uint32_t acct_retrans;
 	struct flow_http *http;
 	struct flowtab *ft; /* for the parser callback */
+	/* Its edge, valid while the aggregator has destroyed no edge since. */
+	struct edge *edge;
+	uint64_t edge_gen;
 };
 
 static struct flow *flow_find(const struct flowtab *ft, uint64_t cookie)
@@ -369,7 +372,12 @@ static struct edge *flow_edge(struct flowtab *ft, struct flow *f, uint64_t now_n
 	struct edge *e;
 
 	flow_edge_key(f, &k);
-	e = agg_edge(ft->agg, &k, now_ns);
+	/* The key's hash and compare are most of a request's cost: look up once. */
+	if (f->edge && f->edge_gen == ft->agg->destroyed && f->edge->key.proto == f->proto)
+		e = f->edge;
+	else
+		e = agg_edge(ft->agg, &k, now_ns);
+	f->edge = NULL;
 	if (!e)
 		return NULL;
 	if (end_owner_changed(ft, f, &e->src, k.src_addr, REPORTER_SOURCE) ||
@@ -390,6 +398,8 @@ static struct edge *flow_edge(struct flowtab *ft, struct flow *f, uint64_t now_n
 		e->mutual_tls = true;
 	if (f->partial)
 		e->partial = true;
+	f->edge = e;
+	f->edge_gen = ft->agg->destroyed;
 	return e;
 }
 

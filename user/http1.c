@@ -1454,9 +1454,24 @@ static void kept_cut(struct http1_txn *t, size_t *len, size_t pos)
 {
 	if (pos >= HTTP1_PATH_MAX - 1)
 		return;
-	memset(t->path + pos, 0, HTTP1_PATH_MAX - pos);
 	t->flags &= ~HTTP1_TXN_F_PATH_CUT;
 	*len = pos;
+}
+
+/* An origin-form path with nothing to drop: most requests, copied whole. */
+static bool plain_path(const char *target, size_t n)
+{
+	size_t i;
+
+	if (!n || n >= HTTP1_PATH_MAX || target[0] != '/')
+		return false;
+	for (i = 0; i < n; i++) {
+		uint8_t ch = (uint8_t)target[i];
+
+		if (ch <= ' ' || ch >= 0x7f || ch == '?' || ch == '#' || ch == ';' || ch == '%')
+			return false;
+	}
+	return true;
 }
 
 /*
@@ -1470,8 +1485,12 @@ int http1_target_path(const char *target, size_t n, struct http1_txn *t)
 	size_t i, len = 0, pct = 0;
 	uint8_t ch;
 
-	memset(t->path, 0, sizeof(t->path));
 	t->flags &= ~HTTP1_TXN_F_PATH_CUT;
+	if (plain_path(target, n)) {
+		memcpy(t->path, target, n);
+		t->path[n] = '\0';
+		return 0;
+	}
 	for (i = 0; i < n; i++) {
 		ch = (uint8_t)target[i];
 		if (ch <= ' ' || ch >= 0x7f)
@@ -1540,9 +1559,10 @@ int http1_target_path(const char *target, size_t n, struct http1_txn *t)
 		goto bad;
 	if (sub == T_HOST)
 		kept_add(t, &len, '/');
+	t->path[len] = '\0';
 	return 0;
 bad:
-	memset(t->path, 0, sizeof(t->path));
+	t->path[0] = '\0';
 	t->flags &= ~HTTP1_TXN_F_PATH_CUT;
 	return -1;
 }

@@ -24,11 +24,6 @@
 #define MS_HEAD_MASK  (MS_HEAD_MAX - 1)
 #define MS_HEAD_WORDS (MS_HEAD_MAX / 8)
 
-/* Scratch a head is copied to: MS_HEAD_MAX bytes and room for over-reads. */
-struct ms_head_scratch {
-	__u8 buf[MS_HEAD_MAX + 64];
-};
-
 struct http1_head {
 	__u32 n;	 /* bytes of the segment in buf */
 	__u32 line1_end; /* offset just past the start line's LF, 0 if none */
@@ -41,6 +36,28 @@ struct http1_head {
 	__u8 tp_ok; /* the traceparent value is MS_TP_LEN bytes then CR */
 	__u8 bad;
 };
+
+/* Scratch a head is copied to (and its scan's result): MS_HEAD_MAX bytes and room for over-reads.
+ */
+struct ms_head_scratch {
+	struct http1_head h;
+	__u8 buf[MS_HEAD_MAX + 64];
+};
+
+/* Per-CPU scratch a message head is copied into, within one program run. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ms_head_scratch);
+} head_scratch SEC(".maps") __weak;
+
+static __always_inline struct ms_head_scratch *head_scratch_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&head_scratch, &zero);
+}
 
 /* Eight copies of byte b, and a word of the bytes of an 8-character string. */
 #define HW_REP(b) (0x0101010101010101ULL * (__u64)(b))
@@ -127,15 +144,18 @@ static __always_inline void head_traceparent(const __u8 *buf, __u32 off, struct 
  * The line that starts at ls: the empty line, or a header that frames the
  * message. Global, so verified once (see http1_head_scan).
  */
-__noinline int http1_head_line(struct ms_head_scratch *scratch, __u32 ls, struct http1_head *h)
+__noinline int http1_head_line(__u32 ls)
 {
+	struct ms_head_scratch *scratch = head_scratch_get();
+	struct http1_head *h;
 	const __u8 *buf;
 	__u64 w0, w1, w2;
 	__u8 c0;
 
-	if (!scratch || !h)
+	if (!scratch)
 		return 0;
 	buf = scratch->buf;
+	h = &scratch->h;
 
 	if (ls + 2 > h->n)
 		return 0; /* the head goes on past what we have: head_len stays 0 */
@@ -172,32 +192,37 @@ __noinline int http1_head_line(struct ms_head_scratch *scratch, __u32 ls, struct
 }
 
 /* An LF at pos: it ends the start line or a header line. */
-static __always_inline void head_lf(struct ms_head_scratch *scratch, __u32 pos,
-				    struct http1_head *h)
+static __always_inline void head_lf(struct http1_head *h, __u32 pos)
 {
 	if (pos >= h->n || h->head_len || h->bad)
 		return;
 	if (!h->line1_end)
 		h->line1_end = pos + 1;
-	http1_head_line(scratch, pos + 1, h);
+	http1_head_line(pos + 1);
 }
 
 /*
+ * Scans the n bytes in the scratch buffer; the result is the scratch's h.
  * A global function, so the verifier checks it once, on its own, instead of
  * at every call with the caller's state (the loop would multiply the
- * caller's paths). Include this header in one object only: it defines it.
+ * caller's paths). Its arguments are scalars and it finds its memory itself:
+ * kernels before 5.12 accept no pointer to memory as a global function's
+ * argument. Include this header in one object only: it defines it.
  */
-__noinline int http1_head_scan(struct ms_head_scratch *scratch, struct http1_head *h)
+__noinline int http1_head_scan(__u32 n)
 {
+	struct ms_head_scratch *scratch = head_scratch_get();
+	struct http1_head *h;
 	const __u8 *buf;
 	__u32 w, off;
 	__u64 m;
 
-	if (!scratch || !h)
+	if (!scratch || n > MS_HEAD_MAX)
 		return -1;
 	buf = scratch->buf;
-	if (h->n > MS_HEAD_MAX)
-		return -1;
+	h = &scratch->h;
+	__builtin_memset(h, 0, sizeof(*h));
+	h->n = n;
 
 	for (w = 0; w < MS_HEAD_WORDS; w++) {
 		off = w * 8;
@@ -207,21 +232,21 @@ __noinline int http1_head_scan(struct ms_head_scratch *scratch, struct http1_hea
 		if (!m)
 			continue;
 		if (m & HW_BYTE(0))
-			head_lf(scratch, off, h);
+			head_lf(h, off);
 		if (m & HW_BYTE(1))
-			head_lf(scratch, off + 1, h);
+			head_lf(h, off + 1);
 		if (m & HW_BYTE(2))
-			head_lf(scratch, off + 2, h);
+			head_lf(h, off + 2);
 		if (m & HW_BYTE(3))
-			head_lf(scratch, off + 3, h);
+			head_lf(h, off + 3);
 		if (m & HW_BYTE(4))
-			head_lf(scratch, off + 4, h);
+			head_lf(h, off + 4);
 		if (m & HW_BYTE(5))
-			head_lf(scratch, off + 5, h);
+			head_lf(h, off + 5);
 		if (m & HW_BYTE(6))
-			head_lf(scratch, off + 6, h);
+			head_lf(h, off + 6);
 		if (m & HW_BYTE(7))
-			head_lf(scratch, off + 7, h);
+			head_lf(h, off + 7);
 	}
 	if (h->head_len > h->n)
 		h->bad = 1;
