@@ -944,8 +944,15 @@ bool flowtab_sync_kernel(struct flowtab *ft, uint64_t cookie, const struct ms_co
 	bool stale = ft->lim.idle_ns && now_ns > kc->last_seen_ns &&
 		     now_ns - kc->last_seen_ns > ft->lim.idle_ns;
 
+	/*
+	 * Closed with no flow: its open event may still be in the ring (both
+	 * were sent while the consumer was behind), so the entry waits for the
+	 * next scans; only when none came does it go.
+	 */
 	if (!f)
-		return (stale && kc->opened_ns) || (kc->flags & MS_CONN_F_CLOSED);
+		return (stale && kc->opened_ns) ||
+		       ((kc->flags & MS_CONN_F_CLOSED) && now_ns > kc->last_seen_ns &&
+			now_ns - kc->last_seen_ns > FLOW_CLOSED_GRACE_NS);
 	if (kc->flags & MS_CONN_F_CLOSED) {
 		/* Its close event was lost: the kernel kept the final counters. */
 		struct flow_end c = {

@@ -108,6 +108,9 @@ struct flow_ep_key {
 	uint16_t port;
 };
 
+/* How long a kernel entry whose close event was lost waits for its open event. */
+#define FLOW_CLOSED_GRACE_NS (30ULL * 1000000000ULL)
+
 #define FLOW_TUNNEL_PORTS_MAX	  16
 #define FLOW_TUNNEL_PORTS_DEFAULT "15008,15001,15006" /* HBONE, outbound and inbound capture */
 
