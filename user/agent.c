@@ -25,6 +25,7 @@
 
 #include "agent.h"
 #include "aggregator.h"
+#include "analysis.h"
 #include "cgroups.h"
 #include "flows.h"
 #include "http_server.h"
@@ -56,6 +57,7 @@ struct agent {
 	struct nat_lookup *nat; /* only with Kubernetes: ClusterIP connections */
 	struct aggregator agg;
 	struct flowtab flows;
+	struct analysis analysis; /* window, graph, events: a lock of its own */
 	pthread_mutex_t lock;
 	uint64_t start_ns;
 	uint64_t kernel_counters[MS_CNT__MAX];
@@ -86,6 +88,7 @@ void agent_config_defaults(struct agent_config *c)
 	c->k8s.watch = "cluster";
 	c->k8s.cluster_domain = "cluster.local";
 	c->mesh_tunnel_ports = "15008,15001,15006";
+	analysis_flags_defaults(&c->analysis);
 }
 
 static uint64_t now_ns(void)
@@ -236,6 +239,9 @@ static int render(void *ctx, const char *path, FILE *out, const char **type)
 		fputs("ok\n", out);
 		return 0;
 	}
+	err = analysis_render(&a->analysis, &a->naming, path, out, type);
+	if (err != -ENOENT)
+		return err;
 	if (strcmp(path, "/metrics") && strcmp(path, "/api/v1/edges") &&
 	    strcmp(path, "/api/v1/stats"))
 		return -ENOENT;
@@ -247,6 +253,7 @@ static int render(void *ctx, const char *path, FILE *out, const char **type)
 		err = render_prometheus(&in, out);
 		export_render_prom(&a->export, out);
 		k8s_source_render_prom(&a->k8s, out);
+		analysis_render_prom(&a->analysis, out);
 	} else if (!strcmp(path, "/api/v1/edges")) {
 		*type = "application/json";
 		err = render_edges_json(&in, out);
@@ -374,6 +381,17 @@ static void export_tick(struct agent *a)
 	snapshot_free(&snap);
 }
 
+/* The sliding window and the events, from a snapshot (see analysis.h). */
+static void analysis_tick_snapshot(struct agent *a)
+{
+	struct snapshot snap;
+
+	if (snapshot_take(a, &snap))
+		return;
+	analysis_tick(&a->analysis, &snap.agg, &a->naming, now_ns());
+	snapshot_free(&snap);
+}
+
 static void traces_tick(struct agent *a, bool flush)
 {
 	pthread_mutex_lock(&a->lock);
@@ -383,11 +401,12 @@ static void traces_tick(struct agent *a, bool flush)
 
 static int main_loop(struct agent *a)
 {
-	uint64_t next_scan = 0, next_house = 0, next_export, now;
+	uint64_t next_scan = 0, next_house = 0, next_export, next_window, now;
 	int epfd = ring_buffer__epoll_fd(a->rb);
 	int ret;
 
 	next_export = now_ns() + (uint64_t)a->export.interval_ms * NS_PER_MS;
+	next_window = now_ns() + analysis_tick_ns(&a->analysis);
 	while (!stop_requested) {
 		ret = drain_events(a, epfd);
 		if (ret) {
@@ -403,6 +422,12 @@ static int main_loop(struct agent *a)
 		if (now >= next_scan) {
 			scan_kernel_conns(a);
 			next_scan = now + (uint64_t)a->cfg->scan_interval_ms * NS_PER_MS;
+		}
+		if (now >= next_window) {
+			analysis_tick_snapshot(a);
+			next_window += analysis_tick_ns(&a->analysis);
+			if (next_window < now)
+				next_window = now + analysis_tick_ns(&a->analysis);
 		}
 		if (a->export.enabled)
 			traces_tick(a, false);
@@ -618,6 +643,8 @@ static int agent_start(struct agent *a, char *err, size_t errlen)
 	if (ret)
 		return ret;
 	ret = setup_tables(a);
+	if (!ret)
+		ret = analysis_init(&a->analysis, &a->cfg->analysis, a->cfg->max_edges, now_ns());
 	if (!ret && a->export.spans.recs) {
 		a->flows.txn_hook = spans_on_txn;
 		a->flows.txn_hook_ctx = &a->export.spans;
@@ -655,6 +682,7 @@ static void agent_stop(struct agent *a)
 		loader_stop(&a->loader);
 	flowtab_free(&a->flows);
 	agg_free(&a->agg);
+	analysis_free(&a->analysis);
 	nat_close(a->nat);
 	k8s_source_stop(&a->k8s);
 	cgroup_cache_free(a->cgroups);

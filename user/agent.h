@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "analysis.h"
 #include "export.h"
 #include "k8s.h"
 #include "loader.h"
@@ -43,6 +44,7 @@ struct agent_config {
 	const char *exclude_cgroups[AGENT_EXCLUDES_MAX];
 	uint32_t nexclude_cgroups;
 	uint32_t metrics_labels; /* RENDER_LABEL_* (render.h) */
+	struct analysis_flags analysis; /* --window, --learn, --event-* */
 };
 
 void agent_config_defaults(struct agent_config *c);

@@ -66,6 +66,15 @@ enum {
 	OPT_METRICS_LABELS,
 	OPT_CHECK,
 	OPT_HEALTH_LISTEN,
+	OPT_WINDOW,
+	OPT_LEARN,
+	OPT_EV_AUTH,
+	OPT_EV_ERROR_RATE,
+	OPT_EV_MIN_REQUESTS,
+	OPT_EV_LATENCY,
+	OPT_EV_RATE_FACTOR,
+	OPT_EV_RATE_HALFLIFE,
+	OPT_MAX_EVENTS,
 };
 
 static const struct option long_opts[] = {
@@ -106,6 +115,15 @@ static const struct option long_opts[] = {
     {"exclude-process", required_argument, NULL, OPT_EXCLUDE_PROCESS},
     {"exclude-cgroup", required_argument, NULL, OPT_EXCLUDE_CGROUP},
     {"metrics-labels", required_argument, NULL, OPT_METRICS_LABELS},
+    {"window", required_argument, NULL, OPT_WINDOW},
+    {"learn", required_argument, NULL, OPT_LEARN},
+    {"event-auth-failures", required_argument, NULL, OPT_EV_AUTH},
+    {"event-error-rate", required_argument, NULL, OPT_EV_ERROR_RATE},
+    {"event-min-requests", required_argument, NULL, OPT_EV_MIN_REQUESTS},
+    {"event-latency-ms", required_argument, NULL, OPT_EV_LATENCY},
+    {"event-rate-factor", required_argument, NULL, OPT_EV_RATE_FACTOR},
+    {"event-rate-halflife", required_argument, NULL, OPT_EV_RATE_HALFLIFE},
+    {"max-events", required_argument, NULL, OPT_MAX_EVENTS},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -160,6 +178,22 @@ static void usage(FILE *f)
 	    "  --metrics-labels LIST     extra meshsight_* labels, opt-in for their cardinality:\n"
 	    "                            comma-separated address, process (default none)\n"
 	    "\n"
+	    "Graph and events (/api/v1/graph, /api/v1/events; see README):\n"
+	    "  --window S                sliding window of the graph and the events, sampled\n"
+	    "                            every S/6 seconds, 6..86400 (default %u)\n"
+	    "  --learn S                 learning period after start: edges seen in it never\n"
+	    "                            raise new_edge, rate_change waits for it (default %u)\n"
+	    "  --event-auth-failures N   auth_failures: 401/403 in the window (default %u)\n"
+	    "  --event-error-rate PCT    error_rate: failed percent in the window (default %.0f)\n"
+	    "  --event-min-requests N    error_rate, latency and rate_change need this many\n"
+	    "                            requests in the window (default %u)\n"
+	    "  --event-latency-ms MS     latency: windowed p95 at or above (default %.0f)\n"
+	    "  --event-rate-factor F     rate_change: rate F times the baseline or 1/F of it,\n"
+	    "                            F > 1 (default %.0f)\n"
+	    "  --event-rate-halflife S   half-life of the baseline, an exponentially weighted\n"
+	    "                            mean of the windowed rate (default %u)\n"
+	    "  --max-events N            events kept; the oldest is overwritten (default %u)\n"
+	    "\n"
 	    "OTLP export (off unless --otlp, --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT turn\n"
 	    "on both signals, or OTEL_EXPORTER_OTLP_METRICS_ENDPOINT / _TRACES_ENDPOINT one;\n"
 	    "OTEL_METRICS_EXPORTER=none / OTEL_TRACES_EXPORTER=none turn one off; the other\n"
@@ -209,7 +243,11 @@ static void usage(FILE *f)
 	    "Exit status: 0 after a clean stop, 2 for bad usage (a flag or OTEL_* value),\n"
 	    "1 when the agent cannot start or run.\n",
 	    d.listen, d.bpf.capture_bytes, d.bpf.max_conns, d.max_http, d.max_edges, d.edge_idle_s,
-	    d.conn_idle_s, d.bpf.ringbuf_mb, d.scan_interval_ms, d.mesh_tunnel_ports);
+	    d.conn_idle_s, d.bpf.ringbuf_mb, d.scan_interval_ms, d.analysis.window_s,
+	    d.analysis.events.learn_s, d.analysis.events.auth_failures,
+	    d.analysis.events.error_ratio * 100, d.analysis.events.min_requests,
+	    d.analysis.events.latency_s * 1e3, d.analysis.events.rate_factor,
+	    d.analysis.events.rate_halflife_s, d.analysis.events.max_events, d.mesh_tunnel_ports);
 }
 
 static int parse_u32(const char *flag, const char *s, uint32_t min, uint32_t *out)
@@ -220,6 +258,61 @@ static int parse_u32(const char *flag, const char *s, uint32_t min, uint32_t *ou
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* A decimal number in [min, max]; flag names the option in the error. */
+static int parse_real(const char *flag, const char *s, double min, double max, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= min && v <= max)) {
+		fprintf(stderr, "meshsight: %s '%s': expected a number from %g to %g\n", flag, s,
+			min, max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_analysis_flag(int opt, const char *arg, struct analysis_flags *f)
+{
+	struct event_thresholds *th = &f->events;
+	uint32_t ms;
+	int err;
+
+	switch (opt) {
+	case OPT_WINDOW:
+		err = parse_u32("--window", arg, 6, &f->window_s);
+		if (!err && f->window_s > 86400) {
+			fprintf(stderr, "meshsight: --window '%s': at most 86400 seconds\n", arg);
+			err = -EINVAL;
+		}
+		return err;
+	case OPT_LEARN:
+		return parse_u32("--learn", arg, 0, &th->learn_s);
+	case OPT_EV_AUTH:
+		return parse_u32("--event-auth-failures", arg, 1, &th->auth_failures);
+	case OPT_EV_ERROR_RATE:
+		err = parse_real("--event-error-rate", arg, 0.01, 100, &th->error_ratio);
+		th->error_ratio /= 100;
+		return err;
+	case OPT_EV_MIN_REQUESTS:
+		return parse_u32("--event-min-requests", arg, 1, &th->min_requests);
+	case OPT_EV_LATENCY:
+		err = parse_u32("--event-latency-ms", arg, 1, &ms);
+		th->latency_s = ms / 1e3;
+		return err;
+	case OPT_EV_RATE_FACTOR:
+		return parse_real("--event-rate-factor", arg, 1.01, 1000, &th->rate_factor);
+	case OPT_EV_RATE_HALFLIFE:
+		return parse_u32("--event-rate-halflife", arg, 1, &th->rate_halflife_s);
+	case OPT_MAX_EVENTS:
+		return parse_u32("--max-events", arg, 1, &th->max_events);
+	}
+	return -EINVAL;
 }
 
 static int add_to_list(const char *flag, const char *value, const char **list, uint32_t *n)
@@ -476,6 +569,17 @@ static int parse_args(int argc, char **argv, struct agent_config *c)
 			break;
 		case OPT_METRICS_LABELS:
 			err = parse_metrics_labels(optarg, &c->metrics_labels);
+			break;
+		case OPT_WINDOW:
+		case OPT_LEARN:
+		case OPT_EV_AUTH:
+		case OPT_EV_ERROR_RATE:
+		case OPT_EV_MIN_REQUESTS:
+		case OPT_EV_LATENCY:
+		case OPT_EV_RATE_FACTOR:
+		case OPT_EV_RATE_HALFLIFE:
+		case OPT_MAX_EVENTS:
+			err = parse_analysis_flag(opt, optarg, &c->analysis);
 			break;
 		case 'v':
 			log_set_level(LOG_LEVEL_DEBUG);
