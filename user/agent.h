@@ -43,7 +43,7 @@ struct agent_config {
 	uint32_t nexclude_processes;
 	const char *exclude_cgroups[AGENT_EXCLUDES_MAX];
 	uint32_t nexclude_cgroups;
-	uint32_t metrics_labels; /* RENDER_LABEL_* (render.h) */
+	uint32_t metrics_labels;	/* RENDER_LABEL_* (render.h) */
 	struct analysis_flags analysis; /* --window, --learn, --event-* */
 };
 

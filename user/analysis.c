@@ -22,7 +22,7 @@ int analysis_init(struct analysis *an, const struct analysis_flags *f, uint32_t 
 	int err;
 
 	memset(an, 0, sizeof(*an));
-	err = window_init(&an->win, f->window_s, max_edges);
+	err = window_init(&an->win, f->window_s, max_edges, now_ns);
 	if (err)
 		return err;
 	err = events_init(&an->ev, &f->events, an->win.window_s, now_ns);

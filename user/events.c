@@ -132,11 +132,14 @@ static void ends_resolve(struct ends *x, struct naming *naming, const struct win
 }
 
 static void emit(struct events *ev, struct naming *naming, struct ends *x,
-		  const struct window_edge *we, enum event_kind kind, enum event_kind resolves,
-		  double value, double threshold, const char *detail)
+		 const struct window_edge *we, enum event_kind kind, enum event_kind resolves,
+		 double value, double threshold, const char *detail)
 {
-	struct event e = {.kind = kind, .resolves = resolves, .value = value,
-			  .threshold = threshold, .port = we->key.dst_port};
+	struct event e = {.kind = kind,
+			  .resolves = resolves,
+			  .value = value,
+			  .threshold = threshold,
+			  .port = we->key.dst_port};
 
 	ends_resolve(x, naming, we);
 	snprintf(e.source, sizeof(e.source), "%s", x->src);
@@ -205,8 +208,8 @@ static void check_new_edge(struct events *ev, struct naming *naming, struct ends
 	ends_resolve(x, naming, we);
 	if (pair_is_new(ev, x, we->key.dst_port) && !learnt)
 		emit(ev, naming, x, we, EVENT_NEW_EDGE, EVENT_NEW_EDGE, 0, 0,
-		      we->http ? "first http request after the learning period"
-			       : "first tcp connection after the learning period");
+		     we->http ? "first http request after the learning period"
+			      : "first tcp connection after the learning period");
 }
 
 static void check_rate(struct events *ev, struct naming *naming, struct ends *x,
@@ -255,9 +258,8 @@ static void evaluate_edge(struct events *ev, struct window *w, struct naming *na
 		  (double)c.auth, th->auth_failures, why);
 	window_failures(&c, &failed, &total);
 	ratio = total ? (double)failed / (double)total : 0;
-	snprintf(why, sizeof(why), "%llu of %llu %s failed in %.0f s",
-		 (unsigned long long)failed, (unsigned long long)total,
-		 c.requests ? "requests" : "connections", seconds);
+	snprintf(why, sizeof(why), "%llu of %llu %s failed in %.0f s", (unsigned long long)failed,
+		 (unsigned long long)total, c.requests ? "requests" : "connections", seconds);
 	condition(ev, naming, &x, we, EVENT_ERROR_RATE,
 		  total >= th->min_requests && ratio >= th->error_ratio, ratio, th->error_ratio,
 		  why);
@@ -287,8 +289,7 @@ void events_edge_gone(void *ctx, struct window_edge *we)
 
 	for (k = 0; k < EVENT__MAX; k++)
 		if (we->watch.active & (1u << k))
-			emit(g->ev, g->naming, &x, we, EVENT_RESOLVED, k, 0, 0,
-			      "the edge expired");
+			emit(g->ev, g->naming, &x, we, EVENT_RESOLVED, k, 0, 0, "the edge expired");
 	we->watch.active = 0;
 }
 
@@ -344,7 +345,8 @@ json_t *events_json(const struct events *ev, uint32_t limit)
 	for (i = 0; i < n; i++)
 		json_array_append_new(list, event_json(&ev->ring[(ev->head + max - n + i) % max]));
 	for (k = 0; k < EVENT__MAX; k++)
-		json_object_set_new(counts, kind_names[k], json_integer((json_int_t)ev->by_kind[k]));
+		json_object_set_new(counts, kind_names[k],
+				    json_integer((json_int_t)ev->by_kind[k]));
 	json_object_set_new(root, "events", list);
 	json_object_set_new(root, "counts", counts);
 	json_object_set_new(root, "overwritten", json_integer((json_int_t)ev->overwritten));
@@ -357,16 +359,16 @@ void events_render_prom(const struct events *ev, FILE *f)
 	char labels[48];
 	enum event_kind k;
 
-	prom_family(f, "meshsight_events_total", "counter",
+	prom_family(f, "meshsight_analysis_events_total", "counter",
 		    "Events raised (GET /api/v1/events), by kind.");
 	for (k = 0; k < EVENT__MAX; k++) {
 		snprintf(labels, sizeof(labels), "kind=\"%s\"", kind_names[k]);
-		prom_sample(f, "meshsight_events_total", labels, ev->by_kind[k]);
+		prom_sample(f, "meshsight_analysis_events_total", labels, ev->by_kind[k]);
 	}
-	prom_family(f, "meshsight_events_overwritten_total", "counter",
+	prom_family(f, "meshsight_analysis_events_overwritten_total", "counter",
 		    "Events pushed out of the ring (--max-events) by newer ones.");
-	prom_sample(f, "meshsight_events_overwritten_total", NULL, ev->overwritten);
-	prom_family(f, "meshsight_events_pairs_dropped_total", "counter",
+	prom_sample(f, "meshsight_analysis_events_overwritten_total", NULL, ev->overwritten);
+	prom_family(f, "meshsight_analysis_pairs_dropped_total", "counter",
 		    "Edges not checked for new_edge: the set of known pairs was full.");
-	prom_sample(f, "meshsight_events_pairs_dropped_total", NULL, ev->pairs_full);
+	prom_sample(f, "meshsight_analysis_pairs_dropped_total", NULL, ev->pairs_full);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * What just changed, as events: GET /api/v1/events, meshsight_events_total.
+ * What just changed, as events: GET /api/v1/events, meshsight_analysis_events_total.
  *
  *   events_init(&ev, &thresholds, now_ns);
  *   after each window_tick: events_evaluate(&ev, &w, naming, now_ns);
@@ -25,7 +25,7 @@
  *   split_drift    observed shares of a Service's versions against configured weights
  * Each condition fires once when it starts and once (resolved) when it ends.
  *
- * Memory: a ring of max_events events (~450 bytes each; the oldest is
+ * Memory: a ring of max_events events (488 bytes each; the oldest is
  * overwritten, counted) and a set of learnt pairs (at most
  * EVENTS_PAIRS_MAX, 32 bytes each; past it new pairs are not reported,
  * counted). Pure C; the agent serialises calls with its analysis lock.
@@ -41,8 +41,8 @@
 #include "naming.h"
 #include "window.h"
 
-#define EVENTS_PAIRS_MAX 65536
-#define EVENTS_NAME_MAX	 160
+#define EVENTS_PAIRS_MAX  65536
+#define EVENTS_NAME_MAX	  160
 #define EVENTS_DETAIL_MAX 128
 
 enum event_kind {
@@ -57,14 +57,14 @@ enum event_kind {
 };
 
 struct event_thresholds {
-	uint32_t learn_s;	 /* --learn */
-	uint32_t auth_failures;	 /* --event-auth-failures */
-	double error_ratio;	 /* --event-error-rate (percent on the command line) */
-	uint32_t min_requests;	 /* --event-min-requests */
-	double latency_s;	 /* --event-latency-ms */
-	double rate_factor;	 /* --event-rate-factor */
+	uint32_t learn_s;	  /* --learn */
+	uint32_t auth_failures;	  /* --event-auth-failures */
+	double error_ratio;	  /* --event-error-rate (percent on the command line) */
+	uint32_t min_requests;	  /* --event-min-requests */
+	double latency_s;	  /* --event-latency-ms */
+	double rate_factor;	  /* --event-rate-factor */
 	uint32_t rate_halflife_s; /* --event-rate-halflife */
-	uint32_t max_events;	 /* --max-events */
+	uint32_t max_events;	  /* --max-events */
 };
 
 struct event {

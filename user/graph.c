@@ -48,7 +48,8 @@ int graph_init(struct graph *g)
 	int err;
 
 	memset(g, 0, sizeof(*g));
-	err = htab_init(&g->by_id, offsetof(struct graph_node, id) - offsetof(struct graph_node, hnode),
+	err = htab_init(&g->by_id,
+			offsetof(struct graph_node, id) - offsetof(struct graph_node, hnode),
 			GRAPH_ID_MAX);
 	if (err)
 		return err;
@@ -395,9 +396,9 @@ static json_t *edge_json(const struct graph *g, const struct graph_edge *e)
 	json_object_set_new(o, "seconds", json_real(e->seconds));
 	json_object_set_new(o, "request_rate", json_real(graph_edge_rate(e)));
 	json_object_set_new(o, "error_rate", json_real(graph_edge_error_ratio(e)));
-	json_object_set_new(o, "p95_ms", e->c.requests
-					      ? json_real(window_quantile(e->c.latency, 0.95) * 1e3)
-					      : json_null());
+	json_object_set_new(o, "p95_ms",
+			    e->c.requests ? json_real(window_quantile(e->c.latency, 0.95) * 1e3)
+					  : json_null());
 	return o;
 }
 
@@ -430,7 +431,8 @@ static json_t *analysis_json(const struct graph *g, const struct graph_analysis 
 	json_t *spots = json_object(), *entries = json_array(), *fan;
 	uint32_t i;
 
-	json_object_set_new(chain, "depth", json_integer(an->longest.len ? an->longest.len - 1 : 0));
+	json_object_set_new(chain, "depth",
+			    json_integer(an->longest.len ? an->longest.len - 1 : 0));
 	json_object_set_new(chain, "path", path_json(g, &an->longest));
 	json_object_set_new(o, "longest_chain", chain);
 	for (i = 0; i < an->ncycles; i++)
@@ -443,17 +445,16 @@ static json_t *analysis_json(const struct graph *g, const struct graph_analysis 
 		json_object_set_new(fan, "value", json_integer(g->nodes[an->fan_in_node]->fan_in));
 	}
 	json_object_set_new(spots, "fan_in", fan);
-	json_object_set_new(spots, "error_rate",
-			    edge_spot(g, an->error_edge,
-				      an->error_edge >= 0
-					  ? graph_edge_error_ratio(g->edges[an->error_edge])
-					  : 0));
-	json_object_set_new(spots, "p95_ms",
-			    edge_spot(g, an->p95_edge,
-				      an->p95_edge >= 0
-					  ? window_quantile(g->edges[an->p95_edge]->c.latency,
-							    0.95) * 1e3
-					  : 0));
+	json_object_set_new(
+	    spots, "error_rate",
+	    edge_spot(g, an->error_edge,
+		      an->error_edge >= 0 ? graph_edge_error_ratio(g->edges[an->error_edge]) : 0));
+	json_object_set_new(
+	    spots, "p95_ms",
+	    edge_spot(g, an->p95_edge,
+		      an->p95_edge >= 0
+			  ? window_quantile(g->edges[an->p95_edge]->c.latency, 0.95) * 1e3
+			  : 0));
 	json_object_set_new(o, "hot_spots", spots);
 	for (i = 0; i < g->nnodes; i++)
 		if (!g->nodes[i]->fan_in)

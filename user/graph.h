@@ -78,10 +78,10 @@ struct graph_analysis {
 	struct graph_path longest; /* depth = len - 1 */
 	struct graph_path cycles[GRAPH_CYCLES_MAX];
 	uint32_t ncycles;
-	bool exact; /* both searches finished within their budgets */
-	int64_t fan_in_node;	/* -1 when none */
-	int64_t error_edge;	/* highest failure ratio, -1 when no edge failed */
-	int64_t p95_edge;	/* -1 when no edge has latency */
+	bool exact;	     /* both searches finished within their budgets */
+	int64_t fan_in_node; /* -1 when none */
+	int64_t error_edge;  /* highest failure ratio, -1 when no edge failed */
+	int64_t p95_edge;    /* -1 when no edge has latency */
 };
 
 /* The node an end is drawn as: "namespace/workload", else the Service, else the address. */

@@ -13,9 +13,10 @@
 
 #define NS_PER_S 1000000000ULL
 
-int window_init(struct window *w, uint32_t window_s, uint32_t max_edges)
+int window_init(struct window *w, uint32_t window_s, uint32_t max_edges, uint64_t start_ns)
 {
 	memset(w, 0, sizeof(*w));
+	w->last_tick_ns = start_ns;
 	w->window_s = window_s ? window_s : WINDOW_DEFAULT_S;
 	w->max_edges = max_edges ? max_edges : 1;
 	return htab_init(&w->edges,
@@ -86,7 +87,7 @@ static void slot_fill(struct window_slot *s, const struct window_counts *was,
 /*
  * A new entry starts from zero when its edge began after the previous
  * tick (everything it counted is new), else from the edge's counters now
- * (the first tick of the agent, or an edge that found the window full).
+ * (an edge that found the window full: its past is not in the window).
  */
 static struct window_edge *entry_new(struct window *w, const struct edge *e,
 				     const struct window_counts *now)
@@ -103,7 +104,7 @@ static struct window_edge *entry_new(struct window *w, const struct edge *e,
 		return NULL;
 	}
 	we->key = e->key;
-	if (!w->last_tick_ns || e->first_ns <= w->last_tick_ns)
+	if (e->first_ns <= w->last_tick_ns)
 		we->last = *now;
 	htab_insert(&w->edges, &we->node);
 	return we;

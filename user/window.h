@@ -2,7 +2,7 @@
 /*
  * Sliding-window figures per edge, for the graph analysis and the events:
  *
- *   window_init(&w, window_s, max_edges);
+ *   window_init(&w, window_s, max_edges, now_ns);
  *   every window_slot_ns(&w): window_tick(&w, agg, now_ns, on_gone, ctx);
  *   window_sum(entry, &counts, &seconds); window_quantile(counts.latency, 0.95);
  *
@@ -16,7 +16,7 @@
  * Latency is kept in the aggregator's histogram buckets (edge_latency_bounds_s),
  * so a windowed p95 is interpolated within a bucket: at most 1.5 times off.
  *
- * Memory: one entry per aggregator edge, about 1.5 KiB (6 slots of 45
+ * Memory: one entry per aggregator edge, 1,768 bytes (6 slots of 45
  * 32-bit counters, the counters of the last tick, the two ends' names),
  * at most max_edges entries; past that new edges are not windowed (counted).
  * Pure C: the agent serialises ticks and readers with a lock of its own.
@@ -30,15 +30,15 @@
 #include "aggregator.h"
 #include "htab.h"
 
-#define WINDOW_SLOTS	  6
-#define WINDOW_DEFAULT_S  60
+#define WINDOW_SLOTS	   6
+#define WINDOW_DEFAULT_S   60
 #define WINDOW_LAT_BUCKETS (EDGE_LATENCY_BOUNDS + 1)
 
 /* Counts over a stretch of time (a slot, a window) or since an edge began. */
 struct window_counts {
 	uint64_t requests;
-	uint64_t errors;     /* 5xx and requests without a response */
-	uint64_t auth;	     /* 401 and 403 */
+	uint64_t errors; /* 5xx and requests without a response */
+	uint64_t auth;	 /* 401 and 403 */
 	uint64_t conns_closed;
 	uint64_t conns_reset;
 	uint64_t latency[WINDOW_LAT_BUCKETS];
@@ -51,7 +51,7 @@ struct window_slot {
 
 /* What events.c remembers of an edge between ticks (window.c only zeroes it). */
 struct window_watch {
-	bool announced;	    /* checked against the learnt pairs */
+	bool announced; /* checked against the learnt pairs */
 	bool baseline_set;
 	double baseline_rps; /* exponentially weighted mean of the windowed rate */
 	uint32_t active;     /* bit (1 << kind) per condition that fired and has not cleared */
@@ -63,7 +63,7 @@ struct window_edge {
 	struct edge_key key;
 	struct edge_end src, dst;
 	bool http;
-	enum edge_reporter view; /* the view the counters come from */
+	enum edge_reporter view;   /* the view the counters come from */
 	struct window_counts last; /* the edge's counters at the last tick */
 	struct window_slot slots[WINDOW_SLOTS];
 	uint32_t ticks; /* ticks this entry has been in, for the covered time */
@@ -89,7 +89,8 @@ struct window {
 
 typedef void (*window_gone_fn)(void *ctx, struct window_edge *we);
 
-int window_init(struct window *w, uint32_t window_s, uint32_t max_edges);
+/* start_ns: edges begun after it are counted from their first request. */
+int window_init(struct window *w, uint32_t window_s, uint32_t max_edges, uint64_t start_ns);
 void window_free(struct window *w);
 uint64_t window_slot_ns(const struct window *w);
 /*
@@ -111,8 +112,8 @@ void window_failures(const struct window_counts *c, uint64_t *failed, uint64_t *
 #define window_for_each(w, we, n, i)                                                               \
 	for ((i) = 0; (i) < (w)->edges.nbuckets; (i)++)                                            \
 		for ((n) = (w)->edges.buckets[(i)];                                                \
-		     (n) && ((we) = (struct window_edge *)((char *)(n) -                           \
-							   offsetof(struct window_edge, node)));   \
+		     (n) && ((we) = (struct window_edge *)((char *)(n)-offsetof(                   \
+				 struct window_edge, node)));                                      \
 		     (n) = (n)->next)
 
 #endif /* MESHSIGHT_WINDOW_H */
