@@ -33,6 +33,7 @@
 #include "log.h"
 #include "naming.h"
 #include "nat.h"
+#include "page.h"
 #include "render.h"
 #include "self_stats.h"
 
@@ -239,6 +240,9 @@ static int render(void *ctx, const char *path, FILE *out, const char **type)
 		fputs("ok\n", out);
 		return 0;
 	}
+	err = page_render(path, out, type);
+	if (err != -ENOENT)
+		return err;
 	err = analysis_render(&a->analysis, &a->naming, path, out, type);
 	if (err != -ENOENT)
 		return err;

@@ -149,7 +149,8 @@ static void test_auth_and_latency(void **state)
 
 static void test_new_edge_after_learning(void **state)
 {
-	struct edge_key k2 = key_of(1, 3, 80, EDGE_PROTO_HTTP), k3 = key_of(1, 2, 80, EDGE_PROTO_TCP);
+	struct edge_key k2 = key_of(1, 3, 80, EDGE_PROTO_HTTP),
+			k3 = key_of(1, 2, 80, EDGE_PROTO_TCP);
 	struct rig r;
 	int i;
 

@@ -135,10 +135,10 @@ static void test_empty_graph(void **state)
 	assert_int_equal(an.fan_in_node, -1);
 	j = graph_json(&g, &an, 60);
 	assert_non_null(j);
-	assert_int_equal(json_integer_value(json_object_get(
-			     json_object_get(json_object_get(j, "analysis"), "longest_chain"),
-			     "depth")),
-			 0);
+	assert_int_equal(
+	    json_integer_value(json_object_get(
+		json_object_get(json_object_get(j, "analysis"), "longest_chain"), "depth")),
+	    0);
 	json_decref(j);
 	graph_free(&g);
 }
@@ -244,9 +244,12 @@ static void test_quantile_interpolates(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_chain_and_cycle),	  cmocka_unit_test(test_merge_and_self_loop),
-	    cmocka_unit_test(test_dense_graph_is_bounded), cmocka_unit_test(test_empty_graph),
-	    cmocka_unit_test(test_window_slides),	  cmocka_unit_test(test_window_bounded),
+	    cmocka_unit_test(test_chain_and_cycle),
+	    cmocka_unit_test(test_merge_and_self_loop),
+	    cmocka_unit_test(test_dense_graph_is_bounded),
+	    cmocka_unit_test(test_empty_graph),
+	    cmocka_unit_test(test_window_slides),
+	    cmocka_unit_test(test_window_bounded),
 	    cmocka_unit_test(test_quantile_interpolates),
 	};
 
