@@ -18,6 +18,7 @@
 
 #include "agent.h"
 #include "cgroups.h"
+#include "cli.h"
 #include "env.h"
 #include "export.h"
 #include "http_server.h"
@@ -140,6 +141,7 @@ static void usage(FILE *f)
 	fprintf(
 	    f,
 	    "Usage: meshsight [OPTIONS]\n"
+	    "       meshsight edges|events [--help]  tables from a running agent\n"
 	    "\n"
 	    "Sidecar-less service-mesh telemetry from eBPF socket hooks: every TCP connection\n"
 	    "and HTTP/1.x request of the processes in a cgroup v2 subtree, aggregated into\n"
@@ -632,6 +634,8 @@ int main(int argc, char **argv)
 {
 	struct agent_config cfg;
 
+	if (argc > 1 && cli_is_command(argv[1]))
+		return cli_main(argc - 1, argv + 1);
 	agent_config_defaults(&cfg);
 	if (parse_args(argc, argv, &cfg))
 		return 2;

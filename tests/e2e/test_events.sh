@@ -36,6 +36,10 @@ done
 agent_start --identities "$ids" --window 6 --learn 5 --event-min-requests 10 \
 	--event-auth-failures 5 --event-latency-ms 300 --event-rate-halflife 60
 started=$SECONDS
+# meshsight events --follow prints every event as it comes, for the whole test.
+"$MESHSIGHT_BIN" events --follow --endpoint "127.0.0.1:$MS_PORT" >"$MS_STATE_DIR/follow.out" 2>&1 &
+follow_pid=$!
+ms_record_pid "$follow_pid"
 
 # calls PORT N PATH [curl args]: N requests (one connection unless -Z).
 calls() {
@@ -141,6 +145,16 @@ for k in new_edge auth_failures error_rate latency rate_change resolved; do
 done
 assert_true "some of each" jq -e '.counts | .new_edge >= 1 and .auth_failures >= 1 and
 	.error_rate >= 1 and .latency >= 1 and .rate_change >= 1 and .resolved >= 4' <<<"$events"
+
+echo "meshsight events: the same events as a table"
+out=$("$MESHSIGHT_BIN" events --endpoint "127.0.0.1:$MS_PORT") || ms_fail "meshsight events failed"
+listed=$(jq '.events | length' <<<"$events")
+assert_eq "one row per event, after the header" "$listed" "$(($(wc -l <<<"$out") - 1))"
+assert_true "a resolved row names what it resolves" grep -qE 'resolved \(auth_failures\) +demo/client -> demo/server:8080' <<<"$out"
+sleep 1.5
+kill "$follow_pid" 2>/dev/null
+wait "$follow_pid" 2>/dev/null
+assert_eq "--follow printed the same rows, each once" "$out" "$(cat "$MS_STATE_DIR/follow.out")"
 
 agent_stop
 ms_finish

@@ -90,6 +90,24 @@ assert_eq "p95 hot spot" '["shop/frontend","shop/api"]' \
 assert_eq "entry points" '["shop/frontend"]' "$(g .analysis.entry_points)"
 assert_eq "search exact" true "$(g .analysis.exact)"
 
+echo "meshsight edges: the same numbers as a table"
+table() { "$MESHSIGHT_BIN" edges --endpoint "127.0.0.1:$MS_PORT" "$@"; }
+out=$(table --sort errors) || ms_fail "meshsight edges failed"
+echo "$out" | sed 's/^/    /'
+assert_eq "header" "SOURCE DESTINATION PROTO REQUESTS RATE/S ERRORS P95_MS" "$(head -1 <<<"$out" | tr -s ' ')"
+assert_eq "--sort errors: db -> cache first, 20 requests, 50% errors" "shop/db shop/cache http 20 50.0%" \
+	"$(sed -n 2p <<<"$out" | awk '{ print $1, $2, $3, $4, $6 }')"
+assert_eq "one row per edge" 4 "$(tail -n +2 <<<"$out" | grep -c http)"
+out=$(table --sort p95)
+assert_eq "--sort p95: frontend -> api first" "shop/frontend shop/api" \
+	"$(sed -n 2p <<<"$out" | awk '{ print $1, $2 }')"
+assert_eq "--sort p95: its p95 as in the API" \
+	"$(jq -r '[.edges[] | select(.source == "shop/frontend")][0].p95_ms * 10 | round / 10' <<<"$graph")" \
+	"$(sed -n 2p <<<"$out" | awk '{ print $7 + 0 }')"
+out=$(table --sort nope 2>&1)
+assert_eq "a bad --sort is a usage error (status 2)" 2 "$?"
+assert_true "and says what to pass" grep -q "expected rate, errors or p95" <<<"$out"
+
 echo "the window slides: with no traffic the requests leave it"
 empty() {
 	graph=$(ms_get /api/v1/graph) &&
