@@ -9,6 +9,7 @@
 #include "analysis.h"
 #include "graph.h"
 #include "render.h"
+#include "splits.h"
 
 void analysis_flags_defaults(struct analysis_flags *f)
 {
@@ -102,6 +103,13 @@ int analysis_render(struct analysis *an, struct naming *naming, const char *path
 		*type = "application/json";
 		pthread_mutex_lock(&an->lock);
 		root = events_json(&an->ev, 0);
+		pthread_mutex_unlock(&an->lock);
+		return dump(root, out);
+	}
+	if (!strcmp(path, "/api/v1/splits")) {
+		*type = "application/json";
+		pthread_mutex_lock(&an->lock);
+		root = splits_json(&an->win, naming);
 		pthread_mutex_unlock(&an->lock);
 		return dump(root, out);
 	}

@@ -31,17 +31,18 @@ bool cli_is_command(const char *arg)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: meshsight edges [--watch] [--sort rate|errors|p95] [--endpoint HOST:PORT]\n"
-		   "       meshsight events [--follow] [--endpoint HOST:PORT]\n"
-		   "\n"
-		   "Tables from a running agent (GET /api/v1/graph, /api/v1/events):\n"
-		   "  edges     each edge of the graph over the agent's --window: requests,\n"
-		   "            rate, error rate and p95, highest first (--sort, default rate)\n"
-		   "  events    the recent events, oldest first\n"
-		   "  --watch   redraw the edges every 2 s until interrupted\n"
-		   "  --follow  print new events as they come until interrupted\n"
-		   "  --endpoint HOST:PORT  the agent's --listen address (default %s)\n",
-		   DEFAULT_ENDPOINT);
+	fprintf(f,
+		"Usage: meshsight edges [--watch] [--sort rate|errors|p95] [--endpoint HOST:PORT]\n"
+		"       meshsight events [--follow] [--endpoint HOST:PORT]\n"
+		"\n"
+		"Tables from a running agent (GET /api/v1/graph, /api/v1/events):\n"
+		"  edges     each edge of the graph over the agent's --window: requests,\n"
+		"            rate, error rate and p95, highest first (--sort, default rate)\n"
+		"  events    the recent events, oldest first\n"
+		"  --watch   redraw the edges every 2 s until interrupted\n"
+		"  --follow  print new events as they come until interrupted\n"
+		"  --endpoint HOST:PORT  the agent's --listen address (default %s)\n",
+		DEFAULT_ENDPOINT);
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *ctx)
@@ -79,8 +80,9 @@ static json_t *fetch(const struct cli_opts *o, const char *path)
 			"address as --endpoint HOST:PORT\n",
 			url, curl_easy_strerror(rc));
 	else if (status != 200)
-		fprintf(stderr, "meshsight: %s answered HTTP %ld: is it a meshsight agent of this "
-				"version?\n",
+		fprintf(stderr,
+			"meshsight: %s answered HTTP %ld: is it a meshsight agent of this "
+			"version?\n",
 			url, status);
 	else if (!(root = json_loadb(body ? body : "", len, 0, &jerr)))
 		fprintf(stderr, "meshsight: %s is not JSON (%s)\n", url, jerr.text);
@@ -112,8 +114,9 @@ static int parse(int argc, char **argv, struct cli_opts *o)
 			o->repeat = true;
 		} else if (opt == 's' && edges) {
 			if (cli_sort_parse(optarg, &o->sort)) {
-				fprintf(stderr, "meshsight edges: --sort '%s': expected rate, "
-						"errors or p95\n",
+				fprintf(stderr,
+					"meshsight edges: --sort '%s': expected rate, "
+					"errors or p95\n",
 					optarg);
 				return -EINVAL;
 			}

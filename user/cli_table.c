@@ -135,8 +135,8 @@ int cli_events_table(json_t *events, uint64_t after_ns, int header, FILE *out, u
 			snprintf(kind, sizeof(kind), "%s (%s)", str(e, "kind"), str(e, "resolves"));
 		else
 			snprintf(kind, sizeof(kind), "%s", str(e, "kind"));
-		fprintf(out, "%-24s %-8s %-28s %-44s %s\n", str(e, "time"), str(e, "severity"), kind,
-			edge, str(e, "detail"));
+		fprintf(out, "%-24s %-8s %-28s %-44s %s\n", str(e, "time"), str(e, "severity"),
+			kind, edge, str(e, "detail"));
 		if (last_ns && t > *last_ns)
 			*last_ns = t;
 	}
