@@ -42,7 +42,7 @@ SKEL       := $(OUTPUT)/meshsight.skel.h
 PURE_MODS  := htab sketch reasm http1 aggregator flows identity cgroups naming \
 	      render_common render_prom render_istio render_json otlp_encode otlp_export \
 	      otlp_metrics spans k8s_index env self_stats url \
-	      window graph events splits analysis cli_table
+	      window graph events splits analysis cli_table access_log
 AGENT_MODS := $(PURE_MODS) log loader http_server export agent main \
 	      k8s_api k8s nat probe page cli
 AGENT_OBJS := $(patsubst %,$(OUTPUT)/user/%.o,$(AGENT_MODS))

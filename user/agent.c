@@ -58,7 +58,8 @@ struct agent {
 	struct nat_lookup *nat; /* only with Kubernetes: ClusterIP connections */
 	struct aggregator agg;
 	struct flowtab flows;
-	struct analysis analysis; /* window, graph, events: a lock of its own */
+	struct analysis analysis;      /* window, graph, events: a lock of its own */
+	struct access_log *access_log; /* failed requests: a lock of its own */
 	pthread_mutex_t lock;
 	uint64_t start_ns;
 	uint64_t kernel_counters[MS_CNT__MAX];
@@ -90,6 +91,8 @@ void agent_config_defaults(struct agent_config *c)
 	c->k8s.cluster_domain = "cluster.local";
 	c->mesh_tunnel_ports = "15008,15001,15006";
 	analysis_flags_defaults(&c->analysis);
+	c->access_log = ACCESS_LOG_ERRORS;
+	c->access_log_rate = 100;
 }
 
 static uint64_t now_ns(void)
@@ -229,6 +232,22 @@ static void snapshot_input(struct agent *a, const struct snapshot *s, struct ren
 	in->uptime_s = (now_ns() - a->start_ns) / 1e9;
 }
 
+/* GET /api/v1/access-log[?limit=N] (the endpoint passes a limit argument on). */
+static int render_access_log(struct agent *a, const char *query, FILE *out)
+{
+	unsigned long limit = 0;
+	json_t *root;
+	int err;
+
+	if (!strncmp(query, "?limit=", 7))
+		limit = strtoul(query + 7, NULL, 10);
+	root = access_log_json(a->access_log, &a->naming,
+			       limit > ACCESS_LOG_RING ? ACCESS_LOG_RING : (uint32_t)limit);
+	err = json_dumpf(root, out, JSON_COMPACT) || fputc('\n', out) == EOF ? -EIO : 0;
+	json_decref(root);
+	return err;
+}
+
 static int render(void *ctx, const char *path, FILE *out, const char **type)
 {
 	struct agent *a = ctx;
@@ -243,6 +262,10 @@ static int render(void *ctx, const char *path, FILE *out, const char **type)
 	err = page_render(path, out, type);
 	if (err != -ENOENT)
 		return err;
+	if (!strncmp(path, "/api/v1/access-log", 18) && (!path[18] || path[18] == '?')) {
+		*type = "application/json";
+		return render_access_log(a, path + 18, out);
+	}
 	err = analysis_render(&a->analysis, &a->naming, path, out, type);
 	if (err != -ENOENT)
 		return err;
@@ -258,6 +281,7 @@ static int render(void *ctx, const char *path, FILE *out, const char **type)
 		export_render_prom(&a->export, out);
 		k8s_source_render_prom(&a->k8s, out);
 		analysis_render_prom(&a->analysis, out);
+		access_log_render_prom(a->access_log, out);
 	} else if (!strcmp(path, "/api/v1/edges")) {
 		*type = "application/json";
 		err = render_edges_json(&in, out);
@@ -632,6 +656,29 @@ static int start_endpoints(struct agent *a, char *err, size_t errlen)
 	return http_server_start(&health_opts, &a->health, err, errlen);
 }
 
+/* The flow table's one transaction hook, for the spans and the access log. */
+static void on_txn(void *ctx, const struct flow_txn_info *info, const struct http1_txn *t)
+{
+	struct agent *a = ctx;
+
+	if (a->export.spans.recs)
+		spans_on_txn(&a->export.spans, info, t);
+	access_log_on_txn(a->access_log, info, t);
+}
+
+static int setup_access_log(struct agent *a)
+{
+	struct timespec real;
+
+	a->access_log = calloc(1, sizeof(*a->access_log));
+	if (!a->access_log)
+		return -ENOMEM;
+	clock_gettime(CLOCK_REALTIME, &real);
+	access_log_init(a->access_log, a->cfg->access_log, a->cfg->access_log_rate,
+			(uint64_t)real.tv_sec * NS_PER_S + real.tv_nsec - now_ns());
+	return 0;
+}
+
 static int agent_start(struct agent *a, char *err, size_t errlen)
 {
 	char why[256];
@@ -649,9 +696,11 @@ static int agent_start(struct agent *a, char *err, size_t errlen)
 	ret = setup_tables(a);
 	if (!ret)
 		ret = analysis_init(&a->analysis, &a->cfg->analysis, a->cfg->max_edges, now_ns());
-	if (!ret && a->export.spans.recs) {
-		a->flows.txn_hook = spans_on_txn;
-		a->flows.txn_hook_ctx = &a->export.spans;
+	if (!ret)
+		ret = setup_access_log(a);
+	if (!ret && (a->export.spans.recs || a->cfg->access_log != ACCESS_LOG_OFF)) {
+		a->flows.txn_hook = on_txn;
+		a->flows.txn_hook_ctx = a;
 	}
 	if (ret) {
 		snprintf(err, errlen, "out of memory setting up tables");
@@ -687,6 +736,9 @@ static void agent_stop(struct agent *a)
 	flowtab_free(&a->flows);
 	agg_free(&a->agg);
 	analysis_free(&a->analysis);
+	if (a->access_log)
+		access_log_free(a->access_log);
+	free(a->access_log);
 	nat_close(a->nat);
 	k8s_source_stop(&a->k8s);
 	cgroup_cache_free(a->cgroups);

@@ -76,6 +76,8 @@ enum {
 	OPT_EV_RATE_FACTOR,
 	OPT_EV_RATE_HALFLIFE,
 	OPT_MAX_EVENTS,
+	OPT_ACCESS_LOG,
+	OPT_ACCESS_LOG_RATE,
 };
 
 static const struct option long_opts[] = {
@@ -125,6 +127,8 @@ static const struct option long_opts[] = {
     {"event-rate-factor", required_argument, NULL, OPT_EV_RATE_FACTOR},
     {"event-rate-halflife", required_argument, NULL, OPT_EV_RATE_HALFLIFE},
     {"max-events", required_argument, NULL, OPT_MAX_EVENTS},
+    {"access-log", required_argument, NULL, OPT_ACCESS_LOG},
+    {"access-log-rate", required_argument, NULL, OPT_ACCESS_LOG_RATE},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -195,6 +199,10 @@ static void usage(FILE *f)
 	    "  --event-rate-halflife S   half-life of the baseline, an exponentially weighted\n"
 	    "                            mean of the windowed rate (default %u)\n"
 	    "  --max-events N            events kept; the oldest is overwritten (default %u)\n"
+	    "  --access-log MODE         errors (default: 5xx and unanswered requests), all or\n"
+	    "                            off: records on /api/v1/access-log\n"
+	    "  --access-log-rate N       records a second at most, the rest counted (default\n"
+	    "                            %u; 0 = no ceiling)\n"
 	    "\n"
 	    "OTLP export (off unless --otlp, --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT turn\n"
 	    "on both signals, or OTEL_EXPORTER_OTLP_METRICS_ENDPOINT / _TRACES_ENDPOINT one;\n"
@@ -249,7 +257,8 @@ static void usage(FILE *f)
 	    d.analysis.events.learn_s, d.analysis.events.auth_failures,
 	    d.analysis.events.error_ratio * 100, d.analysis.events.min_requests,
 	    d.analysis.events.latency_s * 1e3, d.analysis.events.rate_factor,
-	    d.analysis.events.rate_halflife_s, d.analysis.events.max_events, d.mesh_tunnel_ports);
+	    d.analysis.events.rate_halflife_s, d.analysis.events.max_events, d.access_log_rate,
+	    d.mesh_tunnel_ports);
 }
 
 static int parse_u32(const char *flag, const char *s, uint32_t min, uint32_t *out)
@@ -582,6 +591,18 @@ static int parse_args(int argc, char **argv, struct agent_config *c)
 		case OPT_EV_RATE_HALFLIFE:
 		case OPT_MAX_EVENTS:
 			err = parse_analysis_flag(opt, optarg, &c->analysis);
+			break;
+		case OPT_ACCESS_LOG:
+			if (access_log_mode_parse(optarg, &c->access_log)) {
+				fprintf(stderr,
+					"meshsight: --access-log '%s': expected errors, all "
+					"or off\n",
+					optarg);
+				err = -EINVAL;
+			}
+			break;
+		case OPT_ACCESS_LOG_RATE:
+			err = parse_u32("--access-log-rate", optarg, 0, &c->access_log_rate);
 			break;
 		case 'v':
 			log_set_level(LOG_LEVEL_DEBUG);
