@@ -145,17 +145,20 @@ static json_t *record_json(const struct access_record *r, struct naming *naming)
 	hex(trace, r->trace_id, 16);
 	hex(span, r->span_id, 8);
 	json_object_set_new(o, "time_unix_nano", json_integer((json_int_t)r->time_unix_ns));
-	json_object_set_new(o, "source", end_json(naming, r->client_addr, r->client_port,
-						  r->local_is_client ? &r->local : NULL));
-	json_object_set_new(o, "destination", end_json(naming, r->server_addr, r->server_port,
-						       r->local_is_client ? NULL : &r->local));
+	json_object_set_new(o, "source",
+			    end_json(naming, r->client_addr, r->client_port,
+				     r->local_is_client ? &r->local : NULL));
+	json_object_set_new(o, "destination",
+			    end_json(naming, r->server_addr, r->server_port,
+				     r->local_is_client ? NULL : &r->local));
 	json_object_set_new(o, "method", json_string(r->method));
 	json_object_set_new(o, "path", json_string(r->path));
 	json_object_set_new(o, "status", json_integer(r->status));
 	json_object_set_new(o, "duration_ms", json_real((double)r->duration_ns / 1e6));
 	json_object_set_new(o, "trace_id", json_string(trace));
 	json_object_set_new(o, "span_id", json_string(span));
-	json_object_set_new(o, "reporter", json_string(r->local_is_client ? "source" : "destination"));
+	json_object_set_new(o, "reporter",
+			    json_string(r->local_is_client ? "source" : "destination"));
 	return o;
 }
 
