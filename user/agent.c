@@ -250,10 +250,22 @@ static int render_access_log(struct agent *a, const char *query, FILE *out)
 
 static int render(void *ctx, const char *path, FILE *out, const char **type)
 {
+	const char *query = strchr(path, '?');
 	struct agent *a = ctx;
 	struct render_input in;
 	struct snapshot snap;
 	int err = -ENOENT;
+	char base[64];
+
+	/* Only the access log reads a query argument; every other page ignores it. */
+	if (query) {
+		if (!strncmp(path, "/api/v1/access-log?", 19)) {
+			*type = "application/json";
+			return render_access_log(a, query, out);
+		}
+		snprintf(base, sizeof(base), "%.*s", (int)(query - path), path);
+		path = base;
+	}
 
 	if (!strcmp(path, "/healthz")) {
 		fputs("ok\n", out);
@@ -262,9 +274,9 @@ static int render(void *ctx, const char *path, FILE *out, const char **type)
 	err = page_render(path, out, type);
 	if (err != -ENOENT)
 		return err;
-	if (!strncmp(path, "/api/v1/access-log", 18) && (!path[18] || path[18] == '?')) {
+	if (!strcmp(path, "/api/v1/access-log")) {
 		*type = "application/json";
-		return render_access_log(a, path + 18, out);
+		return render_access_log(a, "", out);
 	}
 	err = analysis_render(&a->analysis, &a->naming, path, out, type);
 	if (err != -ENOENT)

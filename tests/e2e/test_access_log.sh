@@ -57,6 +57,8 @@ assert_eq "no secret anywhere (query, Authorization, Cookie)" 0 \
 	"$(grep -c -e S3cret -e Bearer -e token= <<<"$log")"
 assert_eq "?limit=2: the newest two" '[502,0]' "$(jq -c '[.records[].status]' <<<"$(ms_get '/api/v1/access-log?limit=2')")"
 assert_eq "?limit=junk: all of them" 4 "$(jq '.records | length' <<<"$(ms_get '/api/v1/access-log?limit=x1')")"
+assert_true "other pages ignore a limit argument (/api/v1/edges?limit=1)" \
+	jq -e '.edges | length >= 1' <<<"$(ms_get '/api/v1/edges?limit=1')"
 metrics=$(ms_get /metrics)
 assert_eq "meshsight_access_log_records_total" 4 \
 	"$(awk '$1 == "meshsight_access_log_records_total" { print $2 }' <<<"$metrics")"
