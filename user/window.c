@@ -85,9 +85,13 @@ static void slot_fill(struct window_slot *s, const struct window_counts *was,
 }
 
 /*
- * A new entry starts from zero when its edge began after the previous
- * tick (everything it counted is new), else from the edge's counters now
- * (an edge that found the window full: its past is not in the window).
+ * A new entry counts everything its edge holds: the window starts with the
+ * agent, so an edge it has not seen is new (or was created while the last
+ * snapshot was taken). Only once the window has refused an edge for want of
+ * room may an edge older than the last tick have a past outside it: such an
+ * edge starts from its counters now. The edge's own first_ns cannot decide
+ * alone: it is the kernel's timestamp of the first event, which under load
+ * is read after the tick that follows it.
  */
 static struct window_edge *entry_new(struct window *w, const struct edge *e,
 				     const struct window_counts *now)
@@ -104,7 +108,7 @@ static struct window_edge *entry_new(struct window *w, const struct edge *e,
 		return NULL;
 	}
 	we->key = e->key;
-	if (e->first_ns <= w->last_tick_ns)
+	if (w->stats.edges_full && e->first_ns <= w->last_tick_ns)
 		we->last = *now;
 	htab_insert(&w->edges, &we->node);
 	return we;

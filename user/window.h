@@ -89,7 +89,7 @@ struct window {
 
 typedef void (*window_gone_fn)(void *ctx, struct window_edge *we);
 
-/* start_ns: edges begun after it are counted from their first request. */
+/* start_ns: when the window starts (the agent's start). */
 int window_init(struct window *w, uint32_t window_s, uint32_t max_edges, uint64_t start_ns);
 void window_free(struct window *w);
 uint64_t window_slot_ns(const struct window *w);

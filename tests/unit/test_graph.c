@@ -206,6 +206,33 @@ static void test_window_slides(void **state)
 	agg_free(&agg);
 }
 
+/* Under load an edge's first event (its kernel timestamp) is read after the next tick. */
+static void test_window_late_edge_counts(void **state)
+{
+	struct edge_key k = key_of(3, 4, 80, EDGE_PROTO_HTTP);
+	const struct window_edge *we;
+	struct window_counts c;
+	struct aggregator agg;
+	struct htab_node *n;
+	struct window w;
+	struct edge *e;
+	size_t i;
+	int r;
+
+	(void)state;
+	assert_int_equal(agg_init(&agg, 100, 0), 0);
+	assert_int_equal(window_init(&w, 6, 100, 0), 0);
+	window_tick(&w, &agg, 2 * NS_PER_S, NULL, NULL);
+	e = agg_edge(&agg, &k, NS_PER_S); /* began before that tick */
+	for (r = 0; r < 5; r++)
+		txn(&agg, e, 200, NS_PER_S, 1);
+	window_tick(&w, &agg, 3 * NS_PER_S, NULL, NULL);
+	window_for_each(&w, we, n, i) window_sum(&w, we, &c, NULL);
+	assert_int_equal(c.requests, 5);
+	window_free(&w);
+	agg_free(&agg);
+}
+
 static void test_window_bounded(void **state)
 {
 	struct aggregator agg;
@@ -251,6 +278,7 @@ int main(void)
 	    cmocka_unit_test(test_window_slides),
 	    cmocka_unit_test(test_window_bounded),
 	    cmocka_unit_test(test_quantile_interpolates),
+	    cmocka_unit_test(test_window_late_edge_counts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
