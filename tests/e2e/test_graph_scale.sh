@@ -52,6 +52,14 @@ page() {
 	t1=$(date +%s%N)
 	echo "$size $(((t1 - t0) / 1000000))"
 }
+# A connection's close may be read after the tick that first windowed its edge: wait
+# for the tick that has every one of them.
+graph=
+closed() {
+	graph=$(ms_get /api/v1/graph) &&
+		[ "$(jq '[.edges[].connections_closed] | add' <<<"$graph")" -ge "$n" ]
+}
+wait_until 20 closed || ms_fail "the graph never showed the $n connections closed"
 read -r gsize gms < <(page /api/v1/graph)
 graph=$(cat "$MS_STATE_DIR/page.json")
 assert_eq "graph: 251 nodes, 250 edges (40 ports merged into each)" "251 250" \
