@@ -125,8 +125,13 @@ static void tick_edge(struct window *w, const struct edge *e)
 	we = n ? entry_of(n) : entry_new(w, e, &now);
 	if (!we)
 		return;
-	if (n && we->view != which)
-		we->last = now; /* the server's view appeared: its counters start here */
+	/*
+	 * When the server's view appears it takes over from the client's: both
+	 * count the same requests, so its counters are diffed against what the
+	 * client's had (a bucket that went down grew by 0). Rebasing instead
+	 * would lose what the server counted before its first tick, e.g. every
+	 * close of a short connection.
+	 */
 	we->view = which;
 	slot_fill(&we->slots[w->slot], &we->last, &now);
 	we->last = now;

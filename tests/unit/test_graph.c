@@ -233,6 +233,36 @@ static void test_window_late_edge_counts(void **state)
 	agg_free(&agg);
 }
 
+/* The server's view appears after the client's: what it counted meanwhile is kept. */
+static void test_window_view_switch(void **state)
+{
+	struct edge_key k = key_of(5, 6, 80, EDGE_PROTO_TCP);
+	const struct window_edge *we;
+	struct window_counts c;
+	struct aggregator agg;
+	struct htab_node *n;
+	struct window w;
+	struct edge *e;
+	size_t i;
+	int t;
+
+	(void)state;
+	assert_int_equal(agg_init(&agg, 100, 0), 0);
+	assert_int_equal(window_init(&w, 6, 100, 0), 0);
+	e = agg_edge(&agg, &k, 1);
+	agg_record_open(&agg, e, REPORTER_SOURCE, 1);
+	window_tick(&w, &agg, NS_PER_S, NULL, NULL);
+	agg_record_open(&agg, e, REPORTER_DESTINATION, 2);
+	agg_record_close(&agg, e, REPORTER_DESTINATION, false, 3);
+	agg_record_close(&agg, e, REPORTER_SOURCE, false, 3);
+	for (t = 2; t <= 3; t++)
+		window_tick(&w, &agg, t * NS_PER_S, NULL, NULL);
+	window_for_each(&w, we, n, i) window_sum(&w, we, &c, NULL);
+	assert_int_equal(c.conns_closed, 1);
+	window_free(&w);
+	agg_free(&agg);
+}
+
 static void test_window_bounded(void **state)
 {
 	struct aggregator agg;
@@ -279,6 +309,7 @@ int main(void)
 	    cmocka_unit_test(test_window_bounded),
 	    cmocka_unit_test(test_quantile_interpolates),
 	    cmocka_unit_test(test_window_late_edge_counts),
+	    cmocka_unit_test(test_window_view_switch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
