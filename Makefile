@@ -41,9 +41,10 @@ SKEL       := $(OUTPUT)/meshsight.skel.h
 # Pure modules: no libbpf, unit-tested one by one.
 PURE_MODS  := htab sketch reasm http1 aggregator flows identity cgroups naming \
 	      render_common render_prom render_istio render_json otlp_encode otlp_export \
-	      otlp_metrics spans k8s_index env self_stats url
+	      otlp_metrics spans k8s_index env self_stats url \
+	      window graph events splits analysis cli_table access_log
 AGENT_MODS := $(PURE_MODS) log loader http_server export agent main \
-	      k8s_api k8s nat probe
+	      k8s_api k8s nat probe page cli
 AGENT_OBJS := $(patsubst %,$(OUTPUT)/user/%.o,$(AGENT_MODS))
 USER_HDRS  := $(wildcard user/*.h) include/meshsight_events.h
 
@@ -69,6 +70,14 @@ $(SKEL): $(OUTPUT)/meshsight.bpf.o
 $(OUTPUT)/user/%.o: user/%.c $(USER_HDRS) $(SKEL) | $(OUTPUT)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+# The live page (GET /), compiled in as a byte array: no asset is fetched at run time.
+$(OUTPUT)/page_html.h: user/page/index.html | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q){ echo 'static const unsigned char page_html[] = {'; \
+	      od -An -v -tx1 $< | sed -e 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '};'; } > $@
+
+$(OUTPUT)/user/page.o: $(OUTPUT)/page_html.h
 
 $(OUTPUT)/meshsight: $(AGENT_OBJS)
 	$(call msg,BINARY,$@)

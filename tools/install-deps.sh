@@ -21,6 +21,7 @@ RUN_PKGS=(
 )
 TEST_PKGS=(
 	clang-format libcmocka-dev prometheus nftables openssl
+	chromium # tests/e2e/test_page.sh: the live page in a real browser
 	golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev # tests/helm
 )
 BENCH_PKGS=(wrk nginx-light)

@@ -25,6 +25,7 @@
 
 #include "agent.h"
 #include "aggregator.h"
+#include "analysis.h"
 #include "cgroups.h"
 #include "flows.h"
 #include "http_server.h"
@@ -32,6 +33,7 @@
 #include "log.h"
 #include "naming.h"
 #include "nat.h"
+#include "page.h"
 #include "render.h"
 #include "self_stats.h"
 
@@ -56,6 +58,8 @@ struct agent {
 	struct nat_lookup *nat; /* only with Kubernetes: ClusterIP connections */
 	struct aggregator agg;
 	struct flowtab flows;
+	struct analysis analysis;      /* window, graph, events: a lock of its own */
+	struct access_log *access_log; /* failed requests: a lock of its own */
 	pthread_mutex_t lock;
 	uint64_t start_ns;
 	uint64_t kernel_counters[MS_CNT__MAX];
@@ -87,6 +91,9 @@ void agent_config_defaults(struct agent_config *c)
 	c->k8s.watch = "cluster";
 	c->k8s.cluster_domain = "cluster.local";
 	c->mesh_tunnel_ports = "15008,15001,15006";
+	analysis_flags_defaults(&c->analysis);
+	c->access_log = ACCESS_LOG_ERRORS;
+	c->access_log_rate = 100;
 }
 
 static uint64_t now_ns(void)
@@ -226,17 +233,55 @@ static void snapshot_input(struct agent *a, const struct snapshot *s, struct ren
 	in->uptime_s = (now_ns() - a->start_ns) / 1e9;
 }
 
+/* GET /api/v1/access-log[?limit=N] (the endpoint passes a limit argument on). */
+static int render_access_log(struct agent *a, const char *query, FILE *out)
+{
+	unsigned long limit = 0;
+	json_t *root;
+	int err;
+
+	if (!strncmp(query, "?limit=", 7))
+		limit = strtoul(query + 7, NULL, 10);
+	root = access_log_json(a->access_log, &a->naming,
+			       limit > ACCESS_LOG_RING ? ACCESS_LOG_RING : (uint32_t)limit);
+	err = json_dumpf(root, out, JSON_COMPACT) || fputc('\n', out) == EOF ? -EIO : 0;
+	json_decref(root);
+	return err;
+}
+
 static int render(void *ctx, const char *path, FILE *out, const char **type)
 {
+	const char *query = strchr(path, '?');
 	struct agent *a = ctx;
 	struct render_input in;
 	struct snapshot snap;
 	int err = -ENOENT;
+	char base[64];
+
+	/* Only the access log reads a query argument; every other page ignores it. */
+	if (query) {
+		if (!strncmp(path, "/api/v1/access-log?", 19)) {
+			*type = "application/json";
+			return render_access_log(a, query, out);
+		}
+		snprintf(base, sizeof(base), "%.*s", (int)(query - path), path);
+		path = base;
+	}
 
 	if (!strcmp(path, "/healthz")) {
 		fputs("ok\n", out);
 		return 0;
 	}
+	err = page_render(path, out, type);
+	if (err != -ENOENT)
+		return err;
+	if (!strcmp(path, "/api/v1/access-log")) {
+		*type = "application/json";
+		return render_access_log(a, "", out);
+	}
+	err = analysis_render(&a->analysis, &a->naming, path, out, type);
+	if (err != -ENOENT)
+		return err;
 	if (strcmp(path, "/metrics") && strcmp(path, "/api/v1/edges") &&
 	    strcmp(path, "/api/v1/stats"))
 		return -ENOENT;
@@ -248,6 +293,8 @@ static int render(void *ctx, const char *path, FILE *out, const char **type)
 		err = render_prometheus(&in, out);
 		export_render_prom(&a->export, out);
 		k8s_source_render_prom(&a->k8s, out);
+		analysis_render_prom(&a->analysis, out);
+		access_log_render_prom(a->access_log, out);
 	} else if (!strcmp(path, "/api/v1/edges")) {
 		*type = "application/json";
 		err = render_edges_json(&in, out);
@@ -375,6 +422,17 @@ static void export_tick(struct agent *a)
 	snapshot_free(&snap);
 }
 
+/* The sliding window and the events, from a snapshot (see analysis.h). */
+static void analysis_tick_snapshot(struct agent *a)
+{
+	struct snapshot snap;
+
+	if (snapshot_take(a, &snap))
+		return;
+	analysis_tick(&a->analysis, &snap.agg, &a->naming, now_ns());
+	snapshot_free(&snap);
+}
+
 static void traces_tick(struct agent *a, bool flush)
 {
 	pthread_mutex_lock(&a->lock);
@@ -384,11 +442,12 @@ static void traces_tick(struct agent *a, bool flush)
 
 static int main_loop(struct agent *a)
 {
-	uint64_t next_scan = 0, next_house = 0, next_export, now;
+	uint64_t next_scan = 0, next_house = 0, next_export, next_window, now;
 	int epfd = ring_buffer__epoll_fd(a->rb);
 	int ret;
 
 	next_export = now_ns() + (uint64_t)a->export.interval_ms * NS_PER_MS;
+	next_window = now_ns() + analysis_tick_ns(&a->analysis);
 	while (!stop_requested) {
 		ret = drain_events(a, epfd);
 		if (ret) {
@@ -404,6 +463,12 @@ static int main_loop(struct agent *a)
 		if (now >= next_scan) {
 			scan_kernel_conns(a);
 			next_scan = now + (uint64_t)a->cfg->scan_interval_ms * NS_PER_MS;
+		}
+		if (now >= next_window) {
+			analysis_tick_snapshot(a);
+			next_window += analysis_tick_ns(&a->analysis);
+			if (next_window < now)
+				next_window = now + analysis_tick_ns(&a->analysis);
 		}
 		if (a->export.enabled)
 			traces_tick(a, false);
@@ -604,6 +669,29 @@ static int start_endpoints(struct agent *a, char *err, size_t errlen)
 	return http_server_start(&health_opts, &a->health, err, errlen);
 }
 
+/* The flow table's one transaction hook, for the spans and the access log. */
+static void on_txn(void *ctx, const struct flow_txn_info *info, const struct http1_txn *t)
+{
+	struct agent *a = ctx;
+
+	if (a->export.spans.recs)
+		spans_on_txn(&a->export.spans, info, t);
+	access_log_on_txn(a->access_log, info, t);
+}
+
+static int setup_access_log(struct agent *a)
+{
+	struct timespec real;
+
+	a->access_log = calloc(1, sizeof(*a->access_log));
+	if (!a->access_log)
+		return -ENOMEM;
+	clock_gettime(CLOCK_REALTIME, &real);
+	access_log_init(a->access_log, a->cfg->access_log, a->cfg->access_log_rate,
+			(uint64_t)real.tv_sec * NS_PER_S + real.tv_nsec - now_ns());
+	return 0;
+}
+
 static int agent_start(struct agent *a, char *err, size_t errlen)
 {
 	char why[256];
@@ -619,9 +707,13 @@ static int agent_start(struct agent *a, char *err, size_t errlen)
 	if (ret)
 		return ret;
 	ret = setup_tables(a);
-	if (!ret && a->export.spans.recs) {
-		a->flows.txn_hook = spans_on_txn;
-		a->flows.txn_hook_ctx = &a->export.spans;
+	if (!ret)
+		ret = analysis_init(&a->analysis, &a->cfg->analysis, a->cfg->max_edges, now_ns());
+	if (!ret)
+		ret = setup_access_log(a);
+	if (!ret && (a->export.spans.recs || a->cfg->access_log != ACCESS_LOG_OFF)) {
+		a->flows.txn_hook = on_txn;
+		a->flows.txn_hook_ctx = a;
 	}
 	if (ret) {
 		snprintf(err, errlen, "out of memory setting up tables");
@@ -656,6 +748,10 @@ static void agent_stop(struct agent *a)
 		loader_stop(&a->loader);
 	flowtab_free(&a->flows);
 	agg_free(&a->agg);
+	analysis_free(&a->analysis);
+	if (a->access_log)
+		access_log_free(a->access_log);
+	free(a->access_log);
 	nat_close(a->nat);
 	k8s_source_stop(&a->k8s);
 	cgroup_cache_free(a->cgroups);

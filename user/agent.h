@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "access_log.h"
+#include "analysis.h"
 #include "export.h"
 #include "k8s.h"
 #include "loader.h"
@@ -42,7 +44,10 @@ struct agent_config {
 	uint32_t nexclude_processes;
 	const char *exclude_cgroups[AGENT_EXCLUDES_MAX];
 	uint32_t nexclude_cgroups;
-	uint32_t metrics_labels; /* RENDER_LABEL_* (render.h) */
+	uint32_t metrics_labels;	 /* RENDER_LABEL_* (render.h) */
+	struct analysis_flags analysis;	 /* --window, --learn, --event-* */
+	enum access_log_mode access_log; /* --access-log */
+	uint32_t access_log_rate;	 /* --access-log-rate: records a second, 0 = no ceiling */
 };
 
 void agent_config_defaults(struct agent_config *c);

@@ -541,6 +541,21 @@ static enum MHD_Result reply_error(struct MHD_Connection *conn, int err)
  * one request. gz_resp is queued as it is; a plain reader gets its own
  * inflating response.
  */
+/*
+ * A page that is not shared gets a "limit" query argument (digits only) as
+ * "PATH?limit=N"; every other argument is dropped unread.
+ */
+static const char *with_limit(struct MHD_Connection *conn, const char *url, char *buf, size_t len)
+{
+	const char *limit = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit");
+
+	if (!limit || !*limit || strlen(limit) > 9 ||
+	    strspn(limit, "0123456789") != strlen(limit) ||
+	    (size_t)snprintf(buf, len, "%s?limit=%s", url, limit) >= len)
+		return url;
+	return buf;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **req_cls)
@@ -549,6 +564,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	bool gz = accepts_gzip(conn), share = is_shared(s, url), fresh = false;
 	struct MHD_Response *gz_resp;
 	enum MHD_Result ret;
+	char path[64]; /* as struct page keeps it */
 	struct page *p;
 	int err;
 
@@ -561,7 +577,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
 	p = share ? page_get(s, url) : NULL;
 	if (!p) {
-		err = render_page(s, url, &p);
+		err = render_page(s, share ? url : with_limit(conn, url, path, sizeof(path)), &p);
 		if (err)
 			return reply_error(conn, err);
 		fresh = true;

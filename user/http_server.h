@@ -13,7 +13,8 @@
 #include <stdio.h>
 
 /*
- * Writes the body for path into out and sets *content_type. Returns 0, or
+ * Writes the body for path into out and sets *content_type. A page that is
+ * not shared is given a "limit" query argument as "PATH?limit=N". Returns 0, or
  * -ENOENT for an unknown path (404), or another -errno (500).
  */
 typedef int (*http_render_fn)(void *ctx, const char *path, FILE *out, const char **content_type);

@@ -18,6 +18,7 @@
 
 #include "agent.h"
 #include "cgroups.h"
+#include "cli.h"
 #include "env.h"
 #include "export.h"
 #include "http_server.h"
@@ -67,6 +68,17 @@ enum {
 	OPT_METRICS_LABELS,
 	OPT_CHECK,
 	OPT_HEALTH_LISTEN,
+	OPT_WINDOW,
+	OPT_LEARN,
+	OPT_EV_AUTH,
+	OPT_EV_ERROR_RATE,
+	OPT_EV_MIN_REQUESTS,
+	OPT_EV_LATENCY,
+	OPT_EV_RATE_FACTOR,
+	OPT_EV_RATE_HALFLIFE,
+	OPT_MAX_EVENTS,
+	OPT_ACCESS_LOG,
+	OPT_ACCESS_LOG_RATE,
 };
 
 static const struct option long_opts[] = {
@@ -108,6 +120,17 @@ static const struct option long_opts[] = {
     {"exclude-process", required_argument, NULL, OPT_EXCLUDE_PROCESS},
     {"exclude-cgroup", required_argument, NULL, OPT_EXCLUDE_CGROUP},
     {"metrics-labels", required_argument, NULL, OPT_METRICS_LABELS},
+    {"window", required_argument, NULL, OPT_WINDOW},
+    {"learn", required_argument, NULL, OPT_LEARN},
+    {"event-auth-failures", required_argument, NULL, OPT_EV_AUTH},
+    {"event-error-rate", required_argument, NULL, OPT_EV_ERROR_RATE},
+    {"event-min-requests", required_argument, NULL, OPT_EV_MIN_REQUESTS},
+    {"event-latency-ms", required_argument, NULL, OPT_EV_LATENCY},
+    {"event-rate-factor", required_argument, NULL, OPT_EV_RATE_FACTOR},
+    {"event-rate-halflife", required_argument, NULL, OPT_EV_RATE_HALFLIFE},
+    {"max-events", required_argument, NULL, OPT_MAX_EVENTS},
+    {"access-log", required_argument, NULL, OPT_ACCESS_LOG},
+    {"access-log-rate", required_argument, NULL, OPT_ACCESS_LOG_RATE},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -124,6 +147,7 @@ static void usage(FILE *f)
 	fprintf(
 	    f,
 	    "Usage: meshsight [OPTIONS]\n"
+	    "       meshsight edges|events [--help]  tables from a running agent\n"
 	    "\n"
 	    "Sidecar-less service-mesh telemetry from eBPF socket hooks: every TCP connection\n"
 	    "and HTTP/1.x request of the processes in a cgroup v2 subtree, aggregated into\n"
@@ -166,6 +190,26 @@ static void usage(FILE *f)
 	    "                            cgroup2 mount) and below it, repeatable\n"
 	    "  --metrics-labels LIST     extra meshsight_* labels, opt-in for their cardinality:\n"
 	    "                            comma-separated address, process (default none)\n"
+	    "\n"
+	    "Graph and events (/api/v1/graph, /api/v1/events; see README):\n"
+	    "  --window S                sliding window of the graph and the events, sampled\n"
+	    "                            every S/6 seconds, 6..86400 (default %u)\n"
+	    "  --learn S                 learning period after start: edges seen in it never\n"
+	    "                            raise new_edge, rate_change waits for it (default %u)\n"
+	    "  --event-auth-failures N   auth_failures: 401/403 in the window (default %u)\n"
+	    "  --event-error-rate PCT    error_rate: failed percent in the window (default %.0f)\n"
+	    "  --event-min-requests N    error_rate, latency and rate_change need this many\n"
+	    "                            requests in the window (default %u)\n"
+	    "  --event-latency-ms MS     latency: windowed p95 at or above (default %.0f)\n"
+	    "  --event-rate-factor F     rate_change: rate F times the baseline or 1/F of it,\n"
+	    "                            F > 1 (default %.0f)\n"
+	    "  --event-rate-halflife S   half-life of the baseline, an exponentially weighted\n"
+	    "                            mean of the windowed rate (default %u)\n"
+	    "  --max-events N            events kept; the oldest is overwritten (default %u)\n"
+	    "  --access-log MODE         errors (default: 5xx and unanswered requests), all or\n"
+	    "                            off: records on /api/v1/access-log\n"
+	    "  --access-log-rate N       records a second at most, the rest counted (default\n"
+	    "                            %u; 0 = no ceiling)\n"
 	    "\n"
 	    "OTLP export (off unless --otlp, --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT turn\n"
 	    "on both signals, or OTEL_EXPORTER_OTLP_METRICS_ENDPOINT / _TRACES_ENDPOINT one;\n"
@@ -216,7 +260,12 @@ static void usage(FILE *f)
 	    "Exit status: 0 after a clean stop, 2 for bad usage (a flag or OTEL_* value),\n"
 	    "1 when the agent cannot start or run.\n",
 	    d.listen, d.bpf.capture_bytes, d.bpf.max_conns, d.max_http, d.max_edges, d.edge_idle_s,
-	    d.conn_idle_s, d.bpf.ringbuf_mb, d.scan_interval_ms, d.mesh_tunnel_ports);
+	    d.conn_idle_s, d.bpf.ringbuf_mb, d.scan_interval_ms, d.analysis.window_s,
+	    d.analysis.events.learn_s, d.analysis.events.auth_failures,
+	    d.analysis.events.error_ratio * 100, d.analysis.events.min_requests,
+	    d.analysis.events.latency_s * 1e3, d.analysis.events.rate_factor,
+	    d.analysis.events.rate_halflife_s, d.analysis.events.max_events, d.access_log_rate,
+	    d.mesh_tunnel_ports);
 }
 
 static int parse_u32(const char *flag, const char *s, uint32_t min, uint32_t *out)
@@ -227,6 +276,61 @@ static int parse_u32(const char *flag, const char *s, uint32_t min, uint32_t *ou
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* A decimal number in [min, max]; flag names the option in the error. */
+static int parse_real(const char *flag, const char *s, double min, double max, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= min && v <= max)) {
+		fprintf(stderr, "meshsight: %s '%s': expected a number from %g to %g\n", flag, s,
+			min, max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_analysis_flag(int opt, const char *arg, struct analysis_flags *f)
+{
+	struct event_thresholds *th = &f->events;
+	uint32_t ms;
+	int err;
+
+	switch (opt) {
+	case OPT_WINDOW:
+		err = parse_u32("--window", arg, 6, &f->window_s);
+		if (!err && f->window_s > 86400) {
+			fprintf(stderr, "meshsight: --window '%s': at most 86400 seconds\n", arg);
+			err = -EINVAL;
+		}
+		return err;
+	case OPT_LEARN:
+		return parse_u32("--learn", arg, 0, &th->learn_s);
+	case OPT_EV_AUTH:
+		return parse_u32("--event-auth-failures", arg, 1, &th->auth_failures);
+	case OPT_EV_ERROR_RATE:
+		err = parse_real("--event-error-rate", arg, 0.01, 100, &th->error_ratio);
+		th->error_ratio /= 100;
+		return err;
+	case OPT_EV_MIN_REQUESTS:
+		return parse_u32("--event-min-requests", arg, 1, &th->min_requests);
+	case OPT_EV_LATENCY:
+		err = parse_u32("--event-latency-ms", arg, 1, &ms);
+		th->latency_s = ms / 1e3;
+		return err;
+	case OPT_EV_RATE_FACTOR:
+		return parse_real("--event-rate-factor", arg, 1.01, 1000, &th->rate_factor);
+	case OPT_EV_RATE_HALFLIFE:
+		return parse_u32("--event-rate-halflife", arg, 1, &th->rate_halflife_s);
+	case OPT_MAX_EVENTS:
+		return parse_u32("--max-events", arg, 1, &th->max_events);
+	}
+	return -EINVAL;
 }
 
 static int add_to_list(const char *flag, const char *value, const char **list, uint32_t *n)
@@ -494,6 +598,29 @@ static int parse_args(int argc, char **argv, struct agent_config *c)
 		case OPT_METRICS_LABELS:
 			err = parse_metrics_labels(optarg, &c->metrics_labels);
 			break;
+		case OPT_WINDOW:
+		case OPT_LEARN:
+		case OPT_EV_AUTH:
+		case OPT_EV_ERROR_RATE:
+		case OPT_EV_MIN_REQUESTS:
+		case OPT_EV_LATENCY:
+		case OPT_EV_RATE_FACTOR:
+		case OPT_EV_RATE_HALFLIFE:
+		case OPT_MAX_EVENTS:
+			err = parse_analysis_flag(opt, optarg, &c->analysis);
+			break;
+		case OPT_ACCESS_LOG:
+			if (access_log_mode_parse(optarg, &c->access_log)) {
+				fprintf(stderr,
+					"meshsight: --access-log '%s': expected errors, all "
+					"or off\n",
+					optarg);
+				err = -EINVAL;
+			}
+			break;
+		case OPT_ACCESS_LOG_RATE:
+			err = parse_u32("--access-log-rate", optarg, 0, &c->access_log_rate);
+			break;
 		case 'v':
 			log_set_level(LOG_LEVEL_DEBUG);
 			break;
@@ -545,6 +672,8 @@ int main(int argc, char **argv)
 {
 	struct agent_config cfg;
 
+	if (argc > 1 && cli_is_command(argv[1]))
+		return cli_main(argc - 1, argv + 1);
 	agent_config_defaults(&cfg);
 	if (parse_args(argc, argv, &cfg))
 		return 2;

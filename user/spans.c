@@ -285,6 +285,19 @@ static void fill_ids(struct span_rec *r, const struct flow_txn_info *info,
 		put_u64(r->parent_id, id_part(info, 'C'));
 }
 
+void spans_txn_ids(const struct flow_txn_info *info, const struct http1_txn *t,
+		   uint8_t trace_id[16], uint8_t span_id[8])
+{
+	struct span_rec r;
+	bool has_header;
+
+	memset(&r, 0, sizeof(r));
+	r.server = !info->local_is_client;
+	fill_ids(&r, info, t, &has_header);
+	memcpy(trace_id, r.trace_id, 16);
+	memcpy(span_id, r.span_id, 8);
+}
+
 void spans_on_txn(void *ctx, const struct flow_txn_info *info, const struct http1_txn *t)
 {
 	struct span_buffer *b = ctx;

@@ -87,6 +87,9 @@ int spans_init(struct span_buffer *b, const struct span_config *c);
 void spans_free(struct span_buffer *b);
 /* Flow-table hook: records the span(s) of one transaction. */
 void spans_on_txn(void *ctx, const struct flow_txn_info *info, const struct http1_txn *t);
+/* The trace and span ids spans_on_txn gives the span of this transaction's local end. */
+void spans_txn_ids(const struct flow_txn_info *info, const struct http1_txn *t,
+		   uint8_t trace_id[16], uint8_t span_id[8]);
 /* Kept / seen since start: the effective sampling rate (1 when nothing seen). */
 double spans_effective_rate(const struct span_buffer *b);
 

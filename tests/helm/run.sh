@@ -170,6 +170,20 @@ scenario pod-network "--set $IMG,hostNetwork=false,listen.host=\$(POD_IP),cgroup
 
 scenario host-pid "--set $IMG,hostPID=true" -host-pid
 
+scenario monitoring "--set $IMG,grafanaDashboard.enabled=true,prometheusRule.enabled=true,prometheusRule.labels.release=kps" \
+	-dashboard -prometheusrule -rules-out "$out/rules.yaml"
+
+# The rules as Prometheus itself parses them (promtool ships with Debian's prometheus package).
+if command -v promtool >/dev/null; then
+	echo "== promtool check rules (the PrometheusRule's groups)"
+	if promtool check rules "$out/rules.yaml" >"$out/promtool.log" 2>&1; then
+		echo "  ok    $(grep -m1 SUCCESS "$out/promtool.log")"
+		total=$((total + 1))
+	else
+		fail "promtool check rules: $(cat "$out/promtool.log")"
+	fi
+fi
+
 # Every flag the chart can pass must be one the agent accepts; checked against the agent's
 # --help when the agent is built.
 agent=${MESHSIGHT_BIN:-$repo/${OUTPUT:-build}/meshsight}
@@ -184,6 +198,16 @@ if [ -x "$agent" ]; then
 		fi
 	done < <(sed -n 's/^ *- "\{0,1\}\(--[a-z0-9-]*\).*/\1/p' \
 		"$out"/{defaults,custom,no-k8s-no-http,pod-network}.yaml | sort -u)
+	echo "  done"
+	echo "== every meshsight_* family the dashboard and the rules query is one the agent exports"
+	while read -r m; do
+		if grep -aqF -e "\"$m\"" -e "\"${m%_bucket}\"" "$agent" || grep -aqF "$m" "$agent"; then
+			total=$((total + 1))
+		else
+			fail "the monitoring manifests query $m, which $agent never exports"
+		fi
+	done < <(grep -o 'meshsight_[a-z0-9_]*' "$out/monitoring.yaml" | grep -v '^meshsight_$' | sed 's/_bucket$//' | sort -u |
+		grep -vxF -e meshsight -e meshsight_events)
 	echo "  done"
 else
 	echo "== (agent not built at $agent: its flags are not cross-checked)"

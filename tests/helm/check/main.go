@@ -38,6 +38,8 @@ type expect struct {
 	namespace, memLimit, priorityClass, cgroupHostPath, toleration string
 	port, healthPort                                               int
 	rbac, serviceMonitor, configMap, hostNetwork, hostPID, scrape  bool
+	dashboard, prometheusRule                                      bool
+	rulesOut                                                       string
 	args, noArgs, smLabels                                         listFlag
 }
 
@@ -72,6 +74,10 @@ func main() {
 	flag.BoolVar(&ex.rbac, "k8s", true, "expect the API in use: ClusterRole, binding, token")
 	flag.BoolVar(&ex.serviceMonitor, "servicemonitor", false, "expect a ServiceMonitor")
 	flag.BoolVar(&ex.configMap, "configmap", false, "expect the identities ConfigMap")
+	flag.BoolVar(&ex.dashboard, "dashboard", false, "expect the Grafana dashboard ConfigMap")
+	flag.BoolVar(&ex.prometheusRule, "prometheusrule", false, "expect the PrometheusRule")
+	flag.StringVar(&ex.rulesOut, "rules-out", "", "write the PrometheusRule's spec there "+
+		"(a rules file, for promtool check rules)")
 	flag.BoolVar(&ex.hostNetwork, "host-network", true, "expect hostNetwork")
 	flag.BoolVar(&ex.hostPID, "host-pid", false, "expect hostPID (opt-in, see values.yaml)")
 	flag.BoolVar(&ex.scrape, "scrape-annotations", true, "expect prometheus.io/* on the Service")
@@ -229,6 +235,7 @@ func (c *checker) all() {
 	c.service(ds)
 	c.serviceMonitor()
 	c.configMap(ds)
+	c.monitoring()
 }
 
 var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
@@ -270,6 +277,12 @@ func (c *checker) kinds() {
 	}
 	if c.ex.configMap {
 		want = append(want, "ConfigMap")
+	}
+	if c.ex.dashboard {
+		want = append(want, "ConfigMap")
+	}
+	if c.ex.prometheusRule {
+		want = append(want, "PrometheusRule")
 	}
 	var got []string
 	for _, d := range c.docs {
@@ -559,7 +572,12 @@ func (c *checker) serviceMonitor() {
 }
 
 func (c *checker) configMap(ds obj) {
-	cm := c.one("ConfigMap")
+	var cm obj
+	for _, d := range c.byKind("ConfigMap") {
+		if !isDashboard(d) {
+			cm = d
+		}
+	}
 	if cm == nil {
 		return
 	}
