@@ -39,7 +39,7 @@ BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKEL       := $(OUTPUT)/meshsight.skel.h
 
 # Pure modules: no libbpf, unit-tested one by one.
-PURE_MODS  := htab sketch reasm http1 aggregator flows identity cgroups naming \
+PURE_MODS  := htab sketch reasm http1 hpack h2 aggregator flows identity cgroups naming \
 	      render_common render_prom render_istio render_json otlp_encode otlp_export \
 	      otlp_metrics spans k8s_index env self_stats url
 AGENT_MODS := $(PURE_MODS) log loader http_server export agent main \
