@@ -9,7 +9,8 @@
  * ztunnel), and the socket (not the NATed packet) gives the real tuple.
  *
  * Per packet: one connection lookup and a refresh of the TCP counters. Only
- * connections whose client spoke HTTP/1 first have their payload copied, and
+ * connections whose client spoke HTTP/1 (or the HTTP/2 preface) first have
+ * their payload copied, and
  * only the first cfg_capture_bytes of each new segment; retransmitted bytes
  * are trimmed against the socket's own snd_nxt/rcv_nxt. The programs never
  * drop or alter traffic: they always return 1.
@@ -22,6 +23,7 @@
 #include "debug.h"
 #include "maps/sock_cgroup.h"
 #include "proto/http1.h"
+#include "proto/http2.h"
 #include "proto/tcp.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -124,6 +126,13 @@ static __always_inline void mark_http(struct ms_conn *conn, __u8 role)
 	count(MS_CNT_CONN_HTTP1);
 }
 
+/* HTTP/2 with prior knowledge: captured like HTTP/1, framed in userspace (user/h2.c). */
+static __always_inline void mark_http2(struct ms_conn *conn)
+{
+	conn->l7 = MS_L7_HTTP2;
+	count(MS_CNT_CONN_HTTP2);
+}
+
 static __always_inline void mark_opaque(struct ms_conn *conn)
 {
 	conn->l7 = MS_L7_OPAQUE;
@@ -154,7 +163,10 @@ static __always_inline bool classify(struct __sk_buff *skb, struct ms_conn *conn
 
 	if (conn->origin == MS_ORIGIN_SOCKOPS) {
 		/* The client speaks first in HTTP/1; a server that greets is something else. */
-		if (start == HTTP1_START_REQUEST && sent_by_client(conn->role, dir))
+		if (conn->method_len == 0 && sent_by_client(conn->role, dir) &&
+		    http2_is_preface(head, n))
+			mark_http2(conn);
+		else if (start == HTTP1_START_REQUEST && sent_by_client(conn->role, dir))
 			mark_http(conn, conn->role);
 		else if (start != HTTP1_START_PARTIAL || !sent_by_client(conn->role, dir))
 			mark_opaque(conn);
@@ -168,7 +180,7 @@ static __always_inline bool classify(struct __sk_buff *skb, struct ms_conn *conn
 	}
 	if (conn->l7 == MS_L7_UNKNOWN && ++conn->probes >= max_probes)
 		mark_opaque(conn);
-	return conn->l7 == MS_L7_HTTP1 ||
+	return conn->l7 == MS_L7_HTTP1 || conn->l7 == MS_L7_HTTP2 ||
 	       (conn->l7 == MS_L7_UNKNOWN && start == HTTP1_START_PARTIAL);
 }
 

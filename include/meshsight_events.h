@@ -40,6 +40,7 @@ enum ms_l7 {
 	MS_L7_UNKNOWN = 0, /* no payload from the client seen yet */
 	MS_L7_HTTP1 = 1,   /* client spoke first with an HTTP/1 request line */
 	MS_L7_OPAQUE = 2,  /* anything else: only L4 statistics are kept */
+	MS_L7_HTTP2 = 3,   /* client spoke first with the HTTP/2 preface (h2c, prior knowledge) */
 };
 
 /* How the kernel learnt of the connection. */
@@ -82,6 +83,7 @@ enum ms_counter {
 	MS_CNT_RETRANS_SKIPPED,	  /* a segment whose bytes were already seen (not sent again) */
 	MS_CNT_CONN_OPAQUE,	  /* a connection classified as not HTTP/1 */
 	MS_CNT_CONN_HTTP1,	  /* a connection classified as HTTP/1 */
+	MS_CNT_CONN_HTTP2,	  /* a connection classified as HTTP/2 (preface) */
 	MS_CNT__MAX,
 };
 

@@ -391,6 +391,8 @@ static void block_done(struct feed *f)
 		s->txn.req_bytes += d->block_len;
 		if (b.grpc)
 			s->txn.flags |= HTTP1_TXN_F_GRPC;
+		if (b.t && !f->c->first_kind && !d->block_lost)
+			f->c->first_kind = b.grpc ? H2_KIND_GRPC : H2_KIND_HTTP;
 		/* Named only when the block decoded in full: never a half-known name. */
 		if (b.t && !d->block_lost && !d->hpack.lost && !b.any_unknown && s->txn.method[0])
 			s->flags |= S_REQ_HEADERS;

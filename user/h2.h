@@ -35,28 +35,28 @@
 #include "hpack.h"
 #include "http1.h"
 
-#define H2_PREFACE	   "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-#define H2_PREFACE_LEN	   24
-#define H2_STREAMS_MAX	   256	       /* open streams followed per connection */
-#define H2_BLOCK_MAX	   (32u << 10) /* header block bytes collected; larger loses HPACK */
-#define H2_FRAME_MAX_SANE  (1u << 24)  /* frame length field's whole range */
-#define H2_RESYNC_FRAME_MAX 16384      /* a resync candidate longer than this is not believed */
+#define H2_PREFACE	    "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+#define H2_PREFACE_LEN	    24
+#define H2_STREAMS_MAX	    256		/* open streams followed per connection */
+#define H2_BLOCK_MAX	    (32u << 10) /* header block bytes collected; larger loses HPACK */
+#define H2_FRAME_MAX_SANE   (1u << 24)	/* frame length field's whole range */
+#define H2_RESYNC_FRAME_MAX 16384	/* a resync candidate longer than this is not believed */
 
 enum h2_error {
 	H2_ERR_BAD_PREFACE = 0, /* client bytes did not start with the preface */
 	H2_ERR_FRAMING_LOST,	/* bytes lost across a frame header: frames looked for again */
-	H2_ERR_HPACK_LOST,	/* a header block could not be decoded: that direction's names lost */
-	H2_ERR_BLOCK_TOO_BIG,	/* a header block over H2_BLOCK_MAX */
-	H2_ERR_STREAMS_FULL,	/* a stream past H2_STREAMS_MAX: not followed */
-	H2_ERR_UNKNOWN_STREAM,	/* response frames of a stream not seen opening */
-	H2_ERR_RESYNC,		/* frames found again after a framing loss */
+	H2_ERR_HPACK_LOST,    /* a header block could not be decoded: that direction's names lost */
+	H2_ERR_BLOCK_TOO_BIG, /* a header block over H2_BLOCK_MAX */
+	H2_ERR_STREAMS_FULL,  /* a stream past H2_STREAMS_MAX: not followed */
+	H2_ERR_UNKNOWN_STREAM, /* response frames of a stream not seen opening */
+	H2_ERR_RESYNC,	       /* frames found again after a framing loss */
 	H2_ERR__MAX,
 };
 
 struct h2_stats {
 	uint64_t errors[H2_ERR__MAX];
-	uint64_t streams;	/* streams reported */
-	uint64_t unnamed;	/* ... of which without method/path (HPACK lost) */
+	uint64_t streams; /* streams reported */
+	uint64_t unnamed; /* ... of which without method/path (HPACK lost) */
 	uint64_t hpack_evictions;
 };
 
@@ -95,8 +95,15 @@ struct h2_dir {
 	struct hpack_dec hpack;
 };
 
+enum h2_kind {
+	H2_KIND_NONE = 0, /* no request headers decoded yet */
+	H2_KIND_HTTP = 1,
+	H2_KIND_GRPC = 2,
+};
+
 struct h2_conn {
 	struct h2_dir dir[2]; /* by enum http1_side */
+	uint8_t first_kind;   /* enum h2_kind of the first request whose headers decoded */
 	struct h2_stream *streams;
 	uint32_t nstreams, cap_streams;
 	bool dead;

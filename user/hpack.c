@@ -22,9 +22,25 @@ struct hpack_static_entry {
 };
 
 /* Codes of each length 0..30 (RFC 7541 Appendix B: a canonical code). */
-static const uint16_t huff_count[HUFF_LEN_MAX + 1] = {0, 0, 0, 0, 0, 10, 26, 32, 6, 0, 5, 3, 2, 6, 2, 3, 0, 0, 0, 3, 8, 13, 26, 29, 12, 4, 15, 19, 29, 0, 4};
+static const uint16_t huff_count[HUFF_LEN_MAX + 1] = {0,  0,  0,  0, 0,	 10, 26, 32, 6, 0, 5,
+						      3,  2,  6,  2, 3,	 0,  0,	 0,  3, 8, 13,
+						      26, 29, 12, 4, 15, 19, 29, 0,  4};
 /* Symbols in code order: by length, then by code. 256 is EOS. */
-static const uint16_t huff_symbols[257] = {48, 49, 50, 97, 99, 101, 105, 111, 115, 116, 32, 37, 45, 46, 47, 51, 52, 53, 54, 55, 56, 57, 61, 65, 95, 98, 100, 102, 103, 104, 108, 109, 110, 112, 114, 117, 58, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 89, 106, 107, 113, 118, 119, 120, 121, 122, 38, 42, 44, 59, 88, 90, 33, 34, 40, 41, 63, 39, 43, 124, 35, 62, 0, 36, 64, 91, 93, 126, 94, 125, 60, 96, 123, 92, 195, 208, 128, 130, 131, 162, 184, 194, 224, 226, 153, 161, 167, 172, 176, 177, 179, 209, 216, 217, 227, 229, 230, 129, 132, 133, 134, 136, 146, 154, 156, 160, 163, 164, 169, 170, 173, 178, 181, 185, 186, 187, 189, 190, 196, 198, 228, 232, 233, 1, 135, 137, 138, 139, 140, 141, 143, 147, 149, 150, 151, 152, 155, 157, 158, 165, 166, 168, 174, 175, 180, 182, 183, 188, 191, 197, 231, 239, 9, 142, 144, 145, 148, 159, 171, 206, 215, 225, 236, 237, 199, 207, 234, 235, 192, 193, 200, 201, 202, 205, 210, 213, 218, 219, 238, 240, 242, 243, 255, 203, 204, 211, 212, 214, 221, 222, 223, 241, 244, 245, 246, 247, 248, 250, 251, 252, 253, 254, 2, 3, 4, 5, 6, 7, 8, 11, 12, 14, 15, 16, 17, 18, 19, 20, 21, 23, 24, 25, 26, 27, 28, 29, 30, 31, 127, 220, 249, 10, 13, 22, 256};
+static const uint16_t huff_symbols[257] = {
+    48,	 49,  50,  97,	99,  101, 105, 111, 115, 116, 32,  37,	45,  46,  47,  51,  52,	 53,  54,
+    55,	 56,  57,  61,	65,  95,  98,  100, 102, 103, 104, 108, 109, 110, 112, 114, 117, 58,  66,
+    67,	 68,  69,  70,	71,  72,  73,  74,  75,	 76,  77,  78,	79,  80,  81,  82,  83,	 84,  85,
+    86,	 87,  89,  106, 107, 113, 118, 119, 120, 121, 122, 38,	42,  44,  59,  88,  90,	 33,  34,
+    40,	 41,  63,  39,	43,  124, 35,  62,  0,	 36,  64,  91,	93,  126, 94,  125, 60,	 96,  123,
+    92,	 195, 208, 128, 130, 131, 162, 184, 194, 224, 226, 153, 161, 167, 172, 176, 177, 179, 209,
+    216, 217, 227, 229, 230, 129, 132, 133, 134, 136, 146, 154, 156, 160, 163, 164, 169, 170, 173,
+    178, 181, 185, 186, 187, 189, 190, 196, 198, 228, 232, 233, 1,   135, 137, 138, 139, 140, 141,
+    143, 147, 149, 150, 151, 152, 155, 157, 158, 165, 166, 168, 174, 175, 180, 182, 183, 188, 191,
+    197, 231, 239, 9,	142, 144, 145, 148, 159, 171, 206, 215, 225, 236, 237, 199, 207, 234, 235,
+    192, 193, 200, 201, 202, 205, 210, 213, 218, 219, 238, 240, 242, 243, 255, 203, 204, 211, 212,
+    214, 221, 222, 223, 241, 244, 245, 246, 247, 248, 250, 251, 252, 253, 254, 2,   3,	 4,   5,
+    6,	 7,   8,   11,	12,  14,  15,  16,  17,	 18,  19,  20,	21,  23,  24,  25,  26,	 27,  28,
+    29,	 30,  31,  127, 220, 249, 10,  13,  22,	 256};
 static const struct hpack_static_entry static_table[HPACK_STATIC_ENTRIES] = {
     {":authority", ""},
     {":method", "GET"},
@@ -88,7 +104,6 @@ static const struct hpack_static_entry static_table[HPACK_STATIC_ENTRIES] = {
     {"via", ""},
     {"www-authenticate", ""},
 };
-
 
 /* ---- the dynamic table ---- */
 
@@ -295,8 +310,8 @@ static int read_string(struct cursor *c, char *out, size_t outcap, size_t *kept,
 
 bool hpack_value_wanted(const char *name, size_t nlen)
 {
-	static const char *const wanted[] = {":method",	     ":path",	     ":status",
-					     "content-type", "grpc-status",  "grpc-message",
+	static const char *const wanted[] = {":method",	     ":path",	    ":status",
+					     "content-type", "grpc-status", "grpc-message",
 					     "traceparent"};
 	size_t i;
 
@@ -311,8 +326,8 @@ bool hpack_value_wanted(const char *name, size_t nlen)
 /* A field as looked up or decoded: pointers into the tables or the buffers below. */
 struct field {
 	const char *name, *value;
-	size_t nlen, vlen;	  /* kept */
-	size_t nfull, vfull;	  /* real lengths, for the entry size */
+	size_t nlen, vlen;   /* kept */
+	size_t nfull, vfull; /* real lengths, for the entry size */
 	unsigned flags;
 	char nbuf[HPACK_NAME_MAX];
 	char vbuf[HPACK_VALUE_MAX];
@@ -381,8 +396,8 @@ static int literal(struct hpack_dec *d, struct cursor *c, unsigned prefix, bool 
 	}
 	if (err)
 		return err;
-	cap = !(f.flags & HPACK_F_UNKNOWN) && hpack_value_wanted(f.name, f.nlen) ? sizeof(f.vbuf)
-										  : 0;
+	cap =
+	    !(f.flags & HPACK_F_UNKNOWN) && hpack_value_wanted(f.name, f.nlen) ? sizeof(f.vbuf) : 0;
 	err = read_string(c, f.vbuf, cap, &f.vlen, &f.vfull);
 	if (err)
 		return err;

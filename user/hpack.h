@@ -29,10 +29,10 @@
 #include <stdint.h>
 
 #define HPACK_STATIC_ENTRIES 61
-#define HPACK_TABLE_DEFAULT  4096	/* SETTINGS_HEADER_TABLE_SIZE's initial value */
+#define HPACK_TABLE_DEFAULT  4096	 /* SETTINGS_HEADER_TABLE_SIZE's initial value */
 #define HPACK_TABLE_LIMIT    (64u << 10) /* largest table followed; larger loses sync */
-#define HPACK_NAME_MAX	     48		/* name bytes kept; longer names are not wanted ones */
-#define HPACK_VALUE_MAX	     256	/* value bytes kept of a wanted field; longer are cut */
+#define HPACK_NAME_MAX	     48		 /* name bytes kept; longer names are not wanted ones */
+#define HPACK_VALUE_MAX	     256	 /* value bytes kept of a wanted field; longer are cut */
 
 /* Flags of a decoded field. */
 #define HPACK_F_UNKNOWN	  (1u << 0) /* refers to dynamic-table state that was lost */

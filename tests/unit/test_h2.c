@@ -110,8 +110,9 @@ static void lit_indexed(struct buf *blk, const char *name, const char *value)
 static void frame(struct buf *out, uint8_t type, uint8_t flags, uint32_t id, const void *p,
 		  size_t n)
 {
-	uint8_t h[9] = {(uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n, type, flags,
-			(uint8_t)(id >> 24), (uint8_t)(id >> 16), (uint8_t)(id >> 8), (uint8_t)id};
+	uint8_t h[9] = {
+	    (uint8_t)(n >> 16),	 (uint8_t)(n >> 8),   (uint8_t)n,	  type,	      flags,
+	    (uint8_t)(id >> 24), (uint8_t)(id >> 16), (uint8_t)(id >> 8), (uint8_t)id};
 
 	put(out, h, sizeof(h));
 	if (n)
@@ -289,7 +290,7 @@ static void test_rst_and_goaway(void **state)
 	headers(c, 3, true, &blk);
 	headers(c, 5, true, &blk);
 	feed(fx, REQ, c, 10);
-	rst(s, 1, 8); /* CANCEL */
+	rst(s, 1, 8);			   /* CANCEL */
 	frame(s, 7, 0, 0, ga, sizeof(ga)); /* last stream 3: 5 refused */
 	feed(fx, RESP, s, 20);
 	assert_int_equal(fx->ntxns, 2);
@@ -481,8 +482,8 @@ static void test_upgrade(void **state)
 			  "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n";
 
 	assert_true(h2_upgrade_requested((const uint8_t *)req, strlen(req)));
-	assert_false(h2_upgrade_requested((const uint8_t *)"GET / HTTP/1.1\r\nUpgrade: websocket\r\n",
-					  36));
+	assert_false(
+	    h2_upgrade_requested((const uint8_t *)"GET / HTTP/1.1\r\nUpgrade: websocket\r\n", 36));
 	h2_conn_upgraded(&fx->conn, &up);
 	preface(c);
 	feed(fx, REQ, c, 10);

@@ -89,8 +89,8 @@ static void test_rfc_requests_huffman(void **state)
 	assert_string_equal(g.name[4], "cache-control");
 	assert_int_equal(d.size, 110);
 
-	assert_int_equal(
-	    decode_hex(&d, "828785bf408825a849e95ba97d7f8925a849e95bb8e8b4bf", &g), HPACK_OK);
+	assert_int_equal(decode_hex(&d, "828785bf408825a849e95ba97d7f8925a849e95bb8e8b4bf", &g),
+			 HPACK_OK);
 	assert_int_equal(g.n, 5);
 	assert_string_equal(g.name[2], ":path");
 	assert_string_equal(g.value[2], "/index.html");
@@ -150,9 +150,9 @@ static void test_values_not_kept(void **state)
 	(void)state;
 	hpack_init(&d);
 	/* literal with indexing, new name "authorization": "Bearer s3cret" */
-	assert_int_equal(decode_hex(&d, "400d617574686f72697a6174696f6e0d42656172657220733363726574",
-				    &g),
-			 HPACK_OK);
+	assert_int_equal(
+	    decode_hex(&d, "400d617574686f72697a6174696f6e0d42656172657220733363726574", &g),
+	    HPACK_OK);
 	assert_false(g.has_value[0]);
 	assert_int_equal(d.count, 1);
 	assert_int_equal(d.size, 13 + 13 + 32); /* sized by the real value */
@@ -260,9 +260,12 @@ static void test_eviction_churn(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_rfc_requests_huffman), T(test_rfc_responses_evictions),
-	    T(test_values_not_kept),	  T(test_lost_table),
-	    T(test_malformed),		  T(test_huffman),
+	    T(test_rfc_requests_huffman),
+	    T(test_rfc_responses_evictions),
+	    T(test_values_not_kept),
+	    T(test_lost_table),
+	    T(test_malformed),
+	    T(test_huffman),
 	    T(test_eviction_churn),
 	};
 
