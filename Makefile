@@ -150,7 +150,7 @@ bench: deps-bench ## Throughput and latency with and without the agent (prints f
 	$(Q)tools/bench-scrape.sh
 
 .PHONY: fuzz
-fuzz: ## Run the HTTP/1 parser fuzzer for FUZZ_SECONDS (default 60)
+fuzz: ## Run the HTTP/1 and HTTP/2 (HPACK) parser fuzzers, FUZZ_SECONDS each (default 60)
 	$(Q)tools/fuzz.sh $${FUZZ_SECONDS:-60}
 
 .PHONY: vmlinux

@@ -149,6 +149,7 @@ static __always_inline bool classify(struct __sk_buff *skb, struct ms_conn *conn
 {
 	__u8 head[MS_CLASSIFY_BYTES] = {};
 	__u64 n = seg->payload_len; /* 64-bit: the helper reads all of it */
+	bool h2_settings = false; /* an HTTP/2 server's greeting, before the client spoke */
 	__u8 max_probes;
 	int start;
 
@@ -168,11 +169,17 @@ static __always_inline bool classify(struct __sk_buff *skb, struct ms_conn *conn
 			mark_http2(conn);
 		else if (start == HTTP1_START_REQUEST && sent_by_client(conn->role, dir))
 			mark_http(conn, conn->role);
+		else if (!sent_by_client(conn->role, dir) && http2_is_server_settings(head, n))
+			h2_settings = true; /* wait for the client's preface (a probe) */
 		else if (start != HTTP1_START_PARTIAL || !sent_by_client(conn->role, dir))
 			mark_opaque(conn);
 		max_probes = MS_CLASSIFY_PROBES_SOCKOPS;
 	} else {
-		if (start == HTTP1_START_REQUEST)
+		/* The preface only ever opens a connection: whoever sends it is the client. */
+		if (conn->method_len == 0 && http2_is_preface(head, n)) {
+			conn->role = dir == MS_DIR_EGRESS ? MS_ROLE_CLIENT : MS_ROLE_SERVER;
+			mark_http2(conn);
+		} else if (start == HTTP1_START_REQUEST)
 			mark_http(conn, dir == MS_DIR_EGRESS ? MS_ROLE_CLIENT : MS_ROLE_SERVER);
 		else if (start == HTTP1_START_RESPONSE)
 			mark_http(conn, dir == MS_DIR_EGRESS ? MS_ROLE_SERVER : MS_ROLE_CLIENT);
@@ -181,7 +188,7 @@ static __always_inline bool classify(struct __sk_buff *skb, struct ms_conn *conn
 	if (conn->l7 == MS_L7_UNKNOWN && ++conn->probes >= max_probes)
 		mark_opaque(conn);
 	return conn->l7 == MS_L7_HTTP1 || conn->l7 == MS_L7_HTTP2 ||
-	       (conn->l7 == MS_L7_UNKNOWN && start == HTTP1_START_PARTIAL);
+	       (conn->l7 == MS_L7_UNKNOWN && (start == HTTP1_START_PARTIAL || h2_settings));
 }
 
 static __always_inline void emit_data(struct __sk_buff *skb, __u64 cookie, struct ms_conn *conn,

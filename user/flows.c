@@ -745,6 +745,8 @@ static void feed_parser(void *ctx, const uint8_t *buf, size_t cap, size_t len, u
 	if (f->http->h2) {
 		h2_conn_feed(f->http->h2, fc->side, buf, cap, len, ts, on_h2_txn, f);
 		h2_decide(f, f->http->h2->first_kind, ts);
+		if (f->http->h2->lossy)
+			f->partial = true; /* frames or names lost: the counts may be short */
 		return;
 	}
 	http1_conn_feed(&f->http->parser, fc->side, buf, cap, len, ts, on_txn, f);
@@ -765,15 +767,18 @@ static enum http1_side side_of(const struct flow *f, uint8_t dir)
 }
 
 /*
- * The first payload of a flow picks its parser: the HTTP/2 preface, or an
- * HTTP/1 request asking for h2c, leave the edge to be decided by the first
- * request; anything else is HTTP/1, decided now.
+ * The first payload of a flow picks its parser: the HTTP/2 preface (or the
+ * SETTINGS frame an HTTP/2 server greets with before it), or an HTTP/1
+ * request asking for h2c, leave the edge to be decided by the first request;
+ * anything else is HTTP/1, decided now. The kernel sends a server's first
+ * bytes only when they are such a SETTINGS frame (bpf/proto/http2.h).
  */
 static void first_payload(struct flowtab *ft, struct flow *f, const struct ms_data_event *ev)
 {
 	bool from_client = side_of(f, ev->dir) == HTTP1_SIDE_REQUEST;
 
-	if (from_client && h2_is_preface(ev->data, ev->cap_len))
+	if ((from_client && h2_is_preface(ev->data, ev->cap_len)) ||
+	    (!from_client && h2_is_server_settings(ev->data, ev->cap_len)))
 		f->h2 = f->pending = true;
 	else if (from_client && h2_upgrade_requested(ev->data, ev->cap_len))
 		f->h2c_asked = f->pending = true;
@@ -953,7 +958,7 @@ bool flowtab_sync_kernel(struct flowtab *ft, uint64_t cookie, const struct ms_co
 	if (kc->flags & MS_CONN_F_LOST)
 		f->partial = true;
 	if (kc->l7 == MS_L7_OPAQUE)
-		flow_decide(ft, f, EDGE_PROTO_TCP, now_ns);
+		flow_decide(ft, f, EDGE_PROTO_TCP, now_ns); /* also a greeting that led nowhere */
 	flow_account_tcp(ft, f, kc->bytes_acked, kc->bytes_received, kc->total_retrans, kc->srtt_us,
 			 now_ns);
 	return stale;

@@ -73,6 +73,8 @@ struct feed {
 
 static void count_err(struct h2_conn *c, enum h2_error err)
 {
+	if (err == H2_ERR_FRAMING_LOST || err == H2_ERR_HPACK_LOST || err == H2_ERR_BAD_PREFACE)
+		c->lossy = true;
 	if (c->stats)
 		c->stats->errors[err]++;
 }
@@ -106,6 +108,17 @@ void h2_conn_free(struct h2_conn *c)
 bool h2_is_preface(const uint8_t *buf, size_t cap)
 {
 	return buf && cap >= H2_PREFACE_LEN && !memcmp(buf, H2_PREFACE, H2_PREFACE_LEN);
+}
+
+bool h2_is_server_settings(const uint8_t *buf, size_t cap)
+{
+	uint32_t len;
+
+	if (!buf || cap < 9 || buf[3] != FT_SETTINGS || buf[4] || buf[5] || buf[6] || buf[7] ||
+	    buf[8])
+		return false;
+	len = (uint32_t)buf[0] << 16 | (uint32_t)buf[1] << 8 | buf[2];
+	return len % 6 == 0 && len <= 16384;
 }
 
 static bool ieq_prefix(const uint8_t *p, size_t n, const char *lower)
@@ -267,7 +280,15 @@ static uint16_t parse_code(const char *v, size_t n, bool *ok)
 /* The request target without query or fragment; cut at HTTP1_PATH_MAX - 1. */
 static void set_path(struct http1_txn *t, const char *v, size_t n, unsigned flags)
 {
-	size_t keep = strcspn(v, "?#;"), max = HTTP1_PATH_MAX - 1;
+	size_t keep = strcspn(v, "?#;"), max = HTTP1_PATH_MAX - 1, i;
+
+	/* An encoded '?' (%3F) may start a query too: nothing from it on is kept. */
+	for (i = 0; i + 2 < keep; i++) {
+		if (v[i] == '%' && v[i + 1] == '3' && (v[i + 2] == 'F' || v[i + 2] == 'f')) {
+			keep = i;
+			break;
+		}
+	}
 
 	if (keep > n)
 		keep = n;
@@ -381,7 +402,7 @@ static void block_done(struct feed *f)
 	if (d->block_lost && !d->hpack.lost) {
 		hpack_lose(&d->hpack);
 		count_err(f->c, H2_ERR_HPACK_LOST);
-	} else if (!d->block_lost &&
+	} else if (!d->block_lost && d->block_len &&
 		   hpack_decode(&d->hpack, d->block, d->block_len, on_field, &b) != HPACK_OK) {
 		count_err(f->c, H2_ERR_HPACK_LOST);
 	}
@@ -498,7 +519,8 @@ static void headers_trim(struct h2_dir *d)
 		return;
 	}
 	d->block_len -= off + pad;
-	memmove(d->block, d->block + off, d->block_len);
+	if (off && d->block_len)
+		memmove(d->block, d->block + off, d->block_len);
 }
 
 static void data_end(struct feed *f)
@@ -691,7 +713,7 @@ static size_t step(struct feed *f, const uint8_t *p, size_t n)
 	case D_PREFACE:
 		take = H2_PREFACE_LEN - d->preface_done;
 		take = take < n ? take : n;
-		if (memcmp(p, H2_PREFACE + d->preface_done, take)) {
+		if (memcmp(p, &H2_PREFACE[d->preface_done], take)) {
 			count_err(f->c, H2_ERR_BAD_PREFACE);
 			d->state = D_LOST;
 			return n;

@@ -107,6 +107,7 @@ struct h2_conn {
 	struct h2_stream *streams;
 	uint32_t nstreams, cap_streams;
 	bool dead;
+	bool lossy; /* framing or HPACK state was lost: counts may be short */
 	struct h2_stats *stats;
 };
 
@@ -129,6 +130,9 @@ void h2_conn_close(struct h2_conn *c, bool reset, uint64_t ts, h2_txn_cb cb, voi
 
 /* Do these captured bytes start with the client preface (prior knowledge)? */
 bool h2_is_preface(const uint8_t *buf, size_t cap);
+
+/* Is this a server's first SETTINGS frame (type 4, no flags, stream 0, whole settings)? */
+bool h2_is_server_settings(const uint8_t *buf, size_t cap);
 
 /* Does this captured HTTP/1 request head ask for "Upgrade: h2c"? */
 bool h2_upgrade_requested(const uint8_t *buf, size_t cap);

@@ -459,7 +459,7 @@ static int one_field(struct hpack_dec *d, struct cursor *c, hpack_field_fn cb, v
 int hpack_decode(struct hpack_dec *d, const uint8_t *block, size_t len, hpack_field_fn cb,
 		 void *ctx)
 {
-	struct cursor c = {block, block + len};
+	struct cursor c = {block, block ? block + len : block};
 	int err;
 
 	while (c.p < c.end) {

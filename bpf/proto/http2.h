@@ -27,4 +27,21 @@ static __always_inline bool http2_is_preface(const __u8 b[MS_CLASSIFY_BYTES], __
 	return true;
 }
 
+/*
+ * An HTTP/2 server sends its SETTINGS frame as soon as it accepts, often
+ * before the client's preface arrives: a 9-byte frame header of type 4, no
+ * flags, stream 0, a length of whole 6-byte settings. Such a first server
+ * segment must not make the connection opaque, and is captured so that
+ * userspace sees the server's stream from its first byte.
+ */
+static __always_inline bool http2_is_server_settings(const __u8 b[MS_CLASSIFY_BYTES], __u32 n)
+{
+	__u32 len;
+
+	if (n < 9 || b[3] != 4 || b[4] != 0 || b[5] || b[6] || b[7] || b[8])
+		return false;
+	len = (__u32)b[0] << 16 | (__u32)b[1] << 8 | b[2];
+	return len % 6 == 0 && len <= 16384;
+}
+
 #endif /* MESHSIGHT_PROTO_HTTP2_H */
