@@ -149,7 +149,7 @@ static __always_inline bool classify(struct __sk_buff *skb, struct ms_conn *conn
 {
 	__u8 head[MS_CLASSIFY_BYTES] = {};
 	__u64 n = seg->payload_len; /* 64-bit: the helper reads all of it */
-	bool h2_settings = false; /* an HTTP/2 server's greeting, before the client spoke */
+	bool h2_settings = false;   /* an HTTP/2 server's greeting, before the client spoke */
 	__u8 max_probes;
 	int start;
 

@@ -21,6 +21,7 @@ RUN_PKGS=(
 )
 TEST_PKGS=(
 	clang-format libcmocka-dev prometheus nftables openssl
+	nghttp2-server nghttp2-client python3-grpcio # tests/e2e/test_h2_grpc.sh: nghttpd, h2load, gRPC
 	golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev # tests/helm
 )
 BENCH_PKGS=(wrk nginx-light)
