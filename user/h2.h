@@ -39,7 +39,6 @@
 #define H2_PREFACE_LEN	    24
 #define H2_STREAMS_MAX	    256		/* open streams followed per connection */
 #define H2_BLOCK_MAX	    (32u << 10) /* header block bytes collected; larger loses HPACK */
-#define H2_FRAME_MAX_SANE   (1u << 24)	/* frame length field's whole range */
 #define H2_RESYNC_FRAME_MAX 16384	/* a resync candidate longer than this is not believed */
 
 enum h2_error {
