@@ -8,6 +8,8 @@
 #   h2load -> nghttpd (8080): prior-knowledge h2c, 20 concurrent streams per
 #     connection; every stream counted once, 200s and 404s by code, on an
 #     "http2" edge (no "http" or "tcp" edge for it).
+#   curl --http2 -> nghttpx (8082): HTTP/1.1 "Upgrade: h2c" answered 101; the
+#     upgraded request and the streams after it on the "http2" edge, no 101.
 #   grpc_app.py (python3-grpcio, generic handlers) on 50051: OK calls,
 #     trailers-only NOT_FOUND, UNAVAILABLE in trailers, client deadlines
 #     (RST_STREAM), and calls whose distinct 1.5 KB metadata churn the HPACK
@@ -29,7 +31,7 @@ set -u
 
 require_root_kernel
 PY=/usr/bin/python3 # python3-grpcio is Debian's: the system interpreter's
-require_cmds ip jq ss nghttpd h2load "$PY"
+require_cmds ip jq ss curl nghttpd nghttpx h2load "$PY"
 "$PY" -c 'import grpc' 2>/dev/null || ms_skip "python3-grpcio missing (tools/install-deps.sh test)"
 
 C=10.200.1.2
@@ -54,7 +56,11 @@ printf 'hello over h2c\n' >"$docroot/a"
 pod_spawn server "$MS_STATE_DIR/nghttpd.log" nghttpd --no-tls -d "$docroot" 8080 >/dev/null
 pod_spawn server "$MS_STATE_DIR/grpc.log" "${app[@]}" server 50051 >/dev/null
 pod_spawn server "$MS_STATE_DIR/grpc-big.log" "${app[@]}" server 50052 >/dev/null
+pod_spawn server "$MS_STATE_DIR/nghttpx.log" nghttpx --conf=/dev/null --no-ocsp \
+	--frontend='0.0.0.0,8082;no-tls' --backend='127.0.0.1,8080;;proto=h2' \
+	--accesslog-file=/dev/null --errorlog-file="$MS_STATE_DIR/nghttpx.err" >/dev/null
 wait_listen server 8080 || ms_die "nghttpd did not start: $(cat "$MS_STATE_DIR/nghttpd.log")"
+wait_listen server 8082 || ms_die "nghttpx did not start: $(cat "$MS_STATE_DIR/nghttpx.err")"
 wait_listen server 50051 || ms_die "gRPC server did not start: $(cat "$MS_STATE_DIR/grpc.log")"
 wait_listen server 50052 || ms_die "gRPC server did not start: $(cat "$MS_STATE_DIR/grpc-big.log")"
 
@@ -87,6 +93,26 @@ assert_eq "no http edge for port 8080" null "$(edge_get "$C" "$S" 8080 http)"
 assert_eq "no tcp edge for port 8080" null "$(edge_get "$C" "$S" 8080 tcp)"
 assert_eq "not partial" false "$(jq .partial <<<"$e")"
 assert_true "latency measured" jq -e '.latency_ms.p50 > 0' <<<"$e"
+
+# ------------------------------------------------------------ h2c by Upgrade: curl -> nghttpx
+
+echo "h2c upgrade: 5 x curl --http2 (one request each), 1 x curl --http2 with 3 URLs"
+for ((i = 0; i < 5; i++)); do
+	code=$(pod_exec client curl -sS --http2 -o /dev/null -w '%{http_code} %{http_version}' \
+		"http://$S:8082/a") || ms_fail "curl --http2 failed"
+	assert_eq "curl upgraded and got 200" "200 2" "$code"
+done
+codes=$(pod_exec client curl -sS --http2 -w '%{http_code} %{num_connects}\n' -o /dev/null \
+	"http://$S:8082/a" -o /dev/null "http://$S:8082/a" -o /dev/null "http://$S:8082/missing" |
+	tr '\n' ' ')
+assert_eq "3 URLs on one upgraded connection" "200 1 200 0 404 0 " "$codes"
+n=$(wait_edge_field "$C" "$S" 8082 http2 .requests 8 10)
+assert_eq "http2 edge on 8082: the upgraded requests and the streams after them" 8 "$n"
+e=$(edge_get "$C" "$S" 8082 http2)
+assert_eq "status codes (no 101: the upgrade is not a request of its own)" '{"200":7,"404":1}' \
+	"$(jq -c .status_codes <<<"$e")"
+assert_eq "connections" 6 "$(jq .connections_opened <<<"$e")"
+assert_eq "no http edge for port 8082" null "$(edge_get "$C" "$S" 8082 http)"
 
 # ------------------------------------------------------------ gRPC
 

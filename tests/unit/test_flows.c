@@ -748,6 +748,31 @@ static void test_h2c_grpc_edge(void **state)
 	assert_int_equal(e->ft.h2_stats.streams, 4);
 }
 
+/* The server's SETTINGS greeting comes first (servers send it on accept): still gRPC. */
+static void test_h2c_server_greets_first(void **state)
+{
+	struct env *e = *state;
+	struct bytes c = {0}, greet = {0}, s = {0};
+	struct edge *edge;
+
+	h2frame(&greet, 4, 0, 0, NULL);
+	put(&c, H2_PREFACE, H2_PREFACE_LEN);
+	h2frame(&c, 4, 0, 0, NULL);
+	grpc_request(&c, 1, "/shop.Cart/Add");
+	grpc_response(&s, 1, "0");
+
+	send_open(e, 2, MS_ROLE_SERVER, 500, 100, 0);
+	send_bytes(e, 2, MS_DIR_EGRESS, MS_ROLE_SERVER, 500, greet.b, greet.n, 1 * MS);
+	send_bytes(e, 2, MS_DIR_INGRESS, MS_ROLE_SERVER, 100, c.b, c.n, 10 * MS);
+	send_bytes(e, 2, MS_DIR_EGRESS, MS_ROLE_SERVER, 500 + greet.n, s.b, s.n, 20 * MS);
+	edge = the_edge(e, EDGE_PROTO_GRPC);
+	assert_non_null(edge);
+	assert_int_equal(edge->view[REPORTER_DESTINATION].requests, 1);
+	assert_int_equal(edge->view[REPORTER_DESTINATION].grpc_statuses[0], 1);
+	assert_false(edge->partial);
+	assert_null(the_edge(e, EDGE_PROTO_HTTP));
+}
+
 /* HTTP/1.1 Upgrade: h2c answered 101: stream 1 is the request, on an "http2" edge. */
 static void test_h2c_upgrade_edge(void **state)
 {
@@ -882,6 +907,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_excluded_socket_and_its_peer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_new_owner_starts_a_new_edge, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_h2c_grpc_edge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_h2c_server_greets_first, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_h2c_upgrade_edge, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_h2c_upgrade_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_h2c_no_stream, setup, teardown),
