@@ -2,9 +2,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 #
 # The README says what is true: its first commands work as root with no
-# sudo and install make first; the package installs (nginx, Prometheus, nghttpx)
-# leave no system service
-# enabled or running; `make help` lists every target; the JSON example of an
+# sudo and install make first; the package installs (nginx, Prometheus,
+# nghttpx) leave no system service enabled or running; `make help` lists every target; the JSON example of an
 # edge has exactly the fields a real edge has.
 
 set -u
