@@ -3,8 +3,9 @@
 #
 # The README says what is true: its first commands work as root with no
 # sudo and install make first; the package installs (nginx, Prometheus,
-# nghttpx) leave no system service enabled or running; `make help` lists every target; the JSON example of an
-# edge has exactly the fields a real edge has.
+# nghttpx) leave no system service enabled or running; `make help` lists
+# every target; the JSON example of an edge has exactly the fields a real
+# edge has.
 
 set -u
 # shellcheck source=SCRIPTDIR/lib.sh
