@@ -327,7 +327,10 @@ void agg_record_http(struct aggregator *a, struct edge *e, enum edge_reporter r,
 		v->grpc_statuses[edge_txn_grpc_status(t)]++;
 	if (status_add(v, t->status))
 		a->stats.alloc_failures++;
-	if (t->resp_start_ns && t->resp_start_ns >= t->req_start_ns)
+	/* An HTTP/2 stream seen only from its response has no start to measure from. */
+	if (t->resp_start_ns && t->resp_start_ns >= t->req_start_ns &&
+	    (t->flags & (HTTP1_TXN_F_H2 | HTTP1_TXN_F_START_EST)) !=
+		(HTTP1_TXN_F_H2 | HTTP1_TXN_F_START_EST))
 		latency_add(a, v, t->resp_start_ns - t->req_start_ns);
 	series_add(a, v, t, now_ns);
 	v->request_bytes += t->req_bytes;

@@ -235,6 +235,7 @@ void h2_conn_upgraded(struct h2_conn *c, const struct http1_txn *up)
 {
 	struct h2_stream *s = stream_open(c, 1, up->req_start_ns);
 
+	c->max_client_id = 1;
 	if (!s)
 		return;
 	memcpy(s->txn.method, up->method, sizeof(s->txn.method));
@@ -462,6 +463,18 @@ static uint32_t be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/* A stream first seen by its response: counted, unnamed, its start estimated. */
+static void response_opens(struct feed *f, uint32_t id)
+{
+	struct h2_stream *s = stream_open(f->c, id, f->d->frame_ts);
+
+	if (!s)
+		return;
+	s->txn.flags |= HTTP1_TXN_F_START_EST;
+	s->flags |= S_REQ_END;
+	f->c->max_client_id = id;
+}
+
 static void headers_start(struct feed *f)
 {
 	struct h2_dir *d = f->d;
@@ -473,10 +486,16 @@ static void headers_start(struct feed *f)
 	d->block_stream = id;
 	d->block_end_stream = d->fflags & FF_END_STREAM;
 	d->block_ts = d->frame_ts;
-	if (f->side == HTTP1_SIDE_REQUEST && (id & 1) && !stream_find(f->c, id))
-		stream_open(f->c, id, d->frame_ts);
-	else if (f->side == HTTP1_SIDE_RESPONSE && (id & 1) && !stream_find(f->c, id))
+	if (!(id & 1) || stream_find(f->c, id))
+		return;
+	if (f->side == HTTP1_SIDE_REQUEST) {
+		if (stream_open(f->c, id, d->frame_ts) && id > f->c->max_client_id)
+			f->c->max_client_id = id;
+	} else if (f->c->lossy && id > f->c->max_client_id) {
+		response_opens(f, id); /* its request was in bytes we lost */
+	} else {
 		count_err(f->c, H2_ERR_UNKNOWN_STREAM);
+	}
 }
 
 static void frame_start(struct feed *f)

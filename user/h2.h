@@ -24,6 +24,11 @@
  * response END_STREAM (resp_end_ns) for Istio's duration. gRPC
  * (content-type application/grpc*) adds grpc-status and grpc-message from
  * the trailers, or from a trailers-only response.
+ *
+ * When the client's direction lost bytes, a response to a stream above the
+ * highest one seen opening is still counted: unnamed, its start unknown
+ * (HTTP1_TXN_F_START_EST, start = the response's), so a header block past
+ * the capture costs the names, not the count.
  */
 #ifndef MESHSIGHT_H2_H
 #define MESHSIGHT_H2_H
@@ -106,7 +111,8 @@ struct h2_conn {
 	struct h2_stream *streams;
 	uint32_t nstreams, cap_streams;
 	bool dead;
-	bool lossy; /* framing or HPACK state was lost: counts may be short */
+	bool lossy;		/* framing or HPACK state was lost: counts may be short */
+	uint32_t max_client_id; /* highest stream id the client was seen opening */
 	struct h2_stats *stats;
 };
 

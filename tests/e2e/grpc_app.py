@@ -13,7 +13,9 @@ handling), Slow (sleeps 3 s; for client deadlines, which reset the stream).
 A PLAN item is METHOD:N[:OPTS] and runs N calls at once on one channel
 (one connection); OPTS: "pad" sends a distinct 1500-byte metadata value per
 call (churns the HPACK dynamic table), "big" one 20000-byte value (a header
-block over HEADERS + CONTINUATION), "deadline" a 0.3 s deadline. "pad" and
+block over HEADERS + CONTINUATION), "deadline" a 0.3 s deadline (the
+server answers DEADLINE_EXCEEDED itself), "cancel" cancels the calls after
+0.3 s (the client resets the streams). "pad" and
 "big" calls run one after the other, so that each request is its own
 segment rather than 30 of them in one 64 KB write. Prints the
 status codes the calls ended with, "CODE=COUNT" sorted, one line per item.
@@ -74,11 +76,17 @@ def run_item(host, port, item):
             pending.append(call.future(b"hello", timeout=timeout, metadata=md))
             if "pad" in opts or "big" in opts:
                 pending[-1].exception()  # one at a time: one request per segment
+        if "cancel" in opts:
+            time.sleep(0.3)
+            for f in pending:
+                f.cancel()  # RST_STREAM(CANCEL) from the client
         codes = {}
         for f in pending:
             try:
                 f.result()
                 code = grpc.StatusCode.OK
+            except grpc.FutureCancelledError:
+                code = grpc.StatusCode.CANCELLED
             except grpc.RpcError as e:
                 code = e.code()
             codes[code.value[0]] = codes.get(code.value[0], 0) + 1

@@ -10,16 +10,19 @@
 #     "http2" edge (no "http" or "tcp" edge for it).
 #   curl --http2 -> nghttpx (8082): HTTP/1.1 "Upgrade: h2c" answered 101; the
 #     upgraded request and the streams after it on the "http2" edge, no 101.
+#     The first run shrinks h2load's HPACK table to 100 bytes, so every
+#     request evicts entries: the decoder must follow and name every stream.
 #   grpc_app.py (python3-grpcio, generic handlers) on 50051: OK calls,
-#     trailers-only NOT_FOUND, UNAVAILABLE in trailers, client deadlines
-#     (RST_STREAM), and calls whose distinct 1.5 KB metadata churn the HPACK
-#     dynamic table (evictions) without naming a stream wrongly. The "grpc"
+#     trailers-only NOT_FOUND, UNAVAILABLE in trailers, DEADLINE_EXCEEDED
+#     from the server, cancelled calls (the client's RST_STREAM), and calls
+#     with 1.5 KB metadata each. The "grpc"
 #     edge has grpc_status_codes, the Istio series request_protocol="grpc"
 #     with grpc_response_status, OTLP rpc.server.duration with rpc.* and one
 #     span per call named after the RPC.
 #   A 20 KB header (HEADERS + CONTINUATION) on 50052: longer than the
 #     capture limit, so its header block is lost: the streams are still
-#     counted, none is named wrongly, and the loss is counted.
+#     counted (from their responses), none is named wrongly, the loss is
+#     counted and the edge is partial.
 #
 # Expected numbers come from what the clients report (h2load's summary,
 # grpc_app.py's status codes).
@@ -66,17 +69,17 @@ wait_listen server 50052 || ms_die "gRPC server did not start: $(cat "$MS_STATE_
 
 # ------------------------------------------------------------ h2c: h2load -> nghttpd
 
-# h2load_run N CLIENTS STREAMS PATH: prints "<succeeded> <2xx> <4xx>" from its summary.
+# h2load_run N CLIENTS STREAMS PATH [ARGS...]: prints "<succeeded> <2xx> <4xx>" from its summary.
 h2load_run() {
 	local out
-	out=$(pod_exec client h2load -n "$1" -c "$2" -m "$3" "http://$S:8080$4" 2>&1) ||
+	out=$(pod_exec client h2load -n "$1" -c "$2" -m "$3" "${@:5}" "http://$S:8080$4" 2>&1) ||
 		ms_fail "h2load $* failed: $out"
 	awk '/^requests:/ {ok = $8} /^status codes:/ {two = $3; four = $7}
 		END {print ok + 0, two + 0, four + 0}' <<<"$out"
 }
 
 echo "h2c: 200 x /a over 2 connections x 20 streams, 30 x /missing over 1 x 10"
-read -r ok2 two _ <<<"$(h2load_run 200 2 20 /a)"
+read -r ok2 two _ <<<"$(h2load_run 200 2 20 /a --encoder-header-table-size=100)"
 read -r _ _ four <<<"$(h2load_run 30 1 10 /missing)"
 assert_eq "h2load: 200 succeeded, all 2xx" "200 200" "$ok2 $two"
 assert_eq "h2load: 30 x 404" 30 "$four"
@@ -93,6 +96,11 @@ assert_eq "no http edge for port 8080" null "$(edge_get "$C" "$S" 8080 http)"
 assert_eq "no tcp edge for port 8080" null "$(edge_get "$C" "$S" 8080 tcp)"
 assert_eq "not partial" false "$(jq .partial <<<"$e")"
 assert_true "latency measured" jq -e '.latency_ms.p50 > 0' <<<"$e"
+stats=$(stats_json)
+assert_gt "HPACK evictions followed (h2load's 100-byte table)" 0 \
+	"$(jq '.h2.hpack_evictions // 0' <<<"$stats")"
+assert_eq "no HPACK state lost" 0 "$(jq '.h2_parse_failures.hpack_lost // 0' <<<"$stats")"
+assert_eq "every stream named" 0 "$(jq '.h2.streams_unnamed // 0' <<<"$stats")"
 
 # ------------------------------------------------------------ h2c by Upgrade: curl -> nghttpx
 
@@ -116,25 +124,25 @@ assert_eq "no http edge for port 8082" null "$(edge_get "$C" "$S" 8082 http)"
 
 # ------------------------------------------------------------ gRPC
 
-echo "gRPC: 40 OK, 7 trailers-only NOT_FOUND, 3 UNAVAILABLE, 3 deadlines, 30 OK churning HPACK"
+echo "gRPC: 40 OK, 7 trailers-only NOT_FOUND, 3 UNAVAILABLE, 3 deadlines, 3 cancelled, 30 x 1.5 KB metadata"
 got=$(pod_exec client "${app[@]}" client "$S" 50051 Ok:40 Fail:7 Unavailable:3 Slow:3:deadline \
-	Ok:30:pad 2>"$MS_STATE_DIR/grpc-client.err" | tr '\n' ' ')
-assert_eq "client saw" "0=40 5=7 14=3 4=3 0=30 " "$got"
-n=$(wait_edge_field "$C" "$S" 50051 grpc .requests 83 10)
-assert_eq "grpc edge: every call once" 83 "$n"
+	Slow:3:cancel Ok:30:pad 2>"$MS_STATE_DIR/grpc-client.err" | tr '\n' ' ')
+assert_eq "client saw" "0=40 5=7 14=3 4=3 1=3 0=30 " "$got"
+n=$(wait_edge_field "$C" "$S" 50051 grpc .requests 86 10)
+assert_eq "grpc edge: every call once" 86 "$n"
 e=$(edge_get "$C" "$S" 50051 grpc)
-assert_eq "grpc_status_codes (deadlines end in RST_STREAM: no status)" '{"0":70,"5":7,"14":3}' \
-	"$(jq -c .grpc_status_codes <<<"$e")"
-assert_eq "errors: NOT_FOUND, UNAVAILABLE and the reset streams" 13 "$(jq .errors <<<"$e")"
-assert_eq "HTTP status: 200 for answered calls, 0 for the reset ones" '{"0":3,"200":80}' \
+assert_eq "grpc_status_codes (cancelled calls end in RST_STREAM: no status)" \
+	'{"0":70,"4":3,"5":7,"14":3}' "$(jq -c .grpc_status_codes <<<"$e")"
+assert_eq "errors: NOT_FOUND, UNAVAILABLE, DEADLINE_EXCEEDED, the reset streams" 16 \
+	"$(jq .errors <<<"$e")"
+assert_eq "HTTP status: 200 for answered calls, 0 for the reset ones" '{"0":3,"200":83}' \
 	"$(jq -c .status_codes <<<"$e")"
-assert_eq "client view agrees" 83 "$(jq .views.source.requests <<<"$e")"
+assert_eq "client view agrees" 86 "$(jq .views.source.requests <<<"$e")"
 assert_eq "no http2 edge for port 50051" null "$(edge_get "$C" "$S" 50051 http2)"
-assert_eq "connections closed (one channel per plan item)" 5 \
-	"$(wait_edge_field "$C" "$S" 50051 grpc .connections_closed 5 5)"
+assert_eq "connections closed (one channel per plan item)" 6 \
+	"$(wait_edge_field "$C" "$S" 50051 grpc .connections_closed 6 5)"
 
 stats=$(stats_json)
-assert_gt "HPACK evictions followed (the 1.5 KB metadata)" 0 "$(jq '.h2.hpack_evictions // 0' <<<"$stats")"
 assert_eq "no HPACK loss on 50051 so far" 0 "$(jq '.h2_parse_failures.hpack_lost // 0' <<<"$stats")"
 assert_eq "no stream unnamed so far" 0 "$(jq '.h2.streams_unnamed // 0' <<<"$stats")"
 
@@ -160,8 +168,8 @@ rpc_count() { # METHOD CODE: summed count of rpc.server.duration points in the l
 		| select(any(.attributes[]; .key == "rpc.grpc.status_code" and (.value.intValue | tostring) == $c))
 		| .count | tonumber] | add // 0'
 }
-wait_until 10 bash -c "[ \"\$(curl -fsS '$RECV/received?signal=metrics' | jq '[.[-1].body.resourceMetrics[].scopeMetrics[].metrics[] | select(.name == \"rpc.server.duration\") | .histogram.dataPoints[].count | tonumber] | add // 0')\" = 80 ]" ||
-	ms_fail "no export with 80 rpc.server.duration calls (with a status) arrived"
+wait_until 10 bash -c "[ \"\$(curl -fsS '$RECV/received?signal=metrics' | jq '[.[-1].body.resourceMetrics[].scopeMetrics[].metrics[] | select(.name == \"rpc.server.duration\") | .histogram.dataPoints[].count | tonumber] | add // 0')\" = 86 ]" ||
+	ms_fail "no export with 86 rpc.server.duration calls arrived"
 assert_eq "rpc.server.duration Ok / 0" 70 "$(rpc_count Ok 0)"
 assert_eq "rpc.server.duration Fail / 5" 7 "$(rpc_count Fail 5)"
 md=$(curl -fsS "$RECV/received?signal=metrics" | jq -c '[.[-1].body.resourceMetrics[].scopeMetrics[].metrics[]
@@ -186,7 +194,7 @@ cli_fail=$(curl -fsS "$RECV/received?signal=traces" |
 	jq -c "$spans | map(select(.name == \"demo.Echo/Fail\" and .kind == 3))[0]")
 assert_eq "client span of NOT_FOUND is an error with grpc-message" '2 no such item' \
 	"$(jq -r '"\(.status.code) \(.status.message)"' <<<"$cli_fail")"
-assert_eq "server spans of all 83 calls" 83 "$(curl -fsS "$RECV/received?signal=traces" |
+assert_eq "server spans of all 86 calls" 86 "$(curl -fsS "$RECV/received?signal=traces" |
 	jq "$spans | map(select((.name | startswith(\"demo.Echo/\")) and .kind == 2)) | length")"
 
 # ------------------------------------------------------------ CONTINUATION, past the capture

@@ -435,6 +435,54 @@ static void test_framing_lost_and_resync(void **state)
 	free(s);
 }
 
+/* The client's frames lost past the capture: its streams still count, from their responses. */
+static void test_request_lost_counted_from_response(void **state)
+{
+	struct fixture *fx = *state;
+	struct buf *c = calloc(1, sizeof(*c)), *s = calloc(1, sizeof(*s)), blk = {0};
+	char big[20000];
+
+	memset(big, 'b', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	preface(c);
+	feed(fx, REQ, c, 10);
+	c->n = 0;
+	request_block(&blk, "POST", "/demo.Echo/Ok", true);
+	lit(&blk, "x-big", big);
+	frame(c, 1, 0, 1, blk.b, 16384);		    /* HEADERS */
+	frame(c, 9, 0x04, 1, blk.b + 16384, blk.n - 16384); /* CONTINUATION */
+	data(c, 1, true, 10);
+	request_block(&blk, "POST", "/demo.Echo/Ok", true);
+	headers(c, 3, false, &blk); /* a second call, wholly inside the lost bytes */
+	data(c, 3, true, 10);
+	/* 4096 bytes captured of the segment: the rest (and the next frame headers) lost */
+	h2_conn_feed(&fx->conn, REQ, c->b, 4096, c->n, 20, collect, fx);
+	assert_int_equal(fx->stats.errors[H2_ERR_FRAMING_LOST], 1);
+	blk.n = 0;
+	put_byte(&blk, 0x88);
+	lit(&blk, "content-type", "application/grpc");
+	lit(&blk, "grpc-status", "0");
+	headers(s, 1, true, &blk);
+	headers(s, 3, true, &blk);
+	feed(fx, RESP, s, 30);
+	assert_int_equal(fx->ntxns, 2);
+	/* Stream 1's HEADERS frame started in the capture: its start is known. */
+	assert_true(fx->txns[0].flags & HTTP1_TXN_F_UNNAMED);
+	assert_false(fx->txns[0].flags & HTTP1_TXN_F_START_EST);
+	assert_int_equal(fx->txns[0].req_start_ns, 20);
+	/* Stream 3 was all lost: counted from its response, start estimated. */
+	assert_true(fx->txns[1].flags & HTTP1_TXN_F_UNNAMED);
+	assert_true(fx->txns[1].flags & HTTP1_TXN_F_START_EST);
+	assert_int_equal(fx->txns[1].grpc_status, 0);
+	assert_true(fx->txns[1].flags & HTTP1_TXN_F_GRPC);
+	assert_string_equal(fx->txns[1].path, "");
+	/* Both are done: stray frames for them are not new streams. */
+	feed(fx, RESP, s, 40);
+	assert_int_equal(fx->ntxns, 2);
+	free(c);
+	free(s);
+}
+
 /* 150 concurrent streams with indexed paths churning a small table. */
 static void test_many_streams_dynamic_table(void **state)
 {
@@ -531,6 +579,7 @@ int main(void)
 	    T(test_capture_cut_in_data),
 	    T(test_header_block_lost),
 	    T(test_framing_lost_and_resync),
+	    T(test_request_lost_counted_from_response),
 	    T(test_many_streams_dynamic_table),
 	    T(test_upgrade),
 	    T(test_bad_preface_and_helpers),
