@@ -24,9 +24,10 @@
 struct flow_http {
 	struct reasm_dir reasm[2]; /* by enum ms_dir */
 	struct http1_conn parser;
-	struct h2_conn *h2;	  /* HTTP/2: replaces parser (prior knowledge, or after a 101) */
-	struct http1_txn upgrade; /* the request a "101" to "Upgrade: h2c" answered */
-	bool upgraded;		  /* ... came: the response side switches to HTTP/2 */
+	struct h2_conn *h2; /* HTTP/2: replaces parser (prior knowledge, or after a 101) */
+	/* The request a "101" to "Upgrade: h2c" answered: the response side then
+	 * switches to HTTP/2. Allocated only then, so HTTP/1 flows do not pay for it. */
+	struct http1_txn *upgrade;
 };
 
 /* Which tunnel matching index a flow is in (see struct flowtab). */
@@ -271,6 +272,7 @@ static void flow_free_http(struct flowtab *ft, struct flow *f)
 		h2_conn_free(f->http->h2);
 		free(f->http->h2);
 	}
+	free(f->http->upgrade);
 	reasm_release(&f->http->reasm[0]);
 	reasm_release(&f->http->reasm[1]);
 	free(f->http);
@@ -644,11 +646,14 @@ static void on_txn(void *ctx, const struct http1_txn *t)
 {
 	struct flow *f = ctx;
 
-	if (f->h2c_asked && t->status == 101 && f->http) {
+	if (f->h2c_asked && t->status == 101 && f->http && !f->http->upgrade) {
 		/* Not a transaction of its own: HTTP/2 stream 1 answers this request. */
-		f->http->upgrade = *t;
-		f->http->upgraded = true;
-		return;
+		f->http->upgrade = malloc(sizeof(*t));
+		if (f->http->upgrade) {
+			*f->http->upgrade = *t;
+			return;
+		}
+		f->ft->stats.http_limit++; /* counted as the 101 it was, then HTTP/1 ends */
 	}
 	if (f->pending)
 		flow_decide(f->ft, f, EDGE_PROTO_HTTP, t->req_start_ns); /* upgrade refused */
@@ -726,7 +731,7 @@ static void feed_upgraded(struct flow *f, const uint8_t *buf, size_t cap, size_t
 
 	if (!h2)
 		return;
-	h2_conn_upgraded(h2, &f->http->upgrade);
+	h2_conn_upgraded(h2, f->http->upgrade);
 	if (used > cap)
 		used = cap;
 	h2_conn_feed(h2, HTTP1_SIDE_RESPONSE, buf ? buf + used : NULL, cap - used, len - used, ts,
@@ -752,7 +757,7 @@ static void feed_parser(void *ctx, const uint8_t *buf, size_t cap, size_t len, u
 	http1_conn_feed(&f->http->parser, fc->side, buf, cap, len, ts, on_txn, f);
 	if (http1_conn_alive(&f->http->parser))
 		return;
-	if (!f->http->upgraded || fc->side != HTTP1_SIDE_RESPONSE) {
+	if (!f->http->upgrade || fc->side != HTTP1_SIDE_RESPONSE) {
 		f->http_off = true; /* upgraded to something else: the rest is not HTTP/1 */
 		return;
 	}
