@@ -171,9 +171,9 @@ static int ring_grow(struct hpack_dec *d)
 	return 0;
 }
 
-/* size is the real entry size; name and value are what is kept of them. */
-static int table_insert(struct hpack_dec *d, const char *name, size_t nlen, const char *value,
-			size_t vlen, uint32_t size)
+/* size is the real entry size, name_size the name's; name and value are what is kept. */
+static int table_insert(struct hpack_dec *d, const char *name, size_t nlen, uint32_t name_size,
+			const char *value, size_t vlen, uint32_t size)
 {
 	struct hpack_entry *e;
 	char *text;
@@ -193,6 +193,7 @@ static int table_insert(struct hpack_dec *d, const char *name, size_t nlen, cons
 		memcpy(text + nlen, value, vlen);
 	e = &d->ring[(d->first + d->count) % d->capacity];
 	e->size = size;
+	e->name_size = name_size;
 	e->nlen = (uint16_t)nlen;
 	e->vlen = (uint16_t)vlen;
 	e->text = text;
@@ -356,10 +357,11 @@ static int lookup(const struct hpack_dec *d, uint32_t index, struct field *f)
 		return HPACK_ERR_INDEX;
 	e = &d->ring[(d->first + d->count - 1 - index) % d->capacity];
 	f->name = e->text;
-	f->nlen = f->nfull = e->nlen;
+	f->nlen = e->nlen;
+	f->nfull = e->name_size;
 	f->value = e->text + e->nlen;
 	f->vlen = e->vlen;
-	f->vfull = e->size - 32 - e->nlen; /* the size keeps the real length */
+	f->vfull = e->size - 32 - e->name_size; /* the sizes keep the real lengths */
 	return HPACK_OK;
 }
 
@@ -410,7 +412,8 @@ static int literal(struct hpack_dec *d, struct cursor *c, unsigned prefix, bool 
 		memcpy(f.nbuf, f.name, f.nlen);
 		f.name = f.nbuf;
 	}
-	return table_insert(d, f.name, f.nlen, f.value, f.vlen, (uint32_t)(f.nfull + f.vfull + 32))
+	return table_insert(d, f.name, f.nlen, (uint32_t)f.nfull, f.value, f.vlen,
+			    (uint32_t)(f.nfull + f.vfull + 32))
 		   ? HPACK_ERR_NOMEM
 		   : HPACK_OK;
 }

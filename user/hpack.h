@@ -46,7 +46,8 @@ typedef void (*hpack_field_fn)(void *ctx, const char *name, size_t nlen, const c
 			       size_t vlen, unsigned flags);
 
 struct hpack_entry {
-	uint32_t size; /* RFC 7541 4.1: name + value octets + 32 */
+	uint32_t size;	    /* RFC 7541 4.1: name + value octets + 32 */
+	uint32_t name_size; /* the name's real length (nlen may be cut) */
 	uint16_t nlen, vlen;
 	char *text; /* nlen name bytes then vlen kept value bytes */
 };

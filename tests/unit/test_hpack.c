@@ -255,6 +255,39 @@ static void test_eviction_churn(void **state)
 	hpack_free(&d);
 }
 
+/*
+ * A name longer than what is kept, reused by index with a new value: the new
+ * entry is sized by the real name, so evictions stay where the sender's are.
+ */
+static void test_long_name_reused(void **state)
+{
+	struct hpack_dec d;
+	uint8_t block[256];
+	char name[101];
+	struct got g;
+	size_t n = 0;
+
+	(void)state;
+	memset(name, 'n', 100);
+	name[100] = '\0';
+	hpack_init(&d);
+	block[n++] = 0x40; /* literal with indexing, new name */
+	block[n++] = 100;
+	memcpy(block + n, name, 100);
+	n += 100;
+	block[n++] = 1;
+	block[n++] = 'a';
+	block[n++] = 0x7e; /* literal with indexing, name index 62 (the entry above) */
+	block[n++] = 2;
+	block[n++] = 'b';
+	block[n++] = 'c';
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(hpack_decode(&d, block, n, on_field, &g), HPACK_OK);
+	assert_int_equal(d.count, 2);
+	assert_int_equal(d.size, (100 + 1 + 32) + (100 + 2 + 32));
+	hpack_free(&d);
+}
+
 #define T(fn) cmocka_unit_test(fn)
 
 int main(void)
@@ -267,6 +300,7 @@ int main(void)
 	    T(test_malformed),
 	    T(test_huffman),
 	    T(test_eviction_churn),
+	    T(test_long_name_reused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
