@@ -39,7 +39,7 @@ BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKEL       := $(OUTPUT)/meshsight.skel.h
 
 # Pure modules: no libbpf, unit-tested one by one.
-PURE_MODS  := htab sketch reasm http1 aggregator flows identity cgroups naming \
+PURE_MODS  := htab sketch reasm http1 hpack h2 aggregator flows identity cgroups naming \
 	      render_common render_prom render_istio render_json otlp_encode otlp_export \
 	      otlp_metrics spans k8s_index env self_stats url \
 	      window graph events splits analysis cli_table access_log
@@ -172,7 +172,7 @@ bench: deps-bench ## Throughput and latency with and without the agent (prints f
 	$(Q)tools/bench-scrape.sh
 
 .PHONY: fuzz
-fuzz: ## Run the HTTP/1 parser fuzzer for FUZZ_SECONDS (default 60)
+fuzz: ## Run the HTTP/1 and HTTP/2 (HPACK) parser fuzzers, FUZZ_SECONDS each (default 60)
 	$(Q)tools/fuzz.sh $${FUZZ_SECONDS:-60}
 
 .PHONY: vmlinux

@@ -167,8 +167,9 @@ static __always_inline int req_start(struct __sk_buff *skb, struct bpf_sock *ful
 	if (h->bad || !h->head_len || http1_request_line(buf, h, &rl))
 		goto hard;
 	reason = MS_FB_FRAMING;
-	if (h->chunked || (rl.method_len == 7 && buf[0] == 'C' && buf[1] == 'O' && buf[2] == 'N' &&
-			   buf[3] == 'N'))
+	if (h->chunked || h->upgrade ||
+	    (rl.method_len == 7 && buf[0] == 'C' && buf[1] == 'O' && buf[2] == 'N' &&
+	     buf[3] == 'N'))
 		goto hard;
 	reason = MS_FB_TARGET;
 	if (rl.target_len > MS_TARGET_MAX)

@@ -9,7 +9,8 @@
  * ztunnel), and the socket (not the NATed packet) gives the real tuple.
  *
  * Per packet: one connection lookup and a refresh of the TCP counters. Only
- * connections whose client spoke HTTP/1 first have their payload copied, and
+ * connections whose client spoke HTTP/1 (or the HTTP/2 preface) first have
+ * their payload copied, and
  * only the first cfg_capture_bytes of each new segment; retransmitted bytes
  * are trimmed against the socket's own snd_nxt/rcv_nxt. The programs never
  * drop or alter traffic: they always return 1.
@@ -23,6 +24,7 @@
 #include "maps/sock_cgroup.h"
 #include "http1_kernel.h"
 #include "proto/http1.h"
+#include "proto/http2.h"
 #include "proto/tcp.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -119,6 +121,13 @@ static __always_inline void mark_http(struct ms_conn *conn, __u8 role)
 	count(MS_CNT_CONN_HTTP1);
 }
 
+/* HTTP/2 with prior knowledge: captured like HTTP/1, framed in userspace (user/h2.c). */
+static __always_inline void mark_http2(struct ms_conn *conn)
+{
+	conn->l7 = MS_L7_HTTP2;
+	count(MS_CNT_CONN_HTTP2);
+}
+
 static __always_inline void mark_opaque(struct ms_conn *conn, struct ms_sock *st)
 {
 	conn->l7 = MS_L7_OPAQUE;
@@ -137,6 +146,7 @@ static __always_inline bool classify(struct __sk_buff *skb, struct ms_conn *conn
 {
 	__u8 head[MS_CLASSIFY_BYTES] = {};
 	__u64 n = seg->payload_len; /* 64-bit: the helper reads all of it */
+	bool h2_settings = false;   /* an HTTP/2 server's greeting, before the client spoke */
 	__u8 max_probes;
 	int start;
 
@@ -151,13 +161,22 @@ static __always_inline bool classify(struct __sk_buff *skb, struct ms_conn *conn
 
 	if (conn->origin == MS_ORIGIN_SOCKOPS) {
 		/* The client speaks first in HTTP/1; a server that greets is something else. */
-		if (start == HTTP1_START_REQUEST && sent_by_client(conn->role, dir))
+		if (conn->method_len == 0 && sent_by_client(conn->role, dir) &&
+		    http2_is_preface(head, n))
+			mark_http2(conn);
+		else if (start == HTTP1_START_REQUEST && sent_by_client(conn->role, dir))
 			mark_http(conn, conn->role);
+		else if (!sent_by_client(conn->role, dir) && http2_is_server_settings(head, n))
+			h2_settings = true; /* wait for the client's preface (a probe) */
 		else if (start != HTTP1_START_PARTIAL || !sent_by_client(conn->role, dir))
 			mark_opaque(conn, st);
 		max_probes = MS_CLASSIFY_PROBES_SOCKOPS;
 	} else {
-		if (start == HTTP1_START_REQUEST)
+		/* The preface only ever opens a connection: whoever sends it is the client. */
+		if (conn->method_len == 0 && http2_is_preface(head, n)) {
+			conn->role = dir == MS_DIR_EGRESS ? MS_ROLE_CLIENT : MS_ROLE_SERVER;
+			mark_http2(conn);
+		} else if (start == HTTP1_START_REQUEST)
 			mark_http(conn, dir == MS_DIR_EGRESS ? MS_ROLE_CLIENT : MS_ROLE_SERVER);
 		else if (start == HTTP1_START_RESPONSE)
 			mark_http(conn, dir == MS_DIR_EGRESS ? MS_ROLE_SERVER : MS_ROLE_CLIENT);
@@ -165,8 +184,8 @@ static __always_inline bool classify(struct __sk_buff *skb, struct ms_conn *conn
 	}
 	if (conn->l7 == MS_L7_UNKNOWN && ++conn->probes >= max_probes)
 		mark_opaque(conn, st);
-	return conn->l7 == MS_L7_HTTP1 ||
-	       (conn->l7 == MS_L7_UNKNOWN && start == HTTP1_START_PARTIAL);
+	return conn->l7 == MS_L7_HTTP1 || conn->l7 == MS_L7_HTTP2 ||
+	       (conn->l7 == MS_L7_UNKNOWN && (start == HTTP1_START_PARTIAL || h2_settings));
 }
 
 static __always_inline void emit_data(struct __sk_buff *skb, __u64 cookie, struct ms_conn *conn,

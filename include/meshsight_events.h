@@ -42,6 +42,7 @@ enum ms_l7 {
 	MS_L7_UNKNOWN = 0, /* no payload from the client seen yet */
 	MS_L7_HTTP1 = 1,   /* client spoke first with an HTTP/1 request line */
 	MS_L7_OPAQUE = 2,  /* anything else: only L4 statistics are kept */
+	MS_L7_HTTP2 = 3,   /* client spoke first with the HTTP/2 preface (h2c, prior knowledge) */
 };
 
 /* How the kernel learnt of the connection. */
@@ -88,6 +89,7 @@ enum ms_counter {
 	MS_CNT_RB_FULL_MODE,	  /* ring buffer full: a mode-switch event was lost */
 	MS_CNT_CONN_KERNEL,  /* a connection whose HTTP/1 the kernel parses (at first request) */
 	MS_CNT_HEAD_SCANNED, /* message heads parsed in the kernel */
+	MS_CNT_CONN_HTTP2,   /* a connection classified as HTTP/2 (preface) */
 	MS_CNT__MAX,
 };
 
@@ -225,7 +227,7 @@ _Static_assert(sizeof(struct ms_http_pair_event) == 280, "ms_http_pair_event lay
 /* Why a direction left kernel parsing (MS_EV_MODE reason). */
 enum ms_fallback {
 	MS_FB_HEAD = 0,	   /* head split across segments, longer than the bound, or malformed */
-	MS_FB_FRAMING,	   /* chunked or read-until-close body, 101 or CONNECT */
+	MS_FB_FRAMING,	   /* chunked or read-until-close body, Upgrade, 101 or CONNECT */
 	MS_FB_PIPELINED,   /* a second request before the response, or several in one skb */
 	MS_FB_GAP,	   /* a message start out of order or missing */
 	MS_FB_UNSOLICITED, /* a response with no request in flight */

@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
-# Builds the HTTP/1 parser fuzzer (libFuzzer + ASan + UBSan) and runs it for
-# $1 seconds (default 60) from the seed corpus. A crash leaves its input in
+# Builds the parser fuzzers (libFuzzer + ASan + UBSan): HTTP/1 (user/http1.c)
+# and HTTP/2 with HPACK (user/h2.c, user/hpack.c), and runs each for $1
+# seconds (default 60) from its seed corpus. A crash leaves its input in
 # build/fuzz/ and fails the run.
 set -eu
 cd "$(dirname "$0")/.."
 secs=${1:-60}
-mkdir -p build/fuzz build/fuzz/corpus
-clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-Iinclude -Iuser tests/fuzz/fuzz_http1.c user/http1.c -o build/fuzz/fuzz_http1
-cp -n tests/fuzz/corpus/http1/* build/fuzz/corpus/ 2>/dev/null || true
-build/fuzz/fuzz_http1 -max_total_time="$secs" -artifact_prefix=build/fuzz/ \
-	build/fuzz/corpus 2>&1 | tail -5
+san=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iinclude -Iuser)
+
+run() { # name, sources...
+	local name=$1
+	shift
+	mkdir -p "build/fuzz/$name" "build/fuzz/corpus-$name"
+	clang "${san[@]}" "$@" -o "build/fuzz/fuzz_$name"
+	cp -n "tests/fuzz/corpus/$name"/* "build/fuzz/corpus-$name/" 2>/dev/null || true
+	echo "fuzz: $name for ${secs}s"
+	"build/fuzz/fuzz_$name" -max_total_time="$secs" -artifact_prefix=build/fuzz/ \
+		"build/fuzz/corpus-$name" 2>&1 | tail -5
+	return "${PIPESTATUS[0]}"
+}
+
+run http1 tests/fuzz/fuzz_http1.c user/http1.c
+run h2 tests/fuzz/fuzz_h2.c user/h2.c user/hpack.c

@@ -133,6 +133,54 @@ bool edge_is_error_status(uint16_t status)
 	return status == 0 || status >= 500;
 }
 
+const char *edge_proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case EDGE_PROTO_HTTP:
+		return "http";
+	case EDGE_PROTO_HTTP2:
+		return "http2";
+	case EDGE_PROTO_GRPC:
+		return "grpc";
+	}
+	return "tcp";
+}
+
+int edge_txn_grpc_status(const struct http1_txn *t)
+{
+	if (!(t->flags & HTTP1_TXN_F_GRPC) || !(t->flags & HTTP1_TXN_F_GRPC_STATUS))
+		return -1;
+	return t->grpc_status < EDGE_GRPC_CODES ? t->grpc_status : 2;
+}
+
+/*
+ * An HTTP/2 stream whose headers could not be decoded (HPACK lost) and that
+ * ended normally is not an error: its status is merely unknown.
+ */
+bool edge_txn_is_error(const struct http1_txn *t)
+{
+	const uint32_t failed =
+	    HTTP1_TXN_F_NO_RESPONSE | HTTP1_TXN_F_STREAM_RESET | HTTP1_TXN_F_REFUSED;
+
+	if (!(t->flags & HTTP1_TXN_F_H2))
+		return edge_is_error_status(t->status);
+	if (t->flags & failed)
+		return true;
+	if (t->flags & HTTP1_TXN_F_GRPC)
+		return edge_txn_grpc_status(t) != 0;
+	if (!t->status && (t->flags & HTTP1_TXN_F_UNNAMED))
+		return false;
+	return edge_is_error_status(t->status);
+}
+
+/* A gRPC path as a series key; "" for anything else. */
+static void series_rpc(const struct http1_txn *t, char rpc[EDGE_RPC_MAX])
+{
+	rpc[0] = '\0';
+	if ((t->flags & HTTP1_TXN_F_GRPC) && !(t->flags & HTTP1_TXN_F_PATH_CUT))
+		memcpy(rpc, t->path, EDGE_RPC_MAX);
+}
+
 /* Sorted insert; at most ~500 distinct codes exist (0 and 100..599). */
 static int status_add(struct edge_view *v, uint16_t code)
 {
@@ -196,12 +244,17 @@ static struct edge_series *series_get(struct aggregator *a, struct edge_view *v,
 				      const struct http1_txn *t)
 {
 	const char *method = edge_method_class(t->method);
+	uint8_t major = t->flags & HTTP1_TXN_F_H2 ? 2 : 1;
+	int grpc = edge_txn_grpc_status(t);
 	struct edge_series *grown, *s;
+	char rpc[EDGE_RPC_MAX];
 	uint16_t i;
 
+	series_rpc(t, rpc);
 	for (i = 0; i < v->nseries; i++) {
 		s = &v->series[i];
 		if (s->status == t->status && s->version_minor == t->version_minor &&
+		    s->version_major == major && s->grpc_status == grpc && !strcmp(s->rpc, rpc) &&
 		    !strcmp(s->method, method))
 			return s;
 	}
@@ -220,6 +273,9 @@ static struct edge_series *series_get(struct aggregator *a, struct edge_view *v,
 	snprintf(s->method, sizeof(s->method), "%s", method);
 	s->status = t->status;
 	s->version_minor = t->version_minor;
+	s->version_major = major;
+	s->grpc_status = (int16_t)grpc;
+	memcpy(s->rpc, rpc, sizeof(s->rpc));
 	return s;
 }
 
@@ -272,11 +328,16 @@ void agg_record_http(struct aggregator *a, struct edge *e, enum edge_reporter r,
 
 	v->seen = true;
 	v->requests++;
-	if (edge_is_error_status(t->status))
+	if (edge_txn_is_error(t))
 		v->errors++;
+	if (edge_txn_grpc_status(t) >= 0)
+		v->grpc_statuses[edge_txn_grpc_status(t)]++;
 	if (status_add(v, t->status))
 		a->stats.alloc_failures++;
-	if (t->resp_start_ns && t->resp_start_ns >= t->req_start_ns)
+	/* An HTTP/2 stream seen only from its response has no start to measure from. */
+	if (t->resp_start_ns && t->resp_start_ns >= t->req_start_ns &&
+	    (t->flags & (HTTP1_TXN_F_H2 | HTTP1_TXN_F_START_EST)) !=
+		(HTTP1_TXN_F_H2 | HTTP1_TXN_F_START_EST))
 		latency_add(a, v, t->resp_start_ns - t->req_start_ns);
 	series_add(a, v, t, now_ns);
 	v->request_bytes += t->req_bytes;

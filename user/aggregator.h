@@ -26,8 +26,18 @@
 
 enum edge_proto {
 	EDGE_PROTO_TCP = 0,
-	EDGE_PROTO_HTTP = 1,
+	EDGE_PROTO_HTTP = 1,  /* HTTP/1.x */
+	EDGE_PROTO_HTTP2 = 2, /* HTTP/2 over cleartext (h2c) */
+	EDGE_PROTO_GRPC = 3,  /* HTTP/2 carrying gRPC (content-type application/grpc) */
 };
+
+/* "tcp", "http", "http2" or "grpc": the protocol label and JSON field. */
+const char *edge_proto_name(uint8_t proto);
+/* Does the edge count requests (HTTP/1, HTTP/2 or gRPC)? */
+static inline bool edge_proto_is_http(uint8_t proto)
+{
+	return proto == EDGE_PROTO_HTTP || proto == EDGE_PROTO_HTTP2 || proto == EDGE_PROTO_GRPC;
+}
 
 enum edge_reporter {
 	REPORTER_SOURCE = 0,
@@ -79,12 +89,22 @@ struct status_count {
  * small; past EDGE_SERIES_MAX a view stops adding series (counted).
  */
 #define EDGE_SERIES_MAX 32
-#define EDGE_METHOD_MAX 8 /* longest registered method, "CONNECT"/"OPTIONS", + NUL */
+#define EDGE_METHOD_MAX 8	       /* longest registered method, "CONNECT"/"OPTIONS", + NUL */
+#define EDGE_RPC_MAX	HTTP1_PATH_MAX /* gRPC "/package.Service/Method" per series */
+#define EDGE_GRPC_CODES 17	       /* gRPC status codes 0 (OK) .. 16 (UNAUTHENTICATED) */
 
+/*
+ * gRPC streams are broken down by their path too (service and method: the
+ * RPC conventions' rpc.service/rpc.method), which the server defines and
+ * keeps few; an HTTP path is never a series key.
+ */
 struct edge_series {
 	char method[EDGE_METHOD_MAX]; /* registered method or "_OTHER" */
 	uint16_t status;	      /* 0: no response */
 	uint8_t version_minor;
+	uint8_t version_major;	/* 1, or 2 for HTTP/2 and gRPC */
+	int16_t grpc_status;	/* gRPC status code, -1 when none (or not gRPC) */
+	char rpc[EDGE_RPC_MAX]; /* gRPC path, "" otherwise: 128 of the 1000 bytes a series costs */
 	uint64_t count;
 	uint64_t sum_ns;
 	uint64_t min_ns, max_ns;
@@ -104,9 +124,12 @@ struct edge_series {
 struct edge_view {
 	bool seen;
 	uint64_t requests;
-	uint64_t errors;	       /* 5xx and requests that got no response */
+	uint64_t errors; /* 5xx, no response, reset or refused streams, gRPC status not OK */
 	struct status_count *statuses; /* sorted by code, nstatuses entries */
 	uint16_t nstatuses;
+	/* gRPC streams by grpc-status (codes past 16 count as 2, UNKNOWN); those
+	 * with none (reset, no trailers) are in no slot. */
+	uint64_t grpc_statuses[EDGE_GRPC_CODES];
 	struct sketch latency;				   /* request start -> response start */
 	uint64_t latency_buckets[EDGE_LATENCY_BOUNDS + 1]; /* last one is +Inf */
 	uint64_t latency_sum_ns;
@@ -223,5 +246,9 @@ void agg_snapshot_end(struct aggregator *src);
 /* The view readers should report: the server's when it saw the traffic. */
 const struct edge_view *edge_primary_view(const struct edge *e, enum edge_reporter *which);
 bool edge_is_error_status(uint16_t status);
+/* Is this transaction an error for the edge (see edge_view.errors)? */
+bool edge_txn_is_error(const struct http1_txn *t);
+/* The series' gRPC status for a transaction: -1 when it has none. */
+int edge_txn_grpc_status(const struct http1_txn *t);
 
 #endif /* MESHSIGHT_AGGREGATOR_H */

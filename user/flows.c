@@ -24,6 +24,10 @@
 struct flow_http {
 	struct reasm_dir reasm[2]; /* by enum ms_dir */
 	struct http1_conn parser;
+	struct h2_conn *h2; /* HTTP/2: replaces parser (prior knowledge, or after a 101) */
+	/* The request a "101" to "Upgrade: h2c" answered: the response side then
+	 * switches to HTTP/2. Allocated only then, so HTTP/1 flows do not pay for it. */
+	struct http1_txn *upgrade;
 };
 
 /* Which tunnel matching index a flow is in (see struct flowtab). */
@@ -57,9 +61,12 @@ struct flow {
 	uint8_t role;
 	uint8_t origin;
 	bool seq_known;
-	bool decided;  /* counted into an edge, proto below is final */
-	bool http_off; /* no parser (limit reached or upgraded) */
-	uint8_t proto; /* enum edge_proto once decided */
+	bool decided;	/* counted into an edge, proto below is final */
+	bool http_off;	/* no parser (limit reached or upgraded) */
+	bool pending;	/* HTTP/2 candidate: the edge is decided by its first request */
+	bool h2;	/* started with the HTTP/2 preface */
+	bool h2c_asked; /* first request asked for "Upgrade: h2c" */
+	uint8_t proto;	/* enum edge_proto once decided */
 	char comm[MS_COMM_LEN];
 	/* Pods owning the client and server ends when the flow was decided
 	 * ("" when none or not known), by enum edge_reporter. */
@@ -264,6 +271,11 @@ static void flow_free_http(struct flowtab *ft, struct flow *f)
 {
 	if (!f->http)
 		return;
+	if (f->http->h2) {
+		h2_conn_free(f->http->h2);
+		free(f->http->h2);
+	}
+	free(f->http->upgrade);
 	reasm_release(&f->http->reasm[0]);
 	reasm_release(&f->http->reasm[1]);
 	free(f->http);
@@ -436,6 +448,7 @@ static void flow_decide(struct flowtab *ft, struct flow *f, enum edge_proto prot
 	if (f->decided || f->tunnel || f->excluded)
 		return;
 	f->decided = true;
+	f->pending = false;
 	f->proto = proto;
 	flow_resolve_owners(ft, f);
 	e = flow_edge(ft, f, now_ns);
@@ -621,7 +634,7 @@ static void txn_info(const struct flowtab *ft, const struct flow *f, uint64_t en
 	info->end_ns = end_ns;
 }
 
-static void count_txn(struct flow *f, const struct http1_txn *t)
+static void record_txn(struct flow *f, const struct http1_txn *t, const char *grpc_message)
 {
 	struct flowtab *ft = f->ft;
 	uint64_t now = t->resp_end_ns ? t->resp_end_ns : f->last_ns;
@@ -633,6 +646,7 @@ static void count_txn(struct flow *f, const struct http1_txn *t)
 		agg_record_http(ft->agg, e, flow_reporter(f), t, now);
 	if (ft->txn_hook) {
 		txn_info(ft, f, now, &info);
+		info.grpc_message = grpc_message;
 		ft->txn_hook(ft->txn_hook_ctx, &info, t);
 	}
 	f->ntxn++;
@@ -643,8 +657,50 @@ static void on_txn(void *ctx, const struct http1_txn *t)
 {
 	struct flow *f = ctx;
 
+	if (f->h2c_asked && t->status == 101 && f->http && !f->http->upgrade) {
+		/* Not a transaction of its own: HTTP/2 stream 1 answers this request. */
+		f->http->upgrade = malloc(sizeof(*t));
+		if (f->http->upgrade) {
+			*f->http->upgrade = *t;
+			return;
+		}
+		f->ft->stats.http_limit++; /* counted as the 101 it was, then HTTP/1 ends */
+	}
+	if (f->pending)
+		flow_decide(f->ft, f, EDGE_PROTO_HTTP, t->req_start_ns); /* upgrade refused */
 	f->ft->stats.capture_txns++;
-	count_txn(f, t);
+	record_txn(f, t, NULL);
+}
+
+/* The edge of an HTTP/2 connection: what its first request was. */
+static void h2_decide(struct flow *f, uint8_t kind, uint64_t ts)
+{
+	if (f->pending && kind != H2_KIND_NONE)
+		flow_decide(f->ft, f, kind == H2_KIND_GRPC ? EDGE_PROTO_GRPC : EDGE_PROTO_HTTP2,
+			    ts);
+}
+
+static void on_h2_txn(void *ctx, const struct http1_txn *t, const char *grpc_message)
+{
+	struct flow *f = ctx;
+
+	h2_decide(f, t->flags & HTTP1_TXN_F_GRPC ? H2_KIND_GRPC : H2_KIND_HTTP, t->req_start_ns);
+	f->ft->stats.capture_txns++;
+	record_txn(f, t, grpc_message);
+}
+
+static struct h2_conn *flow_h2_start(struct flowtab *ft, struct flow *f)
+{
+	struct h2_conn *h2 = calloc(1, sizeof(*h2));
+
+	if (!h2) {
+		ft->stats.http_limit++;
+		f->http_off = true;
+		return NULL;
+	}
+	h2_conn_init(h2, &ft->h2_stats);
+	f->http->h2 = h2;
+	return h2;
 }
 
 static int flow_http_alloc(struct flowtab *ft, struct flow *f)
@@ -668,6 +724,8 @@ static int flow_http_alloc(struct flowtab *ft, struct flow *f)
 		reasm_start(&f->http->reasm[MS_DIR_INGRESS], f->rcv_start);
 	}
 	http1_conn_init(&f->http->parser, &ft->http_stats);
+	if (f->h2 && !flow_h2_start(ft, f))
+		return -ENOMEM;
 	return 0;
 }
 
@@ -675,6 +733,23 @@ struct feed_ctx {
 	struct flow *f;
 	enum http1_side side;
 };
+
+static void on_h2_txn(void *ctx, const struct http1_txn *t, const char *grpc_message);
+
+/* The 101 ended the HTTP/1 bytes of this piece: what follows is the server's HTTP/2. */
+static void feed_upgraded(struct flow *f, const uint8_t *buf, size_t cap, size_t len, uint64_t ts)
+{
+	size_t used = f->http->parser.live_bytes;
+	struct h2_conn *h2 = flow_h2_start(f->ft, f);
+
+	if (!h2)
+		return;
+	h2_conn_upgraded(h2, f->http->upgrade);
+	if (used > cap)
+		used = cap;
+	h2_conn_feed(h2, HTTP1_SIDE_RESPONSE, buf ? buf + used : NULL, cap - used, len - used, ts,
+		     on_h2_txn, f);
+}
 
 static void feed_parser(void *ctx, const uint8_t *buf, size_t cap, size_t len, uint64_t ts)
 {
@@ -685,9 +760,21 @@ static void feed_parser(void *ctx, const uint8_t *buf, size_t cap, size_t len, u
 		f->partial = true; /* a gap: bytes lost (a capture cut is not one: cap > 0) */
 	if (!f->http || f->http_off)
 		return;
+	if (f->http->h2) {
+		h2_conn_feed(f->http->h2, fc->side, buf, cap, len, ts, on_h2_txn, f);
+		h2_decide(f, f->http->h2->first_kind, ts);
+		if (f->http->h2->lossy)
+			f->partial = true; /* frames or names lost: the counts may be short */
+		return;
+	}
 	http1_conn_feed(&f->http->parser, fc->side, buf, cap, len, ts, on_txn, f);
-	if (!http1_conn_alive(&f->http->parser))
-		f->http_off = true; /* upgraded: the rest of the stream is not HTTP/1 */
+	if (http1_conn_alive(&f->http->parser))
+		return;
+	if (!f->http->upgrade || fc->side != HTTP1_SIDE_RESPONSE) {
+		f->http_off = true; /* upgraded to something else: the rest is not HTTP/1 */
+		return;
+	}
+	feed_upgraded(f, buf, cap, len, ts);
 }
 
 static enum http1_side side_of(const struct flow *f, uint8_t dir)
@@ -695,6 +782,26 @@ static enum http1_side side_of(const struct flow *f, uint8_t dir)
 	bool client = flow_role(f) == MS_ROLE_CLIENT;
 
 	return (dir == MS_DIR_EGRESS) == client ? HTTP1_SIDE_REQUEST : HTTP1_SIDE_RESPONSE;
+}
+
+/*
+ * The first payload of a flow picks its parser: the HTTP/2 preface (or the
+ * SETTINGS frame an HTTP/2 server greets with before it), or an HTTP/1
+ * request asking for h2c, leave the edge to be decided by the first request;
+ * anything else is HTTP/1, decided now. The kernel sends a server's first
+ * bytes only when they are such a SETTINGS frame (bpf/proto/http2.h).
+ */
+static void first_payload(struct flowtab *ft, struct flow *f, const struct ms_data_event *ev)
+{
+	bool from_client = side_of(f, ev->dir) == HTTP1_SIDE_REQUEST;
+
+	if ((from_client && h2_is_preface(ev->data, ev->cap_len)) ||
+	    (!from_client && h2_is_server_settings(ev->data, ev->cap_len)))
+		f->h2 = f->pending = true;
+	else if (from_client && h2_upgrade_requested(ev->data, ev->cap_len))
+		f->h2c_asked = f->pending = true;
+	else
+		flow_decide(ft, f, EDGE_PROTO_HTTP, ev->hdr.ts_ns);
 }
 
 static void on_data(struct flowtab *ft, const struct ms_data_event *ev)
@@ -709,9 +816,10 @@ static void on_data(struct flowtab *ft, const struct ms_data_event *ev)
 	f->last_ns = ev->hdr.ts_ns;
 	if (f->role == MS_ROLE_UNKNOWN && ev->role != MS_ROLE_UNKNOWN)
 		f->role = ev->role;
-	if (f->tunnel || f->excluded || (f->decided && f->proto != EDGE_PROTO_HTTP))
+	if (f->tunnel || f->excluded || (f->decided && !edge_proto_is_http(f->proto)))
 		return; /* a tunnel's bytes are ciphertext or a second copy of the app's */
-	flow_decide(ft, f, EDGE_PROTO_HTTP, ev->hdr.ts_ns);
+	if (!f->decided && !f->pending)
+		first_payload(ft, f, ev);
 	if (f->http_off || ev->dir > MS_DIR_INGRESS || flow_http_alloc(ft, f)) {
 		f->http_off = true;
 		return;
@@ -769,7 +877,7 @@ static void on_pair(struct flowtab *ft, const struct ms_http_pair_event *ev)
 	if (ev->hdr.flags & MS_PAIR_F_RESP_CUT)
 		t.flags |= HTTP1_TXN_F_RESP_CUT;
 	ft->stats.kernel_txns++;
-	count_txn(f, &t);
+	record_txn(f, &t, NULL);
 }
 
 /*
@@ -812,7 +920,10 @@ static void flow_finish_http(struct flow *f, bool reset, uint64_t ts)
 		fc.side = side_of(f, dir);
 		reasm_flush(&f->http->reasm[dir], feed_parser, &fc);
 	}
-	http1_conn_close(&f->http->parser, reset, ts, on_txn, f);
+	if (f->http->h2)
+		h2_conn_close(f->http->h2, reset, ts, on_h2_txn, f);
+	else
+		http1_conn_close(&f->http->parser, reset, ts, on_txn, f);
 }
 
 /* What ends a flow: the close event, or the kernel entry that kept it (ring full). */
@@ -836,9 +947,17 @@ static void flow_close(struct flowtab *ft, struct flow *f, const struct flow_end
 		return;
 	}
 	f->last_ns = c->ts;
-	flow_decide(ft, f, EDGE_PROTO_TCP, c->ts);
-	if (f->proto == EDGE_PROTO_HTTP)
+	if (f->pending) {
+		/* Its streams decide the edge; without any, it is still what it spoke. */
 		flow_finish_http(f, c->reset, c->ts);
+		flow_decide(ft, f,
+			    f->h2 || (f->http && f->http->h2) ? EDGE_PROTO_HTTP2 : EDGE_PROTO_HTTP,
+			    c->ts);
+	} else {
+		flow_decide(ft, f, EDGE_PROTO_TCP, c->ts);
+		if (edge_proto_is_http(f->proto))
+			flow_finish_http(f, c->reset, c->ts);
+	}
 	flow_account_tcp(ft, f, c->acked, c->received, c->retrans, c->srtt_us, c->ts);
 	e = flow_edge(ft, f, c->ts);
 	if (e)
@@ -974,7 +1093,7 @@ bool flowtab_sync_kernel(struct flowtab *ft, uint64_t cookie, const struct ms_co
 	if (kc->flags & MS_CONN_F_LOST)
 		f->partial = true;
 	if (kc->l7 == MS_L7_OPAQUE)
-		flow_decide(ft, f, EDGE_PROTO_TCP, now_ns);
+		flow_decide(ft, f, EDGE_PROTO_TCP, now_ns); /* also a greeting that led nowhere */
 	flow_account_tcp(ft, f, kc->bytes_acked, kc->bytes_received, kc->total_retrans, kc->srtt_us,
 			 now_ns);
 	return stale;

@@ -3,11 +3,18 @@
  * Userspace connection table: turns the kernel's events into edge updates.
  *
  * One flow per socket cookie. A flow is created by the connection-open event,
- * fed payload events (reassembled per direction, then parsed as HTTP/1), kept
- * in step with the kernel's live TCP counters by a periodic scan, and
- * finished by the close event. A flow is counted into exactly one edge, whose
- * protocol is decided once: "http" at its first payload event, "tcp" when the
- * kernel declares it opaque or it closes without payload.
+ * fed payload events (reassembled per direction, then parsed as HTTP/1 or
+ * HTTP/2), kept in step with the kernel's live TCP counters by a periodic
+ * scan, and finished by the close event. A flow is counted into exactly one
+ * edge, whose protocol is decided once: "http" at its first payload event,
+ * "tcp" when the kernel declares it opaque or it closes without payload.
+ *
+ * HTTP/2 over cleartext: a client whose first bytes are the preface (prior
+ * knowledge), or whose first request asks for "Upgrade: h2c" and gets a 101,
+ * is parsed by h2.c. Its edge is decided at its first finished stream:
+ * "grpc" when that stream's content-type is application/grpc, else "http2"
+ * (a refused upgrade makes it "http"; a close with no stream, "http2"). All
+ * later streams of the connection count on that edge.
  *
  * Excluded sockets (the agent's own: its OTLP exports and the scrapes of
  * its endpoint; and any process or cgroup the operator excludes) never make
@@ -42,6 +49,7 @@
 #include "meshsight_events.h"
 
 #include "aggregator.h"
+#include "h2.h"
 #include "htab.h"
 #include "http1.h"
 #include "reasm.h"
@@ -88,7 +96,8 @@ struct flow_txn_info {
 	bool local_is_client;
 	bool peer_local; /* the other end's socket is watched here too */
 	struct edge_end local;
-	uint64_t end_ns; /* CLOCK_MONOTONIC end: response end, or when it was given up */
+	uint64_t end_ns;	  /* CLOCK_MONOTONIC end: response end, or when it was given up */
+	const char *grpc_message; /* HTTP/2 gRPC streams: see h2_txn_cb; NULL otherwise */
 };
 
 typedef void (*flow_txn_hook)(void *ctx, const struct flow_txn_info *info,
@@ -160,6 +169,7 @@ struct flowtab {
 	uint32_t nhttp;
 	struct flow_stats stats;
 	struct http1_stats http_stats;
+	struct h2_stats h2_stats;
 	struct reasm_stats reasm_stats;
 	struct reasm_budget budget;
 };

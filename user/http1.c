@@ -1352,7 +1352,7 @@ static size_t scan_name(struct feed *f, const uint8_t *p, size_t n)
 	return i;
 }
 
-static void feed_known(struct feed *f, const uint8_t *buf, size_t cap)
+static size_t feed_known(struct feed *f, const uint8_t *buf, size_t cap)
 {
 	size_t i = 0, skipped;
 
@@ -1367,6 +1367,7 @@ static void feed_known(struct feed *f, const uint8_t *buf, size_t cap)
 		else
 			one_byte(f, buf[i++]);
 	}
+	return i;
 }
 
 /* Bytes that exist but were not captured: fine only where framing counts them. */
@@ -1408,7 +1409,7 @@ void http1_conn_feed(struct http1_conn *c, enum http1_side side, const uint8_t *
 			goto out;
 		resync(&f);
 	}
-	feed_known(&f, buf, cap);
+	c->live_bytes = (uint32_t)feed_known(&f, buf, cap);
 	feed_unknown(&f, len - cap);
 out:
 	f.s->last_ns = ts;

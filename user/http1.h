@@ -61,20 +61,30 @@ enum http1_txn_flags {
 	 * segment, as a pipelined burst does; otherwise the latency is low.
 	 */
 	HTTP1_TXN_F_START_EST = 1u << 5,
+	/* HTTP/2 (h2.c): one stream. version_minor is 0 and means nothing then. */
+	HTTP1_TXN_F_H2 = 1u << 6,
+	HTTP1_TXN_F_GRPC = 1u << 7,	     /* content-type application/grpc* */
+	HTTP1_TXN_F_GRPC_STATUS = 1u << 8,   /* grpc_status holds the trailers' grpc-status */
+	HTTP1_TXN_F_UNNAMED = 1u << 9,	     /* headers not decodable (HPACK lost): no names */
+	HTTP1_TXN_F_STREAM_RESET = 1u << 10, /* ended by RST_STREAM (either end) */
+	HTTP1_TXN_F_REFUSED = 1u << 11,	     /* above a GOAWAY's last stream id: not processed */
 };
+
+#define HTTP1_GRPC_MESSAGE_MAX 64 /* grpc-message bytes kept, with NUL */
 
 struct http1_txn {
 	char method[HTTP1_METHOD_MAX];		 /* as sent, NUL-terminated */
 	char path[HTTP1_PATH_MAX];		 /* request target without query or fragment */
 	char traceparent[HTTP1_TRACEPARENT_MAX]; /* request's traceparent value or "" */
 	uint8_t version_minor;			 /* HTTP/1.<version_minor> of the request */
-	uint16_t status;			 /* 100..599, or 0 when no response came */
-	uint32_t flags;				 /* enum http1_txn_flags */
+	uint8_t grpc_status;	/* HTTP1_TXN_F_GRPC_STATUS: grpc-status, 255 for codes above 254 */
+	uint16_t status;	/* 100..599, or 0 when no response came */
+	uint32_t flags;		/* enum http1_txn_flags */
 	uint64_t req_start_ns;	/* timestamp of the segment with the request's 1st byte */
 	uint64_t resp_start_ns; /* ... with the response's first byte, 0 if none */
 	uint64_t resp_end_ns;	/* ... with the response's last byte, 0 if none */
 	uint64_t req_bytes;	/* request head + body bytes */
-	uint64_t resp_bytes;	/* final response head + body bytes */
+	uint64_t resp_bytes;	/* final response head + body bytes; HTTP/2: blocks + DATA */
 };
 
 /* Called once per finished transaction, in request order. */
@@ -141,6 +151,7 @@ struct http1_conn {
 	uint64_t overflow_ns;	   /* segment of the newest request past both queues */
 	uint64_t anon_ns;	   /* estimated start of the request an F_ANON response answers */
 	bool dead;		   /* upgraded or closed: caller stops feeding */
+	uint32_t live_bytes;	   /* of the last piece fed, the bytes before it died (upgrade) */
 	struct http1_stats *stats; /* shared counters, may be NULL */
 };
 

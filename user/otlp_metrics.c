@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "h2.h"
 #include "otlp_metrics.h"
 
 #define ARENA_CHUNK (64 * 1024)
@@ -67,6 +68,16 @@ static void arena_free(struct arena *ar)
 	ar->head = NULL;
 }
 
+static const char *arena_strndup(struct arena *ar, const char *p, size_t n)
+{
+	char *s = arena_alloc(ar, n + 1);
+
+	if (!s)
+		return "";
+	memcpy(s, p, n);
+	return s; /* arena_alloc zeroes: NUL-terminated */
+}
+
 /* A growable array living in the arena: old copies are simply abandoned. */
 struct vec {
 	void *v;
@@ -92,6 +103,8 @@ static void *vec_push(struct arena *ar, struct vec *vec)
 enum res_metric {
 	RM_SERVER_DURATION,
 	RM_CLIENT_DURATION,
+	RM_RPC_SERVER_DURATION, /* gRPC series: the RPC conventions instead of HTTP's */
+	RM_RPC_CLIENT_DURATION,
 	RM_TCP_SENT,
 	RM_TCP_RECEIVED,
 	RM_TCP_OPENED,
@@ -131,7 +144,9 @@ struct delta_key {
 	uint8_t version_minor;
 	uint8_t reporter;
 	uint8_t slot; /* enum delta_slot */
-	uint8_t _pad[3];
+	uint8_t version_major;
+	int16_t grpc_status;
+	char rpc[EDGE_RPC_MAX];
 };
 
 struct delta_entry {
@@ -222,6 +237,9 @@ static void delta_key_of(struct delta_key *k, const struct edge *e, enum edge_re
 		memcpy(k->method, s->method, sizeof(k->method));
 		k->status = s->status;
 		k->version_minor = s->version_minor;
+		k->version_major = s->version_major;
+		k->grpc_status = s->grpc_status;
+		memcpy(k->rpc, s->rpc, sizeof(k->rpc));
 	}
 }
 
@@ -344,9 +362,39 @@ static uint64_t start_ns(const struct build *b, const struct edge *e)
 	return unix_ns(b, e->first_ns);
 }
 
-static const char *version_str(uint8_t minor)
+static const char *version_str(const struct edge_series *s)
 {
-	return minor == 0 ? "1.0" : "1.1";
+	if (s->version_major == 2)
+		return "2";
+	return s->version_minor == 0 ? "1.0" : "1.1";
+}
+
+/* The RPC conventions' histograms are in milliseconds (v1.37 and before). */
+static double latency_bounds_ms[EDGE_LATENCY_BOUNDS];
+
+static const double *bounds_ms(void)
+{
+	int i;
+
+	if (latency_bounds_ms[EDGE_LATENCY_BOUNDS - 1] == 0)
+		for (i = 0; i < EDGE_LATENCY_BOUNDS; i++)
+			latency_bounds_ms[i] = edge_latency_bounds_s[i] * 1e3;
+	return latency_bounds_ms;
+}
+
+/* rpc.system, rpc.service, rpc.method, rpc.grpc.status_code of a gRPC series. */
+static void rpc_attrs(struct build *b, struct vec *attrs, const struct edge_series *s)
+{
+	const char *svc, *method;
+	size_t slen, mlen;
+
+	attr_str(b, attrs, "rpc.system", "grpc");
+	if (h2_grpc_split(s->rpc, &svc, &slen, &method, &mlen)) {
+		attr_str(b, attrs, "rpc.service", arena_strndup(&b->ar, svc, slen));
+		attr_str(b, attrs, "rpc.method", arena_strndup(&b->ar, method, mlen));
+	}
+	if (s->grpc_status >= 0)
+		attr_int(b, attrs, "rpc.grpc.status_code", s->grpc_status);
 }
 
 static const char *status_error_type(struct build *b, uint16_t status)
@@ -386,9 +434,38 @@ static void delta_hist(struct build *b, struct otlp_point *p, struct delta_entry
 	base->sum_ns = sum_ns;
 }
 
-/* One http.*.request.duration point per series of a view. */
-static void add_duration_points(struct build *b, struct vec *pts, const struct edge *e,
-				enum edge_reporter r, const struct endpoint_names *dst)
+static void add_rpc_point(struct build *b, struct otlp_point *p, const struct edge *e,
+			  const struct edge_series *s, const char *server)
+{
+	struct vec attrs = {.elem = sizeof(struct otlp_attr)};
+
+	rpc_attrs(b, &attrs, s);
+	attr_str(b, &attrs, "server.address", server);
+	attr_int(b, &attrs, "server.port", e->key.dst_port);
+	attr_str(b, &attrs, "network.protocol.name", "http");
+	attr_str(b, &attrs, "network.protocol.version", "2");
+	p->attrs.v = attrs.v;
+	p->attrs.n = attrs.n;
+	p->start_ns = start_ns(b, e);
+	p->time_ns = b->o->now_unix_ns;
+	p->count = s->count;
+	p->sum = s->sum_ns / 1e6;
+	p->has_min_max = true;
+	p->min = s->min_ns / 1e6;
+	p->max = s->max_ns / 1e6;
+	p->bucket_counts = s->buckets;
+	p->bounds = bounds_ms();
+	p->nbounds = EDGE_LATENCY_BOUNDS;
+	b->npoints++;
+}
+
+/*
+ * One http.*.request.duration point per series of a view, or for a gRPC
+ * series an rpc.*.duration point (into rpc_pts, in milliseconds).
+ */
+static void add_duration_points(struct build *b, struct vec *pts, struct vec *rpc_pts,
+				const struct edge *e, enum edge_reporter r,
+				const struct endpoint_names *dst)
 {
 	const struct edge_view *v = &e->view[r];
 	const char *server = node_name(b, dst, true);
@@ -410,16 +487,24 @@ static void add_duration_points(struct build *b, struct vec *pts, const struct e
 			if (base && base->value == s->count)
 				continue; /* no request in this interval */
 		}
-		p = vec_push(&b->ar, pts);
+		p = vec_push(&b->ar, s->rpc[0] ? rpc_pts : pts);
 		if (!p)
 			return;
+		if (s->rpc[0]) {
+			add_rpc_point(b, p, e, s, server);
+			if (base) {
+				delta_hist(b, p, base, s->buckets, s->count, s->sum_ns);
+				p->sum *= 1e3; /* delta_hist works in seconds */
+			}
+			continue;
+		}
 		attr_str(b, &attrs, "http.request.method", arena_printf(&b->ar, "%s", s->method));
 		if (s->status)
 			attr_int(b, &attrs, "http.response.status_code", s->status);
 		attr_str(b, &attrs, "error.type", status_error_type(b, s->status));
 		attr_str(b, &attrs, "server.address", server);
 		attr_int(b, &attrs, "server.port", e->key.dst_port);
-		attr_str(b, &attrs, "network.protocol.version", version_str(s->version_minor));
+		attr_str(b, &attrs, "network.protocol.version", version_str(s));
 		attr_str(b, &attrs, "url.scheme", "http");
 		p->attrs.v = attrs.v;
 		p->attrs.n = attrs.n;
@@ -451,7 +536,7 @@ static struct otlp_attrs edge_attrs(struct build *b, const struct edge *e,
 	attr_str(b, &attrs, "server.address", arena_printf(&b->ar, "%s", dst->address));
 	attr_int(b, &attrs, "server.port", e->key.dst_port);
 	attr_str(b, &attrs, "network.protocol.name",
-		 e->key.proto == EDGE_PROTO_HTTP ? "http" : "tcp");
+		 edge_proto_is_http(e->key.proto) ? "http" : "tcp");
 	return (struct otlp_attrs){attrs.v, attrs.n};
 }
 
@@ -567,11 +652,13 @@ static void add_edge(struct build *b, const struct edge *e)
 		r = resource_for(b, server ? &dst : &src, server);
 		if (!r)
 			return;
-		add_duration_points(b, &r->points[server ? RM_SERVER_DURATION : RM_CLIENT_DURATION],
-				    e, rep, &dst);
+		add_duration_points(
+		    b, &r->points[server ? RM_SERVER_DURATION : RM_CLIENT_DURATION],
+		    &r->points[server ? RM_RPC_SERVER_DURATION : RM_RPC_CLIENT_DURATION], e, rep,
+		    &dst);
 		add_tcp_points(b, r, e, rep, attrs);
 	}
-	if (e->key.proto == EDGE_PROTO_HTTP)
+	if (edge_proto_is_http(e->key.proto))
 		add_graph(b, e, &src, &dst);
 }
 
@@ -590,6 +677,12 @@ static const struct metric_def res_metric_defs[RM__MAX] = {
 			    "Duration of HTTP server requests.", OTLP_METRIC_HISTOGRAM, true},
     [RM_CLIENT_DURATION] = {"http.client.request.duration", "s",
 			    "Duration of HTTP client requests.", OTLP_METRIC_HISTOGRAM, true},
+    [RM_RPC_SERVER_DURATION] = {"rpc.server.duration", "ms",
+				"Measures the duration of inbound RPC.", OTLP_METRIC_HISTOGRAM,
+				true},
+    [RM_RPC_CLIENT_DURATION] = {"rpc.client.duration", "ms",
+				"Measures the duration of outbound RPC.", OTLP_METRIC_HISTOGRAM,
+				true},
     [RM_TCP_SENT] = {"meshsight.tcp.sent_bytes", "By", "TCP payload bytes from client to server.",
 		     OTLP_METRIC_SUM, true},
     [RM_TCP_RECEIVED] = {"meshsight.tcp.received_bytes", "By",

@@ -8,6 +8,7 @@ size_t render_self_stats(const struct render_input *in, struct self_stat *out)
 	    .flows = &in->flows->stats,
 	    .agg = &in->agg->stats,
 	    .http = &in->flows->http_stats,
+	    .h2 = &in->flows->h2_stats,
 	    .reasm = &in->flows->reasm_stats,
 	    .nat = in->nat,
 	    .kernel_counters = in->kernel_counters,

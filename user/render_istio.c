@@ -177,7 +177,11 @@ static char *view_labels(const struct naming *n, const struct edge *e, enum edge
 		put_passthrough(f);
 	else
 		put_destination(f, n, dst);
-	put_label(f, "request_protocol", e->key.proto == EDGE_PROTO_HTTP ? "http" : "tcp");
+	/* Istio's values: "grpc" for gRPC, "http" for HTTP/1 and HTTP/2 alike. */
+	put_label(f, "request_protocol",
+		  e->key.proto == EDGE_PROTO_GRPC    ? "grpc"
+		  : edge_proto_is_http(e->key.proto) ? "http"
+						     : "tcp");
 	put_label(f, "connection_security_policy", r == REPORTER_SOURCE ? ISTIO_UNKNOWN : policy);
 	if (fclose(f)) {
 		free(buf);
@@ -224,7 +228,7 @@ static int add_view(struct istio_rows *rs, const struct edge *e, enum edge_repor
 		return -ENOMEM;
 	}
 	rs->labels[rs->nlabels++] = labels;
-	if (e->key.proto != EDGE_PROTO_HTTP)
+	if (!edge_proto_is_http(e->key.proto))
 		return add_row(rs, false, &row);
 	for (i = 0; i < row.v->nseries; i++) {
 		row.s = &row.v->series[i];
@@ -270,13 +274,21 @@ static uint16_t row_status(const struct istio_row *r)
 	return r->s ? r->s->status : 0;
 }
 
+static int row_grpc(const struct istio_row *r)
+{
+	return r->s ? r->s->grpc_status : -1;
+}
+
 /* Rows that print the same label set end up next to each other. */
 static int row_cmp(const void *pa, const void *pb)
 {
 	const struct istio_row *a = pa, *b = pb;
 	int c = a->labels == b->labels ? 0 : strcmp(a->labels, b->labels);
 
-	return c ? c : (int)row_status(a) - (int)row_status(b);
+	if (c)
+		return c;
+	c = (int)row_status(a) - (int)row_status(b);
+	return c ? c : row_grpc(a) - row_grpc(b);
 }
 
 /* The end (exclusive) of the run of rows sharing rows[i]'s label set. */
@@ -294,10 +306,14 @@ static size_t group_end(const struct istio_row *rows, size_t n, size_t i)
  * reports when the client went away first: code 0, flag DC (downstream
  * connection termination); Kiali shows code 0 as "no response".
  */
-static void status_labels(char *buf, size_t len, uint16_t status)
+static void status_labels(char *buf, size_t len, const struct edge_series *s)
 {
-	snprintf(buf, len, "response_code=\"%u\",grpc_response_status=\"\",response_flags=\"%s\"",
-		 status, status ? "-" : "DC");
+	char grpc[8] = "";
+
+	if (s->grpc_status >= 0)
+		snprintf(grpc, sizeof(grpc), "%d", s->grpc_status);
+	snprintf(buf, len, "response_code=\"%u\",grpc_response_status=\"%s\",response_flags=\"%s\"",
+		 s->status, grpc, s->status ? "-" : "DC");
 }
 
 static void write_requests(FILE *f, const struct istio_row *rows, size_t n)
@@ -312,7 +328,7 @@ static void write_requests(FILE *f, const struct istio_row *rows, size_t n)
 		j = group_end(rows, n, i);
 		for (count = 0, k = i; k < j; k++)
 			count += rows[k].s->count;
-		status_labels(st, sizeof(st), rows[i].s->status);
+		status_labels(st, sizeof(st), rows[i].s);
 		fprintf(f, "istio_requests_total{%s%s} %llu\n", rows[i].labels, st, count);
 	}
 }
@@ -339,7 +355,7 @@ static void write_hist_series(FILE *f, const char *name, const struct istio_row 
 	size_t k;
 	int b;
 
-	status_labels(st, sizeof(st), rows[i].s->status);
+	status_labels(st, sizeof(st), rows[i].s);
 	for (b = 0; b <= EDGE_ENVOY_BOUNDS; b++) {
 		for (k = i; k < j; k++)
 			cum += hist_of(rows[k].s, which)->buckets[b];

@@ -121,6 +121,22 @@ static json_t *views_json(const struct edge *e)
 	return o;
 }
 
+/* {"0": n, "14": m}: the gRPC status codes seen, by code. */
+static json_t *grpc_statuses_json(const struct edge_view *v)
+{
+	json_t *o = json_object();
+	char key[8];
+	int i;
+
+	for (i = 0; i < EDGE_GRPC_CODES; i++) {
+		if (!v->grpc_statuses[i])
+			continue;
+		snprintf(key, sizeof(key), "%d", i);
+		json_object_set_new(o, key, json_integer((json_int_t)v->grpc_statuses[i]));
+	}
+	return o;
+}
+
 static json_t *edge_json(struct naming *naming, const struct edge *e)
 {
 	struct endpoint_names src, dst;
@@ -132,8 +148,7 @@ static json_t *edge_json(struct naming *naming, const struct edge *e)
 	naming_resolve(naming, e->key.dst_addr, &e->dst, &dst);
 	json_object_set_new(o, "source", endpoint_json(&src, -1, 0));
 	json_object_set_new(o, "destination", endpoint_json(&dst, e->key.dst_port, 1));
-	json_object_set_new(o, "protocol",
-			    json_string(e->key.proto == EDGE_PROTO_HTTP ? "http" : "tcp"));
+	json_object_set_new(o, "protocol", json_string(edge_proto_name(e->key.proto)));
 	json_object_set_new(o, "partial", json_boolean(e->partial));
 	json_object_set_new(o, "connection_security_policy",
 			    json_string(e->mutual_tls ? "mutual_tls" : "none"));
@@ -144,6 +159,8 @@ static json_t *edge_json(struct naming *naming, const struct edge *e)
 	json_object_set_new(o, "requests", json_integer(v->requests));
 	json_object_set_new(o, "errors", json_integer(v->errors));
 	json_object_set_new(o, "status_codes", statuses_json(v));
+	if (e->key.proto == EDGE_PROTO_GRPC)
+		json_object_set_new(o, "grpc_status_codes", grpc_statuses_json(v));
 	json_object_set_new(o, "latency_ms", latency_json(v));
 	json_object_set_new(o, "request_bytes", json_integer(v->request_bytes));
 	json_object_set_new(o, "response_bytes", json_integer(v->response_bytes));

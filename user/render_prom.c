@@ -110,7 +110,7 @@ static char *edge_labels(struct naming *n, const struct edge *e, enum edge_repor
 		put_label(f, "destination_address", dst.address, &first);
 	if (extra & RENDER_LABEL_PROCESS)
 		put_label(f, "destination_process", dst.process, &first);
-	put_label(f, "protocol", e->key.proto == EDGE_PROTO_HTTP ? "http" : "tcp", &first);
+	put_label(f, "protocol", edge_proto_name(e->key.proto), &first);
 	if (fclose(f)) {
 		free(buf);
 		return NULL;

@@ -20,6 +20,8 @@ enum self_src {
 	SRC_KERNEL_DROPS,    /* every kernel counter that means a loss, by name */
 	SRC_KERNEL_OUTCOMES, /* every other kernel counter, by name */
 	SRC_PARSE_ERRORS,    /* every enum http1_error, by name */
+	SRC_H2,		     /* struct h2_stats */
+	SRC_H2_ERRORS,	     /* every enum h2_error, by name */
 };
 
 struct self_def {
@@ -37,6 +39,7 @@ struct self_def {
 #define AGG(f)	 SRC_AGG, offsetof(struct agg_stats, f), 0
 #define REASM(f) SRC_REASM, offsetof(struct reasm_stats, f), 0
 #define NAT(f)	 SRC_NAT, offsetof(struct nat_stats, f), 0
+#define H2(f)	 SRC_H2, offsetof(struct h2_stats, f), 0
 #define INPUT(f) SRC_INPUT, offsetof(struct self_stats_input, f), 0
 
 #define EVENTS	"meshsight_events_total", "Ring-buffer events received by type."
@@ -96,6 +99,19 @@ static const struct self_def defs[] = {
     {"meshsight_parse_errors_total", "HTTP/1 parse failures and recoveries by reason.", "reason",
      NULL, NULL, NULL, "parse_failures", NULL, "meshsight.agent.parse_errors", "{error}", NULL,
      NULL, 0, SRC_PARSE_ERRORS, 0, 0},
+    {"meshsight_h2_parse_errors_total", "HTTP/2 framing and HPACK losses and recoveries by reason.",
+     "reason", NULL, NULL, NULL, "h2_parse_failures", NULL, "meshsight.agent.h2_parse_errors",
+     "{error}", NULL, NULL, 0, SRC_H2_ERRORS, 0, 0},
+    {"meshsight_h2_streams_total", "HTTP/2 streams reported as transactions.", NULL, NULL, NULL,
+     NULL, "h2", "streams", "meshsight.agent.h2_streams", "{stream}", NULL, NULL, 0, H2(streams)},
+    {"meshsight_h2_streams_unnamed_total",
+     "HTTP/2 streams counted without method, path or status: their HPACK state was lost.", NULL,
+     NULL, NULL, NULL, "h2", "streams_unnamed", "meshsight.agent.h2_streams_unnamed", "{stream}",
+     NULL, NULL, 0, H2(unnamed)},
+    {"meshsight_h2_hpack_evictions_total",
+     "HPACK dynamic-table entries the decoders evicted, as the senders did (at connection end).",
+     NULL, NULL, NULL, NULL, "h2", "hpack_evictions", "meshsight.agent.h2_hpack_evictions",
+     "{entry}", NULL, NULL, 0, H2(hpack_evictions)},
     {"meshsight_parse_resyncs_total",
      "Times an HTTP/1 stream found a new message start after losing its framing.", NULL, NULL, NULL,
      NULL, "parse_failures", "resyncs", "meshsight.agent.parse_resyncs", "{event}", NULL, NULL, 0,
@@ -220,6 +236,7 @@ static const struct {
     [MS_CNT_RB_FULL_MODE] = {"ringbuf_full_mode", 1},
     [MS_CNT_CONN_KERNEL] = {"kernel_parsed_connections", 0},
     [MS_CNT_HEAD_SCANNED] = {"heads_parsed", 0},
+    [MS_CNT_CONN_HTTP2] = {"classified_http2", 0},
 };
 
 const char *kernel_counter_name(enum ms_counter c)
@@ -243,6 +260,8 @@ static const void *src_base(const struct self_stats_input *in, unsigned char src
 		return in->http;
 	case SRC_REASM:
 		return in->reasm;
+	case SRC_H2:
+		return in->h2;
 	case SRC_NAT:
 		return in->nat;
 	case SRC_INPUT:
@@ -284,6 +303,11 @@ static size_t collect_row(const struct self_stats_input *in, const struct self_d
 		for (i = 0; i < MS_CNT__MAX && n < room; i++)
 			if (kernel_counter_is_drop(i) == (d->src == SRC_KERNEL_DROPS))
 				fill(&out[n++], d, kernel_counter_name(i), in->kernel_counters[i]);
+		return n;
+	}
+	if (d->src == SRC_H2_ERRORS) {
+		for (i = 0; in->h2 && i < H2_ERR__MAX && n < room; i++)
+			fill(&out[n++], d, h2_error_name(i), in->h2->errors[i]);
 		return n;
 	}
 	if (d->src == SRC_PARSE_ERRORS) {

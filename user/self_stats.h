@@ -27,6 +27,7 @@ struct self_stats_input {
 	const struct flow_stats *flows;
 	const struct agg_stats *agg;
 	const struct http1_stats *http;
+	const struct h2_stats *h2; /* NULL: none reported */
 	const struct reasm_stats *reasm;
 	const struct nat_stats *nat;	 /* NULL: ClusterIP lookups are off */
 	const uint64_t *kernel_counters; /* MS_CNT__MAX, summed over CPUs */

@@ -7,10 +7,11 @@
 #include <string.h>
 
 #include "env.h"
+#include "h2.h"
 #include "spans.h"
 
 #define NAME_MAX_LEN   256
-#define SPAN_ATTRS_MAX 14
+#define SPAN_ATTRS_MAX 18 /* HTTP attributes (13) + gRPC rpc.* (4) */
 
 /* ---- configuration ---- */
 
@@ -245,6 +246,28 @@ static bool is_error(bool server, uint16_t status)
 	return status == 0 || status >= 500 || (!server && status >= 400);
 }
 
+/*
+ * The RPC conventions: a client span fails on any status but OK; a server
+ * span only on the codes that mean the server failed (UNKNOWN,
+ * DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS).
+ */
+static bool grpc_is_error(bool server, int status)
+{
+	if (status < 0)
+		return true;
+	if (!server)
+		return status != 0;
+	return status == 2 || status == 4 || status == 12 || status == 13 || status == 14 ||
+	       status == 15;
+}
+
+static bool rec_is_error(const struct span_rec *r)
+{
+	if (r->grpc)
+		return r->failed || grpc_is_error(r->server, r->grpc_status);
+	return r->failed || is_error(r->server, r->status);
+}
+
 /* Token bucket refilled at max_per_second, one second of burst. */
 static bool ceiling_allows(struct span_buffer *b, uint64_t now_ns, bool error)
 {
@@ -298,6 +321,23 @@ void spans_txn_ids(const struct flow_txn_info *info, const struct http1_txn *t,
 	memcpy(span_id, r.span_id, 8);
 }
 
+static void fill_protocol(struct span_rec *r, const struct flow_txn_info *info,
+			  const struct http1_txn *t)
+{
+	const uint32_t failed =
+	    HTTP1_TXN_F_NO_RESPONSE | HTTP1_TXN_F_STREAM_RESET | HTTP1_TXN_F_REFUSED;
+
+	r->status = t->status;
+	if (!(t->flags & HTTP1_TXN_F_H2))
+		return;
+	r->version_major = 2;
+	r->failed = (t->flags & failed) != 0;
+	r->grpc = (t->flags & HTTP1_TXN_F_GRPC) != 0;
+	r->grpc_status = edge_txn_grpc_status(t);
+	if (r->grpc && info->grpc_message)
+		snprintf(r->grpc_message, sizeof(r->grpc_message), "%s", info->grpc_message);
+}
+
 void spans_on_txn(void *ctx, const struct flow_txn_info *info, const struct http1_txn *t)
 {
 	struct span_buffer *b = ctx;
@@ -315,7 +355,8 @@ void spans_on_txn(void *ctx, const struct flow_txn_info *info, const struct http
 		return;
 	}
 	r.trace_flags |= 1;
-	if (!ceiling_allows(b, info->end_ns, is_error(r.server, t->status))) {
+	fill_protocol(&r, info, t);
+	if (!ceiling_allows(b, info->end_ns, rec_is_error(&r))) {
 		b->stats.ceiling_dropped++;
 		return;
 	}
@@ -323,7 +364,6 @@ void spans_on_txn(void *ctx, const struct flow_txn_info *info, const struct http
 		b->stats.queue_dropped++;
 		return;
 	}
-	r.status = t->status;
 	r.version_minor = t->version_minor;
 	memcpy(r.method, t->method, sizeof(r.method));
 	memcpy(r.path, t->path, sizeof(r.path));
@@ -347,6 +387,8 @@ struct span_scratch {
 	char client_ip[NAMING_ADDR_LEN];
 	char server_ip[NAMING_ADDR_LEN];
 	char error_type[8];
+	char rpc_service[HTTP1_PATH_MAX];
+	char rpc_method[HTTP1_PATH_MAX];
 	size_t res; /* index of its resource */
 };
 
@@ -408,6 +450,23 @@ static size_t resource_of(struct span_batch *sb, const struct span_rec *r)
 	return sb->nres++;
 }
 
+/* rpc.* attributes of a gRPC span (service and method when the path has that shape). */
+static void grpc_attrs(const struct span_rec *r, struct span_scratch *s, size_t *n)
+{
+	const char *svc, *method;
+	size_t slen, mlen;
+
+	add_str(s->attrs, n, "rpc.system", "grpc");
+	if (h2_grpc_split(r->path, &svc, &slen, &method, &mlen)) {
+		snprintf(s->rpc_service, sizeof(s->rpc_service), "%.*s", (int)slen, svc);
+		snprintf(s->rpc_method, sizeof(s->rpc_method), "%.*s", (int)mlen, method);
+		add_str(s->attrs, n, "rpc.service", s->rpc_service);
+		add_str(s->attrs, n, "rpc.method", s->rpc_method);
+	}
+	if (r->grpc_status >= 0)
+		add_int(s->attrs, n, "rpc.grpc.status_code", r->grpc_status);
+}
+
 static void span_attrs(struct span_batch *sb, const struct span_rec *r, struct span_scratch *s,
 		       struct otlp_attrs *out)
 {
@@ -419,6 +478,8 @@ static void span_attrs(struct span_batch *sb, const struct span_rec *r, struct s
 	naming_node_name(&server, true, s->server_name, sizeof(s->server_name));
 	naming_format_addr(r->client_addr, s->client_ip, sizeof(s->client_ip));
 	naming_format_addr(r->server_addr, s->server_ip, sizeof(s->server_ip));
+	if (r->grpc)
+		grpc_attrs(r, s, &n);
 	add_str(s->attrs, &n, "http.request.method", method);
 	/* A request pipelined too deep has no method or path known (http1.h). */
 	if (!strcmp(method, "_OTHER") && r->method[0] && strcmp(r->method, "_OTHER"))
@@ -430,15 +491,20 @@ static void span_attrs(struct span_batch *sb, const struct span_rec *r, struct s
 	add_str(s->attrs, &n, "url.scheme", "http");
 	add_str(s->attrs, &n, "server.address", s->server_name);
 	add_int(s->attrs, &n, "server.port", r->server_port);
-	add_str(s->attrs, &n, "network.protocol.version", r->version_minor ? "1.1" : "1.0");
+	add_str(s->attrs, &n, "network.protocol.version",
+		r->version_major == 2 ? "2"
+		: r->version_minor    ? "1.1"
+				      : "1.0");
 	add_str(s->attrs, &n, "network.peer.address", r->server ? s->client_ip : s->server_ip);
 	add_int(s->attrs, &n, "network.peer.port", r->server ? r->client_port : r->server_port);
 	if (r->server) {
 		add_str(s->attrs, &n, "client.address", s->client_ip);
 		add_int(s->attrs, &n, "client.port", r->client_port);
 	}
-	if (is_error(r->server, r->status)) {
-		if (r->status)
+	if (rec_is_error(r)) {
+		if (r->grpc && r->grpc_status >= 0)
+			snprintf(s->error_type, sizeof(s->error_type), "%d", r->grpc_status);
+		else if (r->status && !r->failed)
 			snprintf(s->error_type, sizeof(s->error_type), "%u", r->status);
 		else
 			snprintf(s->error_type, sizeof(s->error_type), "_OTHER");
@@ -459,10 +525,15 @@ static void span_fill(struct span_batch *sb, const struct span_rec *r, struct sp
 	sp->flags = r->trace_flags;
 	/* Without a route, the conventions name the span by its method alone. */
 	sp->name = strcmp(method, "_OTHER") ? method : "HTTP";
+	/* gRPC: "package.Service/Method", the RPC conventions' span name. */
+	if (r->grpc && r->path[0] == '/' && r->path[1])
+		sp->name = r->path + 1;
 	sp->kind = r->server ? OTLP_SPAN_KIND_SERVER : OTLP_SPAN_KIND_CLIENT;
 	sp->start_ns = r->start_ns + sb->o->mono_to_unix_ns;
 	sp->end_ns = (r->end_ns > r->start_ns ? r->end_ns : r->start_ns) + sb->o->mono_to_unix_ns;
-	sp->status = is_error(r->server, r->status) ? OTLP_STATUS_ERROR : OTLP_STATUS_UNSET;
+	sp->status = rec_is_error(r) ? OTLP_STATUS_ERROR : OTLP_STATUS_UNSET;
+	if (sp->status == OTLP_STATUS_ERROR && r->grpc_message[0])
+		sp->status_message = r->grpc_message;
 	span_attrs(sb, r, s, &sp->attrs);
 }
 

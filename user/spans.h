@@ -58,6 +58,11 @@ struct span_rec {
 	bool server; /* SERVER span (else CLIENT) */
 	uint16_t status;
 	uint8_t version_minor;
+	uint8_t version_major; /* 2 for HTTP/2 streams */
+	bool grpc;	       /* a gRPC stream: named and attributed by the RPC conventions */
+	bool failed;	       /* no answer: reset, refused or cut before a response */
+	int16_t grpc_status;   /* -1 when none came */
+	char grpc_message[HTTP1_GRPC_MESSAGE_MAX]; /* grpc-message of an error, "" if none */
 	char method[HTTP1_METHOD_MAX];
 	char path[HTTP1_PATH_MAX];
 	uint64_t start_ns, end_ns; /* CLOCK_MONOTONIC */

@@ -32,6 +32,7 @@ struct http1_head {
 	__u64 cl;	 /* Content-Length, when has_cl */
 	__u8 has_cl;
 	__u8 chunked; /* a Transfer-Encoding header (any value) */
+	__u8 upgrade; /* an Upgrade header: the parser must see the request (h2c) */
 	__u8 tp_count;
 	__u8 tp_ok; /* the traceparent value is MS_TP_LEN bytes then CR */
 	__u8 bad;
@@ -169,6 +170,11 @@ __noinline int http1_head_line(__u32 ls)
 	}
 	if (c0 == '\n' || head_ows(c0)) {
 		h->bad = 1; /* bare LF, or an obsolete folded line */
+		return 0;
+	}
+	if ((c0 | 0x20) == 'u') {
+		if ((head_word(buf, ls) | (HW_REP(0x20) & HW_LOW56)) == HW_STR("upgrade:"))
+			h->upgrade = 1;
 		return 0;
 	}
 	if ((c0 | 0x20) != 'c' && (c0 | 0x20) != 't')

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: BSD-2-Clause
 #
 # The README says what is true: its first commands work as root with no
-# sudo and install make first; the package installs leave no system service
-# enabled or running; `make help` lists every target; the JSON example of an
-# edge has exactly the fields a real edge has.
+# sudo and install make first; the package installs (nginx, Prometheus,
+# nghttpx) leave no system service enabled or running; `make help` lists
+# every target; the JSON example of an edge has exactly the fields a real
+# edge has.
 
 set -u
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -22,7 +23,7 @@ assert_true "the test command" grep -q 'apt-get install -y make && make test' <<
 
 echo "the installs leave no system service behind"
 if command -v systemctl >/dev/null; then
-	for svc in nginx prometheus; do
+	for svc in nginx prometheus nghttpx; do
 		assert_true "$svc.service is not enabled" \
 			bash -c "! systemctl list-unit-files $svc.service 2>/dev/null | grep -q '^$svc.service *enabled'"
 	done

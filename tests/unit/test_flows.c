@@ -718,6 +718,221 @@ static void test_new_owner_starts_a_new_edge(void **state)
 }
 
 /* The port list: bad input is refused with a reason and the old list kept. */
+
+/* ---- HTTP/2 ---- */
+
+static void send_bytes(struct env *e, uint64_t cookie, uint8_t dir, uint8_t role, uint32_t seq,
+		       const uint8_t *bytes, size_t n, uint64_t ts)
+{
+	struct ms_data_event *ev = calloc(1, sizeof(*ev) + n);
+
+	ev->hdr = (struct ms_event_hdr){MS_EV_DATA, 0, cookie, ts};
+	ev->seq = seq;
+	ev->len = n;
+	ev->cap_len = n;
+	ev->dir = dir;
+	ev->role = role;
+	memcpy(ev->data, bytes, n);
+	assert_int_equal(flowtab_handle_event(&e->ft, ev, sizeof(*ev) + n), 0);
+	free(ev);
+}
+
+struct bytes {
+	uint8_t b[2048];
+	size_t n;
+};
+
+static void put(struct bytes *b, const void *p, size_t n)
+{
+	assert_true(b->n + n <= sizeof(b->b));
+	memcpy(b->b + b->n, p, n);
+	b->n += n;
+}
+
+/* HPACK literal without indexing, new name. */
+static void hlit(struct bytes *blk, const char *name, const char *value)
+{
+	uint8_t h[2] = {0, (uint8_t)strlen(name)}, vl = (uint8_t)strlen(value);
+
+	put(blk, h, 2);
+	put(blk, name, strlen(name));
+	put(blk, &vl, 1);
+	put(blk, value, vl);
+}
+
+static void h2frame(struct bytes *out, uint8_t type, uint8_t flags, uint32_t id,
+		    const struct bytes *payload)
+{
+	size_t n = payload ? payload->n : 0;
+	uint8_t h[9] = {0, (uint8_t)(n >> 8), (uint8_t)n, type, flags, 0, 0, 0, (uint8_t)id};
+
+	put(out, h, 9);
+	if (n)
+		put(out, payload->b, n);
+}
+
+static void grpc_request(struct bytes *c, uint32_t id, const char *path)
+{
+	struct bytes blk = {0}, msg = {.n = 10};
+
+	hlit(&blk, ":method", "POST");
+	hlit(&blk, ":path", path);
+	hlit(&blk, "content-type", "application/grpc");
+	h2frame(c, 1, 0x04, id, &blk);
+	h2frame(c, 0, 0x01, id, &msg);
+}
+
+static void grpc_response(struct bytes *s, uint32_t id, const char *code)
+{
+	struct bytes blk = {0}, msg = {.n = 7};
+
+	hlit(&blk, ":status", "200");
+	hlit(&blk, "content-type", "application/grpc");
+	h2frame(s, 1, 0x04, id, &blk);
+	h2frame(s, 0, 0, id, &msg);
+	blk.n = 0;
+	hlit(&blk, "grpc-status", code);
+	h2frame(s, 1, 0x05, id, &blk);
+}
+
+/* Prior knowledge, both ends local: one "grpc" edge, statuses by code, no "http" edge. */
+static void test_h2c_grpc_edge(void **state)
+{
+	struct env *e = *state;
+	struct bytes c = {0}, s = {0};
+	const struct edge_view *v;
+	struct edge *edge;
+
+	put(&c, H2_PREFACE, H2_PREFACE_LEN);
+	h2frame(&c, 4, 0, 0, NULL);
+	grpc_request(&c, 1, "/shop.Cart/Add");
+	grpc_request(&c, 3, "/shop.Cart/Add");
+	h2frame(&s, 4, 0, 0, NULL);
+	grpc_response(&s, 1, "0");
+	grpc_response(&s, 3, "14");
+
+	send_open(e, 1, MS_ROLE_CLIENT, 100, 500, 0);
+	send_open(e, 2, MS_ROLE_SERVER, 500, 100, 0);
+	send_bytes(e, 1, MS_DIR_EGRESS, MS_ROLE_CLIENT, 100, c.b, c.n, 10 * MS);
+	send_bytes(e, 2, MS_DIR_INGRESS, MS_ROLE_SERVER, 100, c.b, c.n, 11 * MS);
+	send_bytes(e, 2, MS_DIR_EGRESS, MS_ROLE_SERVER, 500, s.b, s.n, 20 * MS);
+	send_bytes(e, 1, MS_DIR_INGRESS, MS_ROLE_CLIENT, 500, s.b, s.n, 21 * MS);
+	edge = the_edge(e, EDGE_PROTO_GRPC);
+	assert_non_null(edge);
+	assert_null(the_edge(e, EDGE_PROTO_HTTP));
+	assert_null(the_edge(e, EDGE_PROTO_TCP));
+	v = &edge->view[REPORTER_DESTINATION];
+	assert_int_equal(v->requests, 2);
+	assert_int_equal(v->grpc_statuses[0], 1);
+	assert_int_equal(v->grpc_statuses[14], 1);
+	assert_int_equal(v->errors, 1);
+	assert_int_equal(status_count(v, 200), 2);
+	assert_int_equal(v->conns_opened, 1);
+	assert_int_equal(v->latency.count, 2);
+	assert_int_equal(edge->view[REPORTER_SOURCE].requests, 2);
+	assert_int_equal(v->nseries, 2); /* /shop.Cart/Add with status 0 and 14 */
+	assert_string_equal(v->series[0].rpc, "/shop.Cart/Add");
+	send_close(e, 1, c.n, s.n, false, 30 * MS);
+	send_close(e, 2, s.n, c.n, false, 30 * MS);
+	assert_int_equal(v->requests, 2); /* nothing left open to report at close */
+	assert_int_equal(v->conns_closed, 1);
+	assert_int_equal(e->ft.h2_stats.streams, 4);
+}
+
+/* The server's SETTINGS greeting comes first (servers send it on accept): still gRPC. */
+static void test_h2c_server_greets_first(void **state)
+{
+	struct env *e = *state;
+	struct bytes c = {0}, greet = {0}, s = {0};
+	struct edge *edge;
+
+	h2frame(&greet, 4, 0, 0, NULL);
+	put(&c, H2_PREFACE, H2_PREFACE_LEN);
+	h2frame(&c, 4, 0, 0, NULL);
+	grpc_request(&c, 1, "/shop.Cart/Add");
+	grpc_response(&s, 1, "0");
+
+	send_open(e, 2, MS_ROLE_SERVER, 500, 100, 0);
+	send_bytes(e, 2, MS_DIR_EGRESS, MS_ROLE_SERVER, 500, greet.b, greet.n, 1 * MS);
+	send_bytes(e, 2, MS_DIR_INGRESS, MS_ROLE_SERVER, 100, c.b, c.n, 10 * MS);
+	send_bytes(e, 2, MS_DIR_EGRESS, MS_ROLE_SERVER, 500 + greet.n, s.b, s.n, 20 * MS);
+	edge = the_edge(e, EDGE_PROTO_GRPC);
+	assert_non_null(edge);
+	assert_int_equal(edge->view[REPORTER_DESTINATION].requests, 1);
+	assert_int_equal(edge->view[REPORTER_DESTINATION].grpc_statuses[0], 1);
+	assert_false(edge->partial);
+	assert_null(the_edge(e, EDGE_PROTO_HTTP));
+}
+
+/* HTTP/1.1 Upgrade: h2c answered 101: stream 1 is the request, on an "http2" edge. */
+static void test_h2c_upgrade_edge(void **state)
+{
+	struct env *e = *state;
+	const char *req = "GET /up HTTP/1.1\r\nHost: svc\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+			  "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n";
+	const char *sw = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+			 "Upgrade: h2c\r\n\r\n";
+	struct bytes s = {0}, c = {0}, blk = {0};
+	const struct edge_view *v;
+	struct edge *edge;
+
+	put(&s, sw, strlen(sw));
+	h2frame(&s, 4, 0, 0, NULL);
+	hlit(&blk, ":status", "200");
+	h2frame(&s, 1, 0x05, 1, &blk);
+	put(&c, H2_PREFACE, H2_PREFACE_LEN);
+	h2frame(&c, 4, 0, 0, NULL);
+
+	send_open(e, 2, MS_ROLE_SERVER, 500, 100, 0);
+	send_data(e, 2, MS_DIR_INGRESS, MS_ROLE_SERVER, 100, req, 10 * MS);
+	send_bytes(e, 2, MS_DIR_EGRESS, MS_ROLE_SERVER, 500, s.b, s.n, 20 * MS);
+	send_bytes(e, 2, MS_DIR_INGRESS, MS_ROLE_SERVER, 100 + strlen(req), c.b, c.n, 21 * MS);
+	edge = the_edge(e, EDGE_PROTO_HTTP2);
+	assert_non_null(edge);
+	assert_null(the_edge(e, EDGE_PROTO_HTTP));
+	v = &edge->view[REPORTER_DESTINATION];
+	assert_int_equal(v->requests, 1);
+	assert_int_equal(status_count(v, 200), 1);
+	assert_int_equal(status_count(v, 101), 0);
+	assert_int_equal(v->errors, 0);
+	assert_int_equal(v->series[0].version_major, 2);
+	assert_int_equal(v->latency_sum_ns, 10 * MS);
+}
+
+/* A server that ignores the upgrade keeps the connection HTTP/1. */
+static void test_h2c_upgrade_refused(void **state)
+{
+	struct env *e = *state;
+	const char *req = "GET /up HTTP/1.1\r\nHost: svc\r\nUpgrade: h2c\r\n\r\n";
+	struct edge *edge;
+
+	send_open(e, 2, MS_ROLE_SERVER, 500, 100, 0);
+	send_data(e, 2, MS_DIR_INGRESS, MS_ROLE_SERVER, 100, req, 10 * MS);
+	send_data(e, 2, MS_DIR_EGRESS, MS_ROLE_SERVER, 500, RESP, 20 * MS);
+	edge = the_edge(e, EDGE_PROTO_HTTP);
+	assert_non_null(edge);
+	assert_int_equal(edge->view[REPORTER_DESTINATION].requests, 1);
+	assert_null(the_edge(e, EDGE_PROTO_HTTP2));
+}
+
+/* Preface, then close before any stream: still an "http2" edge, with its connection. */
+static void test_h2c_no_stream(void **state)
+{
+	struct env *e = *state;
+	struct bytes c = {0};
+	struct edge *edge;
+
+	put(&c, H2_PREFACE, H2_PREFACE_LEN);
+	send_open(e, 1, MS_ROLE_CLIENT, 100, 500, 0);
+	send_bytes(e, 1, MS_DIR_EGRESS, MS_ROLE_CLIENT, 100, c.b, c.n, 10 * MS);
+	assert_null(the_edge(e, EDGE_PROTO_HTTP2)); /* not decided yet */
+	send_close(e, 1, c.n, 0, false, 30 * MS);
+	edge = the_edge(e, EDGE_PROTO_HTTP2);
+	assert_non_null(edge);
+	assert_int_equal(edge->view[REPORTER_SOURCE].conns_opened, 1);
+	assert_int_equal(edge->view[REPORTER_SOURCE].requests, 0);
+}
+
 static void test_tunnel_ports_parsing(void **state)
 {
 	struct env *e = *state;
@@ -785,6 +1000,11 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_excluded_socket_and_its_peer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_new_owner_starts_a_new_edge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_h2c_grpc_edge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_h2c_server_greets_first, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_h2c_upgrade_edge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_h2c_upgrade_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_h2c_no_stream, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("flows", tests, NULL, NULL);

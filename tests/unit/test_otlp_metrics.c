@@ -50,7 +50,8 @@ static void fill(struct aggregator *a)
 }
 
 static struct otlp_delta *bases;
-static json_int_t server_count; /* sum of http.server.request.duration counts, JSON builds */
+static json_int_t server_count; /* sum of count_metric's counts, JSON builds */
+static const char *count_metric = "http.server.request.duration";
 
 static json_int_t json_count(json_t *v)
 {
@@ -72,7 +73,7 @@ static json_int_t server_duration_count(const char *data, size_t len)
 			json_array_foreach(json_object_get(sm, "metrics"), k, m)
 			{
 				if (strcmp(json_string_value(json_object_get(m, "name")),
-					   "http.server.request.duration"))
+					   count_metric))
 					continue;
 				json_array_foreach(
 				    json_object_get(json_object_get(m, "histogram"), "dataPoints"),
@@ -104,7 +105,7 @@ static uint64_t build(struct aggregator *a, enum otlp_temporality temp, bool jso
 	if (json) {
 		if (temp == OTLP_TEMPORALITY_CUMULATIVE)
 			assert_non_null(
-			    memmem(out.data, out.len, "http.server.request.duration", 28));
+			    memmem(out.data, out.len, count_metric, strlen(count_metric)));
 		server_count = server_duration_count((const char *)out.data, out.len);
 	}
 	*len = out.len;
@@ -181,6 +182,61 @@ static void test_delta_leaves_the_model_alone(void **state)
 	agg_free(&a);
 }
 
+/* gRPC calls: 2 OK and 1 UNAVAILABLE on /demo.Echo/Ok, as h2.c reports them. */
+static void grpc_calls(struct aggregator *a, int n)
+{
+	struct edge_key k = {.dst_port = 50051, .proto = EDGE_PROTO_GRPC};
+	struct http1_txn t;
+	struct edge *e;
+	int i;
+
+	k.src_addr[10] = k.src_addr[11] = k.dst_addr[10] = k.dst_addr[11] = 0xff;
+	k.src_addr[15] = 1;
+	k.dst_addr[15] = 2;
+	e = agg_edge(a, &k, 1);
+	assert_non_null(e);
+	memset(&t, 0, sizeof(t));
+	strcpy(t.method, "POST");
+	strcpy(t.path, "/demo.Echo/Ok");
+	t.status = 200;
+	t.req_start_ns = 10 * MS;
+	t.resp_start_ns = 12 * MS;
+	t.resp_end_ns = 13 * MS;
+	for (i = 0; i < n; i++) {
+		t.flags = HTTP1_TXN_F_H2 | HTTP1_TXN_F_GRPC | HTTP1_TXN_F_GRPC_STATUS;
+		t.grpc_status = i == 2 ? 14 : 0;
+		agg_record_http(a, e, REPORTER_DESTINATION, &t, 50 * MS);
+	}
+}
+
+/* gRPC goes to rpc.server.duration (ms), one point per status, deltas keyed by it too. */
+static void test_grpc_rpc_duration(void **state)
+{
+	struct aggregator a;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(agg_init(&a, 10, 0), 0);
+	bases = otlp_delta_new();
+	assert_non_null(bases);
+	grpc_calls(&a, 3);
+	build(&a, OTLP_TEMPORALITY_DELTA, true, &len);
+	assert_int_equal(server_count, 0); /* no gRPC call in the HTTP histogram */
+	count_metric = "rpc.server.duration";
+	build(&a, OTLP_TEMPORALITY_DELTA, true, &len);
+	assert_int_equal(server_count, 0); /* the first build took the 3 as its delta */
+	grpc_calls(&a, 1);
+	build(&a, OTLP_TEMPORALITY_DELTA, true, &len);
+	assert_int_equal(server_count, 1);
+	otlp_delta_free(bases);
+	bases = NULL;
+	build(&a, OTLP_TEMPORALITY_CUMULATIVE, true, &len);
+	assert_int_equal(server_count, 4);
+	assert_int_equal(a.lru_head->view[REPORTER_DESTINATION].nseries, 2); /* status 0 and 14 */
+	count_metric = "http.server.request.duration";
+	agg_free(&a);
+}
+
 /* Delta without the exporter's bases is refused, not silently cumulative. */
 static void test_delta_needs_bases(void **state)
 {
@@ -202,6 +258,7 @@ int main(void)
 	    cmocka_unit_test(test_points_per_family),
 	    cmocka_unit_test(test_delta_leaves_the_model_alone),
 	    cmocka_unit_test(test_delta_needs_bases),
+	    cmocka_unit_test(test_grpc_rpc_duration),
 	};
 
 	return cmocka_run_group_tests_name("otlp_metrics", tests, NULL, NULL);

@@ -576,6 +576,65 @@ static void test_promtool_accepts(void **state)
 	assert_promtool_accepts(*state);
 }
 
+static void h2_txn(struct aggregator *a, struct edge *e, bool grpc, int grpc_status)
+{
+	struct http1_txn t;
+
+	memset(&t, 0, sizeof(t));
+	strcpy(t.method, "POST");
+	strcpy(t.path, "/demo.Echo/Ok");
+	t.flags = HTTP1_TXN_F_H2 | (grpc ? HTTP1_TXN_F_GRPC | HTTP1_TXN_F_GRPC_STATUS : 0);
+	t.grpc_status = (uint8_t)grpc_status;
+	t.status = 200;
+	t.req_start_ns = MS(1000);
+	t.resp_start_ns = MS(1001);
+	t.resp_end_ns = MS(1002);
+	agg_record_http(a, e, REPORTER_DESTINATION, &t, MS(2000));
+}
+
+/* 10.0.0.1 -> 10.0.0.2:9090 grpc (OK x2, UNAVAILABLE), -> :8443 http2 (one 200). */
+static void fill_h2(struct aggregator *a)
+{
+	struct edge_key gk = key_of(1, 2, 9090, EDGE_PROTO_GRPC);
+	struct edge_key hk = key_of(1, 2, 8443, EDGE_PROTO_HTTP2);
+	struct edge *e = agg_edge(a, &gk, MS(1000));
+
+	h2_txn(a, e, true, 0);
+	h2_txn(a, e, true, 0);
+	h2_txn(a, e, true, 14);
+	e = agg_edge(a, &hk, MS(1000));
+	h2_txn(a, e, false, 0);
+}
+
+static int setup_h2(void **state)
+{
+	*state = render_fixture_new("test_render", identities, fill_h2, 12.5);
+	return *state ? 0 : -1;
+}
+
+static void test_h2_edges_json(void **state)
+{
+	struct render_fixture *fx = *state;
+	char *text = render_text(fx, render_edges_json);
+	json_t *root = parse(text);
+	const json_t *edges = json_object_get(root, "edges"), *g, *h;
+	char *codes;
+
+	g = edge_by_protocol(edges, "grpc");
+	h = edge_by_protocol(edges, "http2");
+	assert_non_null(g);
+	assert_non_null(h);
+	codes = json_dumps(json_object_get(g, "grpc_status_codes"), JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(codes, "{\"0\":2,\"14\":1}");
+	free(codes);
+	assert_int_equal(json_integer_value(json_object_get(g, "requests")), 3);
+	assert_int_equal(json_integer_value(json_object_get(g, "errors")), 1);
+	assert_null(json_object_get(h, "grpc_status_codes")); /* gRPC edges only */
+	assert_int_equal(json_integer_value(json_object_get(h, "errors")), 0);
+	json_decref(root);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -585,6 +644,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_promtool_accepts, setup, render_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_prometheus_by_workload, setup_two_clients,
 					    render_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_h2_edges_json, setup_h2, render_fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -536,6 +536,76 @@ static void test_promtool_accepts(void **state)
 	assert_promtool_accepts(*state);
 }
 
+/* A gRPC stream as h2.c reports it: HTTP 200 with a grpc-status, or reset (no status). */
+static void grpc_call(struct aggregator *a, struct edge *e, int grpc_status)
+{
+	struct http1_txn t;
+
+	memset(&t, 0, sizeof(t));
+	strcpy(t.method, "POST");
+	strcpy(t.path, "/shop.Cart/Add");
+	t.flags = HTTP1_TXN_F_H2 | HTTP1_TXN_F_GRPC;
+	t.req_start_ns = MS(1000);
+	if (grpc_status >= 0) {
+		t.status = 200;
+		t.flags |= HTTP1_TXN_F_GRPC_STATUS;
+		t.grpc_status = (uint8_t)grpc_status;
+		t.resp_start_ns = MS(1002);
+		t.resp_end_ns = MS(1003);
+	} else {
+		t.flags |= HTTP1_TXN_F_STREAM_RESET | HTTP1_TXN_F_NO_RESPONSE;
+	}
+	agg_record_http(a, e, REPORTER_DESTINATION, &t, MS(1040));
+}
+
+/* frontend(A) -> checkout:9090 gRPC: OK x3, NOT_FOUND x2, one reset stream. */
+static void fill_grpc(struct aggregator *a)
+{
+	struct edge *e = edge4(a, FRONTEND_A, CHECKOUT, 9090, EDGE_PROTO_GRPC);
+
+	grpc_call(a, e, 0);
+	grpc_call(a, e, 0);
+	grpc_call(a, e, 0);
+	grpc_call(a, e, 5);
+	grpc_call(a, e, 5);
+	grpc_call(a, e, -1);
+}
+
+static int setup_grpc(void **state)
+{
+	*state = render_fixture_new("test_render_istio", identities, fill_grpc, 1);
+	return *state ? 0 : -1;
+}
+
+static void test_grpc_series(void **state)
+{
+	struct render_fixture *fx = *state;
+	char *text = render_text(fx, render_prometheus);
+	struct samples ss = parse(text);
+	const char *req = "istio_requests_total";
+	static const char *const grpc_dst[] = {"reporter=destination",
+					       SOURCE_FRONTEND,
+					       DESTINATION("checkout", "checkout"),
+					       "request_protocol=grpc",
+					       "connection_security_policy=none",
+					       "response_code=200",
+					       "grpc_response_status=0",
+					       "response_flags=-",
+					       NULL};
+
+	assert_int_equal(value_of(&ss, req, grpc_dst, NULL), 3);
+	assert_int_equal(value_of(&ss, req, grpc_dst, WITH("grpc_response_status=5")), 2);
+	/* A reset stream: no HTTP response, no gRPC status. */
+	assert_int_equal(
+	    value_of(&ss, req, grpc_dst,
+		     WITH("response_code=0", "grpc_response_status=", "response_flags=DC")),
+	    1);
+	assert_int_equal(count_named(&ss, req), 3);
+	samples_free(&ss);
+	free(text);
+	assert_promtool_accepts(fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -550,6 +620,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_series_limit_counted, setup,
 					    render_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_promtool_accepts, setup, render_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_grpc_series, setup_grpc, render_fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -116,6 +116,39 @@ static void test_both_ends_agree(void **state)
 	spans_free(&b);
 }
 
+/* gRPC streams keep what the RPC conventions need; grpc-message only via the info. */
+static void test_grpc_records(void **state)
+{
+	struct span_config c = cfg(0, 16);
+	struct span_buffer b;
+	struct flow_txn_info si = info_of(false, 0);
+	struct http1_txn t = txn_of(200, "");
+
+	(void)state;
+	assert_int_equal(spans_init(&b, &c), 0);
+	strcpy(t.method, "POST");
+	strcpy(t.path, "/demo.Echo/Fail");
+	t.flags = HTTP1_TXN_F_H2 | HTTP1_TXN_F_GRPC | HTTP1_TXN_F_GRPC_STATUS;
+	t.grpc_status = 5;
+	si.grpc_message = "no such item";
+	spans_on_txn(&b, &si, &t);
+	t.flags = HTTP1_TXN_F_H2 | HTTP1_TXN_F_GRPC | HTTP1_TXN_F_STREAM_RESET;
+	t.status = 0;
+	si.grpc_message = NULL;
+	si.index = 1;
+	spans_on_txn(&b, &si, &t);
+	assert_int_equal(b.count, 2);
+	assert_true(b.recs[0].grpc);
+	assert_int_equal(b.recs[0].version_major, 2);
+	assert_int_equal(b.recs[0].grpc_status, 5);
+	assert_string_equal(b.recs[0].grpc_message, "no such item");
+	assert_false(b.recs[0].failed);
+	assert_true(b.recs[1].failed);
+	assert_int_equal(b.recs[1].grpc_status, -1);
+	assert_string_equal(b.recs[1].grpc_message, "");
+	spans_free(&b);
+}
+
 /* A server whose client is not local has no parent it could point to. */
 static void test_remote_client_is_root(void **state)
 {
@@ -254,6 +287,7 @@ static void test_config_from_env(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_grpc_records),
 	    cmocka_unit_test(test_traceparent_validation),
 	    cmocka_unit_test(test_both_ends_agree),
 	    cmocka_unit_test(test_remote_client_is_root),
