@@ -82,11 +82,12 @@ to_us() {
 		if (f < 0) { print "?"; exit } printf "%.0f\n", n * f }'
 }
 
-# bpf_prog_stats: "name run_time_ns run_cnt" of each program the agent holds
-# (kernel.bpf_stats_enabled is on while the bench runs).
+# bpf_prog_stats: "name run_time_ns run_cnt" of the agent's programs, by
+# name (one agent runs at a time here; kernel.bpf_stats_enabled is on while
+# the bench runs).
 bpf_prog_stats() {
-	bpftool prog show -j 2>/dev/null | jq -r --argjson pid "$MS_AGENT_PID" \
-		'.[] | select(any(.pids[]?; .pid == $pid)) | "\(.name) \(.run_time_ns // 0) \(.run_cnt // 0)"'
+	bpftool prog show -j 2>/dev/null | jq -r '.[] | select(.name | test("^ms_(skb_|sockops)"))
+		| "\(.name) \(.run_time_ns // 0) \(.run_cnt // 0)"' | sort
 }
 # bpf_per_request BEFORE AFTER N: "prog=ns/req (runs/req) ... total=ns/req".
 bpf_per_request() {
@@ -178,7 +179,8 @@ if [ "$BENCH_EXPORT" = 1 ] && [ "$BENCH_NO_AGENT" != 1 ]; then
 	if command -v node >/dev/null &&
 		{ [ -d "$repo/tests/otlp/node_modules" ] ||
 			npm ci --prefix "$repo/tests/otlp" --no-audit --no-fund >/dev/null 2>&1; }; then
-		node "$repo/tests/otlp/receiver.mjs" --port "$EXPORT_PORT" --quiet --max-stored 4 \
+		# its own fds: not the e2e lock, which would outlive this run with it
+		node "$repo/tests/otlp/receiver.mjs" --port "$EXPORT_PORT" --quiet --max-stored 4 {MS_LOCK_FD}>&- \
 			>/dev/null 2>&1 &
 		ms_record_pid $!
 		wait_http "http://127.0.0.1:$EXPORT_PORT/healthz" 10 || ms_die "OTLP receiver did not start"
@@ -193,7 +195,7 @@ fi
 # BPF run time per program, as the brief measures it; restored on exit.
 stats_was=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
 sysctl -qw kernel.bpf_stats_enabled=1 || echo "bench: cannot enable kernel.bpf_stats_enabled" >&2
-trap 'sysctl -qw kernel.bpf_stats_enabled="$stats_was"' EXIT
+trap 'sysctl -qw kernel.bpf_stats_enabled="$stats_was"; cleanup_all' EXIT
 
 echo "bench: wrk -t1 -c$BENCH_CONNS -d${BENCH_SECONDS}s --latency $url" \
 	"(nginx, 1 worker; $(nproc) CPUs shared by wrk, nginx and the agent)" >&2
