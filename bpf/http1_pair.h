@@ -36,22 +36,26 @@ static __always_inline __u8 resp_dir(const struct ms_sock *st)
 	return st->role == MS_ROLE_CLIENT ? MS_DIR_INGRESS : MS_DIR_EGRESS;
 }
 
-/* The table entry's live counters, as the capture path refreshes them per packet. */
+/* The kernel's live TCP counters into the table entry, for userspace's scan. */
+static __always_inline void conn_refresh_stats(struct ms_conn *conn, struct bpf_tcp_sock *tp,
+					       __u64 now)
+{
+	conn->last_seen_ns = now;
+	if (!tp)
+		return;
+	conn->bytes_acked = conn_payload_acked(conn, tp->bytes_acked);
+	conn->bytes_received = tp->bytes_received;
+	conn->srtt_us = tp->srtt_us >> 3;
+	conn->total_retrans = tp->total_retrans;
+}
+
+/* The same for a socket with state: at message starts and every MS_REFRESH_EVERY packets. */
 static __always_inline struct ms_conn *conn_refresh(struct bpf_sock *full, __u64 cookie, __u64 now)
 {
 	struct ms_conn *conn = bpf_map_lookup_elem(&conns, &cookie);
-	struct bpf_tcp_sock *tp;
 
-	if (!conn)
-		return NULL;
-	conn->last_seen_ns = now;
-	tp = full ? bpf_tcp_sock(full) : NULL;
-	if (tp) {
-		conn->bytes_acked = conn_payload_acked(conn, tp->bytes_acked);
-		conn->bytes_received = tp->bytes_received;
-		conn->srtt_us = tp->srtt_us >> 3;
-		conn->total_retrans = tp->total_retrans;
-	}
+	if (conn)
+		conn_refresh_stats(conn, full ? bpf_tcp_sock(full) : NULL, now);
 	return conn;
 }
 

@@ -79,17 +79,6 @@ static __always_inline struct ms_conn *conn_create_lazy(struct __sk_buff *skb, s
 	return stored;
 }
 
-static __always_inline void conn_refresh_stats(struct ms_conn *conn, struct bpf_tcp_sock *tp)
-{
-	conn->last_seen_ns = bpf_ktime_get_ns();
-	if (!tp)
-		return;
-	conn->bytes_acked = conn_payload_acked(conn, tp->bytes_acked);
-	conn->bytes_received = tp->bytes_received;
-	conn->srtt_us = tp->srtt_us >> 3;
-	conn->total_retrans = tp->total_retrans;
-}
-
 /*
  * Bytes of this segment that the socket has already sent or received are
  * dropped here, so a retransmission is not parsed twice. Returns the offset
@@ -251,7 +240,7 @@ static __always_inline void capture_segment(struct __sk_buff *skb, struct bpf_so
 	if (!conn->cgroup_id)
 		conn->cgroup_id = bpf_skb_cgroup_id(skb);
 	tp = skb_tcp_sock(sk);
-	conn_refresh_stats(conn, tp);
+	conn_refresh_stats(conn, tp, bpf_ktime_get_ns());
 	if (conn->l7 == MS_L7_OPAQUE) {
 		if (st)
 			st->mode = MS_SOCK_OPAQUE;

@@ -804,6 +804,13 @@ static void first_payload(struct flowtab *ft, struct flow *f, const struct ms_da
 		flow_decide(ft, f, EDGE_PROTO_HTTP, ev->hdr.ts_ns);
 }
 
+/* Parsed traffic of this flow counts for nothing: a tunnel's bytes are
+ * ciphertext or a second copy of the app's; excluded; or decided as TCP. */
+static bool flow_skips_http(const struct flow *f)
+{
+	return f->tunnel || f->excluded || (f->decided && !edge_proto_is_http(f->proto));
+}
+
 static void on_data(struct flowtab *ft, const struct ms_data_event *ev)
 {
 	struct flow *f = flow_find(ft, ev->hdr.cookie);
@@ -816,8 +823,8 @@ static void on_data(struct flowtab *ft, const struct ms_data_event *ev)
 	f->last_ns = ev->hdr.ts_ns;
 	if (f->role == MS_ROLE_UNKNOWN && ev->role != MS_ROLE_UNKNOWN)
 		f->role = ev->role;
-	if (f->tunnel || f->excluded || (f->decided && !edge_proto_is_http(f->proto)))
-		return; /* a tunnel's bytes are ciphertext or a second copy of the app's */
+	if (flow_skips_http(f))
+		return;
 	if (!f->decided && !f->pending)
 		first_payload(ft, f, ev);
 	if (f->http_off || ev->dir > MS_DIR_INGRESS || flow_http_alloc(ft, f)) {
@@ -848,7 +855,7 @@ static void req_to_txn(struct flowtab *ft, const struct ms_http_req *r, struct h
 static bool flow_takes_http(struct flowtab *ft, struct flow *f, uint64_t ts)
 {
 	f->last_ns = ts;
-	if (f->tunnel || f->excluded || (f->decided && f->proto != EDGE_PROTO_HTTP))
+	if (flow_skips_http(f))
 		return false;
 	flow_decide(ft, f, EDGE_PROTO_HTTP, ts);
 	return true;

@@ -20,6 +20,7 @@
 #define MESHSIGHT_PROTO_HTTP1_HEAD_H
 
 #include "../map_sizing.h"
+#include "http1.h"
 
 #define MS_HEAD_MASK  (MS_HEAD_MAX - 1)
 #define MS_HEAD_WORDS (MS_HEAD_MAX / 8)
@@ -259,11 +260,6 @@ __noinline int http1_head_scan(__u32 n)
 	return 0;
 }
 
-static __always_inline int head_upper(__u8 c)
-{
-	return c >= 'A' && c <= 'Z';
-}
-
 struct http1_reqline {
 	__u32 method_len;
 	__u32 target_off, target_len;
@@ -286,7 +282,7 @@ static __always_inline int http1_request_line(const __u8 *buf, const struct http
 			rl->method_len = i;
 			break;
 		}
-		if (!head_upper(head_byte(buf, i)))
+		if (!http1_is_upper(head_byte(buf, i)))
 			return -1;
 	}
 	if (rl->method_len < MS_METHOD_MIN || e < rl->method_len + 12)
