@@ -38,15 +38,15 @@ BPF_HDRS   := $(wildcard bpf/*.h bpf/maps/*.h bpf/proto/*.h) include/meshsight_e
 BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKEL       := $(OUTPUT)/meshsight.skel.h
 
-# Pure modules: no libbpf, unit-tested one by one.
-PURE_MODS  := htab sketch reasm http1 hpack h2 aggregator flows identity cgroups naming \
-	      render_common render_prom render_istio render_json otlp_encode otlp_export \
-	      otlp_metrics spans k8s_index env self_stats url \
-	      window graph events splits analysis cli_table access_log
-AGENT_MODS := $(PURE_MODS) log loader http_server export agent main \
-	      k8s_api k8s nat probe page cli
-AGENT_OBJS := $(patsubst %,$(OUTPUT)/user/%.o,$(AGENT_MODS))
-USER_HDRS  := $(wildcard user/*.h) include/meshsight_events.h
+# user/ is layered (README "Layout"): main -> agent -> {serve, otlp} -> answers ->
+# {naming, k8s} -> core -> lib, plus cli/. Only agent/ and main.c link libbpf, so
+# every folder below agent/ is unit-tested without it; core/ and lib/ are pure C
+# (no libbpf, no threads, no output format).
+USER_DIRS  := lib core naming k8s answers serve otlp agent cli
+USER_SRCS  := $(foreach d,$(USER_DIRS),$(wildcard user/$(d)/*.c)) user/main.c
+AGENT_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
+USER_HDRS  := $(wildcard user/*/*.h) include/meshsight_events.h
+TESTED_SRCS := $(filter-out user/main.c user/agent/%.c user/cli/cli.c,$(USER_SRCS))
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer
@@ -67,38 +67,44 @@ $(SKEL): $(OUTPUT)/meshsight.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name meshsight_bpf > $@
 
-$(OUTPUT)/user/%.o: user/%.c $(USER_HDRS) $(SKEL) | $(OUTPUT)/user
+$(OUTPUT)/user/%.o: user/%.c $(USER_HDRS) $(SKEL)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 # The live page (GET /), compiled in as a byte array: no asset is fetched at run time.
-$(OUTPUT)/page_html.h: user/page/index.html | $(OUTPUT)
+$(OUTPUT)/page_html.h: user/serve/page/index.html | $(OUTPUT)
 	$(call msg,GEN,$@)
 	$(Q){ echo 'static const unsigned char page_html[] = {'; \
 	      od -An -v -tx1 $< | sed -e 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '};'; } > $@
 
-$(OUTPUT)/user/page.o: $(OUTPUT)/page_html.h
+$(OUTPUT)/user/serve/page.o $(OUTPUT)/san/serve/page.o: $(OUTPUT)/page_html.h
 
 $(OUTPUT)/meshsight: $(AGENT_OBJS)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
-$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/san:
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
 
 # --- tests -----------------------------------------------------------------
-# Each unit test links only the pure modules (under ASan/UBSan), never libbpf.
-# Pure modules are compiled once under ASan/UBSan and linked into every test.
-SAN_OBJS   := $(patsubst %,$(OUTPUT)/san/%.o,$(PURE_MODS))
+# Each unit test links every folder below agent/ (under ASan/UBSan), never libbpf;
+# those objects are compiled once under ASan/UBSan and linked into every test.
+SAN_OBJS   := $(patsubst user/%.c,$(OUTPUT)/san/%.o,$(TESTED_SRCS))
 .SECONDARY: $(SAN_OBJS)
 
-$(OUTPUT)/san/%.o: user/%.c $(USER_HDRS) | $(OUTPUT)/san
+$(OUTPUT)/san/%.o: user/%.c $(USER_HDRS)
 	$(call msg,SAN-CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
+# A test that includes its module's .c (to reach its statics) leaves that object out.
+UNIT_UNLINKED_k8s_api := $(OUTPUT)/san/k8s/api.o $(OUTPUT)/san/lib/log.o
+
+.SECONDEXPANSION:
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(SAN_OBJS) $(USER_HDRS) $(wildcard tests/unit/*.h) | $(OUTPUT)/tests
 	$(call msg,TEST-CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(SAN_OBJS) -lcmocka -ljansson -lyaml -lcurl -lz -lpthread -lm -o $@
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(filter-out $(UNIT_UNLINKED_$*),$(SAN_OBJS)) -lcmocka -ljansson -lyaml -lcurl -lmicrohttpd -lnetfilter_conntrack -lz -lpthread -lm -o $@
 
 $(OUTPUT)/tests/bpf_prog_test: tests/bpf/bpf_prog_test.c $(SKEL) | $(OUTPUT)/tests
 	$(call msg,TEST-CC,$@)
@@ -118,7 +124,7 @@ $(OUTPUT)/tests/http1_kernel_test: tests/bpf/http1_kernel_test.c $(OUTPUT)/tests
 	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT)/tests -Ibpf $< -lcmocka $(LIBS) -o $@
 
 # Kernel reach: lockdown-restricted helpers (uses probe.c's tables) and CO-RE relocation.
-$(OUTPUT)/tests/helper_audit: tests/bpf/helper_audit.c $(OUTPUT)/user/probe.o $(OUTPUT)/user/log.o | $(OUTPUT)/tests
+$(OUTPUT)/tests/helper_audit: tests/bpf/helper_audit.c $(OUTPUT)/user/agent/probe.o $(OUTPUT)/user/lib/log.o | $(OUTPUT)/tests
 	$(call msg,TEST-CC,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 

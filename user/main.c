@@ -16,16 +16,16 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include "agent.h"
-#include "cgroups.h"
-#include "cli.h"
-#include "env.h"
-#include "export.h"
-#include "http_server.h"
-#include "log.h"
-#include "otlp_export.h"
-#include "probe.h"
-#include "render.h"
+#include "agent/agent.h"
+#include "naming/cgroups.h"
+#include "cli/cli.h"
+#include "lib/env.h"
+#include "otlp/exporter.h"
+#include "serve/http_server.h"
+#include "lib/log.h"
+#include "otlp/transport.h"
+#include "agent/probe.h"
+#include "serve/render.h"
 
 enum {
 	OPT_CGROUP = 256,
@@ -628,7 +628,7 @@ static int parse_args(int argc, char **argv, struct agent_config *c)
 			log_set_level(LOG_LEVEL_WARN);
 			break;
 		case OPT_CHECK:
-			log_route_libbpf();
+			loader_route_libbpf_log();
 			exit(probe_check(stdout));
 		case OPT_VERSION:
 			printf("meshsight %s\n", MESHSIGHT_VERSION);
@@ -677,6 +677,6 @@ int main(int argc, char **argv)
 	agent_config_defaults(&cfg);
 	if (parse_args(argc, argv, &cfg))
 		return 2;
-	log_route_libbpf();
+	loader_route_libbpf_log();
 	return agent_run(&cfg) ? 1 : 0;
 }

@@ -25,7 +25,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
-#include "probe.h"
+#include "agent/probe.h"
 
 #define HELPERS_MAX 256
 

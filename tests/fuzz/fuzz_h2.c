@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * libFuzzer target for user/h2.c and user/hpack.c. The input is a script of
+ * libFuzzer target for user/core/h2.c and user/core/hpack.c. The input is a script of
  * pieces, as in fuzz_http1.c, so splits, sides, capture cuts and gaps are
  * explored as well as the bytes:
  *
@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "h2.h"
-#include "hpack.h"
+#include "core/h2.h"
+#include "core/hpack.h"
 
 #define check(cond)                                                                                \
 	do {                                                                                       \

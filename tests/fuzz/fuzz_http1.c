@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * libFuzzer target for user/http1.c: the input is a script of pieces, each
+ * libFuzzer target for user/core/http1.c: the input is a script of pieces, each
  * introduced by two control bytes, so the fuzzer explores splits, sides,
  * capture cuts and gaps as well as the bytes themselves.
  *
@@ -9,14 +9,14 @@
  *   n:    piece length - 1
  *
  * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -Iuser \
- *        tests/fuzz/fuzz_http1.c user/http1.c -o /tmp/fuzz_http1
+ *        tests/fuzz/fuzz_http1.c user/core/http1.c -o /tmp/fuzz_http1
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "http1.h"
+#include "core/http1.h"
 
 static uint64_t last_req_start;
 

@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "render.h"
+#include "serve/render.h"
 #include "test_util.h"
 
 #define PROMTOOL "/usr/bin/promtool"

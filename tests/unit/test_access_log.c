@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Unit tests for user/access_log.c: which transactions are recorded (failures
+ * Unit tests for user/answers/access_log.c: which transactions are recorded (failures
  * only by default, once per request when both ends are local), the rate
  * ceiling, the ring, and what a record shows (no query: the parser's path).
  */
@@ -13,7 +13,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "access_log.h"
+#include "answers/access_log.h"
 #include "test_util.h"
 
 #define NS_PER_S 1000000000ULL

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Unit tests for user/aggregator.c: what one edge counts from finished HTTP
+ * Unit tests for user/core/aggregator.c: what one edge counts from finished HTTP
  * transactions and TCP updates, the two reporter views, and the memory
  * bounds (edge limit with LRU eviction, idle expiry). Runs under ASan/LSan,
  * so agg_free leaving anything behind fails the run.
@@ -14,7 +14,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "aggregator.h"
+#include "core/aggregator.h"
 #include "test_util.h"
 
 #define MS(x) ((uint64_t)(x)*1000000ULL)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Unit tests for user/cgroups.c. A temp directory tree stands in for the
+ * Unit tests for user/naming/cgroups.c. A temp directory tree stands in for the
  * cgroup2 mount: the cache only relies on directory inodes and cgroup.procs
  * files, which any filesystem provides.
  */
@@ -21,7 +21,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "cgroups.h"
+#include "naming/cgroups.h"
 
 #define NEST_LEVELS 66
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Unit tests for user/cli_table.c: sorting, column cuts, missing values and
+ * Unit tests for user/cli/cli_table.c: sorting, column cuts, missing values and
  * the --follow cursor of the events table.
  */
 #include <errno.h>
@@ -13,7 +13,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "cli_table.h"
+#include "cli/cli_table.h"
 
 static const char *graph_json =
     "{\"window_seconds\":60,\"edges\":["

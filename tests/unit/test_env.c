@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Unit tests for user/env.c: what counts as set, and which spellings of a
+ * Unit tests for user/lib/env.c: what counts as set, and which spellings of a
  * number every flag and variable accepts, since a user who writes "+5" or
  * "5ms" must get an error, never a silently different value.
  */
@@ -13,7 +13,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "env.h"
+#include "lib/env.h"
 
 static const char *table_env(const char *name)
 {

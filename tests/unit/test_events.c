@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Unit tests for user/events.c: each condition fires once when it starts
+ * Unit tests for user/answers/events.c: each condition fires once when it starts
  * and resolves once when it ends, on windows built from crafted
  * transactions; the learning period; the baseline of rate_change; the ring
  * overwriting its oldest event.
@@ -13,9 +13,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "events.h"
+#include "answers/events.h"
 #include "test_util.h"
-#include "window.h"
+#include "answers/window.h"
 
 #define NS_PER_S 1000000000ULL
 #define START	 (1000 * NS_PER_S)

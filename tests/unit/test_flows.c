@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flows.h"
+#include "core/flows.h"
 #include "test_util.h"
 
 #define MS 1000000ULL

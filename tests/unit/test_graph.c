@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Unit tests for user/graph.c and user/window.c: window sums and slides,
+ * Unit tests for user/answers/graph.c and user/answers/window.c: window sums and slides,
  * the bucketed quantile, and the analysis of small graphs whose answers are
  * known by hand (a chain, a cycle, hot spots, entry points, a dense graph
  * that exhausts the search budget).
@@ -13,9 +13,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "graph.h"
+#include "answers/graph.h"
 #include "test_util.h"
-#include "window.h"
+#include "answers/window.h"
 
 #define NS_PER_S 1000000000ULL
 

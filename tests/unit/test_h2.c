@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Unit tests for user/h2.c: HTTP/2 conversations built frame by frame, fed as
+ * Unit tests for user/core/h2.c: HTTP/2 conversations built frame by frame, fed as
  * reassembly hands them over (whole, byte by byte, with capture cuts and
  * gaps), checking the streams reported and the errors counted.
  */
@@ -13,7 +13,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "h2.h"
+#include "core/h2.h"
 
 #define MAX_TXNS 300
 #define REQ	 HTTP1_SIDE_REQUEST

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Unit tests for user/hpack.c: RFC 7541 Appendix C's examples (Huffman,
+ * Unit tests for user/core/hpack.c: RFC 7541 Appendix C's examples (Huffman,
  * dynamic table, evictions at a 256-byte table), values not kept for fields
  * meshsight does not report, and a lost table that never names wrongly.
  */
@@ -13,7 +13,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "hpack.h"
+#include "core/hpack.h"
 
 #define FIELDS_MAX 16
 

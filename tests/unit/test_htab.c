@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Unit tests for user/htab.c, with the two key shapes the agent uses: an
+ * Unit tests for user/lib/htab.c, with the two key shapes the agent uses: an
  * 8-byte socket cookie (flow table) and a 36-byte edge key (edge table).
  * Enough entries are inserted to force many doublings of the bucket array,
  * so every check after an insert also checks that growth lost nothing.
@@ -13,7 +13,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "htab.h"
+#include "lib/htab.h"
 
 #define NENTRIES 100000
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Unit tests for user/http1.c: whole conversations fed piece by piece, as
+ * Unit tests for user/core/http1.c: whole conversations fed piece by piece, as
  * reassembly would hand them over, checking what is reported (and what is
  * not) and which errors are counted.
  */
@@ -14,7 +14,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "http1.h"
+#include "core/http1.h"
 
 #define MAX_TXNS 128
 #define REQ	 HTTP1_SIDE_REQUEST

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Unit tests for user/identity.c: precedence of lookups, and that every kind
+ * Unit tests for user/naming/identity.c: precedence of lookups, and that every kind
  * of bad line is refused with a message naming file and line.
  */
 #include <arpa/inet.h>
@@ -20,7 +20,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "identity.h"
+#include "naming/identity.h"
 #include "test_util.h"
 
 #define EXPECTED_TAIL "; expected '<selector> key=value ...'"

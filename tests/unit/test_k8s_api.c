@@ -1,22 +1,22 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Unit tests for user/k8s_api.c: kubeconfig and in-cluster configuration
+ * Unit tests for user/k8s/api.c: kubeconfig and in-cluster configuration
  * from files in a temporary directory, then the watcher against
  * tests/k8s/fake_apiserver.py run as a subprocess, checked the way a user
  * would: through k8s_index lookups, the watcher's statistics and the fake
  * server's own request counters.
  *
- * k8s_api.c is included rather than linked: it logs through log.h, whose
- * log.c needs libbpf, and unit tests link only the pure modules. The
- * log_msg below records every line instead, so the tests can also check
- * that no token ever reaches the log.
+ * k8s/api.c is included rather than linked, to reach its statics, and
+ * lib/log.c is left out (Makefile UNIT_UNLINKED_k8s_api): the log_msg below
+ * records every line instead, so the tests can also check that no token
+ * ever reaches the log.
  *
  *   test_k8s_api                       the cmocka suite
  *   test_k8s_api --watch-load URL MODE [NODE] [SECONDS]
  *                                      tools/k8s-watch-load.sh's driver:
  *                                      syncs, watches SECONDS, prints stats
  */
-#include "k8s_api.c"
+#include "k8s/api.c"
 
 #include <arpa/inet.h>
 #include <setjmp.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Unit tests for user/k8s_index.c, driven by the JSON in tests/k8s/fixtures/
+ * Unit tests for user/k8s/index.c, driven by the JSON in tests/k8s/fixtures/
  * (a PodList, ServiceList and EndpointSliceList as `kubectl get -A -o json`
  * prints them). Expected names are those a user reads off the fixture's
  * labels, annotations and owners; container ids and uids are read from the
@@ -20,7 +20,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "k8s_index.h"
+#include "k8s/index.h"
 #include "test_util.h"
 
 #define NODE_A_IP "192.168.49.2"

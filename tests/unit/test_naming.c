@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Unit tests for user/naming.c: how an edge's end is named from its address,
+ * Unit tests for user/naming/naming.c: how an edge's end is named from its address,
  * its cgroup and its process. A temp identities file and a temp directory
  * tree standing in for the cgroup2 mount (cgroup ids are directory inode
  * numbers) make the inputs; nothing here needs root or a real cgroup.
@@ -20,7 +20,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "naming.h"
+#include "naming/naming.h"
 #include "test_util.h"
 
 static const char identities[] =

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Unit tests for user/otlp_export.c: environment parsing against a fake
+ * Unit tests for user/otlp/transport.c: environment parsing against a fake
  * environment, the retry policy and its arithmetic, and the transport
  * against a tiny HTTP/1.1 server thread on 127.0.0.1 that answers from a
  * script (status, extra headers, body, delay) and records every request, so
@@ -28,8 +28,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "otlp_export.h"
-#include "url.h"
+#include "otlp/transport.h"
+#include "lib/url.h"
 
 /* ---- fake environment ------------------------------------------------------ */
 

@@ -18,7 +18,7 @@
 
 #include <jansson.h>
 
-#include "otlp_metrics.h"
+#include "otlp/metrics.h"
 
 #define MS 1000000ULL
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Unit tests for user/reasm.c: segments fed in odd orders must come out as
+ * Unit tests for user/core/reasm.c: segments fed in odd orders must come out as
  * one ordered stream, with unknown bytes ('?' here) exactly where holes were
  * given up on, and the budget charged and returned.
  */
@@ -12,7 +12,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "reasm.h"
+#include "core/reasm.h"
 
 #define OUT_MAX	   4096
 #define PIECES_MAX 64

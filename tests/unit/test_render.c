@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Unit tests for user/render_prom.c and user/render_json.c (with
+ * Unit tests for user/serve/render_prom.c and user/serve/render_json.c (with
  * render_common.c): an aggregator holding one HTTP edge seen from both ends
  * and one TCP edge seen from the client, named through an identities file,
  * rendered into memory. The JSON is parsed back with jansson and checked

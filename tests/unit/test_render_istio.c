@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Unit tests for user/render_istio.c: an aggregator fed with known
+ * Unit tests for user/serve/render_istio.c: an aggregator fed with known
  * transactions through the agg_* API, named through an identities file,
  * rendered by render_prometheus into memory and parsed back into samples.
  * Each assertion looks a sample up by its exact label set (all of them,

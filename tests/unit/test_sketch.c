@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Unit tests for user/sketch.c: quantiles against the exact order statistic
+ * Unit tests for user/core/sketch.c: quantiles against the exact order statistic
  * of sorted arrays, for distributions shaped like real latencies.
  */
 #include <math.h>
@@ -11,7 +11,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "sketch.h"
+#include "core/sketch.h"
 
 #define NVALUES 100000
 #define LO_NS	50000ULL      /* 50 us */

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spans.h"
+#include "otlp/traces.h"
 
 #define MS 1000000ULL
 

@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "url.h"
+#include "lib/url.h"
 
 static void test_redact(void **state)
 {

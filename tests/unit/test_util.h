@@ -17,7 +17,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "aggregator.h"
+#include "core/aggregator.h"
 
 /* The agent keeps every address in 16 bytes, IPv4 as ::ffff:a.b.c.d. */
 static inline void to_addr(const char *s, uint8_t addr[16])

@@ -1,0 +1,788 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * See agent.h. Threads: the main loop drains the ring buffer and runs
+ * housekeeping; libmicrohttpd's thread renders responses. One mutex guards
+ * the flow table and aggregator; the main loop takes it per batch of events,
+ * never while it sleeps in epoll, so a scrape waits at most one batch.
+ *
+ * The kernel wakes us only when a lot is pending (see bpf/maps/events.h); the
+ * short poll timeout bounds how stale the endpoint can be.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "meshsight_events.h"
+
+#include "agent/agent.h"
+#include "core/aggregator.h"
+#include "answers/analysis.h"
+#include "naming/cgroups.h"
+#include "core/flows.h"
+#include "serve/http_server.h"
+#include "naming/identity.h"
+#include "lib/log.h"
+#include "naming/naming.h"
+#include "lib/nat.h"
+#include "serve/page.h"
+#include "serve/render.h"
+#include "core/self_stats.h"
+
+#define POLL_TIMEOUT_MS 50
+#define HOUSEKEEPING_MS 1000
+#define SCAN_BATCH	1024
+#define NS_PER_S	1000000000ULL
+#define NS_PER_MS	1000000ULL
+
+static volatile sig_atomic_t stop_requested;
+
+struct agent {
+	const struct agent_config *cfg;
+	struct loader loader;
+	struct ring_buffer *rb;
+	struct http_server *http;
+	struct http_server *health; /* --health-listen, or NULL */
+	struct identity_table *ids;
+	struct cgroup_cache *cgroups;
+	struct naming naming;
+	struct k8s_source k8s;
+	struct nat_lookup *nat; /* only with Kubernetes: ClusterIP connections */
+	struct aggregator agg;
+	struct flowtab flows;
+	struct analysis analysis;      /* window, graph, events: a lock of its own */
+	struct access_log *access_log; /* failed requests: a lock of its own */
+	pthread_mutex_t lock;
+	uint64_t start_ns;
+	uint64_t kernel_counters[MS_CNT__MAX];
+	uint64_t kernel_conns;
+	uint64_t kernel_conns_expired;
+	struct exporter_state export;
+	int ncpus;
+	uint32_t self_pid;
+	uint64_t consumer_max_wait_ns; /* written by the consumer under the lock */
+};
+
+void agent_config_defaults(struct agent_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->bpf.capture_bytes = 1024;
+	c->export.max_spans_per_second = UINT32_MAX; /* unset: the default below applies */
+	c->bpf.max_conns = 65536;
+	c->bpf.ringbuf_mb = 16;
+	c->bpf.http = true;
+	c->bpf.kernel_http = true;
+	c->listen = "127.0.0.1:9464";
+	c->max_http = 8192;
+	c->max_edges = 10000;
+	c->edge_idle_s = 600;
+	c->conn_idle_s = 1800;
+	c->scan_interval_ms = 2000;
+	c->reasm_budget_mb = 8;
+	c->k8s.mode = "auto";
+	c->k8s.watch = "cluster";
+	c->k8s.cluster_domain = "cluster.local";
+	c->mesh_tunnel_ports = "15008,15001,15006";
+	analysis_flags_defaults(&c->analysis);
+	c->access_log = ACCESS_LOG_ERRORS;
+	c->access_log_rate = 100;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* the clock bpf_ktime_get_ns() reads */
+	return (uint64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+/*
+ * A client connection to a Service's ClusterIP: name the edge after the
+ * backend kube-proxy picked (the Service is found again from its
+ * EndpointSlice), so that it is the same edge the backend's socket reports.
+ */
+static bool translate_cluster_ip(struct agent *a, struct ms_conn_open_event *ev)
+{
+	struct ms_tuple *t = &ev->tuple;
+	uint8_t real[16];
+	uint16_t port;
+
+	if (!a->nat || ev->role != MS_ROLE_CLIENT ||
+	    !k8s_index_is_cluster_ip(a->k8s.idx, t->remote_addr))
+		return false;
+	if (nat_real_destination(a->nat, t->local_addr, t->local_port, t->remote_addr,
+				 t->remote_port, real, &port))
+		return false;
+	memcpy(t->remote_addr, real, sizeof(real));
+	t->remote_port = port;
+	return true;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	const struct ms_event_hdr *hdr = data;
+	struct ms_conn_open_event open;
+	struct agent *a = ctx;
+
+	/* The ring buffer is read-only: rewrite a copy. */
+	if (a->nat && size == sizeof(open) && hdr->type == MS_EV_CONN_OPEN) {
+		memcpy(&open, data, sizeof(open));
+		if (translate_cluster_ip(a, &open)) {
+			flowtab_handle_event(&a->flows, &open, sizeof(open));
+			return 0;
+		}
+	}
+	flowtab_handle_event(&a->flows, data, size);
+	return 0;
+}
+
+/*
+ * Hash buckets copied per hold of the lock: about 64 edges, 10-50 us, so the
+ * event loop waits at most that long for a scrape or an export (a 10,000-
+ * edge scrape takes ~160 holds). Raise it only if scrapes of huge tables
+ * take too long; the cost is the event loop's worst wait.
+ */
+#define SNAPSHOT_SLICE_BUCKETS 64
+
+/*
+ * What renderers and the metrics exporter read: a copy of the edges and of
+ * the counters, taken a slice at a time under the lock. Everything after
+ * runs without the lock: naming (cgroup cache and Kubernetes index have
+ * locks of their own), rendering and encoding.
+ */
+struct snapshot {
+	struct aggregator agg;
+	struct flowtab flows; /* a shallow copy: only its counters are read */
+	struct nat_stats nat;
+	bool has_nat;
+	uint64_t kernel_counters[MS_CNT__MAX];
+	uint64_t kernel_conns, kernel_conns_expired;
+	uint64_t consumer_max_wait_ns;
+};
+
+static int snapshot_take(struct agent *a, struct snapshot *s)
+{
+	size_t cursor = 0;
+	bool done;
+
+	memset(s, 0, sizeof(*s));
+	if (agg_init(&s->agg, UINT32_MAX, 0))
+		return -ENOMEM;
+	pthread_mutex_lock(&a->lock);
+	agg_snapshot_begin(&a->agg);
+	s->flows = a->flows;
+	memcpy(s->kernel_counters, a->kernel_counters, sizeof(s->kernel_counters));
+	s->kernel_conns = a->kernel_conns;
+	s->kernel_conns_expired = a->kernel_conns_expired;
+	s->consumer_max_wait_ns = a->consumer_max_wait_ns;
+	if (a->nat) {
+		nat_get_stats(a->nat, &s->nat);
+		s->has_nat = true;
+	}
+	pthread_mutex_unlock(&a->lock);
+	do {
+		pthread_mutex_lock(&a->lock);
+		done = agg_snapshot_slice(&a->agg, &cursor, SNAPSHOT_SLICE_BUCKETS, &s->agg);
+		pthread_mutex_unlock(&a->lock);
+	} while (!done);
+	pthread_mutex_lock(&a->lock);
+	agg_snapshot_end(&a->agg);
+	pthread_mutex_unlock(&a->lock);
+	return 0;
+}
+
+static void snapshot_free(struct snapshot *s)
+{
+	agg_free(&s->agg);
+}
+
+/* What renderers read, from a snapshot (the endpoint's counters have a lock of their own). */
+static void snapshot_input(struct agent *a, const struct snapshot *s, struct render_input *in)
+{
+	struct http_server_stats hs = {0};
+
+	memset(in, 0, sizeof(*in));
+	in->naming = &a->naming;
+	in->version = MESHSIGHT_VERSION;
+	in->metrics_labels = a->cfg->metrics_labels;
+	in->agg = &s->agg;
+	in->flows = &s->flows;
+	in->nat = s->has_nat ? &s->nat : NULL;
+	memcpy(in->kernel_counters, s->kernel_counters, sizeof(in->kernel_counters));
+	in->kernel_conns = s->kernel_conns;
+	in->kernel_conns_expired = s->kernel_conns_expired;
+	in->consumer_max_wait_ns = s->consumer_max_wait_ns;
+	if (a->http)
+		http_server_get_stats(a->http, &hs);
+	in->endpoint_head_timeouts = hs.head_timeouts;
+	in->endpoint_pages_shared = hs.pages_shared;
+	in->uptime_s = (now_ns() - a->start_ns) / 1e9;
+}
+
+/* GET /api/v1/access-log[?limit=N] (the endpoint passes a limit argument on). */
+static int render_access_log(struct agent *a, const char *query, FILE *out)
+{
+	unsigned long limit = 0;
+	json_t *root;
+	int err;
+
+	if (!strncmp(query, "?limit=", 7))
+		limit = strtoul(query + 7, NULL, 10);
+	root = access_log_json(a->access_log, &a->naming,
+			       limit > ACCESS_LOG_RING ? ACCESS_LOG_RING : (uint32_t)limit);
+	err = json_dumpf(root, out, JSON_COMPACT) || fputc('\n', out) == EOF ? -EIO : 0;
+	json_decref(root);
+	return err;
+}
+
+static int render(void *ctx, const char *path, FILE *out, const char **type)
+{
+	const char *query = strchr(path, '?');
+	struct agent *a = ctx;
+	struct render_input in;
+	struct snapshot snap;
+	int err = -ENOENT;
+	char base[64];
+
+	/* Only the access log reads a query argument; every other page ignores it. */
+	if (query) {
+		if (!strncmp(path, "/api/v1/access-log?", 19)) {
+			*type = "application/json";
+			return render_access_log(a, query, out);
+		}
+		snprintf(base, sizeof(base), "%.*s", (int)(query - path), path);
+		path = base;
+	}
+
+	if (!strcmp(path, "/healthz")) {
+		fputs("ok\n", out);
+		return 0;
+	}
+	err = page_render(path, out, type);
+	if (err != -ENOENT)
+		return err;
+	if (!strcmp(path, "/api/v1/access-log")) {
+		*type = "application/json";
+		return render_access_log(a, "", out);
+	}
+	err = analysis_render(&a->analysis, &a->naming, path, out, type);
+	if (err != -ENOENT)
+		return err;
+	if (strcmp(path, "/metrics") && strcmp(path, "/api/v1/edges") &&
+	    strcmp(path, "/api/v1/stats"))
+		return -ENOENT;
+	if (snapshot_take(a, &snap))
+		return -ENOMEM;
+	snapshot_input(a, &snap, &in);
+	if (!strcmp(path, "/metrics")) {
+		*type = "text/plain; version=0.0.4; charset=utf-8";
+		err = render_prometheus(&in, out);
+		export_render_prom(&a->export, out);
+		k8s_source_render_prom(&a->k8s, out);
+		analysis_render_prom(&a->analysis, out);
+		access_log_render_prom(a->access_log, out);
+	} else if (!strcmp(path, "/api/v1/edges")) {
+		*type = "application/json";
+		err = render_edges_json(&in, out);
+	} else {
+		*type = "application/json";
+		in.kubernetes = k8s_source_stats_json(&a->k8s);
+		err = render_stats_json(&in, out);
+		json_decref(in.kubernetes);
+	}
+	snapshot_free(&snap);
+	return err;
+}
+
+static void read_kernel_counters(struct agent *a)
+{
+	uint64_t values[a->ncpus];
+	uint32_t key;
+	int cpu, fd = loader_counters_fd(&a->loader);
+
+	for (key = 0; key < MS_CNT__MAX; key++) {
+		uint64_t sum = 0;
+
+		if (bpf_map_lookup_elem(fd, &key, values))
+			continue;
+		for (cpu = 0; cpu < a->ncpus; cpu++)
+			sum += values[cpu];
+		a->kernel_counters[key] = sum;
+	}
+}
+
+/*
+ * Live byte counters of open connections and the kernel's protocol verdicts,
+ * read in batches; idle entries the kernel never closed (first seen
+ * mid-stream, or whose close event was lost) are deleted here.
+ */
+static void scan_kernel_conns(struct agent *a)
+{
+	static uint64_t keys[SCAN_BATCH];
+	static struct ms_conn vals[SCAN_BATCH];
+	int fd = loader_conns_fd(&a->loader);
+	uint64_t batch = 0, total = 0, now = now_ns();
+	bool first = true, more = true;
+	uint32_t i, n;
+	int err;
+
+	while (more) {
+		n = SCAN_BATCH;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys, vals, &n, NULL);
+		first = false;
+		if (err && errno != ENOENT) {
+			pr_warn("reading the kernel connection table failed: %s\n",
+				strerror(errno));
+			return;
+		}
+		more = !err;
+		pthread_mutex_lock(&a->lock);
+		for (i = 0; i < n; i++) {
+			if (flowtab_sync_kernel(&a->flows, keys[i], &vals[i], now) &&
+			    !bpf_map_delete_elem(fd, &keys[i]))
+				a->kernel_conns_expired++;
+		}
+		pthread_mutex_unlock(&a->lock);
+		total += n;
+	}
+	a->kernel_conns = total;
+}
+
+static void housekeeping(struct agent *a)
+{
+	uint64_t now = now_ns();
+
+	pthread_mutex_lock(&a->lock);
+	read_kernel_counters(a);
+	agg_expire(&a->agg, now);
+	k8s_retire_renamed_edges(&a->naming, &a->agg);
+	flowtab_expire(&a->flows, now);
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* Sleep without the lock, then drain everything pending under it. */
+static int drain_events(struct agent *a, int epfd)
+{
+	struct epoll_event ev;
+	int n;
+
+	uint64_t t0, waited;
+
+	n = epoll_wait(epfd, &ev, 1, POLL_TIMEOUT_MS);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	t0 = now_ns();
+	pthread_mutex_lock(&a->lock);
+	waited = now_ns() - t0;
+	if (waited > a->consumer_max_wait_ns)
+		a->consumer_max_wait_ns = waited;
+	n = ring_buffer__consume(a->rb);
+	pthread_mutex_unlock(&a->lock);
+	return n < 0 && n != -EINTR ? n : 0;
+}
+
+/*
+ * Built from a snapshot, so the event loop waits for one slice at a time,
+ * not the encode; the agent's own counters are the table /metrics reads.
+ */
+static void export_tick(struct agent *a)
+{
+	struct otlp_self_metric self[SELF_STATS_MAX];
+	struct self_stat st[SELF_STATS_MAX];
+	struct render_input in;
+	struct snapshot snap;
+	size_t n, i;
+
+	if (snapshot_take(a, &snap))
+		return;
+	snapshot_input(a, &snap, &in);
+	n = render_self_stats(&in, st);
+	for (i = 0; i < n; i++)
+		self[i] = (struct otlp_self_metric){st[i].otlp,
+						    st[i].unit,
+						    st[i].otlp_attr_key,
+						    st[i].otlp_attr_val,
+						    self_stat_value(&st[i]),
+						    st[i].gauge};
+	export_metrics(&a->export, &snap.agg, &a->naming, MESHSIGHT_VERSION, self, n);
+	snapshot_free(&snap);
+}
+
+/* The sliding window and the events, from a snapshot (see analysis.h). */
+static void analysis_tick_snapshot(struct agent *a)
+{
+	struct snapshot snap;
+
+	if (snapshot_take(a, &snap))
+		return;
+	analysis_tick(&a->analysis, &snap.agg, &a->naming, now_ns());
+	snapshot_free(&snap);
+}
+
+static void traces_tick(struct agent *a, bool flush)
+{
+	pthread_mutex_lock(&a->lock);
+	export_traces(&a->export, &a->naming, MESHSIGHT_VERSION, flush);
+	pthread_mutex_unlock(&a->lock);
+}
+
+static int main_loop(struct agent *a)
+{
+	uint64_t next_scan = 0, next_house = 0, next_export, next_window, now;
+	int epfd = ring_buffer__epoll_fd(a->rb);
+	int ret;
+
+	next_export = now_ns() + (uint64_t)a->export.interval_ms * NS_PER_MS;
+	next_window = now_ns() + analysis_tick_ns(&a->analysis);
+	while (!stop_requested) {
+		ret = drain_events(a, epfd);
+		if (ret) {
+			pr_warn("reading the ring buffer failed: %s\n", strerror(-ret));
+			return ret;
+		}
+		now = now_ns();
+		if (now >= next_house) {
+			housekeeping(a);
+			export_warn_failures(&a->export, now);
+			next_house = now + HOUSEKEEPING_MS * NS_PER_MS;
+		}
+		if (now >= next_scan) {
+			scan_kernel_conns(a);
+			next_scan = now + (uint64_t)a->cfg->scan_interval_ms * NS_PER_MS;
+		}
+		if (now >= next_window) {
+			analysis_tick_snapshot(a);
+			next_window += analysis_tick_ns(&a->analysis);
+			if (next_window < now)
+				next_window = now + analysis_tick_ns(&a->analysis);
+		}
+		if (a->export.enabled)
+			traces_tick(a, false);
+		if (a->export.enabled && now >= next_export) {
+			scan_kernel_conns(a); /* fresh byte counters in what is exported */
+			export_tick(a);
+			next_export = now + (uint64_t)a->export.interval_ms * NS_PER_MS;
+		}
+	}
+	/* Ship what was seen since the last export before going away. */
+	if (a->export.enabled) {
+		traces_tick(a, true);
+		export_tick(a);
+	}
+	return 0;
+}
+
+static int setup_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static int setup_naming(struct agent *a, char *err, size_t errlen)
+{
+	int ret;
+
+	if (a->cfg->identities) {
+		ret =
+		    identity_load_cancel(a->cfg->identities, &a->ids, err, errlen, &stop_requested);
+		if (ret)
+			return ret;
+		pr_info("loaded %zu identities from %s\n", identity_count(a->ids),
+			a->cfg->identities);
+	}
+	ret = cgroup_cache_open(a->loader.cgroup_root, &a->cgroups);
+	if (ret)
+		pr_warn("cannot index cgroups under %s (%s): cgroup paths and process names "
+			"of local ends will be missing\n",
+			a->loader.cgroup_root, strerror(-ret));
+	a->naming.ids = a->ids;
+	a->naming.cgroups = a->cgroups;
+	ret = k8s_source_start(&a->k8s, &a->cfg->k8s, err, errlen);
+	if (ret)
+		return ret;
+	a->naming.k8s = a->k8s.idx;
+	if (a->k8s.enabled) {
+		ret = nat_open(&a->nat);
+		if (ret)
+			pr_warn("cannot query connection tracking (%s): connections to a ClusterIP "
+				"are reported with the Service's address, not the backend pod; "
+				"grant CAP_NET_ADMIN and load nf_conntrack\n",
+				strerror(-ret));
+	}
+	/* Istio's default cluster id when a cluster is there but not named. */
+	a->naming.cluster = a->cfg->k8s.cluster_name ?: (a->k8s.enabled ? "Kubernetes" : NULL);
+	return 0;
+}
+
+static bool path_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
+}
+
+static bool cgroup_listed(const char *path, const char *const *list, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; path && i < n; i++)
+		if (path_under(path, list[i]))
+			return true;
+	return false;
+}
+
+/* ztunnel's pod, as Istio labels it (app=ztunnel in istio-system). */
+static bool is_ztunnel_pod(struct agent *a, const char *path)
+{
+	struct k8s_pod_ref pod;
+
+	if (!a->k8s.enabled || !k8s_index_pod_by_cgroup(a->k8s.idx, path, &pod))
+		return false;
+	return !strcmp(pod.app, "ztunnel");
+}
+
+/* flows.h's tunnel test: a configured tunnel cgroup, or ztunnel's pod. */
+static bool is_tunnel_cgroup(void *ctx, uint64_t cgroup_id)
+{
+	struct agent *a = ctx;
+	const char *path = a->cgroups ? cgroup_cache_path(a->cgroups, cgroup_id) : NULL;
+
+	if (!path)
+		return false;
+	if (cgroup_listed(path, a->cfg->mesh_tunnel_cgroups, a->cfg->nmesh_tunnel_cgroups))
+		return true;
+	return is_ztunnel_pod(a, path);
+}
+
+/*
+ * flows.h's exclusion test. The agent's own sockets (OTLP exports, scrapes
+ * of its endpoint) are always excluded: observing them would make edges and
+ * spans of the agent's own work, and exporting those spans would make more.
+ */
+static bool is_excluded(void *ctx, uint32_t pid, const char *comm, uint64_t cgroup_id)
+{
+	struct agent *a = ctx;
+	const struct agent_config *c = a->cfg;
+	uint32_t i;
+
+	if (pid && pid == a->self_pid)
+		return true;
+	for (i = 0; comm[0] && i < c->nexclude_processes; i++)
+		if (!strncmp(comm, c->exclude_processes[i], MS_COMM_LEN - 1))
+			return true;
+	if (!c->nexclude_cgroups || !a->cgroups)
+		return false;
+	return cgroup_listed(cgroup_cache_path(a->cgroups, cgroup_id), c->exclude_cgroups,
+			     c->nexclude_cgroups);
+}
+
+/* flows.h's owner test: the pod naming would name the end after. */
+static bool end_owner(void *ctx, const uint8_t addr[16], uint64_t cgroup_id, uint16_t port,
+		      char uid[EDGE_UID_MAX])
+{
+	struct agent *a = ctx;
+	struct edge_end end = {.cgroup_id = cgroup_id, .port = port};
+
+	return naming_pod_uid(&a->naming, addr, &end, uid);
+}
+
+static int setup_tables(struct agent *a)
+{
+	const struct agent_config *c = a->cfg;
+	struct flow_limits lim = {
+	    .max_flows = c->bpf.max_conns,
+	    .max_http = c->max_http,
+	    .reasm_budget = (size_t)c->reasm_budget_mb << 20,
+	    .idle_ns = (uint64_t)c->conn_idle_s * NS_PER_S,
+	};
+	int ret;
+
+	ret = agg_init(&a->agg, c->max_edges, (uint64_t)c->edge_idle_s * NS_PER_S);
+	if (ret)
+		return ret;
+	ret = flowtab_init(&a->flows, &a->agg, &lim);
+	if (ret)
+		return ret;
+	a->flows.is_tunnel_cgroup = is_tunnel_cgroup;
+	a->flows.tunnel_cgroup_ctx = a;
+	a->flows.is_excluded = is_excluded;
+	a->flows.exclude_ctx = a;
+	if (a->k8s.enabled) {
+		a->flows.owner = end_owner;
+		a->flows.owner_ctx = a;
+	}
+	return 0;
+}
+
+/* The health listener answers /healthz only: nothing it serves is costly. */
+static int render_health(void *ctx, const char *path, FILE *out, const char **type)
+{
+	(void)ctx;
+	(void)type;
+	if (strcmp(path, "/healthz"))
+		return -ENOENT;
+	fputs("ok\n", out);
+	return 0;
+}
+
+static int start_endpoints(struct agent *a, char *err, size_t errlen)
+{
+	static const char *const shared[] = {"/metrics", NULL};
+	struct http_server_opts main_opts = {
+	    .listen = a->cfg->listen,
+	    .flag = "--listen",
+	    .render = render,
+	    .ctx = a,
+	    .shared_paths = shared,
+	};
+	struct http_server_opts health_opts = {
+	    .listen = a->cfg->health_listen,
+	    .flag = "--health-listen",
+	    .render = render_health,
+	    .ctx = a,
+	};
+	int ret = http_server_start(&main_opts, &a->http, err, errlen);
+
+	if (ret || !a->cfg->health_listen)
+		return ret;
+	return http_server_start(&health_opts, &a->health, err, errlen);
+}
+
+/* The flow table's one transaction hook, for the spans and the access log. */
+static void on_txn(void *ctx, const struct flow_txn_info *info, const struct http1_txn *t)
+{
+	struct agent *a = ctx;
+
+	if (a->export.spans.recs)
+		spans_on_txn(&a->export.spans, info, t);
+	access_log_on_txn(a->access_log, info, t);
+}
+
+static int setup_access_log(struct agent *a)
+{
+	struct timespec real;
+
+	a->access_log = calloc(1, sizeof(*a->access_log));
+	if (!a->access_log)
+		return -ENOMEM;
+	clock_gettime(CLOCK_REALTIME, &real);
+	access_log_init(a->access_log, a->cfg->access_log, a->cfg->access_log_rate,
+			(uint64_t)real.tv_sec * NS_PER_S + real.tv_nsec - now_ns());
+	return 0;
+}
+
+static int agent_start(struct agent *a, char *err, size_t errlen)
+{
+	char why[256];
+	int ret;
+
+	ret = export_configure(&a->export, &a->cfg->export, err, errlen);
+	if (ret)
+		return ret;
+	ret = loader_check_host(&a->loader, &a->cfg->bpf, err, errlen);
+	if (ret)
+		return ret;
+	ret = setup_naming(a, err, errlen);
+	if (ret)
+		return ret;
+	ret = setup_tables(a);
+	if (!ret)
+		ret = analysis_init(&a->analysis, &a->cfg->analysis, a->cfg->max_edges, now_ns());
+	if (!ret)
+		ret = setup_access_log(a);
+	if (!ret && (a->export.spans.recs || a->cfg->access_log != ACCESS_LOG_OFF)) {
+		a->flows.txn_hook = on_txn;
+		a->flows.txn_hook_ctx = a;
+	}
+	if (ret) {
+		snprintf(err, errlen, "out of memory setting up tables");
+		return ret;
+	}
+	ret = flowtab_set_tunnel_ports(&a->flows, a->cfg->mesh_tunnel_ports, why, sizeof(why));
+	if (ret) {
+		snprintf(err, errlen, "--mesh-tunnel-ports: %s", why);
+		return ret;
+	}
+	ret = loader_start(&a->loader, &a->cfg->bpf, err, errlen);
+	if (ret)
+		return ret;
+	a->rb = ring_buffer__new(loader_ringbuf_fd(&a->loader), on_event, a, NULL);
+	if (!a->rb) {
+		snprintf(err, errlen, "cannot open the ring buffer: %s", strerror(errno));
+		return -errno;
+	}
+	ret = start_endpoints(a, err, errlen);
+	if (ret)
+		return ret;
+	return export_start(&a->export, err, errlen);
+}
+
+static void agent_stop(struct agent *a)
+{
+	export_stop(&a->export);
+	http_server_stop(a->health);
+	http_server_stop(a->http);
+	ring_buffer__free(a->rb);
+	if (a->loader.skel)
+		loader_stop(&a->loader);
+	flowtab_free(&a->flows);
+	agg_free(&a->agg);
+	analysis_free(&a->analysis);
+	if (a->access_log)
+		access_log_free(a->access_log);
+	free(a->access_log);
+	nat_close(a->nat);
+	k8s_source_stop(&a->k8s);
+	cgroup_cache_free(a->cgroups);
+	identity_free(a->ids);
+}
+
+int agent_run(const struct agent_config *cfg)
+{
+	struct agent a = {.cfg = cfg};
+	char err[512] = "";
+	int ret;
+
+	a.start_ns = now_ns();
+	a.self_pid = (uint32_t)getpid();
+	a.ncpus = libbpf_num_possible_cpus();
+	pthread_mutex_init(&a.lock, NULL);
+	ret = a.ncpus > 0 ? setup_signals() : -EINVAL;
+	if (!ret)
+		ret = agent_start(&a, err, sizeof(err));
+	if (ret) {
+		pr_err("%s\n", err[0] ? err : strerror(-ret));
+		goto out;
+	}
+	pr_info("meshsight %s watching %s, serving http://%s/metrics and /api/v1/edges%s%s\n",
+		MESHSIGHT_VERSION, a.loader.cgroup_path, cfg->listen,
+		cfg->health_listen ? ", /healthz also on " : "",
+		cfg->health_listen ? cfg->health_listen : "");
+	ret = main_loop(&a);
+	pr_info("stopping: detaching programs\n");
+out:
+	agent_stop(&a);
+	pthread_mutex_destroy(&a.lock);
+	return ret;
+}
