@@ -188,9 +188,9 @@ vmlinux: ## Regenerate vmlinux/vmlinux.h from this kernel's BTF
 .PHONY: format lint
 format: ## clang-format every C file in place
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h' | grep -v '^vmlinux/')
-lint: ## Check formatting (as CI does)
+lint: ## Check formatting and the include layers (as CI does)
 	$(Q)clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h' | grep -v '^vmlinux/') && \
-		echo "lint: formatting clean"
+		echo "lint: formatting clean" && tools/check-layers.sh
 
 compile_commands.json: ## For clangd (needs bear)
 	$(Q)$(MAKE) clean && bear -- $(MAKE) all $(UNIT_TESTS)

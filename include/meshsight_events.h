@@ -72,7 +72,8 @@ enum ms_dir {
 
 /*
  * Kernel-side drop and health counters: one per-CPU slot per cause, summed by
- * userspace and exported as meshsight_kernel_events_total{cause=...}.
+ * userspace; the losses are exported as meshsight_events_dropped_total{cause},
+ * the rest as meshsight_kernel_datapath_total{outcome} (user/core/self_stats.c).
  */
 enum ms_counter {
 	MS_CNT_RB_FULL_OPEN = 0, /* ring buffer full: a connection-open event was lost */

@@ -2,7 +2,7 @@
 /*
  * Lockdown audit: every helper call in meshsight's BPF programs, checked
  * against the helpers kernel lockdown refuses (and the ones our
- * no-kernel-memory-reads rule refuses), from user/probe.c's table.
+ * no-kernel-memory-reads rule refuses), from user/agent/probe.c's table.
  *
  * It reads the instructions twice: as compiled (bpf_program__insns() of the
  * object file) and, when it can load (root), as libbpf handed them to the
@@ -65,7 +65,8 @@ static void audit_program(struct audit *a, const struct bpf_program *prog, const
 			a->findings++;
 		}
 		if (!probe_helper_since(id)) {
-			printf("FAIL %s (%s): bpf_%s (#%d) has no kernel version in user/probe.c's "
+			printf("FAIL %s (%s): bpf_%s (#%d) has no kernel version in "
+			       "user/agent/probe.c's "
 			       "helper table: add it there and to bpf/README.md\n",
 			       bpf_program__name(prog), when, name ? name : "?", id);
 			a->findings++;
@@ -94,13 +95,13 @@ static void audit_maps(struct audit *a, const struct bpf_object *obj)
 		n++;
 		if (probe_map_since(bpf_map__type(map)))
 			continue;
-		printf(
-		    "FAIL map %s: type %s has no kernel version in user/probe.c's map table: add "
-		    "it there and to bpf/README.md\n",
-		    bpf_map__name(map), libbpf_bpf_map_type_str(bpf_map__type(map)));
+		printf("FAIL map %s: type %s has no kernel version in user/agent/probe.c's map "
+		       "table: add "
+		       "it there and to bpf/README.md\n",
+		       bpf_map__name(map), libbpf_bpf_map_type_str(bpf_map__type(map)));
 		a->findings++;
 	}
-	printf("  %d maps, every type with a kernel version in user/probe.c\n", n);
+	printf("  %d maps, every type with a kernel version in user/agent/probe.c\n", n);
 }
 
 static int audit_object(struct audit *a, const char *path, bool load)

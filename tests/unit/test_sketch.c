@@ -185,64 +185,6 @@ static void test_out_of_range(void **state)
 	sketch_free(&s);
 }
 
-static void test_merge_equals_add_all(void **state)
-{
-	struct sketch a, b, all;
-	uint64_t v;
-	uint32_t i;
-
-	(void)state;
-	sketch_init(&a);
-	sketch_init(&b);
-	sketch_init(&all);
-	rng_seed(0x5eed0004);
-	/* Disjoint-ish ranges so the merge has to grow dst on both sides. */
-	for (i = 0; i < 20000; i++) {
-		v = gen_lognormal();
-		assert_int_equal(sketch_add(i % 3 ? &a : &b, v), 0);
-		assert_int_equal(sketch_add(&all, v), 0);
-	}
-	for (i = 0; i < 100; i++) {
-		assert_int_equal(sketch_add(&b, 3000 + i), 0);
-		assert_int_equal(sketch_add(&all, 3000 + i), 0);
-	}
-	assert_int_equal(sketch_merge(&a, &b), 0);
-
-	assert_int_equal(a.count, all.count);
-	assert_int_equal(a.sum_ns, all.sum_ns);
-	assert_int_equal(a.min_ns, all.min_ns);
-	assert_int_equal(a.max_ns, all.max_ns);
-	assert_int_equal(a.lo, all.lo);
-	assert_int_equal(a.nbuckets, all.nbuckets);
-	assert_memory_equal(a.counts, all.counts, a.nbuckets * sizeof(*a.counts));
-	assert_int_equal(sketch_quantile(&a, 0.99), sketch_quantile(&all, 0.99));
-
-	sketch_free(&a);
-	sketch_free(&b);
-	sketch_free(&all);
-}
-
-static void test_merge_into_empty(void **state)
-{
-	struct sketch dst, src, none;
-
-	(void)state;
-	sketch_init(&dst);
-	sketch_init(&src);
-	sketch_init(&none);
-	assert_int_equal(sketch_add(&src, 42000), 0);
-	assert_int_equal(sketch_add(&src, 84000), 0);
-	assert_int_equal(sketch_merge(&dst, &none), 0);
-	assert_int_equal(dst.count, 0);
-	assert_int_equal(sketch_merge(&dst, &src), 0);
-	assert_int_equal(dst.count, 2);
-	assert_int_equal(dst.min_ns, 42000);
-	assert_int_equal(dst.max_ns, 84000);
-	assert_int_equal(sketch_quantile(&dst, 1.0), 84000);
-	sketch_free(&dst);
-	sketch_free(&src);
-}
-
 static void test_narrow_memory(void **state)
 {
 	struct sketch s;
@@ -260,14 +202,9 @@ static void test_narrow_memory(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_uniform),
-	    cmocka_unit_test(test_lognormal),
-	    cmocka_unit_test(test_bimodal),
-	    cmocka_unit_test(test_empty),
-	    cmocka_unit_test(test_single_value),
-	    cmocka_unit_test(test_out_of_range),
-	    cmocka_unit_test(test_merge_equals_add_all),
-	    cmocka_unit_test(test_merge_into_empty),
+	    cmocka_unit_test(test_uniform),	  cmocka_unit_test(test_lognormal),
+	    cmocka_unit_test(test_bimodal),	  cmocka_unit_test(test_empty),
+	    cmocka_unit_test(test_single_value),  cmocka_unit_test(test_out_of_range),
 	    cmocka_unit_test(test_narrow_memory),
 	};
 

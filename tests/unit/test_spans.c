@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/trace_context.h"
 #include "otlp/traces.h"
 
 #define MS 1000000ULL
@@ -71,21 +72,21 @@ static void test_traceparent_validation(void **state)
 	uint8_t tid[16], pid[8], flags;
 
 	(void)state;
-	assert_true(spans_parse_traceparent(
-	    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", tid, pid, &flags));
+	assert_true(traceparent_parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+				      tid, pid, &flags));
 	assert_int_equal(tid[0], 0x4b);
 	assert_int_equal(pid[7], 0xb7);
 	assert_int_equal(flags, 1);
 	/* all-zero ids, version ff, uppercase hex, wrong length: invalid */
-	assert_false(spans_parse_traceparent(
-	    "00-00000000000000000000000000000000-00f067aa0ba902b7-01", tid, pid, &flags));
-	assert_false(spans_parse_traceparent(
-	    "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01", tid, pid, &flags));
-	assert_false(spans_parse_traceparent(
-	    "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", tid, pid, &flags));
-	assert_false(spans_parse_traceparent(
-	    "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", tid, pid, &flags));
-	assert_false(spans_parse_traceparent("00-4bf9-00f0-01", tid, pid, &flags));
+	assert_false(traceparent_parse("00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+				       tid, pid, &flags));
+	assert_false(traceparent_parse("00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+				       tid, pid, &flags));
+	assert_false(traceparent_parse("ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+				       tid, pid, &flags));
+	assert_false(traceparent_parse("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+				       tid, pid, &flags));
+	assert_false(traceparent_parse("00-4bf9-00f0-01", tid, pid, &flags));
 }
 
 /* Client and server compute one trace; the server span's parent is the client span. */

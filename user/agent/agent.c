@@ -36,12 +36,11 @@
 #include "serve/page.h"
 #include "serve/render.h"
 #include "core/self_stats.h"
+#include "lib/clock.h"
 
 #define POLL_TIMEOUT_MS 50
 #define HOUSEKEEPING_MS 1000
 #define SCAN_BATCH	1024
-#define NS_PER_S	1000000000ULL
-#define NS_PER_MS	1000000ULL
 
 static volatile sig_atomic_t stop_requested;
 
@@ -94,14 +93,6 @@ void agent_config_defaults(struct agent_config *c)
 	analysis_flags_defaults(&c->analysis);
 	c->access_log = ACCESS_LOG_ERRORS;
 	c->access_log_rate = 100;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts); /* the clock bpf_ktime_get_ns() reads */
-	return (uint64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
 }
 
 static void on_signal(int sig)
@@ -230,7 +221,7 @@ static void snapshot_input(struct agent *a, const struct snapshot *s, struct ren
 		http_server_get_stats(a->http, &hs);
 	in->endpoint_head_timeouts = hs.head_timeouts;
 	in->endpoint_pages_shared = hs.pages_shared;
-	in->uptime_s = (now_ns() - a->start_ns) / 1e9;
+	in->uptime_s = (clock_mono_ns() - a->start_ns) / 1e9;
 }
 
 /* GET /api/v1/access-log[?limit=N] (the endpoint passes a limit argument on). */
@@ -335,7 +326,7 @@ static void scan_kernel_conns(struct agent *a)
 	static uint64_t keys[SCAN_BATCH];
 	static struct ms_conn vals[SCAN_BATCH];
 	int fd = loader_conns_fd(&a->loader);
-	uint64_t batch = 0, total = 0, now = now_ns();
+	uint64_t batch = 0, total = 0, now = clock_mono_ns();
 	bool first = true, more = true;
 	uint32_t i, n;
 	int err;
@@ -364,7 +355,7 @@ static void scan_kernel_conns(struct agent *a)
 
 static void housekeeping(struct agent *a)
 {
-	uint64_t now = now_ns();
+	uint64_t now = clock_mono_ns();
 
 	pthread_mutex_lock(&a->lock);
 	read_kernel_counters(a);
@@ -385,9 +376,9 @@ static int drain_events(struct agent *a, int epfd)
 	n = epoll_wait(epfd, &ev, 1, POLL_TIMEOUT_MS);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
-	t0 = now_ns();
+	t0 = clock_mono_ns();
 	pthread_mutex_lock(&a->lock);
-	waited = now_ns() - t0;
+	waited = clock_mono_ns() - t0;
 	if (waited > a->consumer_max_wait_ns)
 		a->consumer_max_wait_ns = waited;
 	n = ring_buffer__consume(a->rb);
@@ -429,7 +420,7 @@ static void analysis_tick_snapshot(struct agent *a)
 
 	if (snapshot_take(a, &snap))
 		return;
-	analysis_tick(&a->analysis, &snap.agg, &a->naming, now_ns());
+	analysis_tick(&a->analysis, &snap.agg, &a->naming, clock_mono_ns());
 	snapshot_free(&snap);
 }
 
@@ -446,15 +437,15 @@ static int main_loop(struct agent *a)
 	int epfd = ring_buffer__epoll_fd(a->rb);
 	int ret;
 
-	next_export = now_ns() + (uint64_t)a->export.interval_ms * NS_PER_MS;
-	next_window = now_ns() + analysis_tick_ns(&a->analysis);
+	next_export = clock_mono_ns() + (uint64_t)a->export.interval_ms * NS_PER_MS;
+	next_window = clock_mono_ns() + analysis_tick_ns(&a->analysis);
 	while (!stop_requested) {
 		ret = drain_events(a, epfd);
 		if (ret) {
 			pr_warn("reading the ring buffer failed: %s\n", strerror(-ret));
 			return ret;
 		}
-		now = now_ns();
+		now = clock_mono_ns();
 		if (now >= next_house) {
 			housekeeping(a);
 			export_warn_failures(&a->export, now);
@@ -530,6 +521,7 @@ static int setup_naming(struct agent *a, char *err, size_t errlen)
 	}
 	/* Istio's default cluster id when a cluster is there but not named. */
 	a->naming.cluster = a->cfg->k8s.cluster_name ?: (a->k8s.enabled ? "Kubernetes" : NULL);
+	a->naming.cluster_domain = a->cfg->k8s.cluster_domain;
 	return 0;
 }
 
@@ -681,14 +673,11 @@ static void on_txn(void *ctx, const struct flow_txn_info *info, const struct htt
 
 static int setup_access_log(struct agent *a)
 {
-	struct timespec real;
-
 	a->access_log = calloc(1, sizeof(*a->access_log));
 	if (!a->access_log)
 		return -ENOMEM;
-	clock_gettime(CLOCK_REALTIME, &real);
 	access_log_init(a->access_log, a->cfg->access_log, a->cfg->access_log_rate,
-			(uint64_t)real.tv_sec * NS_PER_S + real.tv_nsec - now_ns());
+			clock_unix_ns() - clock_mono_ns());
 	return 0;
 }
 
@@ -708,7 +697,8 @@ static int agent_start(struct agent *a, char *err, size_t errlen)
 		return ret;
 	ret = setup_tables(a);
 	if (!ret)
-		ret = analysis_init(&a->analysis, &a->cfg->analysis, a->cfg->max_edges, now_ns());
+		ret = analysis_init(&a->analysis, &a->cfg->analysis, a->cfg->max_edges,
+				    clock_mono_ns());
 	if (!ret)
 		ret = setup_access_log(a);
 	if (!ret && (a->export.spans.recs || a->cfg->access_log != ACCESS_LOG_OFF)) {
@@ -764,7 +754,7 @@ int agent_run(const struct agent_config *cfg)
 	char err[512] = "";
 	int ret;
 
-	a.start_ns = now_ns();
+	a.start_ns = clock_mono_ns();
 	a.self_pid = (uint32_t)getpid();
 	a.ncpus = libbpf_num_possible_cpus();
 	pthread_mutex_init(&a.lock, NULL);

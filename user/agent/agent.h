@@ -15,8 +15,8 @@
 #include "otlp/exporter.h"
 #include "k8s/source.h"
 #include "agent/loader.h"
+#include "lib/version.h"
 
-#define MESHSIGHT_VERSION	 "0.1.0"
 #define AGENT_TUNNEL_CGROUPS_MAX 8
 #define AGENT_EXCLUDES_MAX	 16
 

@@ -324,7 +324,7 @@ static int add_object_rows(struct table *t)
 	qsort(&t->rows[first], t->n - first, sizeof(t->rows[0]), cmp_rows);
 	if (t->n == ROWS_MAX)
 		pr_warn("probe: the feature table is full, some rows were left out: raise ROWS_MAX "
-			"in user/probe.c\n");
+			"in user/agent/probe.c\n");
 	return 0;
 }
 

@@ -10,10 +10,10 @@
 
 #include "answers/access_log.h"
 #include "answers/graph.h"
-#include "serve/render.h"
-#include "otlp/traces.h"
-
-#define NS_PER_S 1000000000ULL
+#include "lib/prom_text.h"
+#include "lib/str.h"
+#include "core/trace_context.h"
+#include "lib/clock.h"
 
 int access_log_mode_parse(const char *s, enum access_log_mode *out)
 {
@@ -72,6 +72,7 @@ static void record_fill(struct access_record *r, const struct access_log *al,
 			const struct flow_txn_info *info, const struct http1_txn *t)
 {
 	uint64_t end = t->resp_start_ns ?: info->end_ns;
+	struct txn_ids ids;
 
 	memset(r, 0, sizeof(*r));
 	r->time_unix_ns = info->end_ns + al->mono_to_unix_ns;
@@ -85,7 +86,9 @@ static void record_fill(struct access_record *r, const struct access_log *al,
 	r->status = t->status;
 	snprintf(r->method, sizeof(r->method), "%s", t->method);
 	snprintf(r->path, sizeof(r->path), "%s", t->path);
-	spans_txn_ids(info, t, r->trace_id, r->span_id);
+	txn_ids(info, t, !info->local_is_client, &ids);
+	memcpy(r->trace_id, ids.trace_id, sizeof(r->trace_id));
+	memcpy(r->span_id, ids.span_id, sizeof(r->span_id));
 }
 
 void access_log_on_txn(void *ctx, const struct flow_txn_info *info, const struct http1_txn *t)
@@ -112,14 +115,6 @@ void access_log_on_txn(void *ctx, const struct flow_txn_info *info, const struct
 	pthread_mutex_unlock(&al->lock);
 }
 
-static void hex(char *out, const uint8_t *b, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", b[i]);
-}
-
 /* One end, named as the graph names it, with its address and port. */
 static json_t *end_json(struct naming *naming, const uint8_t addr[16], uint16_t port,
 			const struct edge_end *local)
@@ -142,8 +137,8 @@ static json_t *record_json(const struct access_record *r, struct naming *naming)
 	char trace[33], span[17];
 	json_t *o = json_object();
 
-	hex(trace, r->trace_id, 16);
-	hex(span, r->span_id, 8);
+	str_hex_encode(trace, r->trace_id, 16);
+	str_hex_encode(span, r->span_id, 8);
 	json_object_set_new(o, "time_unix_nano", json_integer((json_int_t)r->time_unix_ns));
 	json_object_set_new(o, "source",
 			    end_json(naming, r->client_addr, r->client_port,

@@ -8,7 +8,7 @@
 
 #include "answers/analysis.h"
 #include "answers/graph.h"
-#include "serve/render.h"
+#include "lib/prom_text.h"
 #include "answers/splits.h"
 
 void analysis_flags_defaults(struct analysis_flags *f)

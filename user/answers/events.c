@@ -12,9 +12,8 @@
 
 #include "answers/events.h"
 #include "answers/graph.h"
-#include "serve/render.h"
-
-#define NS_PER_S 1000000000ULL
+#include "lib/prom_text.h"
+#include "lib/clock.h"
 
 static const char *const kind_names[EVENT__MAX] = {
     [EVENT_NEW_EDGE] = "new_edge",	 [EVENT_AUTH_FAILURES] = "auth_failures",
@@ -94,17 +93,14 @@ const char *event_severity(const struct event *e)
 void events_add(struct events *ev, const struct event *e)
 {
 	struct event *slot = &ev->ring[ev->head];
-	struct timespec ts;
 
 	if (ev->count == ev->th.max_events)
 		ev->overwritten++;
 	else
 		ev->count++;
 	*slot = *e;
-	if (!slot->time_unix_ns) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		slot->time_unix_ns = (uint64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
-	}
+	if (!slot->time_unix_ns)
+		slot->time_unix_ns = clock_unix_ns();
 	ev->head = (ev->head + 1) % ev->th.max_events;
 	ev->seq++;
 	if (e->kind < EVENT__MAX)

@@ -107,7 +107,7 @@ struct graph_node *graph_node(struct graph *g, const struct endpoint_names *n)
 	graph_node_id(n, &kind, id, sizeof(id));
 	h = htab_find(&g->by_id, id);
 	if (h)
-		return (struct graph_node *)((char *)h - offsetof(struct graph_node, hnode));
+		return container_of(h, struct graph_node, hnode);
 	node = calloc(1, sizeof(*node));
 	if (!node || push((void ***)&g->nodes, &g->nnodes, &g->cap_nodes, node)) {
 		free(node);
@@ -134,7 +134,7 @@ int graph_add_edge(struct graph *g, struct graph_node *src, struct graph_node *d
 	struct graph_edge *e;
 
 	if (h) {
-		e = (struct graph_edge *)((char *)h - offsetof(struct graph_edge, hnode));
+		e = container_of(h, struct graph_edge, hnode);
 	} else {
 		e = calloc(1, sizeof(*e));
 		if (!e || push((void ***)&g->edges, &g->nedges, &g->cap_edges, e)) {

@@ -10,8 +10,7 @@
 #include <string.h>
 
 #include "answers/window.h"
-
-#define NS_PER_S 1000000000ULL
+#include "lib/clock.h"
 
 int window_init(struct window *w, uint32_t window_s, uint32_t max_edges, uint64_t start_ns)
 {
@@ -26,7 +25,7 @@ int window_init(struct window *w, uint32_t window_s, uint32_t max_edges, uint64_
 
 static struct window_edge *entry_of(struct htab_node *n)
 {
-	return (struct window_edge *)((char *)n - offsetof(struct window_edge, node));
+	return container_of(n, struct window_edge, node);
 }
 
 void window_free(struct window *w)

@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_table.h"
+#include "lib/curl.h"
 
 #define DEFAULT_ENDPOINT "127.0.0.1:9464"
 
@@ -177,7 +178,10 @@ int cli_main(int argc, char **argv)
 
 	if (parse(argc, argv, &o))
 		return 2;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (curl_init_once() != CURLE_OK) {
+		fprintf(stderr, "meshsight %s: cannot initialise libcurl\n", argv[0]);
+		return 1;
+	}
 	ret = !strcmp(argv[0], "edges") ? run_edges(&o) : run_events(&o);
 	curl_global_cleanup();
 	return ret;

@@ -98,7 +98,7 @@ struct edge *agg_find(const struct aggregator *a, const struct edge_key *k)
 {
 	struct htab_node *n = htab_find(&a->edges, k);
 
-	return n ? (struct edge *)((char *)n - offsetof(struct edge, node)) : NULL;
+	return n ? container_of(n, struct edge, node) : NULL;
 }
 
 struct edge *agg_edge(struct aggregator *a, const struct edge_key *k, uint64_t now_ns)
@@ -475,7 +475,6 @@ bool agg_snapshot_slice(struct aggregator *src, size_t *cursor, size_t nbuckets,
 	}
 	for (; *cursor < end; (*cursor)++)
 		for (n = src->edges.buckets[*cursor]; n; n = n->next)
-			edge_copy_into(dst, (const struct edge *)((const char *)n -
-								  offsetof(struct edge, node)));
+			edge_copy_into(dst, container_of(n, struct edge, node));
 	return *cursor >= src->edges.nbuckets;
 }

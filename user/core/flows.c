@@ -84,7 +84,7 @@ static struct flow *flow_find(const struct flowtab *ft, uint64_t cookie)
 {
 	struct htab_node *n = htab_find(&ft->flows, &cookie);
 
-	return n ? (struct flow *)((char *)n - offsetof(struct flow, node)) : NULL;
+	return n ? container_of(n, struct flow, node) : NULL;
 }
 
 static void flowtab_free_indexes(struct flowtab *ft)
@@ -218,7 +218,7 @@ static struct flow *flow_by_tuple(const struct flowtab *ft, const struct flow_tu
 {
 	struct htab_node *n = htab_find(&ft->by_tuple, k);
 
-	return n ? (struct flow *)((char *)n - offsetof(struct flow, tuple_node)) : NULL;
+	return n ? container_of(n, struct flow, tuple_node) : NULL;
 }
 
 static struct htab *ep_htab(struct flowtab *ft, uint8_t which)
@@ -238,7 +238,7 @@ static struct flow *ep_find(struct htab *h, const void *key)
 {
 	struct htab_node *n = htab_find(h, key);
 
-	return n ? (struct flow *)((char *)n - offsetof(struct flow, ep_node)) : NULL;
+	return n ? container_of(n, struct flow, ep_node) : NULL;
 }
 
 static void ep_index_remove(struct flowtab *ft, struct flow *f)
@@ -298,7 +298,7 @@ void flowtab_free(struct flowtab *ft)
 	size_t i;
 
 	htab_for_each_safe(&ft->flows, n, tmp, i)
-	    flow_destroy(ft, (struct flow *)((char *)n - offsetof(struct flow, node)));
+	    flow_destroy(ft, container_of(n, struct flow, node));
 	flowtab_free_indexes(ft);
 }
 
@@ -1116,7 +1116,7 @@ void flowtab_expire(struct flowtab *ft, uint64_t now_ns)
 		return;
 	htab_for_each_safe(&ft->flows, n, tmp, i)
 	{
-		f = (struct flow *)((char *)n - offsetof(struct flow, node));
+		f = container_of(n, struct flow, node);
 		if (now_ns > f->last_ns && now_ns - f->last_ns > ft->lim.idle_ns) {
 			ft->stats.flows_evicted_idle++;
 			flow_destroy(ft, f);

@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "core/http1.h"
+#include "lib/str.h"
 
 #define HEAD_MAX     65536	  /* longest message head we follow */
 #define CL_MAX	     (1ULL << 60) /* Content-Length beyond this is garbage */
@@ -170,17 +171,6 @@ static bool is_digit(uint8_t ch)
 static bool is_ows(uint8_t ch)
 {
 	return ch == ' ' || ch == '\t';
-}
-
-static int hex_val(uint8_t ch)
-{
-	if (is_digit(ch))
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
 }
 
 static uint8_t to_lower(uint8_t ch)
@@ -1146,7 +1136,7 @@ static void hdr_name_byte(struct feed *f, uint8_t ch)
 static void chunk_size_byte(struct feed *f, uint8_t ch)
 {
 	struct http1_stream *s = f->s;
-	int h = hex_val(ch);
+	int h = str_hex_digit(ch);
 
 	if (h >= 0 && s->line_len < CHUNK_DIGITS) {
 		s->value = s->value * 16 + (unsigned int)h;

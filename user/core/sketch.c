@@ -160,25 +160,6 @@ uint64_t sketch_quantile(const struct sketch *s, double q)
 	return clamp_u64(bucket_value(s->lo + (int32_t)i), s->min_ns, s->max_ns);
 }
 
-int sketch_merge(struct sketch *dst, const struct sketch *src)
-{
-	uint32_t i, off;
-	int err;
-
-	if (!src->count)
-		return 0;
-	sketch_add_exact(dst, src->count, src->sum_ns, src->min_ns, src->max_ns);
-	if (!src->counts)
-		return 0;
-	err = sketch_cover(dst, src->lo, src->lo + (int32_t)src->nbuckets - 1);
-	if (err)
-		return err;
-	off = (uint32_t)(src->lo - dst->lo);
-	for (i = 0; i < src->nbuckets; i++)
-		dst->counts[off + i] += src->counts[i];
-	return 0;
-}
-
 void sketch_free(struct sketch *s)
 {
 	free(s->counts);

@@ -35,8 +35,6 @@ void sketch_init(struct sketch *s);
 int sketch_add(struct sketch *s, uint64_t value_ns);
 /* q in [0,1]; 0 when empty. q == 1 returns the exact max. */
 uint64_t sketch_quantile(const struct sketch *s, double q);
-/* Adds every value of src into dst (used to merge views); 0 or -ENOMEM. */
-int sketch_merge(struct sketch *dst, const struct sketch *src);
 void sketch_free(struct sketch *s);
 /* dst becomes an independent copy of src; -ENOMEM leaves dst empty. */
 int sketch_copy(struct sketch *dst, const struct sketch *src);

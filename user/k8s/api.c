@@ -41,11 +41,14 @@
 #include <jansson.h>
 #include <yaml.h>
 
-#include "agent/agent.h"
+#include "lib/version.h"
 #include "lib/env.h"
 #include "k8s/api.h"
 #include "lib/url.h"
 #include "lib/log.h"
+#include "lib/str.h"
+#include "lib/clock.h"
+#include "lib/curl.h"
 
 #define SA_DIR		  "/var/run/secrets/kubernetes.io/serviceaccount"
 #define TOKEN_MAX	  (64 * 1024)	       /* service account JWTs are ~1-2 KiB */
@@ -76,16 +79,6 @@ static void errf(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-}
-
-static int copy_str(char *dst, size_t len, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n >= len)
-		return -ENAMETOOLONG;
-	memcpy(dst, src, n + 1);
-	return 0;
 }
 
 /* Reads a whole file of at most max bytes, NUL-terminated. 0 or -errno. */
@@ -368,7 +361,7 @@ static int kc_cluster(struct kc *kc, const char *name, struct k8s_api_config *cf
 		return -ENOENT;
 	}
 	server = ystr(kc, c, "server");
-	if (!server || copy_str(cfg->server, sizeof(cfg->server), server)) {
+	if (!server || str_copy(cfg->server, sizeof(cfg->server), server)) {
 		errf(kc->err, kc->errlen, "kubeconfig %s: cluster \"%s\" has %s server URL",
 		     kc->path, name, server ? "too long a" : "no");
 		return -EINVAL;
@@ -520,7 +513,7 @@ int k8s_config_kubeconfig(const char *path, const char *context, struct k8s_api_
 	int ret;
 
 	memset(cfg, 0, sizeof(*cfg));
-	if (copy_str(tmp, sizeof(tmp), path)) {
+	if (str_copy(tmp, sizeof(tmp), path)) {
 		errf(err, errlen, "kubeconfig %.64s...: path too long", path);
 		return -ENAMETOOLONG;
 	}
@@ -616,14 +609,6 @@ struct k8s_watcher {
 	struct kind_worker kinds[K8S_KIND__MAX];
 };
 
-static time_t mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
 static bool stopping(const struct k8s_watcher *w)
 {
 	return atomic_load(&w->stop);
@@ -631,7 +616,7 @@ static bool stopping(const struct k8s_watcher *w)
 
 static bool rl_allow(struct ratelimit *r, unsigned int *suppressed)
 {
-	time_t now = mono_s();
+	time_t now = (time_t)(clock_mono_ms() / 1000);
 
 	if (r->last && now - r->last < LOG_INTERVAL_S) {
 		r->suppressed++;
@@ -718,7 +703,7 @@ static int token_refresh(struct k8s_watcher *w)
 	if (stat(w->cfg.token_file, &st))
 		return w->token ? 0 : -errno; /* keep the last good token meanwhile */
 	if (w->token && !w->token_reread && !token_changed(&st, &w->token_st) &&
-	    mono_s() - w->token_read_at < TOKEN_REREAD_S)
+	    (time_t)(clock_mono_ms() / 1000) - w->token_read_at < TOKEN_REREAD_S)
 		return 0;
 	ret = read_file(w->cfg.token_file, TOKEN_MAX, &t, &n);
 	if (ret)
@@ -728,7 +713,7 @@ static int token_refresh(struct k8s_watcher *w)
 	free_secret(&w->token);
 	w->token = t;
 	w->token_st = st;
-	w->token_read_at = mono_s();
+	w->token_read_at = (time_t)(clock_mono_ms() / 1000);
 	w->token_reread = false;
 	return 0;
 }
@@ -862,7 +847,7 @@ static bool stalled(struct kind_worker *k, time_t start)
 {
 	long code = 0, sent = 0;
 
-	if (mono_s() - start < (time_t)k->w->opts.stall_s)
+	if ((time_t)(clock_mono_ms() / 1000) - start < (time_t)k->w->opts.stall_s)
 		return false;
 	curl_easy_getinfo(k->curl, CURLINFO_RESPONSE_CODE, &code);
 	curl_easy_getinfo(k->curl, CURLINFO_REQUEST_SIZE, &sent);
@@ -873,7 +858,7 @@ static bool stalled(struct kind_worker *k, time_t start)
 static CURLcode perform(struct kind_worker *k)
 {
 	CURLcode cc = CURLE_ABORTED_BY_CALLBACK;
-	time_t start = mono_s();
+	time_t start = (time_t)(clock_mono_ms() / 1000);
 	int running = 1, left;
 	CURLMcode mc;
 	CURLMsg *m;
@@ -1253,23 +1238,11 @@ static void set_synced(struct kind_worker *k, bool synced)
 }
 
 /* Sleeps ms unless stopped first. */
-/* CLOCK_MONOTONIC time ms from now, for pthread_cond_timedwait on w->cond. */
-static void deadline_after(unsigned int ms, struct timespec *ts)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 static void nap(struct k8s_watcher *w, unsigned int ms)
 {
 	struct timespec ts;
 
-	deadline_after(ms, &ts);
+	clock_deadline(&ts, ms);
 	pthread_mutex_lock(&w->lock);
 	while (!stopping(w) && pthread_cond_timedwait(&w->cond, &w->lock, &ts) != ETIMEDOUT)
 		;
@@ -1315,7 +1288,7 @@ static void *kind_main(void *arg)
 	int ret;
 
 	while (!stopping(w)) {
-		started = mono_s();
+		started = (time_t)(clock_mono_ms() / 1000);
 		ret = sync_round(k, &relist);
 		if (stopping(w))
 			break;
@@ -1328,7 +1301,7 @@ static void *kind_main(void *arg)
 				nap(w, backoff_ms(w, failures, &seed));
 			continue;
 		}
-		if (!ret && (k->stream_events || mono_s() - started >= 1)) {
+		if (!ret && (k->stream_events || (time_t)(clock_mono_ms() / 1000) - started >= 1)) {
 			failures = 0; /* a normal end of a watch: watch again from k->rv */
 			continue;
 		}
@@ -1341,13 +1314,6 @@ static void *kind_main(void *arg)
 }
 
 /* ---- start and stop --------------------------------------------------------- */
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void curl_init_once(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 static CURLcode set_blob(CURL *c, CURLoption opt, const char *pem)
 {
@@ -1465,7 +1431,8 @@ int k8s_watcher_start(const struct k8s_api_config *cfg, const struct k8s_watch_o
 	if (opts->node_scoped &&
 	    (!opts->node_name || !opts->node_name[0] || strlen(opts->node_name) >= K8S_NAME_MAX))
 		return -EINVAL;
-	pthread_once(&curl_once, curl_init_once);
+	if (curl_init_once() != CURLE_OK)
+		return -EIO;
 	ret = watcher_alloc(cfg, opts, &w);
 	if (ret)
 		goto out_free;
@@ -1496,7 +1463,7 @@ bool k8s_watcher_wait_synced(struct k8s_watcher *w, unsigned int timeout_ms)
 	bool all = false;
 	int i;
 
-	deadline_after(timeout_ms, &ts);
+	clock_deadline(&ts, timeout_ms);
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		for (all = true, i = 0; i < K8S_KIND__MAX; i++)

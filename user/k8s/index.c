@@ -58,6 +58,8 @@
 
 #include "lib/htab.h"
 #include "k8s/index.h"
+#include "lib/str.h"
+#include "lib/addr.h"
 
 #define POD_IPS_MAX	     4	  /* the API allows one per family */
 #define SVC_IPS_MAX	     4	  /* likewise for spec.clusterIPs */
@@ -159,38 +161,9 @@ struct k8s_index {
 
 /* --- small helpers ------------------------------------------------------ */
 
-/* Copies src (NULL: "") into dst, cut at a UTF-8 character boundary. */
-static void copy_str(char *dst, size_t len, const char *src)
-{
-	size_t n = src ? strlen(src) : 0;
-
-	if (n >= len) {
-		n = len - 1;
-		while (n && ((unsigned char)src[n] & 0xc0) == 0x80)
-			n--;
-	}
-	if (n)
-		memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 static const char *first_set(const char *a, const char *b)
 {
 	return a && a[0] ? a : b;
-}
-
-/* Text address to 16 bytes, IPv4 as ::ffff:a.b.c.d. */
-static int parse_ip(const char *s, uint8_t out[16])
-{
-	struct in_addr v4;
-
-	memset(out, 0, 16);
-	if (inet_pton(AF_INET, s, &v4) == 1) {
-		out[10] = out[11] = 0xff;
-		memcpy(out + 12, &v4, 4);
-		return 0;
-	}
-	return inet_pton(AF_INET6, s, out) == 1 ? 0 : -EINVAL;
 }
 
 static bool ports_have(const uint16_t *ports, size_t n, uint16_t port)
@@ -359,7 +332,7 @@ static void set_workload(struct k8s_pod_ref *r, const char *kind, const char *na
 		len = sizeof(r->workload) - 1;
 	memcpy(r->workload, name, len);
 	r->workload[len] = '\0';
-	copy_str(r->workload_kind, sizeof(r->workload_kind), kind);
+	str_copy(r->workload_kind, sizeof(r->workload_kind), kind);
 }
 
 /* The controller ownerReference, or NULL. */
@@ -421,22 +394,22 @@ static void derive_names(bool *bad, const json_t *labels, const json_t *annots, 
 	const char *otel_ver = jstr(bad, annots, "resource.opentelemetry.io/service.version");
 	const char *s;
 
-	copy_str(r->app, sizeof(r->app), app);
-	copy_str(r->version, sizeof(r->version), ver);
+	str_copy(r->app, sizeof(r->app), app);
+	str_copy(r->version, sizeof(r->version), ver);
 	s = first_set(jstr(bad, labels, "service.istio.io/canonical-name"), app);
-	copy_str(r->canonical_service, sizeof(r->canonical_service), first_set(s, r->workload));
+	str_copy(r->canonical_service, sizeof(r->canonical_service), first_set(s, r->workload));
 	s = first_set(jstr(bad, labels, "service.istio.io/canonical-revision"), ver);
-	copy_str(r->canonical_revision, sizeof(r->canonical_revision), first_set(s, "latest"));
+	str_copy(r->canonical_revision, sizeof(r->canonical_revision), first_set(s, "latest"));
 
 	s = first_set(otel_name, jstr(bad, labels, "app.kubernetes.io/instance"));
 	s = first_set(s, jstr(bad, labels, "app.kubernetes.io/name"));
 	if (!s || !s[0])
 		s = otel_workload_kind(r->workload_kind) ? r->workload : r->name;
-	copy_str(r->service_name, sizeof(r->service_name), s);
+	str_copy(r->service_name, sizeof(r->service_name), s);
 
 	s = first_set(otel_ver, jstr(bad, labels, "app.kubernetes.io/version"));
 	p->version_from_meta = s && s[0];
-	copy_str(r->service_version, sizeof(r->service_version), s);
+	str_copy(r->service_version, sizeof(r->service_version), s);
 }
 
 /*
@@ -466,7 +439,7 @@ static void image_version(const char *image, char *out, size_t len)
 		strcpy(out, digest);
 		return;
 	}
-	copy_str(out, len, tag);
+	str_copy(out, len, tag);
 }
 
 /* --- pods: parsing --------------------------------------------------------- */
@@ -486,7 +459,7 @@ static void copy_container_id(char *dst, const char *runtime_id)
 {
 	const char *sep = runtime_id ? strstr(runtime_id, "://") : NULL;
 
-	copy_str(dst, CONTAINER_ID_LEN + 1, sep ? sep + 3 : runtime_id);
+	str_copy(dst, CONTAINER_ID_LEN + 1, sep ? sep + 3 : runtime_id);
 }
 
 static void add_ports(bool *bad, struct pod *p, const json_t *c)
@@ -519,7 +492,7 @@ static void add_spec_containers(bool *bad, struct pod *p, const json_t *spec, co
 		if (!c || !jstr(bad, c, "name"))
 			continue;
 		ct = &p->containers[p->ncontainers++];
-		copy_str(ct->name, sizeof(ct->name), jstr(bad, c, "name"));
+		str_copy(ct->name, sizeof(ct->name), jstr(bad, c, "name"));
 		image_version(jstr(bad, c, "image"), ct->version, sizeof(ct->version));
 		if (p->ref.host_network)
 			add_ports(bad, p, c);
@@ -542,7 +515,7 @@ static void add_statuses(bool *bad, struct pod *p, const json_t *status, const c
 		ct = find_container(p, name);
 		if (!ct) {
 			ct = &p->containers[p->ncontainers++];
-			copy_str(ct->name, sizeof(ct->name), name);
+			str_copy(ct->name, sizeof(ct->name), name);
 		}
 		copy_container_id(ct->id, jstr(bad, s, "containerID"));
 	}
@@ -583,14 +556,14 @@ static void read_ips(bool *bad, const json_t *status, const char *key, const cha
 
 	for (i = 0; list && i < json_array_size(list) && !*bad; i++) {
 		s = jstr(bad, jelem_obj(bad, list, i), "ip");
-		if (!s || *n >= POD_IPS_MAX || parse_ip(s, ips[*n]))
+		if (!s || *n >= POD_IPS_MAX || addr_parse(s, ips[*n]))
 			*bad = true;
 		else if (!addr_in((const uint8_t(*)[16])ips, *n, ips[*n]))
 			(*n)++;
 	}
 	s = jstr(bad, status, key);
 	if (!*n && s && s[0]) {
-		if (parse_ip(s, ips[0]))
+		if (addr_parse(s, ips[0]))
 			*bad = true;
 		else
 			*n = 1;
@@ -613,12 +586,12 @@ static int parse_pod_body(bool *bad, struct pod *p, const json_t *obj, const jso
 	const json_t *annots = jobj(bad, meta, "annotations");
 	const char *phase = jstr(bad, status, "phase");
 
-	copy_str(p->ref.node, sizeof(p->ref.node), jstr(bad, spec, "nodeName"));
+	str_copy(p->ref.node, sizeof(p->ref.node), jstr(bad, spec, "nodeName"));
 	p->ref.host_network = jbool(bad, spec, "hostNetwork", false);
 	p->finished = phase && (!strcmp(phase, "Succeeded") || !strcmp(phase, "Failed"));
 	p->deleting = jstr(bad, meta, "deletionTimestamp") != NULL;
 	p->created = parse_time(bad, jstr(bad, meta, "creationTimestamp"));
-	copy_str(p->mirror_uid, sizeof(p->mirror_uid),
+	str_copy(p->mirror_uid, sizeof(p->mirror_uid),
 		 jstr(bad, annots, "kubernetes.io/config.mirror"));
 	if (alloc_pod_arrays(p, spec, status))
 		return -ENOMEM;
@@ -635,7 +608,7 @@ static int parse_pod_body(bool *bad, struct pod *p, const json_t *obj, const jso
 	derive_names(bad, labels, annots, p);
 	/* Pod-level version from the image only when there is one container. */
 	if (!p->version_from_meta && array_len(spec, "containers") == 1)
-		copy_str(p->ref.service_version, sizeof(p->ref.service_version),
+		str_copy(p->ref.service_version, sizeof(p->ref.service_version),
 			 p->containers[0].version);
 	return *bad ? -EINVAL : 0;
 }
@@ -655,10 +628,10 @@ static int parse_pod(const json_t *obj, struct pod **out)
 	if (!p)
 		return -ENOMEM;
 	p->o.kind = K8S_KIND_POD;
-	copy_str(p->o.uid, sizeof(p->o.uid), uid);
-	copy_str(p->ref.uid, sizeof(p->ref.uid), uid);
-	copy_str(p->ref.name, sizeof(p->ref.name), name);
-	copy_str(p->ref.namespace_, sizeof(p->ref.namespace_), ns);
+	str_copy(p->o.uid, sizeof(p->o.uid), uid);
+	str_copy(p->ref.uid, sizeof(p->ref.uid), uid);
+	str_copy(p->ref.name, sizeof(p->ref.name), name);
+	str_copy(p->ref.namespace_, sizeof(p->ref.namespace_), ns);
 	err = parse_pod_body(&bad, p, obj, meta);
 	if (err) {
 		free_pod(p);
@@ -683,10 +656,10 @@ static void fill_service_ref(struct k8s_service_ref *r, const char *domain, cons
 {
 	char fqdn[K8S_LABEL_MAX * 2 + K8S_NAME_MAX + 8];
 
-	copy_str(r->name, sizeof(r->name), name);
-	copy_str(r->namespace_, sizeof(r->namespace_), ns);
+	str_copy(r->name, sizeof(r->name), name);
+	str_copy(r->namespace_, sizeof(r->namespace_), ns);
 	snprintf(fqdn, sizeof(fqdn), "%s.%s.svc.%s", r->name, r->namespace_, domain);
-	copy_str(r->fqdn, sizeof(r->fqdn), fqdn);
+	str_copy(r->fqdn, sizeof(r->fqdn), fqdn);
 }
 
 /* One ClusterIP; "None" (headless) and "" are not addresses. */
@@ -696,7 +669,7 @@ static void add_cluster_ip(bool *bad, struct service *s, const char *ip)
 
 	if (!ip || !ip[0] || !strcmp(ip, "None"))
 		return;
-	if (parse_ip(ip, a)) {
+	if (addr_parse(ip, a)) {
 		*bad = true;
 		return;
 	}
@@ -747,7 +720,7 @@ static int parse_service(const json_t *obj, const char *domain, struct service *
 	if (!s)
 		return -ENOMEM;
 	s->o.kind = K8S_KIND_SERVICE;
-	copy_str(s->o.uid, sizeof(s->o.uid), uid);
+	str_copy(s->o.uid, sizeof(s->o.uid), uid);
 	fill_service_ref(&s->ref, domain, name, ns);
 	err = parse_service_spec(&bad, s, jobj(&bad, obj, "spec"));
 	if (err) {
@@ -785,17 +758,17 @@ static void parse_endpoint(bool *bad, struct slice *sl, const json_t *ep)
 	for (i = 0; i < json_array_size(addrs) && !*bad; i++) {
 		s = jelem_str(bad, addrs, i);
 		e = &sl->eps[sl->neps];
-		if (!s || parse_ip(s, e->addr)) {
+		if (!s || addr_parse(s, e->addr)) {
 			*bad = true;
 			return;
 		}
 		e->slice = sl;
 		e->ready = ready;
-		copy_str(e->node, sizeof(e->node), jstr(bad, ep, "nodeName"));
+		str_copy(e->node, sizeof(e->node), jstr(bad, ep, "nodeName"));
 		if (kind && !strcmp(kind, "Pod")) {
-			copy_str(e->pod, sizeof(e->pod), jstr(bad, ref, "name"));
-			copy_str(e->pod_ns, sizeof(e->pod_ns), jstr(bad, ref, "namespace"));
-			copy_str(e->pod_uid, sizeof(e->pod_uid), jstr(bad, ref, "uid"));
+			str_copy(e->pod, sizeof(e->pod), jstr(bad, ref, "name"));
+			str_copy(e->pod_ns, sizeof(e->pod_ns), jstr(bad, ref, "namespace"));
+			str_copy(e->pod_uid, sizeof(e->pod_uid), jstr(bad, ref, "uid"));
 		}
 		sl->neps++;
 	}
@@ -847,7 +820,7 @@ static int parse_slice(const json_t *obj, const char *domain, struct slice **out
 	if (!sl)
 		return -ENOMEM;
 	sl->o.kind = K8S_KIND_ENDPOINTSLICE;
-	copy_str(sl->o.uid, sizeof(sl->o.uid), uid);
+	str_copy(sl->o.uid, sizeof(sl->o.uid), uid);
 	if (svc && svc[0])
 		fill_service_ref(&sl->svc, domain, svc, ns);
 	err = bad ? -EINVAL : parse_slice_body(&bad, sl, obj);
@@ -1021,7 +994,7 @@ static struct obj *find_obj(struct k8s_index *idx, enum k8s_kind kind, const cha
 {
 	char key[K8S_UID_MAX] = {0};
 
-	copy_str(key, sizeof(key), uid);
+	str_copy(key, sizeof(key), uid);
 	return (struct obj *)htab_find(&idx->objs[kind], key);
 }
 
@@ -1034,7 +1007,7 @@ struct k8s_index *k8s_index_new(const char *cluster_domain)
 
 	if (!idx)
 		return NULL;
-	copy_str(idx->domain, sizeof(idx->domain), first_set(cluster_domain, "cluster.local"));
+	str_copy(idx->domain, sizeof(idx->domain), first_set(cluster_domain, "cluster.local"));
 	for (i = 0; i < K8S_KIND__MAX && !err; i++)
 		err =
 		    htab_init(&idx->objs[i], offsetof(struct obj, uid) - offsetof(struct obj, node),
@@ -1113,7 +1086,7 @@ static int deleted_uid(enum k8s_kind kind, const json_t *obj, char uid[K8S_UID_M
 	int err = read_meta(&bad, obj, kind, &meta, &name, &ns, &u);
 
 	if (!err)
-		copy_str(uid, K8S_UID_MAX, u);
+		str_copy(uid, K8S_UID_MAX, u);
 	return err;
 }
 
@@ -1283,10 +1256,10 @@ static bool endpoint_pod(const struct addr_entry *e, uint16_t port, struct k8s_p
 		if (!ep->pod[0] || !slice_has_port(ep->slice, port))
 			continue;
 		memset(out, 0, sizeof(*out));
-		copy_str(out->name, sizeof(out->name), ep->pod);
-		copy_str(out->namespace_, sizeof(out->namespace_), ep->pod_ns);
-		copy_str(out->uid, sizeof(out->uid), ep->pod_uid);
-		copy_str(out->node, sizeof(out->node), ep->node);
+		str_copy(out->name, sizeof(out->name), ep->pod);
+		str_copy(out->namespace_, sizeof(out->namespace_), ep->pod_ns);
+		str_copy(out->uid, sizeof(out->uid), ep->pod_uid);
+		str_copy(out->node, sizeof(out->node), ep->node);
 		return true;
 	}
 	return false;
@@ -1331,9 +1304,9 @@ static void pod_ref_with_container(const struct pod *p, const char *container_id
 		/* Runtimes print both full and short ids: accept a prefix. */
 		if (strncmp(c->id, container_id, n))
 			continue;
-		copy_str(out->container, sizeof(out->container), c->name);
+		str_copy(out->container, sizeof(out->container), c->name);
 		if (!p->version_from_meta)
-			copy_str(out->service_version, sizeof(out->service_version), c->version);
+			str_copy(out->service_version, sizeof(out->service_version), c->version);
 		return;
 	}
 }
@@ -1352,8 +1325,7 @@ bool k8s_index_pod_by_uid(struct k8s_index *idx, const char *uid, const char *co
 	p = (const struct pod *)find_obj(idx, K8S_KIND_POD, key);
 	if (!p) {
 		n = htab_find(&idx->mirrors, key);
-		p = n ? (const struct pod *)((const char *)n - offsetof(struct pod, mirror_node))
-		      : NULL;
+		p = n ? container_of(n, struct pod, mirror_node) : NULL;
 	}
 	if (p)
 		pod_ref_with_container(p, container_id, out);
@@ -1485,7 +1457,7 @@ static void component_container(const char *c, size_t len, char *out, size_t out
 		plen = strlen(prefixes[i]);
 		if (len == plen + CONTAINER_ID_LEN && !strncmp(c, prefixes[i], plen) &&
 		    all_hex(c + plen, CONTAINER_ID_LEN)) {
-			copy_str(out, CONTAINER_ID_LEN + 1, c + plen);
+			str_copy(out, CONTAINER_ID_LEN + 1, c + plen);
 			return;
 		}
 	}

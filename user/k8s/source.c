@@ -8,7 +8,7 @@
 #include "lib/env.h"
 #include "k8s/source.h"
 #include "lib/log.h"
-#include "serve/render.h"
+#include "lib/prom_text.h"
 #include "lib/url.h"
 
 static const char *env_or(const char *flag, const char *var)

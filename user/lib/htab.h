@@ -11,6 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The entry that embeds node ptr as its member. */
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+
 struct htab_node {
 	struct htab_node *next;
 	uint64_t hash;

@@ -9,6 +9,7 @@
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 
 #include "lib/nat.h"
+#include "lib/addr.h"
 
 struct nat_lookup {
 	struct nfct_handle *h;
@@ -22,21 +23,13 @@ struct nat_lookup {
 	uint16_t reply_sport;
 };
 
-static const uint8_t v4_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
-static int is_v4(const uint8_t a[16])
-{
-	return !memcmp(a, v4_prefix, sizeof(v4_prefix));
-}
-
 static void orig_src(const struct nf_conntrack *ct, uint8_t out[16])
 {
 	memset(out, 0, 16);
 	if (nfct_get_attr_u8(ct, ATTR_ORIG_L3PROTO) == AF_INET) {
 		uint32_t v4 = nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_SRC);
 
-		memcpy(out, v4_prefix, sizeof(v4_prefix));
-		memcpy(out + 12, &v4, 4);
+		addr_from_v4(out, v4);
 	} else {
 		memcpy(out, nfct_get_attr(ct, ATTR_ORIG_IPV6_SRC), 16);
 	}
@@ -63,8 +56,7 @@ static int on_entry(enum nf_conntrack_msg_type type, struct nf_conntrack *ct, vo
 	if (nfct_get_attr_u8(ct, ATTR_REPL_L3PROTO) == AF_INET) {
 		uint32_t v4 = nfct_get_attr_u32(ct, ATTR_REPL_IPV4_SRC);
 
-		memcpy(n->reply_src, v4_prefix, sizeof(v4_prefix));
-		memcpy(n->reply_src + 12, &v4, 4);
+		addr_from_v4(n->reply_src, v4);
 	} else {
 		memcpy(n->reply_src, nfct_get_attr(ct, ATTR_REPL_IPV6_SRC), 16);
 	}
@@ -102,7 +94,7 @@ void nat_close(struct nat_lookup *n)
 static void set_orig_tuple(struct nf_conntrack *ct, const uint8_t src[16], uint16_t sport,
 			   const uint8_t dst[16], uint16_t dport)
 {
-	if (is_v4(src)) {
+	if (addr_is_v4(src)) {
 		uint32_t s, d;
 
 		memcpy(&s, src + 12, 4);

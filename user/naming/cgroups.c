@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "naming/cgroups.h"
+#include "lib/clock.h"
 
 #define CGROUP_CACHE_MAX       65536
 #define CGROUP_WALK_MAX_DEPTH  64
@@ -59,14 +60,6 @@ struct cgroup_cache {
 	uint64_t last_scan_ns;
 	bool scanned; /* false: next miss rescans whatever the time */
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static size_t slot_of(const struct cgroup_table *t, uint64_t id)
 {
@@ -235,7 +228,7 @@ static int rescan(struct cgroup_cache *c)
 	struct cgroup_table t;
 	int err;
 
-	c->last_scan_ns = now_ns();
+	c->last_scan_ns = clock_mono_ns();
 	c->scanned = true;
 	err = scan(c->root, &t);
 	if (err)
@@ -277,7 +270,7 @@ static const char *path_locked(struct cgroup_cache *c, uint64_t cgroup_id)
 
 	if (e)
 		return e->path;
-	if (c->scanned && now_ns() - c->last_scan_ns < CGROUP_RESCAN_INTERVAL)
+	if (c->scanned && clock_mono_ns() - c->last_scan_ns < CGROUP_RESCAN_INTERVAL)
 		return NULL;
 	if (rescan(c))
 		return NULL;
@@ -356,7 +349,7 @@ static int comm_locked(struct cgroup_cache *c, uint64_t cgroup_id, char comm[CGR
 {
 	const char *path = path_locked(c, cgroup_id);
 	struct cgroup_entry *e;
-	uint64_t now = now_ns();
+	uint64_t now = clock_mono_ns();
 
 	if (!path)
 		return -ENOENT;

@@ -5,15 +5,11 @@
 #include <string.h>
 
 #include "naming/naming.h"
-
-static const uint8_t v4_mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+#include "lib/addr.h"
 
 void naming_format_addr(const uint8_t addr[16], char *buf, size_t len)
 {
-	if (!memcmp(addr, v4_mapped_prefix, sizeof(v4_mapped_prefix)))
-		inet_ntop(AF_INET, addr + 12, buf, len);
-	else
-		inet_ntop(AF_INET6, addr, buf, len);
+	addr_format(addr, buf, len);
 }
 
 static const char *nonempty(const char *s)

@@ -23,6 +23,7 @@ struct naming {
 	struct cgroup_cache *cgroups;	  /* may be NULL */
 	struct k8s_index *k8s;		  /* may be NULL */
 	const char *cluster;		  /* cluster name for Istio's *_cluster labels, or NULL */
+	const char *cluster_domain;	  /* --cluster-domain, for Service host names */
 };
 
 struct endpoint_names {

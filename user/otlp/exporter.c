@@ -17,10 +17,10 @@
 #include "lib/log.h"
 #include "otlp/metrics.h"
 #include "serve/render.h"
+#include "lib/clock.h"
+#include "lib/str.h"
 
 #define DEFAULT_INTERVAL_MS 60000 /* OTEL_METRIC_EXPORT_INTERVAL's default */
-
-static uint64_t clock_ns(clockid_t id);
 
 static const char *env(const char *name)
 {
@@ -51,23 +51,6 @@ static int parse_temporality(const char *s, enum otlp_temporality *out, char *er
 	return 0;
 }
 
-static int percent_decode(const char *in, size_t n, char *out, size_t outlen)
-{
-	size_t i, o = 0;
-	unsigned int hex;
-
-	for (i = 0; i < n && o + 1 < outlen; i++) {
-		if (in[i] == '%' && i + 2 < n && sscanf(in + i + 1, "%2x", &hex) == 1) {
-			out[o++] = (char)hex;
-			i += 2;
-		} else {
-			out[o++] = in[i];
-		}
-	}
-	out[o] = '\0';
-	return i == n ? 0 : -ENAMETOOLONG;
-}
-
 /* OTEL_RESOURCE_ATTRIBUTES: key1=value1,key2=value2 (values percent-encoded). */
 static int parse_resource_attrs(struct exporter_state *s, const char *list, char *err,
 				size_t errlen)
@@ -89,9 +72,15 @@ static int parse_resource_attrs(struct exporter_state *s, const char *list, char
 			return -EINVAL;
 		}
 		k = s->nattrs++;
-		percent_decode(p, eq - p, s->attr_buf[k][0], sizeof(s->attr_buf[k][0]));
-		percent_decode(eq + 1, len - (eq + 1 - p), s->attr_buf[k][1],
-			       sizeof(s->attr_buf[k][1]));
+		if (str_percent_decode(p, eq - p, s->attr_buf[k][0], sizeof(s->attr_buf[k][0])) ||
+		    str_percent_decode(eq + 1, len - (eq + 1 - p), s->attr_buf[k][1],
+				       sizeof(s->attr_buf[k][1]))) {
+			snprintf(err, errlen,
+				 "OTEL_RESOURCE_ATTRIBUTES '%s': pair %zu is too long (%zu bytes "
+				 "a key or value) or not percent-encoded (%%XX, no CR, LF or NUL)",
+				 list, k + 1, sizeof(s->attr_buf[k][0]) - 1);
+			return -EINVAL;
+		}
 		s->attrs[k].key = s->attr_buf[k][0];
 		s->attrs[k].type = OTLP_STR;
 		s->attrs[k].s = s->attr_buf[k][1];
@@ -204,7 +193,7 @@ int export_configure(struct exporter_state *s, const struct export_flags *f, cha
 	int ret;
 
 	memset(s, 0, sizeof(*s));
-	s->start_unix_ns = clock_ns(CLOCK_REALTIME);
+	s->start_unix_ns = clock_unix_ns();
 	signals_by(s, f);
 	s->interval_ms = DEFAULT_INTERVAL_MS;
 	s->temporality = OTLP_TEMPORALITY_CUMULATIVE;
@@ -255,22 +244,14 @@ int export_start(struct exporter_state *s, char *err, size_t errlen)
 	return otlp_exporter_start(&s->cfg, &s->exp, err, errlen);
 }
 
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 void export_metrics(struct exporter_state *s, const struct aggregator *a, struct naming *n,
 		    const char *version, const struct otlp_self_metric *self, size_t nself)
 {
-	uint64_t now_unix = clock_ns(CLOCK_REALTIME);
+	uint64_t now_unix = clock_unix_ns();
 	struct otlp_metrics_opts o = {
 	    .temporality = s->temporality,
 	    .now_unix_ns = now_unix,
-	    .mono_to_unix_ns = now_unix - clock_ns(CLOCK_MONOTONIC),
+	    .mono_to_unix_ns = now_unix - clock_mono_ns(),
 	    .last_export_unix_ns = s->last_export_unix_ns,
 	    .agent_service_name = s->service_name,
 	    .agent_attrs = s->attrs,
@@ -298,7 +279,7 @@ void export_metrics(struct exporter_state *s, const struct aggregator *a, struct
 
 void export_traces(struct exporter_state *s, struct naming *n, const char *version, bool flush)
 {
-	uint64_t now_unix = clock_ns(CLOCK_REALTIME), now = clock_ns(CLOCK_MONOTONIC);
+	uint64_t now_unix = clock_unix_ns(), now = clock_mono_ns();
 	struct spans_opts o = {
 	    .mono_to_unix_ns = now_unix - now,
 	    .host_name = s->host_name,

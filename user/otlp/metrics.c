@@ -187,7 +187,7 @@ static void delta_drop(struct otlp_delta *d, bool all)
 
 	htab_for_each_safe(&d->entries, n, tmp, i)
 	{
-		e = (struct delta_entry *)((char *)n - offsetof(struct delta_entry, node));
+		e = container_of(n, struct delta_entry, node);
 		if (all || e->gen != d->gen) {
 			htab_remove(&d->entries, n);
 			free(e);
@@ -211,7 +211,7 @@ static struct delta_entry *delta_base(struct otlp_delta *d, const struct delta_k
 	struct delta_entry *e;
 
 	if (n) {
-		e = (struct delta_entry *)((char *)n - offsetof(struct delta_entry, node));
+		e = container_of(n, struct delta_entry, node);
 	} else {
 		e = calloc(1, sizeof(*e));
 		if (!e) {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* See spans.h. */
+/* See traces.h. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -8,6 +8,7 @@
 
 #include "lib/env.h"
 #include "core/h2.h"
+#include "core/trace_context.h"
 #include "otlp/traces.h"
 
 #define NAME_MAX_LEN   256
@@ -113,110 +114,6 @@ double spans_effective_rate(const struct span_buffer *b)
 	return b->stats.seen ? (double)b->stats.queued / b->stats.seen : 1.0;
 }
 
-/* ---- trace context ---- */
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-static bool hex_bytes(const char *s, uint8_t *out, size_t n)
-{
-	size_t i;
-	bool nonzero = false;
-
-	for (i = 0; i < n; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return false;
-		out[i] = (uint8_t)(hi << 4 | lo);
-		nonzero |= out[i] != 0;
-	}
-	return nonzero; /* all-zero ids are invalid */
-}
-
-bool spans_parse_traceparent(const char *tp, uint8_t trace_id[16], uint8_t parent_id[8],
-			     uint8_t *flags)
-{
-	uint8_t version;
-
-	if (strlen(tp) != 55 || tp[2] != '-' || tp[35] != '-' || tp[52] != '-')
-		return false;
-	if (hexval(tp[0]) < 0 || hexval(tp[1]) < 0)
-		return false;
-	version = (uint8_t)(hexval(tp[0]) << 4 | hexval(tp[1]));
-	if (version == 0xff) /* forbidden by the W3C specification */
-		return false;
-	if (!hex_bytes(tp + 3, trace_id, 16) || !hex_bytes(tp + 36, parent_id, 8))
-		return false;
-	if (hexval(tp[53]) < 0 || hexval(tp[54]) < 0)
-		return false;
-	*flags = (uint8_t)(hexval(tp[53]) << 4 | hexval(tp[54]));
-	return true;
-}
-
-/* Everything both sockets of one request agree on. */
-struct id_key {
-	uint8_t client_addr[16];
-	uint8_t server_addr[16];
-	uint16_t client_port;
-	uint16_t server_port;
-	uint32_t client_isn;
-	uint64_t index;
-	uint64_t salt;
-};
-
-/*
- * The two agents at the ends of a connection (often on two nodes) derive the
- * same ids from it, so this hash has no seed and must never change between
- * versions: 64-bit FNV-1a with a murmur-style finish. One call per span.
- */
-static uint64_t stable_hash(const void *key, size_t len)
-{
-	const unsigned char *p = key;
-	uint64_t x = 0xcbf29ce484222325ULL;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		x ^= p[i];
-		x *= 0x100000001b3ULL;
-	}
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	return x;
-}
-
-static uint64_t id_part(const struct flow_txn_info *info, uint64_t salt)
-{
-	struct id_key k;
-	uint64_t h;
-
-	memset(&k, 0, sizeof(k));
-	memcpy(k.client_addr, info->client_addr, 16);
-	memcpy(k.server_addr, info->server_addr, 16);
-	k.client_port = info->client_port;
-	k.server_port = info->server_port;
-	k.client_isn = info->client_isn;
-	k.index = info->index;
-	k.salt = salt;
-	h = stable_hash(&k, sizeof(k));
-	return h ? h : 1; /* ids must not be all zero */
-}
-
-static void put_u64(uint8_t *out, uint64_t v)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--, v >>= 8)
-		out[i] = (uint8_t)v;
-}
-
 static uint64_t get_u64(const uint8_t *in)
 {
 	uint64_t v = 0;
@@ -291,34 +188,14 @@ static bool ceiling_allows(struct span_buffer *b, uint64_t now_ns, bool error)
 static void fill_ids(struct span_rec *r, const struct flow_txn_info *info,
 		     const struct http1_txn *t, bool *has_header)
 {
-	uint8_t header_parent[8], flags = 1;
+	struct txn_ids ids;
 
-	*has_header = t->traceparent[0] &&
-		      spans_parse_traceparent(t->traceparent, r->trace_id, header_parent, &flags);
-	put_u64(r->span_id, id_part(info, r->server ? 'S' : 'C'));
-	r->trace_flags = flags & 1;
-	memset(r->parent_id, 0, sizeof(r->parent_id));
-	if (*has_header) {
-		memcpy(r->parent_id, header_parent, 8);
-		return;
-	}
-	put_u64(r->trace_id, id_part(info, 'T'));
-	put_u64(r->trace_id + 8, id_part(info, 't'));
-	if (r->server && info->peer_local)
-		put_u64(r->parent_id, id_part(info, 'C'));
-}
-
-void spans_txn_ids(const struct flow_txn_info *info, const struct http1_txn *t,
-		   uint8_t trace_id[16], uint8_t span_id[8])
-{
-	struct span_rec r;
-	bool has_header;
-
-	memset(&r, 0, sizeof(r));
-	r.server = !info->local_is_client;
-	fill_ids(&r, info, t, &has_header);
-	memcpy(trace_id, r.trace_id, 16);
-	memcpy(span_id, r.span_id, 8);
+	txn_ids(info, t, r->server, &ids);
+	memcpy(r->trace_id, ids.trace_id, sizeof(r->trace_id));
+	memcpy(r->span_id, ids.span_id, sizeof(r->span_id));
+	memcpy(r->parent_id, ids.parent_id, sizeof(r->parent_id));
+	r->trace_flags = ids.flags & 1;
+	*has_header = ids.from_header;
 }
 
 static void fill_protocol(struct span_rec *r, const struct flow_txn_info *info,

@@ -92,9 +92,6 @@ int spans_init(struct span_buffer *b, const struct span_config *c);
 void spans_free(struct span_buffer *b);
 /* Flow-table hook: records the span(s) of one transaction. */
 void spans_on_txn(void *ctx, const struct flow_txn_info *info, const struct http1_txn *t);
-/* The trace and span ids spans_on_txn gives the span of this transaction's local end. */
-void spans_txn_ids(const struct flow_txn_info *info, const struct http1_txn *t,
-		   uint8_t trace_id[16], uint8_t span_id[8]);
 /* Kept / seen since start: the effective sampling rate (1 when nothing seen). */
 double spans_effective_rate(const struct span_buffer *b);
 
@@ -108,9 +105,5 @@ struct spans_opts {
 /* Drains up to max_batch spans into one encoded request; 0 or -ENOMEM. */
 int spans_build(struct span_buffer *b, struct naming *n, const struct spans_opts *o,
 		struct otlp_buf *out, uint64_t *nspans);
-
-/* Exposed for tests: parse a W3C traceparent; false when invalid. */
-bool spans_parse_traceparent(const char *tp, uint8_t trace_id[16], uint8_t parent_id[8],
-			     uint8_t *flags);
 
 #endif /* MESHSIGHT_SPANS_H */

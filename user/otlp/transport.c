@@ -41,11 +41,14 @@
 #include <curl/curl.h>
 #include <zlib.h>
 
-#include "agent/agent.h"
+#include "lib/version.h"
 #include "lib/env.h"
 #include "otlp/encode.h"
 #include "otlp/transport.h"
 #include "lib/url.h"
+#include "lib/str.h"
+#include "lib/clock.h"
+#include "lib/curl.h"
 
 #define DEFAULT_BASE	   "http://localhost:4318"
 #define RESP_MAX	   (64 * 1024) /* response bytes kept for partial_success */
@@ -165,46 +168,6 @@ static bool is_token(const char *s, size_t n)
 	return true;
 }
 
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	ch = (char)tolower((unsigned char)ch);
-	return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-}
-
-/*
- * Percent-decodes n bytes of s into out. A decoded CR, LF or NUL would let a
- * value smuggle a second header into the request, so it is refused.
- */
-static int percent_decode(const char *s, size_t n, char *out, size_t outlen)
-{
-	size_t i, o = 0;
-	int hi, lo;
-	char ch;
-
-	for (i = 0; i < n; i++) {
-		ch = s[i];
-		if (ch == '%') {
-			if (i + 2 >= n)
-				return -EINVAL;
-			hi = hexval(s[i + 1]);
-			lo = hexval(s[i + 2]);
-			if (hi < 0 || lo < 0)
-				return -EINVAL;
-			ch = (char)(hi << 4 | lo);
-			i += 2;
-		}
-		if (ch == '\r' || ch == '\n' || ch == '\0')
-			return -EINVAL;
-		if (o + 1 >= outlen)
-			return -E2BIG;
-		out[o++] = ch;
-	}
-	out[o] = '\0';
-	return 0;
-}
-
 static void trim(const char **s, size_t *n)
 {
 	while (*n && isspace((unsigned char)**s)) {
@@ -247,7 +210,7 @@ static int add_header(const char *var, const char *item, size_t n, char (*lines)
 	vlen = n - klen - 1;
 	trim(&key, &klen);
 	trim(&val, &vlen);
-	if (!is_token(key, klen) || percent_decode(val, vlen, value, sizeof(value)))
+	if (!is_token(key, klen) || str_percent_decode(val, vlen, value, sizeof(value)))
 		goto bad;
 	at = header_find((const char(*)[512])lines, *nlines, key, klen);
 	if (at == OTLP_MAX_HEADERS) {
@@ -609,22 +572,6 @@ struct otlp_exporter {
 	int next_sig; /* round robin, so one signal cannot starve the other */
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static struct timespec abstime_ms(uint64_t ms)
-{
-	struct timespec ts = {.tv_sec = (time_t)(ms / 1000),
-			      .tv_nsec = (long)(ms % 1000) * 1000000};
-
-	return ts;
-}
-
 /* xorshift64*: jitter needs spread, not secrecy. */
 static double rnd_next(struct otlp_exporter *e)
 {
@@ -756,14 +703,14 @@ static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off
 
 	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
 	pthread_mutex_lock(&e->lock);
-	late = e->stopping && now_ms() >= e->flush_deadline_ms;
+	late = e->stopping && clock_mono_ms() >= e->flush_deadline_ms;
 	pthread_mutex_unlock(&e->lock);
 	return late;
 }
 
 static long request_timeout_ms(struct otlp_exporter *e)
 {
-	uint64_t t = e->cfg.timeout_ms, now = now_ms();
+	uint64_t t = e->cfg.timeout_ms, now = clock_mono_ms();
 
 	pthread_mutex_lock(&e->lock);
 	if (e->stopping)
@@ -818,9 +765,11 @@ static void send_once(struct otlp_exporter *e, int sig, const uint8_t *body, siz
  */
 static bool wait_retry(struct otlp_exporter *e, uint64_t delay_ms)
 {
-	uint64_t until = now_ms() + delay_ms;
-	struct timespec ts = abstime_ms(until);
+	uint64_t until = clock_mono_ms() + delay_ms;
+	struct timespec ts;
 	bool go = true;
+
+	clock_deadline(&ts, delay_ms);
 
 	pthread_mutex_lock(&e->lock);
 	for (;;) {
@@ -828,7 +777,7 @@ static bool wait_retry(struct otlp_exporter *e, uint64_t delay_ms)
 			go = false;
 			break;
 		}
-		if (now_ms() >= until)
+		if (clock_mono_ms() >= until)
 			break;
 		pthread_cond_timedwait(&e->wake, &e->lock, &ts);
 	}
@@ -908,7 +857,7 @@ static int64_t next_delay(struct otlp_exporter *e, const struct attempt *a, unsi
 		delay = (uint64_t)a->retry_after * 1000;
 	else
 		delay = otlp_backoff_ms(&e->cfg, attempt, rnd_next(e));
-	if (now_ms() + delay - started > e->cfg.retry_max_elapsed_ms) {
+	if (clock_mono_ms() + delay - started > e->cfg.retry_max_elapsed_ms) {
 		*why = "retry time exhausted, batch dropped";
 		return -1;
 	}
@@ -954,7 +903,7 @@ static void export_batch(struct otlp_exporter *e, int sig, const struct batch *b
 	const uint8_t *wire = b->body;
 	size_t wire_len = b->len;
 	uint8_t *gz = NULL;
-	uint64_t started = now_ms();
+	uint64_t started = clock_mono_ms();
 	struct attempt a;
 	const char *why;
 	unsigned attempt;
@@ -1027,7 +976,7 @@ static void *worker_main(void *arg)
 
 	pthread_mutex_lock(&e->lock);
 	for (;;) {
-		if (e->stopping && now_ms() >= e->flush_deadline_ms)
+		if (e->stopping && clock_mono_ms() >= e->flush_deadline_ms)
 			break;
 		if (!next_batch(e, &sig, &b)) {
 			if (e->stopping)
@@ -1046,15 +995,6 @@ static void *worker_main(void *arg)
 }
 
 /* ---- start and stop ------------------------------------------------------ */
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_result;
-
-/* curl_global_init is not thread safe everywhere; once per process, never undone. */
-static void curl_init_once(void)
-{
-	curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 static int append_header(struct curl_slist **list, const char *line)
 {
@@ -1194,7 +1134,7 @@ static int exporter_alloc(const struct otlp_config *c, struct otlp_exporter **ou
 	e->cfg = *c;
 	for (s = 0; s < OTLP_SIGNAL__MAX; s++)
 		url_redact(c->endpoint[s], e->shown[s], sizeof(e->shown[s]));
-	e->rnd_state = (now_ms() ^ (uint64_t)(uintptr_t)e ^ (uint64_t)getpid() << 32) | 1;
+	e->rnd_state = (clock_mono_ms() ^ (uint64_t)(uintptr_t)e ^ (uint64_t)getpid() << 32) | 1;
 	for (s = 0; s < OTLP_SIGNAL__MAX; s++) {
 		e->q[s].slot = calloc(c->queue_batches, sizeof(*e->q[s].slot));
 		if (!e->q[s].slot || build_headers(e, s))
@@ -1220,15 +1160,15 @@ int otlp_exporter_start(const struct otlp_config *c, struct otlp_exporter **out,
 			size_t errlen)
 {
 	struct otlp_exporter *e;
+	CURLcode cc;
 	int ret;
 
 	ret = check_config(c, err, errlen);
 	if (ret)
 		return ret;
-	pthread_once(&curl_once, curl_init_once);
-	if (curl_init_result != CURLE_OK) {
-		snprintf(err, errlen, "cannot initialise libcurl: %s",
-			 curl_easy_strerror(curl_init_result));
+	cc = curl_init_once();
+	if (cc != CURLE_OK) {
+		snprintf(err, errlen, "cannot initialise libcurl: %s", curl_easy_strerror(cc));
 		return -EIO;
 	}
 	ret = exporter_alloc(c, &e, err, errlen);
@@ -1257,7 +1197,7 @@ void otlp_exporter_stop(struct otlp_exporter *e, uint32_t flush_ms)
 		return;
 	pthread_mutex_lock(&e->lock);
 	e->stopping = true;
-	e->flush_deadline_ms = now_ms() + flush_ms;
+	e->flush_deadline_ms = clock_mono_ms() + flush_ms;
 	pthread_cond_broadcast(&e->wake);
 	pthread_mutex_unlock(&e->lock);
 	pthread_join(e->worker, NULL);

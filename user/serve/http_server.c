@@ -37,6 +37,7 @@
 #include <zlib.h>
 
 #include "serve/http_server.h"
+#include "lib/clock.h"
 
 #define HTTP_MAX_CONNECTIONS	256
 #define HTTP_PER_IP_CONNECTIONS 16
@@ -46,7 +47,6 @@
 #define HTTP_SWEEP_MS		250
 #define HTTP_PAGE_REUSE_MS	250
 #define HTTP_PAGES_MAX_BYTES	((size_t)64 << 20)
-#define NS_PER_MS		1000000ULL
 
 /* One TCP connection, for the head deadline. */
 struct conn_track {
@@ -89,14 +89,6 @@ struct http_server {
 	bool sweeper_started;
 	volatile bool stopping;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 int http_parse_listen(const char *listen, struct sockaddr_storage *ss)
 {
@@ -178,7 +170,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 			return;
 		}
 		t->fd = info->connect_fd;
-		t->head_start_ns = mono_ns();
+		t->head_start_ns = clock_mono_ns();
 		pthread_mutex_lock(&s->lock);
 		t->next = s->conns;
 		if (s->conns)
@@ -220,7 +212,8 @@ static void set_in_request(struct http_server *s, struct MHD_Connection *conn, b
 	pthread_mutex_lock(&s->lock);
 	t->in_request = on;
 	if (!on)
-		t->head_start_ns = mono_ns(); /* the next head on this connection starts now */
+		t->head_start_ns =
+		    clock_mono_ns(); /* the next head on this connection starts now */
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -241,7 +234,7 @@ static void *sweep(void *arg)
 
 	while (!s->stopping) {
 		usleep(HTTP_SWEEP_MS * 1000);
-		now = mono_ns();
+		now = clock_mono_ns();
 		pthread_mutex_lock(&s->lock);
 		for (t = s->conns; t; t = t->next) {
 			if (t->in_request || t->fd < 0 || now - t->head_start_ns < deadline)
@@ -292,7 +285,7 @@ static bool is_shared(const struct http_server *s, const char *path)
 static struct page *page_get(struct http_server *s, const char *path)
 {
 	struct page *p;
-	uint64_t now = mono_ns();
+	uint64_t now = clock_mono_ns();
 
 	pthread_mutex_lock(&s->lock);
 	p = s->newest;
@@ -487,7 +480,7 @@ static int render_page(struct http_server *s, const char *path, struct page **ou
 			   .gz = g.out,
 			   .gz_len = g.cap - g.z.avail_out,
 			   .plain_len = g.in_total,
-			   .born_ns = mono_ns()};
+			   .born_ns = clock_mono_ns()};
 	snprintf(p->path, sizeof(p->path), "%s", path);
 	snprintf(p->type, sizeof(p->type), "%s", type);
 	p->gz_resp = MHD_create_response_from_buffer_with_free_callback_cls(p->gz_len, p->gz,

@@ -18,6 +18,7 @@
 #include "naming/naming.h"
 #include "lib/nat.h"
 #include "core/self_stats.h"
+#include "lib/prom_text.h"
 
 struct render_input {
 	const struct aggregator *agg;
@@ -49,11 +50,6 @@ int render_edges_json(const struct render_input *in, FILE *out);
 int render_stats_json(const struct render_input *in, FILE *out);
 /* Istio's standard metrics (render_istio.c); render_prometheus appends them. */
 int render_istio(const struct render_input *in, FILE *out);
-
-/* One metric family's HELP and TYPE lines (Prometheus text format). */
-void prom_family(FILE *f, const char *name, const char *type, const char *help);
-/* One sample; labels is e.g. "outcome=\"sent\"" or NULL. */
-void prom_sample(FILE *f, const char *name, const char *labels, unsigned long long value);
 
 /* The TCP counters of one edge view, as the Prometheus renderers read them. */
 enum view_field {

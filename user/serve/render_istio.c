@@ -121,7 +121,8 @@ static void put_destination(FILE *f, const struct naming *n, const struct endpoi
 	if (x->service_fqdn)
 		snprintf(host, sizeof(host), "%s", x->service_fqdn);
 	else if (x->service && svc_ns)
-		snprintf(host, sizeof(host), "%s.%s.svc.cluster.local", x->service, svc_ns);
+		snprintf(host, sizeof(host), "%s.%s.svc.%s", x->service, svc_ns,
+			 n->cluster_domain ?: "cluster.local");
 	else
 		snprintf(host, sizeof(host), "%s", or_unknown(x->service));
 	put_label(f, "destination_workload", d.workload);

@@ -179,19 +179,6 @@ static size_t group_end(const struct prom_row *rows, size_t n, size_t i)
 	return j;
 }
 
-void prom_family(FILE *f, const char *name, const char *type, const char *help)
-{
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-void prom_sample(FILE *f, const char *name, const char *labels, unsigned long long value)
-{
-	if (labels)
-		fprintf(f, "%s{%s} %llu\n", name, labels, value);
-	else
-		fprintf(f, "%s %llu\n", name, value);
-}
-
 /* The smallest status code above after among rows[i..j), or 0x10000 when none. */
 static uint32_t next_status(const struct prom_row *rows, size_t i, size_t j, int32_t after)
 {
