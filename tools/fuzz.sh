@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the parser fuzzers (libFuzzer + ASan + UBSan): HTTP/1 (user/core/http1.c)
-# and HTTP/2 with HPACK (user/core/h2.c, user/core/hpack.c), and runs each for $1
+# Builds the parser fuzzers (libFuzzer + ASan + UBSan): HTTP/1 (user/core/http1.c),
+# HTTP/2 with HPACK (user/core/h2.c, user/core/hpack.c) and the OTLP response
+# reader (user/otlp/response.c), and runs each for $1
 # seconds (default 60) from its seed corpus. A crash leaves its input in
 # build/fuzz/ and fails the run.
 set -eu
@@ -20,5 +21,7 @@ run() { # name, sources...
 	return "${PIPESTATUS[0]}"
 }
 
-run http1 tests/fuzz/fuzz_http1.c user/core/http1.c
-run h2 tests/fuzz/fuzz_h2.c user/core/h2.c user/core/hpack.c
+run http1 tests/fuzz/fuzz_http1.c user/core/http1.c user/lib/str.c
+run h2 tests/fuzz/fuzz_h2.c user/core/h2.c user/core/hpack.c user/lib/str.c
+run otlp_response tests/fuzz/fuzz_otlp_response.c user/otlp/protobuf.c user/otlp/json.c \
+	user/otlp/response.c -ljansson

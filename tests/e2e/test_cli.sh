@@ -43,7 +43,7 @@ expect_usage() {
 
 echo "--help documents every long option"
 help=$("$MESHSIGHT_BIN" --help)
-for opt in $(grep -o '{"[a-z-]*"' "$MS_REPO/user/main.c" | tr -d '{"'); do
+for opt in $(sed -n 's/.*{\.name = "\([a-z0-9-]*\)".*/\1/p' "$MS_REPO/user/agent/options.c"); do
 	assert_true "--help mentions --$opt" grep -qF -e "--$opt" <<<"$help"
 done
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * libFuzzer target for otlp_decode_response() in user/otlp/encode.c: a
+ * libFuzzer target for otlp_decode_response() in user/otlp/response.c: a
  * collector's reply is bytes from the network, in protobuf or JSON.
  *
  *   byte 0:  bit 0 JSON (1) or protobuf (0), bits 1-7 the message buffer
@@ -9,7 +9,7 @@
  *            AddressSanitizer sees any read past its end
  *
  * Build: clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Iuser \
- *        tests/fuzz/fuzz_otlp_response.c user/otlp/encode.c -ljansson -o /tmp/fz
+ *        tests/fuzz/fuzz_otlp_response.c user/otlp/{protobuf,json,response}.c -ljansson -o /tmp/fz
  */
 #include <errno.h>
 #include <stdint.h>

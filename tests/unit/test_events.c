@@ -29,13 +29,27 @@ struct rig {
 	uint64_t now;
 };
 
+/* The agent's defaults (user/agent/options.c), which the tests vary one at a time. */
+static void baseline(struct event_thresholds *th)
+{
+	memset(th, 0, sizeof(*th));
+	th->learn_s = 300;
+	th->auth_failures = 20;
+	th->error_ratio = 0.10;
+	th->min_requests = 20;
+	th->latency_s = 1.0;
+	th->rate_factor = 2.0;
+	th->rate_halflife_s = 300;
+	th->max_events = 1024;
+}
+
 static void rig_init(struct rig *r, uint32_t learn_s)
 {
 	struct event_thresholds th;
 	struct edge_key k = key_of(1, 2, 80, EDGE_PROTO_HTTP);
 
 	memset(r, 0, sizeof(*r));
-	events_thresholds_defaults(&th);
+	baseline(&th);
 	th.learn_s = learn_s;
 	th.rate_halflife_s = 60;
 	r->now = START;
@@ -224,7 +238,7 @@ static void test_ring_overwrites_oldest(void **state)
 	int i;
 
 	(void)state;
-	events_thresholds_defaults(&th);
+	baseline(&th);
 	th.max_events = 4;
 	assert_int_equal(events_init(&ev, &th, 60, 0), 0);
 	for (i = 0; i < 10; i++) {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Unit tests for user/otlp/encode.c. Small requests are encoded to protobuf
+ * Unit tests for user/otlp/protobuf.c and json.c. Small requests are encoded to protobuf
  * and compared byte for byte with encodings worked out by hand from the
  * opentelemetry-proto field numbers, so a wrong number or wire type shows
  * as a diff rather than as a collector silently dropping data. The JSON is

@@ -70,31 +70,6 @@ struct agent {
 	uint64_t consumer_max_wait_ns; /* written by the consumer under the lock */
 };
 
-void agent_config_defaults(struct agent_config *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->bpf.capture_bytes = 1024;
-	c->export.max_spans_per_second = UINT32_MAX; /* unset: the default below applies */
-	c->bpf.max_conns = 65536;
-	c->bpf.ringbuf_mb = 16;
-	c->bpf.http = true;
-	c->bpf.kernel_http = true;
-	c->listen = "127.0.0.1:9464";
-	c->max_http = 8192;
-	c->max_edges = 10000;
-	c->edge_idle_s = 600;
-	c->conn_idle_s = 1800;
-	c->scan_interval_ms = 2000;
-	c->reasm_budget_mb = 8;
-	c->k8s.mode = "auto";
-	c->k8s.watch = "cluster";
-	c->k8s.cluster_domain = "cluster.local";
-	c->mesh_tunnel_ports = "15008,15001,15006";
-	analysis_flags_defaults(&c->analysis);
-	c->access_log = ACCESS_LOG_ERRORS;
-	c->access_log_rate = 100;
-}
-
 static void on_signal(int sig)
 {
 	(void)sig;

@@ -50,7 +50,6 @@ struct agent_config {
 	uint32_t access_log_rate;	 /* --access-log-rate: records a second, 0 = no ceiling */
 };
 
-void agent_config_defaults(struct agent_config *c);
 /* Runs until a stop signal; returns 0 on a clean stop, or -errno. */
 int agent_run(const struct agent_config *c);
 

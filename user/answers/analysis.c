@@ -11,12 +11,6 @@
 #include "lib/prom_text.h"
 #include "answers/splits.h"
 
-void analysis_flags_defaults(struct analysis_flags *f)
-{
-	f->window_s = WINDOW_DEFAULT_S;
-	events_thresholds_defaults(&f->events);
-}
-
 int analysis_init(struct analysis *an, const struct analysis_flags *f, uint32_t max_edges,
 		  uint64_t now_ns)
 {

@@ -36,7 +36,6 @@ struct analysis {
 	struct events ev;
 };
 
-void analysis_flags_defaults(struct analysis_flags *f);
 int analysis_init(struct analysis *an, const struct analysis_flags *f, uint32_t max_edges,
 		  uint64_t now_ns);
 void analysis_free(struct analysis *an);

@@ -27,18 +27,6 @@ struct pair {
 	uint64_t key[2];
 };
 
-void events_thresholds_defaults(struct event_thresholds *th)
-{
-	th->learn_s = 300;
-	th->auth_failures = 20;
-	th->error_ratio = 0.10;
-	th->min_requests = 20;
-	th->latency_s = 1.0;
-	th->rate_factor = 2.0;
-	th->rate_halflife_s = 300;
-	th->max_events = 1024;
-}
-
 int events_init(struct events *ev, const struct event_thresholds *th, uint32_t window_s,
 		uint64_t start_ns)
 {

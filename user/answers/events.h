@@ -91,7 +91,6 @@ struct events {
 	uint64_t window_s;
 };
 
-void events_thresholds_defaults(struct event_thresholds *th);
 int events_init(struct events *ev, const struct event_thresholds *th, uint32_t window_s,
 		uint64_t start_ns);
 void events_free(struct events *ev);

@@ -16,7 +16,7 @@ int window_init(struct window *w, uint32_t window_s, uint32_t max_edges, uint64_
 {
 	memset(w, 0, sizeof(*w));
 	w->last_tick_ns = start_ns;
-	w->window_s = window_s ? window_s : WINDOW_DEFAULT_S;
+	w->window_s = window_s ? window_s : 6; /* the shortest window the options allow */
 	w->max_edges = max_edges ? max_edges : 1;
 	return htab_init(&w->edges,
 			 offsetof(struct window_edge, key) - offsetof(struct window_edge, node),

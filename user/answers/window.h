@@ -31,7 +31,6 @@
 #include "lib/htab.h"
 
 #define WINDOW_SLOTS	   6
-#define WINDOW_DEFAULT_S   60
 #define WINDOW_LAT_BUCKETS (EDGE_LATENCY_BOUNDS + 1)
 
 /* Counts over a stretch of time (a slot, a window) or since an edge began. */

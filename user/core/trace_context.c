@@ -27,8 +27,7 @@ static bool hex_bytes(const char *s, uint8_t *out, size_t n)
 	return nonzero;
 }
 
-bool traceparent_parse(const char *tp, uint8_t trace_id[16], uint8_t parent_id[8],
-		       uint8_t *flags)
+bool traceparent_parse(const char *tp, uint8_t trace_id[16], uint8_t parent_id[8], uint8_t *flags)
 {
 	uint8_t version;
 

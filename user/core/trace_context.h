@@ -30,8 +30,7 @@ struct txn_ids {
 	bool from_header;     /* the request carried a valid traceparent */
 };
 
-bool traceparent_parse(const char *tp, uint8_t trace_id[16], uint8_t parent_id[8],
-		       uint8_t *flags);
+bool traceparent_parse(const char *tp, uint8_t trace_id[16], uint8_t parent_id[8], uint8_t *flags);
 void txn_ids(const struct flow_txn_info *info, const struct http1_txn *t, bool server,
 	     struct txn_ids *out);
 

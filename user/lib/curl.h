@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* libcurl's global initialisation, once per process for every HTTP client (Kubernetes, OTLP, CLI). */
+/* libcurl's global initialisation, once per process for every HTTP client (Kubernetes, OTLP, CLI).
+ */
 #ifndef MESHSIGHT_CURL_H
 #define MESHSIGHT_CURL_H
 

@@ -155,12 +155,19 @@ static int apply_flags(struct exporter_state *s, const struct export_flags *f, c
 		s->cfg.timeout_ms = f->timeout_ms;
 	if (f->queue_batches)
 		s->cfg.queue_batches = f->queue_batches;
-	for (i = 0; i < f->nheaders && s->cfg.nheaders < OTLP_MAX_HEADERS; i++) {
+	for (i = 0; i < f->nheaders; i++) {
 		const char *eq = strchr(f->headers[i], '=');
 
-		if (!eq || eq == f->headers[i]) {
-			snprintf(err, errlen, "--otlp-header '%s': expected key=value",
+		if (!eq || eq == f->headers[i] || strpbrk(f->headers[i], "\r\n")) {
+			snprintf(err, errlen, "--otlp-header '%s': expected key=value on one line",
 				 f->headers[i]);
+			return -EINVAL;
+		}
+		if (s->cfg.nheaders == OTLP_MAX_HEADERS) {
+			snprintf(err, errlen,
+				 "--otlp-header '%s': at most %d headers with those of "
+				 "OTEL_EXPORTER_OTLP_HEADERS",
+				 f->headers[i], OTLP_MAX_HEADERS);
 			return -EINVAL;
 		}
 		snprintf(s->cfg.headers[s->cfg.nheaders++], sizeof(s->cfg.headers[0]), "%.*s: %s",

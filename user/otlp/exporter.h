@@ -29,7 +29,7 @@ struct export_flags {
 	const char *compression; /* --otlp-compression gzip|none */
 	const char *ca_file;	 /* --otlp-ca-file */
 	const char *headers[OTLP_MAX_HEADERS]; /* --otlp-header key=value */
-	size_t nheaders;
+	uint32_t nheaders;
 	uint32_t timeout_ms;
 	uint32_t queue_batches;
 	/* --otlp-queue-batches, 0 = default */ /* --otlp-timeout-ms, 0 = env/default */

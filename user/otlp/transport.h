@@ -105,4 +105,9 @@ long otlp_parse_retry_after(const char *value, long now_epoch_s);
 /* Backoff before retry number attempt (1-based), with full jitter from rnd in [0,1). */
 uint32_t otlp_backoff_ms(const struct otlp_config *c, unsigned attempt, double rnd);
 
+/* Shared by config.c and transport.c: a header line's key length, and the
+ * line of lines[0..n) with that key (case-insensitive), or n. */
+size_t otlp_header_key_len(const char *line);
+size_t otlp_header_find(const char (*lines)[512], size_t n, const char *key, size_t klen);
+
 #endif /* MESHSIGHT_OTLP_EXPORT_H */
