@@ -1,22 +1,25 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Unit tests for user/k8s/api.c: kubeconfig and in-cluster configuration
+ * Unit tests for the Kubernetes API client (user/k8s/kubeconfig.c, http.c,
+ * watch.c): kubeconfig and in-cluster configuration
  * from files in a temporary directory, then the watcher against
  * tests/k8s/fake_apiserver.py run as a subprocess, checked the way a user
  * would: through k8s_index lookups, the watcher's statistics and the fake
  * server's own request counters.
  *
- * k8s/api.c is included rather than linked, to reach its statics, and
- * lib/log.c is left out (Makefile UNIT_UNLINKED_k8s_api): the log_msg below
- * records every line instead, so the tests can also check that no token
- * ever reaches the log.
+ * The three files are included rather than linked, to reach their statics,
+ * and lib/log.c is left out (Makefile UNIT_UNLINKED_k8s_api): the log_msg
+ * below records every line instead, so the tests can also check that no
+ * token ever reaches the log.
  *
  *   test_k8s_api                       the cmocka suite
  *   test_k8s_api --watch-load URL MODE [NODE] [SECONDS]
  *                                      tools/k8s-watch-load.sh's driver:
  *                                      syncs, watches SECONDS, prints stats
  */
-#include "k8s/api.c"
+#include "k8s/kubeconfig.c"
+#include "k8s/http.c"
+#include "k8s/watch.c"
 
 #include <arpa/inet.h>
 #include <setjmp.h>

@@ -6,7 +6,7 @@
  * "which pod owns this cgroup"). Pure C plus jansson: no network, no libbpf,
  * unit-tested with real Kubernetes JSON.
  *
- * The watcher (k8s_api.c) feeds objects in from its threads; readers copy
+ * The watcher (k8s/watch.c) feeds objects in from its threads; readers copy
  * what they need into a k8s_pod_ref / k8s_service_ref so that nothing they
  * hold can be freed under them. The index takes its own lock.
  *
@@ -53,7 +53,7 @@ struct k8s_pod_ref {
 	char workload_kind[K8S_KIND_NAME_MAX];
 	char app[K8S_LABEL_MAX];		/* label app.kubernetes.io/name, else app */
 	char version[K8S_LABEL_MAX];		/* label app.kubernetes.io/version, else version */
-	char canonical_service[K8S_LABEL_MAX];	/* Istio's rule, see k8s_index.c */
+	char canonical_service[K8S_LABEL_MAX];	/* Istio's rule, see k8s/index.c */
 	char canonical_revision[K8S_LABEL_MAX]; /* Istio's rule; "latest" by default */
 	char service_name[K8S_NAME_MAX];	/* OpenTelemetry service.name for k8s */
 	char service_version[K8S_LABEL_MAX];	/* OpenTelemetry service.version or "" */

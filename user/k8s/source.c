@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* See k8s.h. */
+/* See k8s/source.h. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>

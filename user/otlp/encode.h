@@ -3,7 +3,7 @@
  * OTLP data model and wire encoding (OpenTelemetry protocol, proto3 field
  * numbers of opentelemetry-proto v1). The exporter builds requests in this
  * model from edges and transactions; the encoder turns them into protobuf or
- * OTLP/JSON bodies; the transport (otlp_export.c) ships them.
+ * OTLP/JSON bodies; the transport (otlp/transport.c) ships them.
  *
  * Only what meshsight emits is modelled: resource and scope, Sum (int),
  * Gauge (double), Histogram (explicit buckets), and spans. All strings are

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * See export.h. Environment first (the OpenTelemetry SDK variables), then
+ * See otlp/exporter.h. Environment first (the OpenTelemetry SDK variables), then
  * flags on top, so a DaemonSet can set everything through env as any other
  * OpenTelemetry component, and a person on the node can override one thing.
  */

@@ -40,7 +40,7 @@ struct export_flags {
 
 struct exporter_state {
 	bool enabled;	 /* either signal below */
-	bool metrics_on; /* see signals_by() in export.c for what turns each on */
+	bool metrics_on; /* see signals_by() in otlp/exporter.c for what turns each on */
 	bool traces_on;
 	struct otlp_config cfg;
 	struct otlp_exporter *exp;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * See otlp_metrics.h. The request is assembled in a scratch arena (every
+ * See otlp/metrics.h. The request is assembled in a scratch arena (every
  * string, attribute array and point list of one build) and freed in one go
  * after encoding, so a build costs no bookkeeping beyond its own lifetime.
  */
