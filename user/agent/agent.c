@@ -28,12 +28,12 @@
 #include "answers/analysis.h"
 #include "naming/cgroups.h"
 #include "core/flows.h"
-#include "serve/http_server.h"
+#include "serve/endpoints.h"
 #include "naming/identity.h"
 #include "lib/log.h"
+#include "naming/end_rules.h"
 #include "naming/naming.h"
 #include "lib/nat.h"
-#include "serve/page.h"
 #include "serve/render.h"
 #include "core/self_stats.h"
 #include "lib/clock.h"
@@ -48,13 +48,13 @@ struct agent {
 	const struct agent_config *cfg;
 	struct loader loader;
 	struct ring_buffer *rb;
-	struct http_server *http;
-	struct http_server *health; /* --health-listen, or NULL */
+	struct endpoints endpoints;
 	struct identity_table *ids;
 	struct cgroup_cache *cgroups;
 	struct naming naming;
 	struct k8s_source k8s;
 	struct nat_lookup *nat; /* only with Kubernetes: ClusterIP connections */
+	struct end_rules rules; /* tunnels, exclusions, owners (naming/end_rules.h) */
 	struct aggregator agg;
 	struct flowtab flows;
 	struct analysis analysis;      /* window, graph, events: a lock of its own */
@@ -76,28 +76,6 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
-/*
- * A client connection to a Service's ClusterIP: name the edge after the
- * backend kube-proxy picked (the Service is found again from its
- * EndpointSlice), so that it is the same edge the backend's socket reports.
- */
-static bool translate_cluster_ip(struct agent *a, struct ms_conn_open_event *ev)
-{
-	struct ms_tuple *t = &ev->tuple;
-	uint8_t real[16];
-	uint16_t port;
-
-	if (!a->nat || ev->role != MS_ROLE_CLIENT ||
-	    !k8s_index_is_cluster_ip(a->k8s.idx, t->remote_addr))
-		return false;
-	if (nat_real_destination(a->nat, t->local_addr, t->local_port, t->remote_addr,
-				 t->remote_port, real, &port))
-		return false;
-	memcpy(t->remote_addr, real, sizeof(real));
-	t->remote_port = port;
-	return true;
-}
-
 static int on_event(void *ctx, void *data, size_t size)
 {
 	const struct ms_event_hdr *hdr = data;
@@ -107,7 +85,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	/* The ring buffer is read-only: rewrite a copy. */
 	if (a->nat && size == sizeof(open) && hdr->type == MS_EV_CONN_OPEN) {
 		memcpy(&open, data, sizeof(open));
-		if (translate_cluster_ip(a, &open)) {
+		if (end_rules_translate_cluster_ip(a->nat, a->k8s.idx, &open)) {
 			flowtab_handle_event(&a->flows, &open, sizeof(open));
 			return 0;
 		}
@@ -176,11 +154,9 @@ static void snapshot_free(struct snapshot *s)
 	agg_free(&s->agg);
 }
 
-/* What renderers read, from a snapshot (the endpoint's counters have a lock of their own). */
+/* What renderers read, from a snapshot (serve/endpoints.c adds its own counters). */
 static void snapshot_input(struct agent *a, const struct snapshot *s, struct render_input *in)
 {
-	struct http_server_stats hs = {0};
-
 	memset(in, 0, sizeof(*in));
 	in->naming = &a->naming;
 	in->version = MESHSIGHT_VERSION;
@@ -192,86 +168,74 @@ static void snapshot_input(struct agent *a, const struct snapshot *s, struct ren
 	in->kernel_conns = s->kernel_conns;
 	in->kernel_conns_expired = s->kernel_conns_expired;
 	in->consumer_max_wait_ns = s->consumer_max_wait_ns;
-	if (a->http)
-		http_server_get_stats(a->http, &hs);
-	in->endpoint_head_timeouts = hs.head_timeouts;
-	in->endpoint_pages_shared = hs.pages_shared;
 	in->uptime_s = (clock_mono_ns() - a->start_ns) / 1e9;
 }
 
-/* GET /api/v1/access-log[?limit=N] (the endpoint passes a limit argument on). */
-static int render_access_log(struct agent *a, const char *query, FILE *out)
+/* serve/endpoints.h's snapshot: the copy is taken a slice at a time under the lock. */
+static int endpoint_snapshot(void *ctx, void **out, struct render_input *in)
 {
-	unsigned long limit = 0;
-	json_t *root;
-	int err;
+	struct snapshot *snap = malloc(sizeof(*snap));
+	struct agent *a = ctx;
 
-	if (!strncmp(query, "?limit=", 7))
-		limit = strtoul(query + 7, NULL, 10);
-	root = access_log_json(a->access_log, &a->naming,
-			       limit > ACCESS_LOG_RING ? ACCESS_LOG_RING : (uint32_t)limit);
-	err = json_dumpf(root, out, JSON_COMPACT) || fputc('\n', out) == EOF ? -EIO : 0;
-	json_decref(root);
-	return err;
+	if (!snap || snapshot_take(a, snap)) {
+		free(snap);
+		return -ENOMEM;
+	}
+	snapshot_input(a, snap, in);
+	*out = snap;
+	return 0;
 }
 
-static int render(void *ctx, const char *path, FILE *out, const char **type)
+static void endpoint_release(void *ctx, void *snap)
 {
-	const char *query = strchr(path, '?');
-	struct agent *a = ctx;
-	struct render_input in;
-	struct snapshot snap;
-	int err = -ENOENT;
-	char base[64];
+	(void)ctx;
+	snapshot_free(snap);
+	free(snap);
+}
 
-	/* Only the access log reads a query argument; every other page ignores it. */
-	if (query) {
-		if (!strncmp(path, "/api/v1/access-log?", 19)) {
-			*type = "application/json";
-			return render_access_log(a, query, out);
-		}
-		snprintf(base, sizeof(base), "%.*s", (int)(query - path), path);
-		path = base;
-	}
+static void write_export_families(void *ctx, FILE *out)
+{
+	export_render_prom(ctx, out);
+}
 
-	if (!strcmp(path, "/healthz")) {
-		fputs("ok\n", out);
-		return 0;
-	}
-	err = page_render(path, out, type);
-	if (err != -ENOENT)
-		return err;
-	if (!strcmp(path, "/api/v1/access-log")) {
-		*type = "application/json";
-		return render_access_log(a, "", out);
-	}
-	err = analysis_render(&a->analysis, &a->naming, path, out, type);
-	if (err != -ENOENT)
-		return err;
-	if (strcmp(path, "/metrics") && strcmp(path, "/api/v1/edges") &&
-	    strcmp(path, "/api/v1/stats"))
-		return -ENOENT;
-	if (snapshot_take(a, &snap))
-		return -ENOMEM;
-	snapshot_input(a, &snap, &in);
-	if (!strcmp(path, "/metrics")) {
-		*type = "text/plain; version=0.0.4; charset=utf-8";
-		err = render_prometheus(&in, out);
-		export_render_prom(&a->export, out);
-		k8s_source_render_prom(&a->k8s, out);
-		analysis_render_prom(&a->analysis, out);
-		access_log_render_prom(a->access_log, out);
-	} else if (!strcmp(path, "/api/v1/edges")) {
-		*type = "application/json";
-		err = render_edges_json(&in, out);
-	} else {
-		*type = "application/json";
-		in.kubernetes = k8s_source_stats_json(&a->k8s);
-		err = render_stats_json(&in, out);
-		json_decref(in.kubernetes);
-	}
-	snapshot_free(&snap);
-	return err;
+static void write_k8s_families(void *ctx, FILE *out)
+{
+	k8s_source_render_prom(ctx, out);
+}
+
+static void write_analysis_families(void *ctx, FILE *out)
+{
+	analysis_render_prom(ctx, out);
+}
+
+static void write_access_log_families(void *ctx, FILE *out)
+{
+	access_log_render_prom(ctx, out);
+}
+
+static json_t *stats_kubernetes(void *ctx)
+{
+	return k8s_source_stats_json(ctx);
+}
+
+/* /metrics after the snapshot's families: each module's own, in this order. */
+static int start_endpoints(struct agent *a, char *err, size_t errlen)
+{
+	struct endpoints *e = &a->endpoints;
+
+	e->snapshot = endpoint_snapshot;
+	e->release = endpoint_release;
+	e->ctx = a;
+	e->naming = &a->naming;
+	e->analysis = &a->analysis;
+	e->access_log = a->access_log;
+	e->stats_kubernetes = stats_kubernetes;
+	e->stats_kubernetes_ctx = &a->k8s;
+	endpoints_add_writer(e, write_export_families, &a->export);
+	endpoints_add_writer(e, write_k8s_families, &a->k8s);
+	endpoints_add_writer(e, write_analysis_families, &a->analysis);
+	endpoints_add_writer(e, write_access_log_families, a->access_log);
+	return endpoints_start(e, a->cfg->listen, a->cfg->health_listen, err, errlen);
 }
 
 static void read_kernel_counters(struct agent *a)
@@ -367,24 +331,16 @@ static int drain_events(struct agent *a, int epfd)
  */
 static void export_tick(struct agent *a)
 {
-	struct otlp_self_metric self[SELF_STATS_MAX];
 	struct self_stat st[SELF_STATS_MAX];
 	struct render_input in;
 	struct snapshot snap;
-	size_t n, i;
+	size_t n;
 
 	if (snapshot_take(a, &snap))
 		return;
 	snapshot_input(a, &snap, &in);
 	n = render_self_stats(&in, st);
-	for (i = 0; i < n; i++)
-		self[i] = (struct otlp_self_metric){st[i].otlp,
-						    st[i].unit,
-						    st[i].otlp_attr_key,
-						    st[i].otlp_attr_val,
-						    self_stat_value(&st[i]),
-						    st[i].gauge};
-	export_metrics(&a->export, &snap.agg, &a->naming, MESHSIGHT_VERSION, self, n);
+	export_metrics(&a->export, &snap.agg, &a->naming, MESHSIGHT_VERSION, st, n);
 	snapshot_free(&snap);
 }
 
@@ -500,80 +456,6 @@ static int setup_naming(struct agent *a, char *err, size_t errlen)
 	return 0;
 }
 
-static bool path_under(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	while (n > 1 && dir[n - 1] == '/')
-		n--;
-	return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
-}
-
-static bool cgroup_listed(const char *path, const char *const *list, uint32_t n)
-{
-	uint32_t i;
-
-	for (i = 0; path && i < n; i++)
-		if (path_under(path, list[i]))
-			return true;
-	return false;
-}
-
-/* ztunnel's pod, as Istio labels it (app=ztunnel in istio-system). */
-static bool is_ztunnel_pod(struct agent *a, const char *path)
-{
-	struct k8s_pod_ref pod;
-
-	if (!a->k8s.enabled || !k8s_index_pod_by_cgroup(a->k8s.idx, path, &pod))
-		return false;
-	return !strcmp(pod.app, "ztunnel");
-}
-
-/* flows.h's tunnel test: a configured tunnel cgroup, or ztunnel's pod. */
-static bool is_tunnel_cgroup(void *ctx, uint64_t cgroup_id)
-{
-	struct agent *a = ctx;
-	const char *path = a->cgroups ? cgroup_cache_path(a->cgroups, cgroup_id) : NULL;
-
-	if (!path)
-		return false;
-	if (cgroup_listed(path, a->cfg->mesh_tunnel_cgroups, a->cfg->nmesh_tunnel_cgroups))
-		return true;
-	return is_ztunnel_pod(a, path);
-}
-
-/*
- * flows.h's exclusion test. The agent's own sockets (OTLP exports, scrapes
- * of its endpoint) are always excluded: observing them would make edges and
- * spans of the agent's own work, and exporting those spans would make more.
- */
-static bool is_excluded(void *ctx, uint32_t pid, const char *comm, uint64_t cgroup_id)
-{
-	struct agent *a = ctx;
-	const struct agent_config *c = a->cfg;
-	uint32_t i;
-
-	if (pid && pid == a->self_pid)
-		return true;
-	for (i = 0; comm[0] && i < c->nexclude_processes; i++)
-		if (!strncmp(comm, c->exclude_processes[i], MS_COMM_LEN - 1))
-			return true;
-	if (!c->nexclude_cgroups || !a->cgroups)
-		return false;
-	return cgroup_listed(cgroup_cache_path(a->cgroups, cgroup_id), c->exclude_cgroups,
-			     c->nexclude_cgroups);
-}
-
-/* flows.h's owner test: the pod naming would name the end after. */
-static bool end_owner(void *ctx, const uint8_t addr[16], uint64_t cgroup_id, uint16_t port,
-		      char uid[EDGE_UID_MAX])
-{
-	struct agent *a = ctx;
-	struct edge_end end = {.cgroup_id = cgroup_id, .port = port};
-
-	return naming_pod_uid(&a->naming, addr, &end, uid);
-}
-
 static int setup_tables(struct agent *a)
 {
 	const struct agent_config *c = a->cfg;
@@ -591,49 +473,20 @@ static int setup_tables(struct agent *a)
 	ret = flowtab_init(&a->flows, &a->agg, &lim);
 	if (ret)
 		return ret;
-	a->flows.is_tunnel_cgroup = is_tunnel_cgroup;
-	a->flows.tunnel_cgroup_ctx = a;
-	a->flows.is_excluded = is_excluded;
-	a->flows.exclude_ctx = a;
-	if (a->k8s.enabled) {
-		a->flows.owner = end_owner;
-		a->flows.owner_ctx = a;
-	}
-	return 0;
-}
-
-/* The health listener answers /healthz only: nothing it serves is costly. */
-static int render_health(void *ctx, const char *path, FILE *out, const char **type)
-{
-	(void)ctx;
-	(void)type;
-	if (strcmp(path, "/healthz"))
-		return -ENOENT;
-	fputs("ok\n", out);
-	return 0;
-}
-
-static int start_endpoints(struct agent *a, char *err, size_t errlen)
-{
-	static const char *const shared[] = {"/metrics", NULL};
-	struct http_server_opts main_opts = {
-	    .listen = a->cfg->listen,
-	    .flag = "--listen",
-	    .render = render,
-	    .ctx = a,
-	    .shared_paths = shared,
+	a->rules = (struct end_rules){
+	    .tunnel_cgroups = c->mesh_tunnel_cgroups,
+	    .ntunnel_cgroups = c->nmesh_tunnel_cgroups,
+	    .exclude_processes = c->exclude_processes,
+	    .nexclude_processes = c->nexclude_processes,
+	    .exclude_cgroups = c->exclude_cgroups,
+	    .nexclude_cgroups = c->nexclude_cgroups,
+	    .self_pid = a->self_pid,
+	    .cgroups = a->cgroups,
+	    .k8s = a->k8s.enabled ? a->k8s.idx : NULL,
+	    .naming = &a->naming,
 	};
-	struct http_server_opts health_opts = {
-	    .listen = a->cfg->health_listen,
-	    .flag = "--health-listen",
-	    .render = render_health,
-	    .ctx = a,
-	};
-	int ret = http_server_start(&main_opts, &a->http, err, errlen);
-
-	if (ret || !a->cfg->health_listen)
-		return ret;
-	return http_server_start(&health_opts, &a->health, err, errlen);
+	end_rules_install(&a->rules, &a->flows);
+	return 0;
 }
 
 /* The flow table's one transaction hook, for the spans and the access log. */
@@ -706,8 +559,7 @@ static int agent_start(struct agent *a, char *err, size_t errlen)
 static void agent_stop(struct agent *a)
 {
 	export_stop(&a->export);
-	http_server_stop(a->health);
-	http_server_stop(a->http);
+	endpoints_stop(&a->endpoints);
 	ring_buffer__free(a->rb);
 	if (a->loader.skel)
 		loader_stop(&a->loader);

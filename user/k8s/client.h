@@ -138,23 +138,21 @@ extern const char *const kind_names[K8S_KIND__MAX];
 extern const char *const kind_paths[K8S_KIND__MAX];
 extern const char *const kind_groups[K8S_KIND__MAX];
 
-void errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int read_file(const char *path, size_t max, char **out, size_t *outlen);
 void free_secret(char **p);
 int base64_decode(const char *in, char **out, size_t *outlen);
 int config_copy(struct k8s_api_config *dst, const struct k8s_api_config *src);
 bool stopping(const struct k8s_watcher *w);
 bool rl_allow(struct ratelimit *r, unsigned int *suppressed);
-void kind_error(struct kind_worker *k, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void kind_error(struct kind_worker *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void set_rv(struct kind_worker *k, const char *rv);
 void stat_add(struct kind_worker *k, uint64_t *field, uint64_t n);
 int auth_header(struct k8s_watcher *w, char *out, size_t outlen);
 int apply_event(struct kind_worker *k, const char *line, size_t n);
 size_t on_write(char *data, size_t size, size_t nmemb, void *arg);
 int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-		       curl_off_t ulnow);
+		curl_off_t ulnow);
 int http_get(struct kind_worker *k, const char *url, bool stream, long timeout_ms);
 int check_status(struct kind_worker *k, const char *verb);
 bool stalled(struct kind_worker *k, time_t start);

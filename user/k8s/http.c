@@ -83,7 +83,7 @@ size_t on_write(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-		       curl_off_t ulnow)
+		curl_off_t ulnow)
 {
 	struct kind_worker *k = arg;
 	long status = 0;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* Where the API server is and which credentials to show it: in-cluster service account or kubeconfig. */
+/* Where the API server is and which credentials to show it: in-cluster service account or
+ * kubeconfig. */
 #define _GNU_SOURCE
 #include "k8s/client.h"
 
@@ -109,7 +110,6 @@ out_bad:
 	free(buf);
 	return -EINVAL;
 }
-
 
 void k8s_config_free(struct k8s_api_config *cfg)
 {

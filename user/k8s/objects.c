@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* Pods, Services and EndpointSlices: JSON -> the fixed records of objects.h, names computed once. */
+/* Pods, Services and EndpointSlices: JSON -> the fixed records of objects.h, names computed once.
+ */
 #define _GNU_SOURCE
 #include "k8s/objects.h"
 
@@ -124,7 +125,7 @@ static int64_t parse_time(bool *bad, const char *s)
  * raw list items do not), matches the kind being applied.
  */
 int read_meta(bool *bad, const json_t *obj, enum k8s_kind kind, const json_t **meta,
-		     const char **name, const char **ns, const char **uid)
+	      const char **name, const char **ns, const char **uid)
 {
 	static const char *const kinds[K8S_KIND__MAX] = {"Pod", "Service", "EndpointSlice"};
 	const char *k;

@@ -166,7 +166,7 @@ struct k8s_index {
 const char *first_set(const char *a, const char *b);
 bool ports_have(const uint16_t *ports, size_t n, uint16_t port);
 int read_meta(bool *bad, const json_t *obj, enum k8s_kind kind, const json_t **meta,
-		     const char **name, const char **ns, const char **uid);
+	      const char **name, const char **ns, const char **uid);
 void free_pod(struct pod *p);
 int parse_pod(const json_t *obj, struct pod **out);
 void free_service(struct service *s);

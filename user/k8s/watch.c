@@ -9,15 +9,12 @@ const char *const kind_paths[K8S_KIND__MAX] = {
     "/api/v1/services",
     "/apis/discovery.k8s.io/v1/endpointslices",
 };
-const char *const kind_groups[K8S_KIND__MAX] = {"\"\" (core)", "\"\" (core)",
-						       "discovery.k8s.io"};
+const char *const kind_groups[K8S_KIND__MAX] = {"\"\" (core)", "\"\" (core)", "discovery.k8s.io"};
 
 const char *k8s_kind_name(enum k8s_kind kind)
 {
 	return kind < K8S_KIND__MAX ? kind_names[kind] : "unknown";
 }
-
-
 
 bool stopping(const struct k8s_watcher *w)
 {
@@ -141,7 +138,6 @@ int auth_header(struct k8s_watcher *w, char *out, size_t outlen)
 	pthread_mutex_unlock(&w->lock);
 	return ret;
 }
-
 
 static int list_url(struct kind_worker *k, const char *cont, char *url, size_t len)
 {

@@ -251,9 +251,28 @@ int export_start(struct exporter_state *s, char *err, size_t errlen)
 	return otlp_exporter_start(&s->cfg, &s->exp, err, errlen);
 }
 
-void export_metrics(struct exporter_state *s, const struct aggregator *a, struct naming *n,
-		    const char *version, const struct otlp_self_metric *self, size_t nself)
+/* The agent's own counters (core/self_stats.h) as OTLP samples, under their OTLP names. */
+static size_t self_metrics(const struct self_stat *st, size_t n, struct otlp_self_metric *out)
 {
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		out[i] = (struct otlp_self_metric){
+		    .name = st[i].otlp,
+		    .unit = st[i].unit,
+		    .attr_key = st[i].otlp_attr_key,
+		    .attr_val = st[i].otlp_attr_val,
+		    .value = self_stat_value(&st[i]),
+		    .gauge = st[i].gauge,
+		};
+	return n;
+}
+
+void export_metrics(struct exporter_state *s, const struct aggregator *a, struct naming *n,
+		    const char *version, const struct self_stat *st, size_t nst)
+{
+	struct otlp_self_metric self[SELF_STATS_MAX];
+	size_t nself = self_metrics(st, nst < SELF_STATS_MAX ? nst : SELF_STATS_MAX, self);
 	uint64_t now_unix = clock_unix_ns();
 	struct otlp_metrics_opts o = {
 	    .temporality = s->temporality,

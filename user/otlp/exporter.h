@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "core/aggregator.h"
+#include "core/self_stats.h"
 #include "naming/naming.h"
 #include "otlp/encode.h"
 #include "otlp/transport.h"
@@ -68,7 +69,7 @@ int export_configure(struct exporter_state *s, const struct export_flags *f, cha
 int export_start(struct exporter_state *s, char *err, size_t errlen);
 /* Builds and queues one metrics request; call with the agent lock held. */
 void export_metrics(struct exporter_state *s, const struct aggregator *a, struct naming *n,
-		    const char *version, const struct otlp_self_metric *self, size_t nself);
+		    const char *version, const struct self_stat *self, size_t nself);
 /* Ships queued spans when a batch is full or the schedule delay passed; lock held. */
 void export_traces(struct exporter_state *s, struct naming *n, const char *version, bool flush);
 
