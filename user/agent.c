@@ -36,6 +36,7 @@
 #include "page.h"
 #include "render.h"
 #include "self_stats.h"
+#include "tls_probe.h"
 
 #define POLL_TIMEOUT_MS 50
 #define HOUSEKEEPING_MS 1000
@@ -60,6 +61,7 @@ struct agent {
 	struct flowtab flows;
 	struct analysis analysis;      /* window, graph, events: a lock of its own */
 	struct access_log *access_log; /* failed requests: a lock of its own */
+	struct tls_probe *tls;	       /* --tls on, where the probes loaded; else NULL */
 	pthread_mutex_t lock;
 	uint64_t start_ns;
 	uint64_t kernel_counters[MS_CNT__MAX];
@@ -372,6 +374,21 @@ static void housekeeping(struct agent *a)
 	k8s_retire_renamed_edges(&a->naming, &a->agg);
 	flowtab_expire(&a->flows, now);
 	pthread_mutex_unlock(&a->lock);
+	tls_probe_scan(a->tls); /* new processes' libssl; no flow state, so no lock */
+}
+
+/* Optional: without the TLS probes HTTPS is reported as tcp, and the agent runs on. */
+static void start_tls(struct agent *a)
+{
+	char why[512] = "";
+
+	if (tls_probe_start(&a->tls, loader_ringbuf_fd(&a->loader), loader_counters_fd(&a->loader),
+			    a->cfg->bpf.capture_bytes, why, sizeof(why))) {
+		pr_warn("HTTPS through OpenSSL is not observed: %s\n", why);
+		return;
+	}
+	a->flows.tls_grace_ns = FLOW_TLS_GRACE_NS;
+	tls_probe_scan(a->tls);
 }
 
 /* Sleep without the lock, then drain everything pending under it. */
@@ -732,6 +749,8 @@ static int agent_start(struct agent *a, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot open the ring buffer: %s", strerror(errno));
 		return -errno;
 	}
+	if (a->cfg->tls)
+		start_tls(a);
 	ret = start_endpoints(a, err, errlen);
 	if (ret)
 		return ret;
@@ -743,6 +762,7 @@ static void agent_stop(struct agent *a)
 	export_stop(&a->export);
 	http_server_stop(a->health);
 	http_server_stop(a->http);
+	tls_probe_stop(a->tls);
 	ring_buffer__free(a->rb);
 	if (a->loader.skel)
 		loader_stop(&a->loader);

@@ -26,6 +26,7 @@
 #include "otlp_export.h"
 #include "probe.h"
 #include "render.h"
+#include "tls_probe.h"
 
 enum {
 	OPT_CGROUP = 256,
@@ -79,6 +80,7 @@ enum {
 	OPT_MAX_EVENTS,
 	OPT_ACCESS_LOG,
 	OPT_ACCESS_LOG_RATE,
+	OPT_TLS,
 };
 
 static const struct option long_opts[] = {
@@ -131,6 +133,7 @@ static const struct option long_opts[] = {
     {"max-events", required_argument, NULL, OPT_MAX_EVENTS},
     {"access-log", required_argument, NULL, OPT_ACCESS_LOG},
     {"access-log-rate", required_argument, NULL, OPT_ACCESS_LOG_RATE},
+    {"tls", required_argument, NULL, OPT_TLS},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -210,6 +213,9 @@ static void usage(FILE *f)
 	    "                            off: records on /api/v1/access-log\n"
 	    "  --access-log-rate N       records a second at most, the rest counted (default\n"
 	    "                            %u; 0 = no ceiling)\n"
+	    "  --tls on|off              HTTPS read through OpenSSL's libssl with uprobes\n"
+	    "                            (needs CAP_SYS_PTRACE too; env MESHSIGHT_TLS; default\n"
+	    "                            off)\n"
 	    "\n"
 	    "OTLP export (off unless --otlp, --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT turn\n"
 	    "on both signals, or OTEL_EXPORTER_OTLP_METRICS_ENDPOINT / _TRACES_ENDPOINT one;\n"
@@ -451,6 +457,18 @@ static int check_export(const struct agent_config *c)
 	return ret;
 }
 
+static int parse_tls(const char *what, const char *v, struct agent_config *c)
+{
+	int on;
+
+	if (tls_probe_parse_switch(v, &on)) {
+		fprintf(stderr, "meshsight: %s '%s': expected on or off\n", what, v);
+		return -EINVAL;
+	}
+	c->tls = on;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct agent_config *c)
 {
 	struct sockaddr_storage ss;
@@ -621,6 +639,9 @@ static int parse_args(int argc, char **argv, struct agent_config *c)
 		case OPT_ACCESS_LOG_RATE:
 			err = parse_u32("--access-log-rate", optarg, 0, &c->access_log_rate);
 			break;
+		case OPT_TLS:
+			err = parse_tls("--tls", optarg, c);
+			break;
 		case 'v':
 			log_set_level(LOG_LEVEL_DEBUG);
 			break;
@@ -675,6 +696,10 @@ int main(int argc, char **argv)
 	if (argc > 1 && cli_is_command(argv[1]))
 		return cli_main(argc - 1, argv + 1);
 	agent_config_defaults(&cfg);
+	/* Flags over environment over defaults: the variable first, flags may override it. */
+	if (env_value(NULL, "MESHSIGHT_TLS") &&
+	    parse_tls("MESHSIGHT_TLS", env_value(NULL, "MESHSIGHT_TLS"), &cfg))
+		return 2;
 	if (parse_args(argc, argv, &cfg))
 		return 2;
 	log_route_libbpf();
