@@ -104,8 +104,7 @@ int ms_ssl_read_ex(struct pt_regs *ctx)
 SEC("uprobe")
 int ms_ssl_handshake(struct pt_regs *ctx)
 {
-	return call_enter((void *)PT_REGS_PARM1(ctx), NULL, NULL, MS_DIR_EGRESS,
-			  MS_TLS_HANDSHAKE);
+	return call_enter((void *)PT_REGS_PARM1(ctx), NULL, NULL, MS_DIR_EGRESS, MS_TLS_HANDSHAKE);
 }
 
 /* The cookie of the TCP socket at fd in the current task, 0 if fd is no socket. */

@@ -33,11 +33,11 @@
 #include "log.h"
 #include "tls_probe.h"
 
-#define TLS_RESCANS    8	 /* scans a process without libssl is looked at again */
-#define TLS_SEEN_DONE  0xff	 /* this pid is done: libssl found, or gave up */
-#define TLS_PID_MAX    4194304u	 /* PID_MAX_LIMIT on 64-bit */
-#define TLS_LIBS_MAX   64	 /* distinct libssl files probed */
-#define TLS_PROBES_MAX 10	 /* entry and return of 5 functions */
+#define TLS_RESCANS    8	/* scans a process without libssl is looked at again */
+#define TLS_SEEN_DONE  0xff	/* this pid is done: libssl found, or gave up */
+#define TLS_PID_MAX    4194304u /* PID_MAX_LIMIT on 64-bit */
+#define TLS_LIBS_MAX   64	/* distinct libssl files probed */
+#define TLS_PROBES_MAX 10	/* entry and return of 5 functions */
 
 struct tls_lib {
 	unsigned long dev; /* makedev(major, minor) as on the maps line */
@@ -61,11 +61,11 @@ static const struct {
 	bool ret;
 	bool required;
 } probe_table[TLS_PROBES_MAX] = {
-    {"SSL_write", false, true},	    {"SSL_write", true, true},
-    {"SSL_read", false, true},	    {"SSL_read", true, true},
+    {"SSL_write", false, true},	       {"SSL_write", true, true},
+    {"SSL_read", false, true},	       {"SSL_read", true, true},
     {"SSL_do_handshake", false, true}, {"SSL_do_handshake", true, true},
-    {"SSL_write_ex", false, false}, {"SSL_write_ex", true, false}, /* 1.1.1 and later */
-    {"SSL_read_ex", false, false},  {"SSL_read_ex", true, false},
+    {"SSL_write_ex", false, false},    {"SSL_write_ex", true, false}, /* 1.1.1 and later */
+    {"SSL_read_ex", false, false},     {"SSL_read_ex", true, false},
 };
 
 static struct bpf_program *probe_prog(const struct tls_probe *tp, int i)
@@ -103,8 +103,8 @@ static uint32_t read_pid_max(void)
 	return v && v <= TLS_PID_MAX ? v : TLS_PID_MAX;
 }
 
-int tls_probe_start(struct tls_probe **out, int events_fd, int counters_fd,
-		    uint32_t capture_bytes, char *err, size_t errlen)
+int tls_probe_start(struct tls_probe **out, int events_fd, int counters_fd, uint32_t capture_bytes,
+		    char *err, size_t errlen)
 {
 	struct tls_probe *tp = calloc(1, sizeof(*tp));
 	int ret = -ENOMEM;
@@ -133,8 +133,8 @@ int tls_probe_start(struct tls_probe **out, int events_fd, int counters_fd,
 			 strerror(-ret));
 		goto out_free;
 	}
-	tp->sys_enter = bpf_program__attach_raw_tracepoint(tp->skel->progs.ms_tls_sys_enter,
-							    "sys_enter");
+	tp->sys_enter =
+	    bpf_program__attach_raw_tracepoint(tp->skel->progs.ms_tls_sys_enter, "sys_enter");
 	if (!tp->sys_enter) {
 		ret = -errno;
 		snprintf(err, errlen,

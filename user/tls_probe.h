@@ -25,8 +25,8 @@ struct tls_probe_stats {
 	uint64_t attach_fail; /* libssl files whose probes could not be attached */
 };
 
-int tls_probe_start(struct tls_probe **out, int events_fd, int counters_fd,
-		    uint32_t capture_bytes, char *err, size_t errlen);
+int tls_probe_start(struct tls_probe **out, int events_fd, int counters_fd, uint32_t capture_bytes,
+		    char *err, size_t errlen);
 void tls_probe_scan(struct tls_probe *tp);
 void tls_probe_get_stats(const struct tls_probe *tp, struct tls_probe_stats *st);
 void tls_probe_stop(struct tls_probe *tp);
