@@ -45,7 +45,7 @@ PURE_MODS  := htab sketch reasm http1 hpack h2 aggregator flows identity cgroups
 	      otlp_metrics spans k8s_index env self_stats url \
 	      window graph events splits analysis cli_table access_log
 AGENT_MODS := $(PURE_MODS) log loader http_server export agent main \
-	      k8s_api k8s nat probe page cli tls_probe
+	      k8s_api k8s nat probe page cli tls_probe tls_uprobe_multi
 AGENT_OBJS := $(patsubst %,$(OUTPUT)/user/%.o,$(AGENT_MODS))
 USER_HDRS  := $(wildcard user/*.h) include/meshsight_events.h
 

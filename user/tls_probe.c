@@ -32,17 +32,20 @@
 
 #include "log.h"
 #include "tls_probe.h"
+#include "tls_uprobe_multi.h"
 
 #define TLS_RESCANS    8	/* scans a process without libssl is looked at again */
 #define TLS_SEEN_DONE  0xff	/* this pid is done: libssl found, or gave up */
 #define TLS_PID_MAX    4194304u /* PID_MAX_LIMIT on 64-bit */
 #define TLS_LIBS_MAX   64	/* distinct libssl files probed */
-#define TLS_PROBES_MAX 10	/* entry and return of 5 functions */
+#define TLS_FUNCS      5	/* functions probed */
+#define TLS_PROBES_MAX 10	/* entry and return of each, as perf-event uprobes */
 
 struct tls_lib {
 	unsigned long dev; /* makedev(major, minor) as on the maps line */
 	unsigned long ino;
-	struct bpf_link *links[TLS_PROBES_MAX];
+	struct bpf_link *links[TLS_PROBES_MAX]; /* perf-event uprobes */
+	int fds[TLS_FUNCS + 1];			/* or uprobe_multi links: entries, then returns */
 };
 
 struct tls_probe {
@@ -52,8 +55,26 @@ struct tls_probe {
 	uint32_t pid_max;
 	struct tls_lib libs[TLS_LIBS_MAX];
 	uint32_t nlibs;
+	bool multi; /* uprobe_multi links (6.6+, no CAP_SYS_ADMIN); else perf-event uprobes */
 	struct tls_probe_stats stats;
 };
+
+/* The functions, in the order of the entry programs (tls_entry_prog). */
+static const char *const tls_funcs[TLS_FUNCS] = {
+    "SSL_write", "SSL_read", "SSL_do_handshake", "SSL_write_ex", "SSL_read_ex",
+};
+#define TLS_FUNCS_REQUIRED 3 /* the _ex forms are OpenSSL 1.1.1 and later */
+
+static struct bpf_program *tls_entry_prog(const struct tls_probe *tp, int i)
+{
+	struct bpf_program *entry[TLS_FUNCS] = {
+	    tp->skel->progs.ms_ssl_write,     tp->skel->progs.ms_ssl_read,
+	    tp->skel->progs.ms_ssl_handshake, tp->skel->progs.ms_ssl_write_ex,
+	    tp->skel->progs.ms_ssl_read_ex,
+	};
+
+	return entry[i];
+}
 
 /* Which program goes on which function; required ones must all attach. */
 static const struct {
@@ -70,13 +91,25 @@ static const struct {
 
 static struct bpf_program *probe_prog(const struct tls_probe *tp, int i)
 {
-	struct bpf_program *entry[TLS_PROBES_MAX / 2] = {
-	    tp->skel->progs.ms_ssl_write,     tp->skel->progs.ms_ssl_read,
-	    tp->skel->progs.ms_ssl_handshake, tp->skel->progs.ms_ssl_write_ex,
-	    tp->skel->progs.ms_ssl_read_ex,
-	};
+	return probe_table[i].ret ? tp->skel->progs.ms_ssl_ret : tls_entry_prog(tp, i / 2);
+}
 
-	return probe_table[i].ret ? tp->skel->progs.ms_ssl_ret : entry[i / 2];
+/* The programs must be loaded for the kind of attachment they will get. */
+static void choose_attach(struct tls_probe *tp)
+{
+	int i;
+
+	tp->multi = tls_umulti_supported();
+	if (!tp->multi) {
+		pr_info("TLS probes: no uprobe_multi links on this kernel (Linux 6.6+); perf-event "
+			"uprobes instead, which need CAP_SYS_ADMIN on current kernels\n");
+		return;
+	}
+	for (i = 0; i < TLS_FUNCS; i++)
+		bpf_program__set_expected_attach_type(
+		    tls_entry_prog(tp, i), (enum bpf_attach_type)TLS_ATTACH_UPROBE_MULTI);
+	bpf_program__set_expected_attach_type(tp->skel->progs.ms_ssl_ret,
+					      (enum bpf_attach_type)TLS_ATTACH_UPROBE_MULTI);
 }
 
 int tls_probe_parse_switch(const char *s, int *on)
@@ -120,6 +153,7 @@ int tls_probe_start(struct tls_probe **out, int events_fd, int counters_fd, uint
 		goto out_free;
 	}
 	tp->skel->rodata->cfg_capture_bytes = capture_bytes;
+	choose_attach(tp);
 	ret = bpf_map__reuse_fd(tp->skel->maps.events, events_fd);
 	if (!ret)
 		ret = bpf_map__reuse_fd(tp->skel->maps.counters, counters_fd);
@@ -172,13 +206,61 @@ static void lib_detach(struct tls_lib *lib)
 		bpf_link__destroy(lib->links[i]);
 		lib->links[i] = NULL;
 	}
+	for (i = 0; i <= TLS_FUNCS; i++) {
+		if (lib->fds[i] > 0)
+			close(lib->fds[i]);
+		lib->fds[i] = 0;
+	}
 }
 
-/* Attaches every probe to path; 0, or -errno when a required one failed. */
-static int lib_attach(struct tls_probe *tp, struct tls_lib *lib, const char *path)
+static int attach_warn(struct tls_lib *lib, const char *what, const char *path, int ret)
+{
+	pr_warn("cannot probe %s in %s: %s; HTTPS through this libssl is reported as tcp (the "
+		"agent needs CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE, and the library must export "
+		"OpenSSL's SSL_* functions)\n",
+		what, path, strerror(-ret));
+	lib_detach(lib);
+	return ret;
+}
+
+/*
+ * uprobe_multi: one link per entry program (one function each) and one for
+ * the return program on every function found: 6 links per library.
+ */
+static int lib_attach_multi(struct tls_probe *tp, struct tls_lib *lib, const char *path)
+{
+	uint64_t offs[TLS_FUNCS], ret_offs[TLS_FUNCS];
+	uint32_t i, n = 0;
+	int ret = tls_elf_func_offsets(path, tls_funcs, TLS_FUNCS, offs);
+
+	if (ret)
+		return attach_warn(lib, "its symbol table", path, ret);
+	for (i = 0; i < TLS_FUNCS; i++) {
+		if (!offs[i]) {
+			if (i < TLS_FUNCS_REQUIRED)
+				return attach_warn(lib, tls_funcs[i], path, -ENOENT);
+			continue;
+		}
+		ret = tls_umulti_attach(bpf_program__fd(tls_entry_prog(tp, i)), path, &offs[i], 1,
+					false);
+		if (ret < 0)
+			return attach_warn(lib, tls_funcs[i], path, ret);
+		lib->fds[i] = ret;
+		ret_offs[n++] = offs[i];
+	}
+	ret =
+	    tls_umulti_attach(bpf_program__fd(tp->skel->progs.ms_ssl_ret), path, ret_offs, n, true);
+	if (ret < 0)
+		return attach_warn(lib, "the SSL_* returns", path, ret);
+	lib->fds[TLS_FUNCS] = ret;
+	return 0;
+}
+
+/* Perf-event uprobes, one per function and direction: needs CAP_SYS_ADMIN (see above). */
+static int lib_attach_perf(struct tls_probe *tp, struct tls_lib *lib, const char *path)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, o);
-	int i, ret;
+	int i;
 
 	for (i = 0; i < TLS_PROBES_MAX; i++) {
 		o.func_name = probe_table[i].func;
@@ -186,16 +268,16 @@ static int lib_attach(struct tls_probe *tp, struct tls_lib *lib, const char *pat
 		lib->links[i] = bpf_program__attach_uprobe_opts(probe_prog(tp, i), -1, path, 0, &o);
 		if (lib->links[i] || !probe_table[i].required)
 			continue;
-		ret = -errno;
 		lib->links[i] = NULL;
-		pr_warn("cannot probe %s in %s: %s; HTTPS through this libssl is reported as "
-			"tcp (the agent needs CAP_SYS_PTRACE to read other processes' files, and "
-			"the library its symbol table)\n",
-			probe_table[i].func, path, strerror(-ret));
-		lib_detach(lib);
-		return ret;
+		return attach_warn(lib, probe_table[i].func, path, -errno);
 	}
 	return 0;
+}
+
+/* Attaches every probe to path; 0, or -errno when a required one failed. */
+static int lib_attach(struct tls_probe *tp, struct tls_lib *lib, const char *path)
+{
+	return tp->multi ? lib_attach_multi(tp, lib, path) : lib_attach_perf(tp, lib, path);
 }
 
 /* A libssl mapped by pid at path (its own view): probe it unless done already. */

@@ -15,7 +15,8 @@
 #   8444, HTTP/2 by ALPN: curl --http2 with 2 URLs on one connection: an
 #     "http2" edge with "tls": true.
 #   connection_security_policy stays "none": that is the mesh's mTLS.
-#   Then the agent again without --tls: the same HTTPS is a "tcp" edge.
+#   Then the agent again without --tls: the same HTTPS is a "tcp" edge; and
+#   with --tls on but confined to the capabilities the chart grants for it.
 #
 # Expected numbers come from what the clients report (curl's -w, the
 # Python client's printed status codes).
@@ -27,7 +28,7 @@ set -u
 
 require_root_kernel
 PY=/usr/bin/python3 # the system interpreter: its ssl module is Debian's libssl3
-require_cmds ip jq ss curl openssl nginx "$PY"
+require_cmds ip jq ss curl openssl nginx setpriv "$PY"
 
 C=10.200.1.2
 S=10.200.2.2
@@ -137,6 +138,24 @@ n=$(wait_edge_field "$C" "$S" 8443 tcp .connections_closed 1 10)
 assert_eq "tcp edge for the HTTPS connection" 1 "$n"
 assert_eq "not marked tls" false "$(edge_field "$C" "$S" 8443 tcp .tls)"
 assert_eq "no http edge" null "$(edge_get "$C" "$S" 8443 http)"
+agent_stop
+
+# ------------------------------------------------------------ the chart's grant
+
+# What the chart grants with agent.tls: the socket hooks' three capabilities and
+# SYS_PTRACE, no_new_privs (test_least_privilege.sh covers the rest of the confinement).
+echo "confined to CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN, CAP_SYS_PTRACE: HTTPS still read"
+cat >"$MS_STATE_DIR/confined" <<WRAP
+#!/bin/sh
+exec setpriv --no-new-privs --inh-caps -all --ambient-caps -all \
+	--bounding-set -all,+bpf,+perfmon,+net_admin,+sys_ptrace -- "$MESHSIGHT_BIN" "\$@"
+WRAP
+chmod +x "$MS_STATE_DIR/confined"
+MESHSIGHT_BIN=$MS_STATE_DIR/confined agent_start --tls on
+code=$(pod_exec client curl -sSk --http1.1 -o /dev/null -w '%{http_code}' "https://$S:8443/missing")
+assert_eq "curl got 404" 404 "$code"
+assert_eq "http edge, tls, from the confined agent" '1 true' \
+	"$(wait_edge_field "$C" "$S" 8443 http '"\(.requests) \(.tls)"' '"1 true"' 10 | jq -r .)"
 agent_stop
 
 ms_finish

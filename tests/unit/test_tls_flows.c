@@ -219,7 +219,8 @@ static void test_bad_tls_records(void **state)
 	struct env *e = *state;
 	struct ms_tls_data_event ev = {.hdr = {MS_EV_TLS_DATA, 0, 6, 0}, .len = 10, .cap_len = 20};
 
-	assert_int_equal(flowtab_handle_event(&e->ft, &ev, sizeof(ev) + 20), -EINVAL); /* cap > len */
+	assert_int_equal(flowtab_handle_event(&e->ft, &ev, sizeof(ev) + 20),
+			 -EINVAL); /* cap > len */
 	ev.cap_len = 5;
 	assert_int_equal(flowtab_handle_event(&e->ft, &ev, sizeof(ev)), -EINVAL); /* cap > size */
 	ev.cap_len = 0;
