@@ -39,6 +39,12 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/*
+ * The agent's own process (its OTLP export may run over HTTPS): its calls
+ * are not recorded at all, rather than sent and dropped as excluded.
+ */
+const volatile __u32 cfg_tls_self_tgid = 0;
+
 #define MS_S_IFMT   0170000
 #define MS_S_IFSOCK 0140000
 
@@ -57,14 +63,17 @@ static __always_inline int call_enter(void *ssl, const void *buf, void *len_ptr,
 				      __u8 kind)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct ms_tls_call c = {
+	struct ms_tls_call c;
+
+	if ((id >> 32) == cfg_tls_self_tgid)
+		return 0;
+	c = (struct ms_tls_call){
 	    .ssl = (__u64)ssl,
 	    .buf = (__u64)buf,
 	    .len_ptr = (__u64)len_ptr,
 	    .dir = dir,
 	    .kind = kind,
 	};
-
 	bpf_map_update_elem(&tls_calls, &id, &c, BPF_ANY);
 	return 0;
 }

@@ -382,6 +382,10 @@ static void start_tls(struct agent *a)
 {
 	char why[512] = "";
 
+	if (!a->cfg->bpf.http) {
+		pr_warn("--tls on is ignored with --no-http: nothing is parsed\n");
+		return;
+	}
 	if (tls_probe_start(&a->tls, loader_ringbuf_fd(&a->loader), loader_counters_fd(&a->loader),
 			    a->cfg->bpf.capture_bytes, why, sizeof(why))) {
 		pr_warn("HTTPS through OpenSSL is not observed: %s\n", why);

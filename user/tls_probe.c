@@ -153,6 +153,7 @@ int tls_probe_start(struct tls_probe **out, int events_fd, int counters_fd, uint
 		goto out_free;
 	}
 	tp->skel->rodata->cfg_capture_bytes = capture_bytes;
+	tp->skel->rodata->cfg_tls_self_tgid = (uint32_t)getpid();
 	choose_attach(tp);
 	ret = bpf_map__reuse_fd(tp->skel->maps.events, events_fd);
 	if (!ret)

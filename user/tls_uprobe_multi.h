@@ -21,8 +21,8 @@
 #include <stdint.h>
 
 /* enum bpf_attach_type BPF_TRACE_UPROBE_MULTI, and its return-probe flag. */
-#define TLS_ATTACH_UPROBE_MULTI	 48
-#define TLS_UPROBE_MULTI_RETURN	 1u
+#define TLS_ATTACH_UPROBE_MULTI 48
+#define TLS_UPROBE_MULTI_RETURN 1u
 
 bool tls_umulti_supported(void);
 /* offs[i] = file offset of the function names[i], 0 when it is not defined there. -errno. */
