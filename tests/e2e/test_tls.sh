@@ -15,6 +15,7 @@
 #   8444, HTTP/2 by ALPN: curl --http2 with 2 URLs on one connection: an
 #     "http2" edge with "tls": true.
 #   connection_security_policy stays "none": that is the mesh's mTLS.
+#   The socket layer saw every HTTPS socket as opaque and sent no payload up.
 #   Then the agent again without --tls: the same HTTPS is a "tcp" edge; and
 #   with --tls on but confined to the capabilities the chart grants for it.
 #
@@ -123,6 +124,14 @@ assert_eq "no tcp edge for 8444" null "$(edge_get "$C" "$S" 8444 tcp)"
 
 stats=$(stats_json)
 assert_gt "clear-text events from libssl" 0 "$(jq '.events_seen.tls_data' <<<"$stats")"
+# The socket layer's view: every connection opaque (TLS records), no payload sent up.
+# Kernel counters are summed once a second: wait for the last connection's.
+opaque_seen() { [ "$(stats_json | jq '.kernel.classified_opaque')" -ge 16 ]; }
+wait_until 5 opaque_seen
+assert_eq "HTTPS sockets opaque to the kernel (both ends of 8 connections)" 16 \
+	"$(stats_json | jq '.kernel.classified_opaque')"
+assert_eq "no ciphertext sent to userspace (no data or pair events)" "0 0" \
+	"$(jq -r '"\(.events_seen.data) \(.events_seen.http_pair)"' <<<"$stats")"
 assert_eq "no TLS event lost or late" "0 0" \
 	"$(jq -r '"\(.events_dropped.ringbuf_full_tls) \(.events_dropped.tls_after_tcp)"' <<<"$stats")"
 
