@@ -381,6 +381,7 @@ static void housekeeping(struct agent *a)
 static void start_tls(struct agent *a)
 {
 	char why[512] = "";
+	size_t root_len;
 
 	if (!a->cfg->bpf.http) {
 		pr_warn("--tls on is ignored with --no-http: nothing is parsed\n");
@@ -391,6 +392,11 @@ static void start_tls(struct agent *a)
 		pr_warn("HTTPS through OpenSSL is not observed: %s\n", why);
 		return;
 	}
+	/* The watched subtree, as /proc/PID/cgroup names it: below the cgroup2 mount. */
+	root_len = strlen(a->loader.cgroup_root);
+	if (!strncmp(a->loader.cgroup_path, a->loader.cgroup_root, root_len) &&
+	    tls_probe_watch(a->tls, a->loader.cgroup_path + root_len))
+		pr_warn("TLS probes: out of memory: looking at every process\n");
 	a->flows.tls_grace_ns = FLOW_TLS_GRACE_NS;
 	tls_probe_scan(a->tls);
 }

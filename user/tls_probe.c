@@ -9,6 +9,9 @@
  * through its containers' root filesystems); the device and inode on the
  * maps line identify it without a stat.
  *
+ * Only processes in the watched cgroup subtree are looked at (tls_probe_watch),
+ * though a probed file then covers every process that maps it.
+ *
  * Cost: each scan lists /proc (one readdir, ~1 ms for a thousand
  * processes) and reads the maps of processes not seen before (~30 us
  * each). A process is read again on the next few scans while it has no
@@ -55,7 +58,8 @@ struct tls_probe {
 	uint32_t pid_max;
 	struct tls_lib libs[TLS_LIBS_MAX];
 	uint32_t nlibs;
-	bool multi; /* uprobe_multi links (6.6+, no CAP_SYS_ADMIN); else perf-event uprobes */
+	bool multi;  /* uprobe_multi links (6.6+, no CAP_SYS_ADMIN); else perf-event uprobes */
+	char *watch; /* cgroup path prefix of the processes looked at; NULL: all */
 	struct tls_probe_stats stats;
 };
 
@@ -309,6 +313,48 @@ static void lib_add(struct tls_probe *tp, int pid, unsigned long dev, unsigned l
 	pr_info("probing HTTPS through %s (pid %d's libssl)\n", path, pid);
 }
 
+int tls_probe_watch(struct tls_probe *tp, const char *rel)
+{
+	free(tp->watch);
+	tp->watch = NULL;
+	if (!rel || !rel[0] || !strcmp(rel, "/"))
+		return 0;
+	tp->watch = strdup(rel);
+	return tp->watch ? 0 : -ENOMEM;
+}
+
+/*
+ * Is pid in the watched subtree? Its "0::/path" line of /proc/PID/cgroup,
+ * compared as a path prefix. One small read per new process; a process
+ * outside may still move in, so the caller looks again on the next scans.
+ * A path outside the agent's cgroup namespace ("/../...", an agent in a
+ * container of its own) cannot be compared: such a process counts as
+ * watched, since probing a library too many costs only time.
+ */
+static bool pid_watched(const struct tls_probe *tp, int pid)
+{
+	size_t n = tp->watch ? strlen(tp->watch) : 0;
+	char name[64], line[4200];
+	bool in = false;
+	FILE *f;
+
+	if (!n)
+		return true;
+	snprintf(name, sizeof(name), "/proc/%d/cgroup", pid);
+	f = fopen(name, "re");
+	if (!f)
+		return false;
+	while (!in && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::", 3))
+			continue;
+		in = !strncmp(line + 3, "/..", 3) ||
+		     (!strncmp(line + 3, tp->watch, n) &&
+		      (line[3 + n] == '/' || line[3 + n] == '\n' || !line[3 + n]));
+	}
+	fclose(f);
+	return in;
+}
+
 /* Reads pid's maps; true when it maps a libssl (probed now or before). */
 static bool scan_pid(struct tls_probe *tp, int pid)
 {
@@ -351,7 +397,8 @@ void tls_probe_scan(struct tls_probe *tp)
 		pid = strtol(d->d_name, NULL, 10);
 		if (pid <= 0 || pid >= tp->pid_max || tp->seen[pid] == TLS_SEEN_DONE)
 			continue;
-		if (scan_pid(tp, (int)pid) || ++tp->seen[pid] >= TLS_RESCANS)
+		if ((pid_watched(tp, (int)pid) && scan_pid(tp, (int)pid)) ||
+		    ++tp->seen[pid] >= TLS_RESCANS)
 			tp->seen[pid] = TLS_SEEN_DONE;
 	}
 	closedir(proc);
@@ -374,6 +421,7 @@ void tls_probe_stop(struct tls_probe *tp)
 		lib_detach(&tp->libs[i]);
 	bpf_link__destroy(tp->sys_enter);
 	tls_bpf__destroy(tp->skel);
+	free(tp->watch);
 	free(tp->seen);
 	free(tp);
 }

@@ -5,6 +5,7 @@
  * maps and attaches the SSL_* uprobes to each distinct file once.
  *
  *   tls_probe_start()  load and attach the syscall tracepoint; -errno and why
+ *   tls_probe_watch()  only processes in this cgroup subtree (default: all)
  *   tls_probe_scan()   look at processes not seen yet (call every second or so)
  *   tls_probe_stop()   detach everything
  *
@@ -27,6 +28,11 @@ struct tls_probe_stats {
 
 int tls_probe_start(struct tls_probe **out, int events_fd, int counters_fd, uint32_t capture_bytes,
 		    char *err, size_t errlen);
+/*
+ * Looks only at processes whose cgroup v2 path (as /proc/PID/cgroup shows it)
+ * is rel or below it, e.g. "/meshsight-e2e-1"; NULL, "" or "/" for every one.
+ */
+int tls_probe_watch(struct tls_probe *tp, const char *rel);
 void tls_probe_scan(struct tls_probe *tp);
 void tls_probe_get_stats(const struct tls_probe *tp, struct tls_probe_stats *st);
 void tls_probe_stop(struct tls_probe *tp);
