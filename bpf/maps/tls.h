@@ -29,10 +29,11 @@ struct ms_tls_call {
  * pid_tgid -> the call. Written by the entry uprobes, completed by the
  * sys_enter tracepoint (the cookie), read and deleted by the return uprobe.
  * A thread is in at most one SSL call, so the table holds the threads that
- * are inside one right now.
+ * are inside one right now. LRU: a thread killed inside a call never deletes
+ * its entry, and such leftovers must not fill the table.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, MS_TLS_CALLS_MAX);
 	__type(key, __u64);
 	__type(value, struct ms_tls_call);
