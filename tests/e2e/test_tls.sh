@@ -17,7 +17,8 @@
 #   connection_security_policy stays "none": that is the mesh's mTLS.
 #   The socket layer saw every HTTPS socket as opaque and sent no payload up.
 #   Then the agent again without --tls: the same HTTPS is a "tcp" edge; and
-#   with --tls on but confined to the capabilities the chart grants for it.
+#   with --tls on but confined to the capabilities the chart grants for it;
+#   and without CAP_SYS_PTRACE, where it warns and reports HTTPS as tcp.
 #
 # Expected numbers come from what the clients report (curl's -w, the
 # Python client's printed status codes).
@@ -167,6 +168,17 @@ code=$(pod_exec client curl -sSk --http1.1 -o /dev/null -w '%{http_code}' "https
 assert_eq "curl got 404" 404 "$code"
 assert_eq "http edge, tls, from the confined agent" '1 true' \
 	"$(wait_edge_field "$C" "$S" 8443 http '"\(.requests) \(.tls)"' '"1 true"' 10 | jq -r .)"
+agent_stop
+
+echo "without CAP_SYS_PTRACE: the pods' libssl cannot be reached, the agent says so and runs on"
+sed -i 's/,+sys_ptrace//' "$MS_STATE_DIR/confined"
+MESHSIGHT_BIN=$MS_STATE_DIR/confined agent_start --tls on
+assert_true "the log names what failed" grep -q 'cannot probe .*libssl.*Permission denied' \
+	"$MS_AGENT_LOG"
+code=$(pod_exec client curl -sSk --http1.1 -o /dev/null -w '%{http_code}' "https://$S:8443/a")
+assert_eq "curl got 200" 200 "$code"
+assert_eq "HTTPS is a tcp edge there" 1 "$(wait_edge_field "$C" "$S" 8443 tcp .connections_closed 1 10)"
+assert_eq "and no http edge" null "$(edge_get "$C" "$S" 8443 http)"
 agent_stop
 
 ms_finish
