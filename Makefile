@@ -33,10 +33,11 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__BPF__ $(WARNINGS) \
 	      -Wno-unused-function -Ivmlinux -Iinclude -Ibpf
 LIBS       := -lbpf -lelf -lz -lcurl -lmicrohttpd -ljansson -lyaml -lnetfilter_conntrack -lpthread -lm
 
-BPF_SRCS   := $(wildcard bpf/*.bpf.c)
+# tls.bpf.c is an object of its own (optional: it reads kernel memory), see bpf/README.md.
+BPF_SRCS   := $(filter-out bpf/tls.bpf.c,$(wildcard bpf/*.bpf.c))
 BPF_HDRS   := $(wildcard bpf/*.h bpf/maps/*.h bpf/proto/*.h) include/meshsight_events.h
 BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
-SKEL       := $(OUTPUT)/meshsight.skel.h
+SKEL       := $(OUTPUT)/meshsight.skel.h $(OUTPUT)/tls.skel.h
 
 # user/ is layered (README "Layout"): main -> agent -> {serve, otlp} -> answers ->
 # {naming, k8s} -> core -> lib, plus cli/. Only agent/ and main.c link libbpf, so
@@ -63,9 +64,17 @@ $(OUTPUT)/meshsight.bpf.o: $(BPF_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(BPFTOOL) gen object $@ $^
 
-$(SKEL): $(OUTPUT)/meshsight.bpf.o
+$(OUTPUT)/meshsight.skel.h: $(OUTPUT)/meshsight.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name meshsight_bpf > $@
+
+$(OUTPUT)/tls.bpf.o: bpf/tls.bpf.c $(BPF_HDRS) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/tls.skel.h: $(OUTPUT)/tls.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name tls_bpf > $@
 
 $(OUTPUT)/user/%.o: user/%.c $(USER_HDRS) $(SKEL)
 	$(call msg,CC,$@)

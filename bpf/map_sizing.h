@@ -37,4 +37,12 @@
 /* One event in this many (a power of two) checks the fill level. */
 #define MS_WAKEUP_CHECK_EVERY 64
 
+/*
+ * TLS through libssl (bpf/tls.bpf.c): threads inside an SSL call at once,
+ * and SSL objects whose socket is remembered (for calls served from the
+ * library's buffer, which make no syscall). LRU: a stale SSL object ages out.
+ */
+#define MS_TLS_CALLS_MAX   16384
+#define MS_TLS_SOCKETS_MAX 65536
+
 #endif /* MESHSIGHT_MAP_SIZING_H */

@@ -28,6 +28,7 @@ enum ms_event_type {
 	MS_EV_DATA = 3,	      /* payload of one TCP segment on an HTTP-candidate connection */
 	MS_EV_HTTP_PAIR = 4,  /* one HTTP/1 request and its response, parsed in the kernel */
 	MS_EV_MODE = 5,	      /* one direction of a connection leaves kernel parsing for capture */
+	MS_EV_TLS_DATA = 6,   /* clear bytes of one SSL_read/SSL_write call (libssl uprobes) */
 };
 
 /* Which end of the connection the local socket is. */
@@ -88,9 +89,11 @@ enum ms_counter {
 	MS_CNT_CONN_HTTP1,	  /* a connection classified as HTTP/1 */
 	MS_CNT_RB_FULL_PAIR,	  /* ring buffer full: a request/response pair event was lost */
 	MS_CNT_RB_FULL_MODE,	  /* ring buffer full: a mode-switch event was lost */
-	MS_CNT_CONN_KERNEL,  /* a connection whose HTTP/1 the kernel parses (at first request) */
-	MS_CNT_HEAD_SCANNED, /* message heads parsed in the kernel */
-	MS_CNT_CONN_HTTP2,   /* a connection classified as HTTP/2 (preface) */
+	MS_CNT_CONN_KERNEL,   /* a connection whose HTTP/1 the kernel parses (at first request) */
+	MS_CNT_HEAD_SCANNED,  /* message heads parsed in the kernel */
+	MS_CNT_CONN_HTTP2,    /* a connection classified as HTTP/2 (preface) */
+	MS_CNT_RB_FULL_TLS,   /* ring buffer full: a TLS clear-text event was lost */
+	MS_CNT_TLS_NO_SOCKET, /* an SSL call whose TCP socket was never found (not sent) */
 	MS_CNT__MAX,
 };
 
@@ -253,5 +256,29 @@ struct ms_mode_event {
 	struct ms_http_req req;
 };
 _Static_assert(sizeof(struct ms_mode_event) == 256, "ms_mode_event layout");
+
+/*
+ * The clear bytes of one SSL_write/SSL_read (or _ex) call, from the libssl
+ * uprobes (bpf/tls.bpf.c), tagged with the cookie of the TCP socket the
+ * library wrote to or read from underneath: the same connection the socket
+ * hooks report. len counts the bytes the call moved, of which the first
+ * cap_len are in data. Calls on one SSL object are serialised by the
+ * library, so one direction's events arrive in stream order. A
+ * MS_TLS_F_HANDSHAKE event carries no bytes: it says, before any clear byte
+ * flows, that the connection is TLS through libssl.
+ */
+#define MS_TLS_F_HANDSHAKE (1u << 0)
+
+struct ms_tls_data_event {
+	struct ms_event_hdr hdr; /* flags: MS_TLS_F_* */
+	__u32 pid;		 /* tgid of the caller */
+	__u32 len;
+	__u16 cap_len;
+	__u8 dir; /* enum ms_dir: SSL_write is egress, SSL_read ingress */
+	__u8 _pad1;
+	__u32 _pad2;
+	__u8 data[]; /* cap_len bytes */
+};
+_Static_assert(sizeof(struct ms_tls_data_event) == 40, "ms_tls_data_event layout");
 
 #endif /* MESHSIGHT_EVENTS_H */

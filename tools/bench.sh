@@ -11,6 +11,7 @@
 #   BENCH_SECONDS=10 BENCH_ROUNDS=2 BENCH_CONNS=32 tools/bench.sh
 #   BENCH_NO_AGENT=1 tools/bench.sh      # baseline only
 #   BENCH_AGENT_FLAGS="--identities F"   # extra agent flags
+#   BENCH_TLS=1 tools/bench.sh           # HTTPS (nginx and wrk on OpenSSL), agent with --tls on
 #
 # Needs root, wrk and nginx (apt-get install wrk nginx-light); installs
 # nothing. Agent CPU is utime+stime from /proc/PID/stat across the wrk run,
@@ -25,11 +26,18 @@ BENCH_SECONDS=${BENCH_SECONDS:-10}
 BENCH_ROUNDS=${BENCH_ROUNDS:-2}
 BENCH_CONNS=${BENCH_CONNS:-32}
 BENCH_NO_AGENT=${BENCH_NO_AGENT:-0}
+BENCH_TLS=${BENCH_TLS:-0}
 url=http://10.200.2.2:8080/
 read -ra agent_flags <<<"${BENCH_AGENT_FLAGS:-}" # extra agent flags, e.g. --identities FILE
+if [ "$BENCH_TLS" = 1 ]; then
+	# HTTPS: the agent reads it through libssl's uprobes; v1 and export are not measured.
+	url=https://10.200.2.2:8443/
+	agent_flags+=(--tls on)
+	BENCH_EXPORT=0
+fi
 
 require_root_kernel
-require_cmds ip curl jq ss wrk nginx bpftool
+require_cmds ip curl jq ss wrk nginx bpftool openssl
 [ "$BENCH_NO_AGENT" = 1 ] || [ -x "$MESHSIGHT_BIN" ] ||
 	ms_die "$MESHSIGHT_BIN not found: build it with 'make' (or BENCH_NO_AGENT=1 for a baseline)"
 
@@ -61,8 +69,17 @@ http {
 		root $d/www;
 		index index.html;
 	}
+	server {
+		listen 8443 ssl;
+		ssl_certificate $d/cert.pem;
+		ssl_certificate_key $d/key.pem;
+		root $d/www;
+		index index.html;
+	}
 }
 EOF
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=10.200.2.2 \
+		-keyout "$d/key.pem" -out "$d/cert.pem" 2>/dev/null || ms_die "openssl req failed"
 }
 
 nginx_dir=$MS_STATE_DIR/nginx
@@ -86,7 +103,7 @@ to_us() {
 # name (one agent runs at a time here; kernel.bpf_stats_enabled is on while
 # the bench runs).
 bpf_prog_stats() {
-	bpftool prog show -j 2>/dev/null | jq -r '.[] | select(.name | test("^ms_(skb_|sockops)"))
+	bpftool prog show -j 2>/dev/null | jq -r '.[] | select(.name | test("^ms_(skb_|sockops|ssl_|tls_)"))
 		| "\(.name) \(.run_time_ns // 0) \(.run_cnt // 0)"' | sort
 }
 # bpf_per_request BEFORE AFTER N: "prog=ns/req (runs/req) ... total=ns/req".
@@ -171,6 +188,9 @@ measure() {
 		"p99 ${R[p99,$r,$mode]} us ${R[errs,$r,$mode]}" >&2
 }
 
+[ "$BENCH_TLS" = 1 ] && echo "bench: HTTPS; BPF ns per request include sys_enter," \
+	"which runs for every syscall on the host (other work on it too)" >&2
+
 # Export cost: the agent ships every span (no ceiling) and its metrics to a
 # local OTLP receiver (tests/otlp, Node) during one more wrk run per round.
 BENCH_EXPORT=${BENCH_EXPORT:-1}
@@ -201,6 +221,12 @@ echo "bench: wrk -t1 -c$BENCH_CONNS -d${BENCH_SECONDS}s --latency $url" \
 	"(nginx, 1 worker; $(nproc) CPUs shared by wrk, nginx and the agent)" >&2
 for ((r = 1; r <= BENCH_ROUNDS; r++)); do
 	if [ "$BENCH_NO_AGENT" = 1 ]; then
+		measure "$r" off
+	elif [ "$BENCH_TLS" = 1 ] && [ $((r % 2)) -eq 1 ]; then
+		measure "$r" off
+		measure "$r" on
+	elif [ "$BENCH_TLS" = 1 ]; then
+		measure "$r" on
 		measure "$r" off
 	elif [ $((r % 2)) -eq 1 ]; then
 		measure "$r" off

@@ -23,6 +23,7 @@ TEST_PKGS=(
 	clang-format libcmocka-dev prometheus nftables openssl
 	chromium # tests/e2e/test_page.sh: the live page in a real browser
 	nghttp2-server nghttp2-client nghttp2-proxy python3-grpcio # test_h2_grpc.sh: nghttpd, h2load, nghttpx, gRPC
+	nginx-light # test_tls.sh: HTTPS through OpenSSL (nginx, curl and python3 all use libssl3)
 	golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev # tests/helm
 )
 BENCH_PKGS=(wrk nginx-light)

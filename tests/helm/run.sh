@@ -170,6 +170,8 @@ scenario pod-network "--set $IMG,hostNetwork=false,listen.host=\$(POD_IP),cgroup
 
 scenario host-pid "--set $IMG,hostPID=true" -host-pid
 
+scenario tls "--set $IMG,hostPID=true,agent.tls=true" -host-pid -tls -arg --tls=on
+
 scenario monitoring "--set $IMG,grafanaDashboard.enabled=true,prometheusRule.enabled=true,prometheusRule.labels.release=kps" \
 	-dashboard -prometheusrule -rules-out "$out/rules.yaml"
 
@@ -215,6 +217,7 @@ fi
 
 echo "== values the chart refuses"
 refused bad-watch 'k8s.watch must be "cluster" or "node"' "--set $IMG,k8s.watch=everything"
+refused tls-without-host-pid 'agent.tls needs hostPID: true' "--set $IMG,agent.tls=true"
 refused monitor-without-service "serviceMonitor.enabled needs service.enabled" \
 	"--set $IMG,serviceMonitor.enabled=true,service.enabled=false"
 refused default-image "no meshsight image is published; build it from the repository's Dockerfile" ""
@@ -226,6 +229,7 @@ caught privileged "not privileged" "--set $IMG,securityContext.privileged=true"
 caught writable-root "readOnlyRootFilesystem" "--set $IMG,securityContext.readOnlyRootFilesystem=false"
 caught host-root "host paths are exactly" "--set $IMG,cgroup.hostPath=/"
 caught host-pid-unasked "no hostPID" "--set $IMG,hostPID=true"
+caught ptrace-unasked "capabilities added are exactly" "--set $IMG,hostPID=true,agent.tls=true"
 caught no-drop "capabilities drop ALL" "--set $IMG,securityContext.capabilities.drop=null"
 
 if [ "$failures" -gt 0 ]; then

@@ -37,6 +37,7 @@
 #include "serve/render.h"
 #include "core/self_stats.h"
 #include "lib/clock.h"
+#include "agent/tls_probe.h"
 
 #define POLL_TIMEOUT_MS 50
 #define HOUSEKEEPING_MS 1000
@@ -59,6 +60,7 @@ struct agent {
 	struct flowtab flows;
 	struct analysis analysis;      /* window, graph, events: a lock of its own */
 	struct access_log *access_log; /* failed requests: a lock of its own */
+	struct tls_probe *tls;	       /* --tls on, where the probes loaded; else NULL */
 	pthread_mutex_t lock;
 	uint64_t start_ns;
 	uint64_t kernel_counters[MS_CNT__MAX];
@@ -302,6 +304,31 @@ static void housekeeping(struct agent *a)
 	k8s_retire_renamed_edges(&a->naming, &a->agg);
 	flowtab_expire(&a->flows, now);
 	pthread_mutex_unlock(&a->lock);
+	tls_probe_scan(a->tls); /* new processes' libssl; no flow state, so no lock */
+}
+
+/* Optional: without the TLS probes HTTPS is reported as tcp, and the agent runs on. */
+static void start_tls(struct agent *a)
+{
+	char why[512] = "";
+	size_t root_len;
+
+	if (!a->cfg->bpf.http) {
+		pr_warn("--tls on is ignored with --no-http: nothing is parsed\n");
+		return;
+	}
+	if (tls_probe_start(&a->tls, loader_ringbuf_fd(&a->loader), loader_counters_fd(&a->loader),
+			    a->cfg->bpf.capture_bytes, why, sizeof(why))) {
+		pr_warn("HTTPS through OpenSSL is not observed: %s\n", why);
+		return;
+	}
+	/* The watched subtree, as /proc/PID/cgroup names it: below the cgroup2 mount. */
+	root_len = strlen(a->loader.cgroup_root);
+	if (!strncmp(a->loader.cgroup_path, a->loader.cgroup_root, root_len) &&
+	    tls_probe_watch(a->tls, a->loader.cgroup_path + root_len))
+		pr_warn("TLS probes: out of memory: looking at every process\n");
+	a->flows.tls_grace_ns = FLOW_TLS_GRACE_NS;
+	tls_probe_scan(a->tls);
 }
 
 /* Sleep without the lock, then drain everything pending under it. */
@@ -550,6 +577,8 @@ static int agent_start(struct agent *a, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot open the ring buffer: %s", strerror(errno));
 		return -errno;
 	}
+	if (a->cfg->tls)
+		start_tls(a);
 	ret = start_endpoints(a, err, errlen);
 	if (ret)
 		return ret;
@@ -560,6 +589,7 @@ static void agent_stop(struct agent *a)
 {
 	export_stop(&a->export);
 	endpoints_stop(&a->endpoints);
+	tls_probe_stop(a->tls);
 	ring_buffer__free(a->rb);
 	if (a->loader.skel)
 		loader_stop(&a->loader);

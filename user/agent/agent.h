@@ -48,6 +48,7 @@ struct agent_config {
 	struct analysis_flags analysis;	 /* --window, --learn, --event-* */
 	enum access_log_mode access_log; /* --access-log */
 	uint32_t access_log_rate;	 /* --access-log-rate: records a second, 0 = no ceiling */
+	bool tls; /* --tls / MESHSIGHT_TLS: HTTPS read through libssl uprobes */
 };
 
 /* Runs until a stop signal; returns 0 on a clean stop, or -errno. */

@@ -19,6 +19,7 @@
 
 #include "agent/options.h"
 #include "agent/probe.h"
+#include "agent/tls_probe.h"
 #include "lib/log.h"
 #include "lib/version.h"
 #include "naming/cgroups.h"
@@ -79,6 +80,7 @@ static int parse_latency(const struct opt *, const char *, const char *, struct 
 			 char *);
 static int parse_factor(const struct opt *, const char *, const char *, struct agent_config *,
 			char *);
+static int parse_tls(const struct opt *, const char *, const char *, struct agent_config *, char *);
 
 static const struct opt opts[] = {
     {.name = "cgroup",
@@ -211,6 +213,13 @@ static const struct opt opts[] = {
      .arg = "PATH",
      .help = "never observe sockets of this cgroup (relative to the\n"
 	     "cgroup2 mount) and below it, repeatable"},
+    {.name = "tls",
+     .type = T_FN,
+     .fn = parse_tls,
+     .def = "off",
+     .arg = "on|off",
+     .help = "HTTPS read through OpenSSL's libssl with uprobes\n"
+	     "(needs CAP_SYS_PTRACE too, see README)"},
     {.name = "metrics-labels",
      .type = T_FN,
      .fn = parse_labels,
@@ -634,6 +643,20 @@ static int parse_factor(const struct opt *o, const char *src, const char *v, str
 			char *why)
 {
 	return parse_real(src, v, 1.01, 1000, (double *)field(o, c), why);
+}
+
+static int parse_tls(const struct opt *o, const char *src, const char *v, struct agent_config *c,
+		     char *why)
+{
+	int on;
+
+	(void)o;
+	if (tls_probe_parse_switch(v, &on)) {
+		snprintf(why, WHY_MAX, "%s '%s': expected on or off", src, v);
+		return -EINVAL;
+	}
+	c->tls = on;
+	return 0;
 }
 
 static int parse_bool(const char *src, const char *v, bool *out, char *why)

@@ -172,6 +172,9 @@ struct edge {
 	/* Some of the edge's traffic was not seen: a payload event of one of its
 	 * connections was lost, or a stream had a gap. Set by flows.c. */
 	bool partial;
+	/* Some of its connections were TLS read through libssl (the app's own
+	 * TLS, not the mesh's: connection_security_policy is unaffected). */
+	bool tls;
 	uint64_t first_ns;
 	uint64_t last_ns;
 	struct edge *lru_prev, *lru_next; /* most recently updated at the head */

@@ -61,12 +61,15 @@ struct flow {
 	uint8_t role;
 	uint8_t origin;
 	bool seq_known;
-	bool decided;	/* counted into an edge, proto below is final */
-	bool http_off;	/* no parser (limit reached or upgraded) */
-	bool pending;	/* HTTP/2 candidate: the edge is decided by its first request */
-	bool h2;	/* started with the HTTP/2 preface */
-	bool h2c_asked; /* first request asked for "Upgrade: h2c" */
-	uint8_t proto;	/* enum edge_proto once decided */
+	bool decided;	     /* counted into an edge, proto below is final */
+	bool http_off;	     /* no parser (limit reached or upgraded) */
+	bool pending;	     /* HTTP/2 candidate: the edge is decided by its first request */
+	bool h2;	     /* started with the HTTP/2 preface */
+	bool h2c_asked;	     /* first request asked for "Upgrade: h2c" */
+	bool tls;	     /* TLS through libssl: clear bytes come as MS_EV_TLS_DATA */
+	bool tls_fed;	     /* its clear streams are numbered in tls_seq */
+	uint32_t tls_seq[2]; /* by enum ms_dir: clear bytes so far */
+	uint8_t proto;	     /* enum edge_proto once decided */
 	char comm[MS_COMM_LEN];
 	/* Pods owning the client and server ends when the flow was decided
 	 * ("" when none or not known), by enum edge_reporter. */
@@ -410,6 +413,8 @@ static struct edge *flow_edge(struct flowtab *ft, struct flow *f, uint64_t now_n
 		e->mutual_tls = true;
 	if (f->partial)
 		e->partial = true;
+	if (f->tls)
+		e->tls = true;
 	f->edge = e;
 	f->edge_gen = ft->agg->destroyed;
 	return e;
@@ -791,17 +796,18 @@ static enum http1_side side_of(const struct flow *f, uint8_t dir)
  * anything else is HTTP/1, decided now. The kernel sends a server's first
  * bytes only when they are such a SETTINGS frame (bpf/proto/http2.h).
  */
-static void first_payload(struct flowtab *ft, struct flow *f, const struct ms_data_event *ev)
+static void first_payload(struct flowtab *ft, struct flow *f, uint8_t dir, const uint8_t *data,
+			  size_t cap, uint64_t ts)
 {
-	bool from_client = side_of(f, ev->dir) == HTTP1_SIDE_REQUEST;
+	bool from_client = side_of(f, dir) == HTTP1_SIDE_REQUEST;
 
-	if ((from_client && h2_is_preface(ev->data, ev->cap_len)) ||
-	    (!from_client && h2_is_server_settings(ev->data, ev->cap_len)))
+	if ((from_client && h2_is_preface(data, cap)) ||
+	    (!from_client && h2_is_server_settings(data, cap)))
 		f->h2 = f->pending = true;
-	else if (from_client && h2_upgrade_requested(ev->data, ev->cap_len))
+	else if (from_client && h2_upgrade_requested(data, cap))
 		f->h2c_asked = f->pending = true;
 	else
-		flow_decide(ft, f, EDGE_PROTO_HTTP, ev->hdr.ts_ns);
+		flow_decide(ft, f, EDGE_PROTO_HTTP, ts);
 }
 
 /* Parsed traffic of this flow counts for nothing: a tunnel's bytes are
@@ -823,10 +829,10 @@ static void on_data(struct flowtab *ft, const struct ms_data_event *ev)
 	f->last_ns = ev->hdr.ts_ns;
 	if (f->role == MS_ROLE_UNKNOWN && ev->role != MS_ROLE_UNKNOWN)
 		f->role = ev->role;
-	if (flow_skips_http(f))
+	if (flow_skips_http(f) || f->tls) /* a TLS flow's bytes here are ciphertext */
 		return;
 	if (!f->decided && !f->pending)
-		first_payload(ft, f, ev);
+		first_payload(ft, f, ev->dir, ev->data, ev->cap_len, ev->hdr.ts_ns);
 	if (f->http_off || ev->dir > MS_DIR_INGRESS || flow_http_alloc(ft, f)) {
 		f->http_off = true;
 		return;
@@ -836,6 +842,47 @@ static void on_data(struct flowtab *ft, const struct ms_data_event *ev)
 	fc.side = side_of(f, ev->dir);
 	reasm_segment(&f->http->reasm[ev->dir], ev->seq, ev->data, ev->cap_len, ev->len,
 		      ev->hdr.ts_ns, feed_parser, &fc);
+}
+
+/*
+ * Clear bytes of one SSL call: numbered per direction from 0 and fed to the
+ * parsers as if they were captured segments. A handshake mark only makes
+ * the flow wait for them (see FLOW_TLS_GRACE_NS).
+ */
+static void on_tls(struct flowtab *ft, const struct ms_tls_data_event *ev)
+{
+	struct flow *f = flow_find(ft, ev->hdr.cookie);
+	struct feed_ctx fc;
+
+	if (!f) {
+		ft->stats.data_without_flow++;
+		return;
+	}
+	f->last_ns = ev->hdr.ts_ns;
+	f->tls = true;
+	if (flow_skips_http(f)) {
+		if (f->decided && !f->tunnel && !f->excluded && ev->len)
+			ft->stats.tls_late++;
+		return;
+	}
+	if (!ev->len)
+		return;
+	if (!f->decided && !f->pending)
+		first_payload(ft, f, ev->dir, ev->data, ev->cap_len, ev->hdr.ts_ns);
+	if (f->http_off || flow_http_alloc(ft, f)) {
+		f->http_off = true;
+		return;
+	}
+	if (!f->tls_fed) {
+		f->tls_fed = true;
+		reasm_start(&f->http->reasm[MS_DIR_EGRESS], 0);
+		reasm_start(&f->http->reasm[MS_DIR_INGRESS], 0);
+	}
+	fc.f = f;
+	fc.side = side_of(f, ev->dir);
+	reasm_segment(&f->http->reasm[ev->dir], f->tls_seq[ev->dir], ev->data, ev->cap_len, ev->len,
+		      ev->hdr.ts_ns, feed_parser, &fc);
+	f->tls_seq[ev->dir] += ev->len;
 }
 
 /* A request the kernel parsed, as the byte parser would have reported it. */
@@ -1029,6 +1076,13 @@ static bool record_size_ok(const struct ms_event_hdr *h, size_t size)
 		return pair_ok((const struct ms_http_pair_event *)h, size);
 	case MS_EV_MODE:
 		return mode_ok((const struct ms_mode_event *)h, size);
+	case MS_EV_TLS_DATA: {
+		const struct ms_tls_data_event *t = (const void *)h;
+
+		return size >= sizeof(*t) && t->cap_len <= size - sizeof(*t) &&
+		       t->cap_len <= t->len && t->cap_len <= MS_CAPTURE_MAX &&
+		       t->dir <= MS_DIR_INGRESS;
+	}
 	}
 	return false;
 }
@@ -1058,6 +1112,9 @@ int flowtab_handle_event(struct flowtab *ft, const void *data, size_t size)
 		break;
 	case MS_EV_MODE:
 		on_mode(ft, data);
+		break;
+	case MS_EV_TLS_DATA:
+		on_tls(ft, data);
 		break;
 	}
 	return 0;
@@ -1099,7 +1156,8 @@ bool flowtab_sync_kernel(struct flowtab *ft, uint64_t cookie, const struct ms_co
 		f->last_ns = kc->last_seen_ns;
 	if (kc->flags & MS_CONN_F_LOST)
 		f->partial = true;
-	if (kc->l7 == MS_L7_OPAQUE)
+	if (kc->l7 == MS_L7_OPAQUE && !f->tls &&
+	    (!ft->tls_grace_ns || now_ns - kc->opened_ns >= ft->tls_grace_ns))
 		flow_decide(ft, f, EDGE_PROTO_TCP, now_ns); /* also a greeting that led nowhere */
 	flow_account_tcp(ft, f, kc->bytes_acked, kc->bytes_received, kc->total_retrans, kc->srtt_us,
 			 now_ns);

@@ -16,6 +16,13 @@
  * (a refused upgrade makes it "http"; a close with no stream, "http2"). All
  * later streams of the connection count on that edge.
  *
+ * HTTPS read through libssl (MS_EV_TLS_DATA): the clear bytes of a
+ * connection feed the same parsers, on the socket's own flow, in place of
+ * the ciphertext, which the kernel leaves opaque and this table ignores
+ * for a TLS flow; its edge is marked tls. Each direction's clear stream is
+ * numbered from 0 here (the library's calls on one connection come in
+ * order), so reassembly and parsing are the same as for captured segments.
+ *
  * Excluded sockets (the agent's own: its OTLP exports and the scrapes of
  * its endpoint; and any process or cgroup the operator excludes) never make
  * an edge, and neither does their peer socket when it is watched here too,
@@ -62,10 +69,10 @@ struct flow_limits {
 };
 
 struct flow_stats {
-	uint64_t events[MS_EV_MODE + 1]; /* by enum ms_event_type */
-	uint64_t event_bytes;		 /* bytes of those records */
-	uint64_t malformed_events;	 /* records of unknown type or wrong size */
-	uint64_t data_without_flow;	 /* payload of a connection whose open was lost */
+	uint64_t events[MS_EV_TLS_DATA + 1]; /* by enum ms_event_type */
+	uint64_t event_bytes;		     /* bytes of those records */
+	uint64_t malformed_events;	     /* records of unknown type or wrong size */
+	uint64_t data_without_flow;	     /* payload of a connection whose open was lost */
 	uint64_t close_without_flow;
 	uint64_t flows_limit; /* opens refused: max_flows reached */
 	uint64_t http_limit;  /* HTTP flows parsed at L4 only: max_http reached */
@@ -81,6 +88,7 @@ struct flow_stats {
 	uint64_t fallbacks[MS_FB__MAX]; /* directions switched to capture, by enum ms_fallback */
 	uint64_t inject_failed; /* requests handed over with no room in the parser's queue */
 	uint64_t bad_targets;	/* kernel-parsed requests with a target the parser rejects */
+	uint64_t tls_late;	/* TLS clear bytes of a connection already counted as tcp */
 };
 
 struct flow;
@@ -119,6 +127,13 @@ struct flow_ep_key {
 
 /* How long a kernel entry whose close event was lost waits for its open event. */
 #define FLOW_CLOSED_GRACE_NS (30ULL * 1000000000ULL)
+/*
+ * With the TLS probes on, how long a connection the kernel found opaque
+ * waits for its handshake mark (MS_EV_TLS_DATA) before it counts as tcp:
+ * the server's mark comes after its ClientHello was classified. Costs an
+ * opaque connection's edge this much delay, nothing else.
+ */
+#define FLOW_TLS_GRACE_NS (3ULL * 1000000000ULL)
 
 #define FLOW_TUNNEL_PORTS_MAX	  16
 #define FLOW_TUNNEL_PORTS_DEFAULT "15008,15001,15006" /* HBONE, outbound and inbound capture */
@@ -166,6 +181,7 @@ struct flowtab {
 	void *txn_hook_ctx;
 	struct aggregator *agg;
 	struct flow_limits lim;
+	uint64_t tls_grace_ns; /* FLOW_TLS_GRACE_NS with the TLS probes on, else 0 */
 	uint32_t nhttp;
 	struct flow_stats stats;
 	struct http1_stats http_stats;

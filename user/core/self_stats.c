@@ -75,6 +75,8 @@ static const struct self_def defs[] = {
      FLOW(events[MS_EV_HTTP_PAIR])},
     {EVENTS, "type", "mode", NULL, NULL, "events_seen", "mode", EV_OTLP, NULL, NULL, 0,
      FLOW(events[MS_EV_MODE])},
+    {EVENTS, "type", "tls_data", NULL, NULL, "events_seen", "tls_data", EV_OTLP, NULL, NULL, 0,
+     FLOW(events[MS_EV_TLS_DATA])},
     {"meshsight_event_bytes_total", "Bytes of ring-buffer events received.", NULL, NULL, NULL, NULL,
      NULL, "event_bytes", "meshsight.agent.event_bytes", "By", NULL, NULL, 0, FLOW(event_bytes)},
     {DROPPED, "cause", NULL, NULL, NULL, "events_dropped", NULL, DR_OTLP, NULL, NULL, 0,
@@ -85,6 +87,8 @@ static const struct self_def defs[] = {
      "data_without_connection", DR_OTLP, NULL, NULL, 0, FLOW(data_without_flow)},
     {DROPPED, "cause", "close_without_connection", NULL, NULL, "events_dropped",
      "close_without_connection", DR_OTLP, NULL, NULL, 0, FLOW(close_without_flow)},
+    {DROPPED, "cause", "tls_after_tcp", NULL, NULL, "events_dropped", "tls_after_tcp", DR_OTLP,
+     NULL, NULL, 0, FLOW(tls_late)},
     {DROPPED, "cause", "connection_limit", NULL, NULL, "events_dropped", "connection_limit",
      DR_OTLP, NULL, NULL, 0, FLOW(flows_limit)},
     {DROPPED, "cause", "http_parser_limit", NULL, NULL, "events_dropped", "http_parser_limit",
@@ -237,6 +241,8 @@ static const struct {
     [MS_CNT_CONN_KERNEL] = {"kernel_parsed_connections", 0},
     [MS_CNT_HEAD_SCANNED] = {"heads_parsed", 0},
     [MS_CNT_CONN_HTTP2] = {"classified_http2", 0},
+    [MS_CNT_RB_FULL_TLS] = {"ringbuf_full_tls", 1},
+    [MS_CNT_TLS_NO_SOCKET] = {"tls_socket_not_found", 0},
 };
 
 const char *kernel_counter_name(enum ms_counter c)

@@ -96,8 +96,8 @@ bool end_rules_translate_cluster_ip(struct nat_lookup *nat, struct k8s_index *id
 
 	if (!nat || ev->role != MS_ROLE_CLIENT || !k8s_index_is_cluster_ip(idx, t->remote_addr))
 		return false;
-	if (nat_real_destination(nat, t->local_addr, t->local_port, t->remote_addr,
-				 t->remote_port, real, &port))
+	if (nat_real_destination(nat, t->local_addr, t->local_port, t->remote_addr, t->remote_port,
+				 real, &port))
 		return false;
 	memcpy(t->remote_addr, real, sizeof(real));
 	t->remote_port = port;

@@ -54,8 +54,8 @@ static int render_snapshot(struct endpoints *e, const char *path, FILE *out, con
 	} else if (!strcmp(path, "/api/v1/edges")) {
 		err = render_edges_json(&in, out);
 	} else {
-		in.kubernetes = e->stats_kubernetes ? e->stats_kubernetes(e->stats_kubernetes_ctx)
-						    : NULL;
+		in.kubernetes =
+		    e->stats_kubernetes ? e->stats_kubernetes(e->stats_kubernetes_ctx) : NULL;
 		err = render_stats_json(&in, out);
 		json_decref(in.kubernetes);
 	}
@@ -110,8 +110,8 @@ static int render_health(void *ctx, const char *path, FILE *out, const char **ty
 	return 0;
 }
 
-int endpoints_start(struct endpoints *e, const char *listen, const char *health_listen,
-		    char *err, size_t errlen)
+int endpoints_start(struct endpoints *e, const char *listen, const char *health_listen, char *err,
+		    size_t errlen)
 {
 	static const char *const shared[] = {"/metrics", NULL};
 	struct http_server_opts main_opts = {

@@ -51,8 +51,8 @@ struct endpoints {
 
 /* Appends a module's families to /metrics; -ENOSPC past ENDPOINTS_WRITERS_MAX. */
 int endpoints_add_writer(struct endpoints *e, void (*write)(void *, FILE *), void *ctx);
-int endpoints_start(struct endpoints *e, const char *listen, const char *health_listen,
-		    char *err, size_t errlen);
+int endpoints_start(struct endpoints *e, const char *listen, const char *health_listen, char *err,
+		    size_t errlen);
 void endpoints_stop(struct endpoints *e);
 
 #endif /* MESHSIGHT_ENDPOINTS_H */

@@ -150,6 +150,7 @@ static json_t *edge_json(struct naming *naming, const struct edge *e)
 	json_object_set_new(o, "destination", endpoint_json(&dst, e->key.dst_port, 1));
 	json_object_set_new(o, "protocol", json_string(edge_proto_name(e->key.proto)));
 	json_object_set_new(o, "partial", json_boolean(e->partial));
+	json_object_set_new(o, "tls", json_boolean(e->tls));
 	json_object_set_new(o, "connection_security_policy",
 			    json_string(e->mutual_tls ? "mutual_tls" : "none"));
 	json_object_set_new(o, "reporter",

@@ -103,6 +103,13 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 - --identities
 - /etc/meshsight/identities
 {{- end }}
+{{- if .Values.agent.tls }}
+{{- if not .Values.hostPID }}
+{{- fail "agent.tls needs hostPID: true: the pods' processes and their libssl are visible only in the host's pid namespace" }}
+{{- end }}
+- --tls
+- "on"
+{{- end }}
 {{- if .Values.agent.verbose }}
 - -v
 {{- end }}

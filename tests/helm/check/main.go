@@ -38,6 +38,7 @@ type expect struct {
 	namespace, memLimit, priorityClass, cgroupHostPath, toleration string
 	port, healthPort                                               int
 	rbac, serviceMonitor, configMap, hostNetwork, hostPID, scrape  bool
+	tls                                                            bool
 	dashboard, prometheusRule                                      bool
 	rulesOut                                                       string
 	args, noArgs, smLabels                                         listFlag
@@ -80,6 +81,7 @@ func main() {
 		"(a rules file, for promtool check rules)")
 	flag.BoolVar(&ex.hostNetwork, "host-network", true, "expect hostNetwork")
 	flag.BoolVar(&ex.hostPID, "host-pid", false, "expect hostPID (opt-in, see values.yaml)")
+	flag.BoolVar(&ex.tls, "tls", false, "expect agent.tls: --tls on and CAP_SYS_PTRACE too")
 	flag.BoolVar(&ex.scrape, "scrape-annotations", true, "expect prometheus.io/* on the Service")
 	flag.Var(&ex.args, "arg", "FLAG=VALUE: the agent's args contain FLAG followed by VALUE "+
 		"(FLAG alone: present)")
@@ -370,8 +372,11 @@ func (c *checker) security(ctr obj) {
 	c.ok(get(sc, "allowPrivilegeEscalation") == false, "allowPrivilegeEscalation false")
 	c.ok(get(sc, "readOnlyRootFilesystem") == true, "readOnlyRootFilesystem true")
 	add := strs(get(sc, "capabilities", "add"))
-	c.ok(sameSet(add, []string{"BPF", "PERFMON", "NET_ADMIN"}),
-		"capabilities added are exactly BPF, PERFMON, NET_ADMIN (got %v)", add)
+	want := []string{"BPF", "PERFMON", "NET_ADMIN"}
+	if c.ex.tls {
+		want = append(want, "SYS_PTRACE")
+	}
+	c.ok(sameSet(add, want), "capabilities added are exactly %v (got %v)", want, add)
 	drop := strs(get(sc, "capabilities", "drop"))
 	c.ok(sameSet(drop, []string{"ALL"}), "capabilities drop ALL (got %v)", drop)
 	seccomp := str(sc, "seccompProfile", "type")
