@@ -11,6 +11,7 @@
  * Needs root and BTF; run.sh turns "cannot load" into a loud skip.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
@@ -34,21 +35,24 @@
 
 #define PKT_MAX 9000
 
+/* One packet through an skb program and what it must do; unset fields are "no". */
 struct fixture {
 	const char *name;
-	int ipv6;
-	int proto;	     /* IPPROTO_TCP or IPPROTO_UDP */
-	int fragment;	     /* IPv4 "more fragments" */
-	int tcp_hdr_cut;     /* claim TCP but cut the header short */
+	bool ipv6;
+	bool udp;
+	bool fragment;	     /* IPv4 "more fragments" */
+	bool tcp_hdr_cut;    /* claim TCP but cut the header short */
 	const char *payload; /* NULL: payload_len bytes of 'x' */
 	size_t payload_len;
-	int ingress;
+	bool ingress;
 	/* expectations */
-	int want_data;	  /* a data event */
-	size_t want_cap;  /* its cap_len */
-	int want_role;	  /* role carried by the data event */
-	int want_counter; /* enum ms_counter that must move by 1, or -1 */
+	bool want_data;	 /* a data event */
+	size_t want_cap; /* its cap_len */
+	int want_role;	 /* role carried by the data event */
+	int moves;	 /* COUNTER(c): counter c must move by one; 0: none is checked */
 };
+
+#define COUNTER(c) ((int)(c) + 1)
 
 static struct meshsight_bpf *skel;
 
@@ -79,7 +83,7 @@ static size_t build_l4(const struct fixture *f, unsigned char *p, const unsigned
 	struct tcphdr *th = (struct tcphdr *)p;
 	struct udphdr *uh = (struct udphdr *)p;
 
-	if (f->proto == IPPROTO_UDP) {
+	if (f->udp) {
 		uh->source = htons(5353);
 		uh->dest = htons(53);
 		uh->len = htons(sizeof(*uh) + plen);
@@ -117,7 +121,7 @@ static size_t build_packet(const struct fixture *f, unsigned char *pkt)
 
 		l4 = build_l4(f, l3 + sizeof(*ip6), payload, plen);
 		ip6->version = 6;
-		ip6->nexthdr = f->proto;
+		ip6->nexthdr = f->udp ? IPPROTO_UDP : IPPROTO_TCP;
 		ip6->hop_limit = 64;
 		ip6->payload_len = htons(l4);
 		inet_pton(AF_INET6, "fd00::1", &ip6->saddr);
@@ -130,7 +134,7 @@ static size_t build_packet(const struct fixture *f, unsigned char *pkt)
 	ip->version = 4;
 	ip->ihl = 5;
 	ip->ttl = 64;
-	ip->protocol = f->proto;
+	ip->protocol = f->udp ? IPPROTO_UDP : IPPROTO_TCP;
 	ip->tot_len = htons(sizeof(*ip) + l4);
 	ip->frag_off = f->fragment ? htons(0x2000) : 0;
 	ip->saddr = htonl(0x0ac80102);
@@ -159,7 +163,7 @@ static void run_fixture(const struct fixture *f)
 	size_t len = build_packet(f, pkt);
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = len);
 	struct ring_buffer *rb;
-	uint64_t before = f->want_counter >= 0 ? counter(f->want_counter) : 0;
+	uint64_t before = f->moves ? counter(f->moves - 1) : 0;
 
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, &got, NULL);
 	assert_non_null(rb);
@@ -168,8 +172,8 @@ static void run_fixture(const struct fixture *f)
 	ring_buffer__consume(rb);
 	ring_buffer__free(rb);
 
-	if (f->want_counter >= 0)
-		assert_int_equal(counter(f->want_counter), before + 1);
+	if (f->moves)
+		assert_int_equal(counter(f->moves - 1), before + 1);
 	assert_int_equal(got.datas, f->want_data);
 	if (!f->want_data)
 		return;
@@ -186,31 +190,62 @@ static void run_fixture(const struct fixture *f)
 #define RESP_200 "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
 
 static const struct fixture fixtures[] = {
-    {"ipv4 request egress: copied, client", 0, IPPROTO_TCP, 0, 0, GET_REQ, 0, 0, 1,
-     sizeof(GET_REQ) - 1, MS_ROLE_CLIENT, MS_CNT_CONN_HTTP1},
-    {"ipv4 request ingress: copied, server", 0, IPPROTO_TCP, 0, 0, GET_REQ, 0, 1, 1,
-     sizeof(GET_REQ) - 1, MS_ROLE_SERVER, MS_CNT_CONN_HTTP1},
-    {"ipv6 request egress", 1, IPPROTO_TCP, 0, 0, GET_REQ, 0, 0, 1, sizeof(GET_REQ) - 1,
-     MS_ROLE_CLIENT, MS_CNT_CONN_HTTP1},
-    {"response ingress mid-stream: local end is the client", 0, IPPROTO_TCP, 0, 0, RESP_200, 0, 1,
-     1, sizeof(RESP_200) - 1, MS_ROLE_CLIENT, MS_CNT_CONN_HTTP1},
-    {"split method: prefix sent as partial", 0, IPPROTO_TCP, 0, 0, "GE", 0, 0, 1, 2,
-     MS_ROLE_UNKNOWN, -1},
-    {"TLS ClientHello: not copied", 0, IPPROTO_TCP, 0, 0, "\x16\x03\x01\x02\x00\x01", 0, 0, 0, 0, 0,
-     -1},
-    {"HTTP/2 preface egress: copied, client", 0, IPPROTO_TCP, 0, 0,
-     "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 0, 0, 1, 24, MS_ROLE_CLIENT, MS_CNT_CONN_HTTP2},
-    {"HTTP/2 preface ingress: copied, server", 0, IPPROTO_TCP, 0, 0,
-     "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 0, 1, 1, 24, MS_ROLE_SERVER, MS_CNT_CONN_HTTP2},
-    {"\"PRI \" that is not the preface: not copied", 0, IPPROTO_TCP, 0, 0, "PRI * HTTP/1.1\r\n\r\n",
-     0, 0, 0, 0, 0, -1},
-    {"lowercase method: not HTTP", 0, IPPROTO_TCP, 0, 0, "get / HTTP/1.1\r\n\r\n", 0, 0, 0, 0, 0,
-     -1},
-    {"pure ACK: nothing", 0, IPPROTO_TCP, 0, 0, "", 0, 0, 0, 0, 0, -1},
-    {"truncated TCP header: counted malformed", 0, IPPROTO_TCP, 0, 1, "", 0, 1, 0, 0, 0,
-     MS_CNT_MALFORMED_PKT},
-    {"UDP: ignored", 0, IPPROTO_UDP, 0, 0, "GET / HTTP/1.1\r\n\r\n", 0, 0, 0, 0, 0, -1},
-    {"IPv4 fragment: ignored", 0, IPPROTO_TCP, 1, 0, GET_REQ, 0, 0, 0, 0, 0, -1},
+    {.name = "ipv4 request egress: copied, client",
+     .payload = GET_REQ,
+     .want_data = true,
+     .want_cap = sizeof(GET_REQ) - 1,
+     .want_role = MS_ROLE_CLIENT,
+     .moves = COUNTER(MS_CNT_CONN_HTTP1)},
+    {.name = "ipv4 request ingress: copied, server",
+     .payload = GET_REQ,
+     .ingress = true,
+     .want_data = true,
+     .want_cap = sizeof(GET_REQ) - 1,
+     .want_role = MS_ROLE_SERVER,
+     .moves = COUNTER(MS_CNT_CONN_HTTP1)},
+    {.name = "ipv6 request egress",
+     .ipv6 = true,
+     .payload = GET_REQ,
+     .want_data = true,
+     .want_cap = sizeof(GET_REQ) - 1,
+     .want_role = MS_ROLE_CLIENT,
+     .moves = COUNTER(MS_CNT_CONN_HTTP1)},
+    {.name = "response ingress mid-stream: local end is the client",
+     .payload = RESP_200,
+     .ingress = true,
+     .want_data = true,
+     .want_cap = sizeof(RESP_200) - 1,
+     .want_role = MS_ROLE_CLIENT,
+     .moves = COUNTER(MS_CNT_CONN_HTTP1)},
+    {.name = "split method: prefix sent as partial",
+     .payload = "GE",
+     .want_data = true,
+     .want_cap = 2,
+     .want_role = MS_ROLE_UNKNOWN},
+    {.name = "TLS ClientHello: not copied", .payload = "\x16\x03\x01\x02\x00\x01"},
+    {.name = "HTTP/2 preface egress: copied, client",
+     .payload = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+     .want_data = true,
+     .want_cap = 24,
+     .want_role = MS_ROLE_CLIENT,
+     .moves = COUNTER(MS_CNT_CONN_HTTP2)},
+    {.name = "HTTP/2 preface ingress: copied, server",
+     .payload = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+     .ingress = true,
+     .want_data = true,
+     .want_cap = 24,
+     .want_role = MS_ROLE_SERVER,
+     .moves = COUNTER(MS_CNT_CONN_HTTP2)},
+    {.name = "\"PRI \" that is not the preface: not copied", .payload = "PRI * HTTP/1.1\r\n\r\n"},
+    {.name = "lowercase method: not HTTP", .payload = "get / HTTP/1.1\r\n\r\n"},
+    {.name = "pure ACK: nothing", .payload = ""},
+    {.name = "truncated TCP header: counted malformed",
+     .tcp_hdr_cut = true,
+     .payload = "",
+     .ingress = true,
+     .moves = COUNTER(MS_CNT_MALFORMED_PKT)},
+    {.name = "UDP: ignored", .udp = true, .payload = "GET / HTTP/1.1\r\n\r\n"},
+    {.name = "IPv4 fragment: ignored", .fragment = true, .payload = GET_REQ},
 };
 
 static void test_fixture_table(void **state)
@@ -228,18 +263,12 @@ static void test_fixture_table(void **state)
 static void test_capture_limit(void **state)
 {
 	static char big[3000];
-	struct fixture f = {"big GET",
-			    0,
-			    IPPROTO_TCP,
-			    0,
-			    0,
-			    big,
-			    0,
-			    0,
-			    1,
-			    1024,
-			    MS_ROLE_CLIENT,
-			    MS_CNT_CAPTURE_TRUNCATED};
+	struct fixture f = {.name = "big GET",
+			    .payload = big,
+			    .want_data = true,
+			    .want_cap = 1024,
+			    .want_role = MS_ROLE_CLIENT,
+			    .moves = COUNTER(MS_CNT_CAPTURE_TRUNCATED)};
 
 	(void)state;
 	memset(big, 'a', sizeof(big) - 1);

@@ -3,8 +3,9 @@
 #
 # What an operator sees when the command line or the host is wrong: a clear
 # message naming what failed and what to do, a non-zero exit (2 for bad
-# usage: a flag or an OTEL_* value), and nothing left attached. Also: --help
-# documents every flag the agent accepts.
+# usage: a flag, a MESHSIGHT_* or an OTEL_* value), and nothing left attached.
+# Also: --help documents every flag the agent accepts, variables set what flags
+# do (a flag winning), durations take units, --listen :PORT.
 
 set -u
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -120,6 +121,25 @@ echo "--listen with a host name"
 agent_start --listen "localhost:$MS_PORT"
 assert_true "localhost:$MS_PORT serves /healthz on 127.0.0.1" ms_agent_healthy
 agent_stop
+
+echo "settings from MESHSIGHT_* variables and durations with units"
+expect_usage "a variable's bad value names the variable" "MESHSIGHT_MAX_EDGES 'many': expected a whole number >= 1" \
+	env MESHSIGHT_MAX_EDGES=many "${run[@]}"
+expect_usage "a duration without a known unit" "--edge-idle-timeout '5x': expected a duration like 500ms, 30s, 10m or 1h" \
+	"${run[@]}" --edge-idle-timeout 5x
+expect_usage "a variable for every flag, repeatable ones as lists" "at most 16 --otlp-header" \
+	env MESHSIGHT_OTLP_HEADER="$(printf 'k%d=v,' $(seq 1 17))" "${run[@]}"
+MESHSIGHT_CAPTURE_BYTES=10 agent_start --capture-bytes 128 --edge-idle-timeout 10m --scan-interval-ms 1s
+assert_true "a flag wins over its variable (MESHSIGHT_CAPTURE_BYTES=10 is never read)" ms_agent_healthy
+agent_stop
+MESHSIGHT_LISTEN=":$MS_PORT" "$MESHSIGHT_BIN" --cgroup "$MS_CG_ROOT" >"$MS_STATE_DIR/env-agent.log" 2>&1 &
+env_agent=$!
+ms_record_pid "$env_agent"
+assert_true "MESHSIGHT_LISTEN=:$MS_PORT listens on every IPv4 address (127.0.0.1 answers)" \
+	wait_until 15 ms_agent_healthy
+assert_true "... bound to 0.0.0.0:$MS_PORT" bash -c "ss -Hltn 'sport = :$MS_PORT' | grep -q '0.0.0.0:$MS_PORT'"
+kill -TERM "$env_agent"
+wait "$env_agent"
 
 echo "port already in use"
 "$MS_PYTHON" -c 'import socket,time,sys

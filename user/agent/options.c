@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include "agent/options.h"
+#include "agent/option_table.h"
 #include "agent/probe.h"
 #include "agent/tls_probe.h"
 #include "lib/log.h"
@@ -26,41 +26,6 @@
 #include "otlp/exporter.h"
 #include "serve/http_server.h"
 #include "serve/render.h"
-
-#define WHY_MAX 1024
-
-enum opt_type {
-	T_STR,	   /* const char *: the text as given */
-	T_ON,	   /* bool set true (a flag without a value) */
-	T_OFF,	   /* bool set false */
-	T_U32,	   /* uint32_t in [min, max] */
-	T_SECONDS, /* uint32_t seconds: a duration, a bare number is seconds */
-	T_MS,	   /* uint32_t milliseconds: a duration, a bare number is ms */
-	T_LIST,	   /* const char *[max_items] with a uint32_t count, repeatable */
-	T_FN,	   /* parsed by fn */
-	T_ACTION,  /* --help, --version, --check, -v, -q: handled by the parse loop */
-};
-
-struct opt;
-/* Parses v (from src: "--flag" or "MESHSIGHT_FLAG") into c; 0, or -EINVAL with why set. */
-typedef int (*opt_fn)(const struct opt *o, const char *src, const char *v, struct agent_config *c,
-		      char *why);
-
-struct opt {
-	const char *name; /* the long flag, without "--" */
-	char short_name;
-	enum opt_type type;
-	size_t off;	  /* the field in struct agent_config */
-	size_t count_off; /* T_LIST: its uint32_t count */
-	uint32_t max_items;
-	uint32_t min, max;
-	const char *def;   /* applied at start; NULL: none */
-	const char *shown; /* the default --help names when def is NULL (an OTEL_* one) */
-	const char *arg;   /* the value's name in --help */
-	const char *help;  /* lines separated by \n */
-	const char *section;
-	opt_fn fn;
-};
 
 #define F(field) offsetof(struct agent_config, field)
 #define STR_(x)	 #x
@@ -82,7 +47,7 @@ static int parse_factor(const struct opt *, const char *, const char *, struct a
 			char *);
 static int parse_tls(const struct opt *, const char *, const char *, struct agent_config *, char *);
 
-static const struct opt opts[] = {
+const struct opt option_rows[] = {
     {.name = "cgroup",
      .type = T_STR,
      .off = F(bpf.cgroup),
@@ -480,7 +445,8 @@ static const struct opt opts[] = {
     {.name = "help", .short_name = 'h', .type = T_ACTION, .help = "this help"},
 };
 
-#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+const size_t option_count = sizeof(option_rows) / sizeof(option_rows[0]);
+#define NOPTS option_count
 
 static void *field(const struct opt *o, struct agent_config *c)
 {
@@ -761,10 +727,14 @@ static int apply_defaults(struct agent_config *c, char *why)
 	c->bpf.http = true;
 	c->export.max_spans_per_second = UINT32_MAX; /* unset: the exporter's default applies */
 	for (i = 0; i < NOPTS; i++)
-		if (opts[i].def && opt_set(&opts[i], opts[i].name, opts[i].def, false, c, why))
+		if (option_rows[i].def && opt_set(&option_rows[i], option_rows[i].name,
+						  option_rows[i].def, false, c, why))
 			return -EINVAL; /* a bad default is a bug: the message says which */
 	return 0;
 }
+
+/* Rows a flag set: their MESHSIGHT_* variable is not read (the flag wins). */
+static bool given[sizeof(option_rows) / sizeof(option_rows[0])];
 
 static int apply_env(env_getter get, struct agent_config *c, char *why)
 {
@@ -774,13 +744,16 @@ static int apply_env(env_getter get, struct agent_config *c, char *why)
 	size_t i;
 
 	for (i = 0; i < NOPTS; i++) {
-		if (opts[i].type == T_ACTION)
+		if (option_rows[i].type == T_ACTION || given[i])
 			continue;
-		env_name(&opts[i], name, sizeof(name));
+		env_name(&option_rows[i], name, sizeof(name));
 		v = env_value(get, name);
-		if (v && opt_set(&opts[i], name, v, true, c, why))
+		if (v && opt_set(&option_rows[i], name, v, true, c, why))
 			return -EINVAL;
 	}
+	for (i = 0; i < option_count; i++)
+		if (given[i] && option_rows[i].short_name && option_rows[i].short_name != 'h')
+			return 0; /* -v or -q on the command line: the level is set */
 	v = env_value(get, "MESHSIGHT_VERBOSE");
 	quiet = env_value(get, "MESHSIGHT_QUIET");
 	if (v && !parse_bool("MESHSIGHT_VERBOSE", v, &on, why) && on)
@@ -792,136 +765,6 @@ static int apply_env(env_getter get, struct agent_config *c, char *why)
 	else if (quiet && why[0])
 		return -EINVAL;
 	return 0;
-}
-
-/* ---- checks after parsing ------------------------------------------------- */
-
-/* ":9464" -> "0.0.0.0:9464": the address every interface answers on. */
-static const char *listen_any(const char *v, char *buf, size_t len)
-{
-	if (!v || v[0] != ':')
-		return v;
-	snprintf(buf, len, "0.0.0.0%s", v);
-	return buf;
-}
-
-/*
- * --listen HOST:PORT with a host name (localhost): resolved once, here, to
- * its first IPv4 address (else its first IPv6 one), which is what is bound.
- */
-static int resolve_listen(struct agent_config *c, char *why)
-{
-	static char numeric[INET6_ADDRSTRLEN + 8];
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *ai, *pick = NULL;
-	struct sockaddr_storage ss;
-	const char *colon = strrchr(c->listen, ':');
-	char host[256], addr[INET6_ADDRSTRLEN];
-	int rc;
-
-	if (!http_parse_listen(c->listen, &ss) || !colon || colon == c->listen ||
-	    c->listen[0] == '[' || (size_t)(colon - c->listen) >= sizeof(host))
-		return 0; /* numeric already, or malformed: the check after says so */
-	memcpy(host, c->listen, (size_t)(colon - c->listen));
-	host[colon - c->listen] = '\0';
-	rc = getaddrinfo(host, NULL, &hints, &res);
-	if (rc) {
-		snprintf(why, WHY_MAX,
-			 "--listen '%s': cannot resolve '%s' (%s); pass an address, e.g. "
-			 "127.0.0.1:9464",
-			 c->listen, host, gai_strerror(rc));
-		return -EINVAL;
-	}
-	for (ai = res; ai; ai = ai->ai_next)
-		if (!pick || (ai->ai_family == AF_INET && pick->ai_family != AF_INET))
-			pick = ai;
-	if (pick->ai_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)pick->ai_addr)->sin_addr, addr,
-			  sizeof(addr));
-	else
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)pick->ai_addr)->sin6_addr, addr,
-			  sizeof(addr));
-	snprintf(numeric, sizeof(numeric), pick->ai_family == AF_INET ? "%s%s" : "[%s]%s", addr,
-		 colon);
-	freeaddrinfo(res);
-	c->listen = numeric;
-	return 0;
-}
-
-static int check_listen(struct agent_config *c, char *why)
-{
-	static char any[64], health_any[64];
-	struct sockaddr_storage ss;
-
-	c->listen = listen_any(c->listen, any, sizeof(any));
-	c->health_listen = listen_any(c->health_listen, health_any, sizeof(health_any));
-	if (resolve_listen(c, why))
-		return -EINVAL;
-	if (c->health_listen && http_parse_listen(c->health_listen, &ss)) {
-		snprintf(why, WHY_MAX,
-			 "invalid --health-listen '%s': expected HOST:PORT or :PORT, e.g. "
-			 "0.0.0.0:9465",
-			 c->health_listen);
-		return -EINVAL;
-	}
-	if (http_parse_listen(c->listen, &ss)) {
-		snprintf(why, WHY_MAX,
-			 "invalid --listen '%s': expected HOST:PORT or :PORT, e.g. 127.0.0.1:9464 "
-			 "or [::1]:9464",
-			 c->listen);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* A mesh tunnel cgroup must exist, or its sockets would never be recognised. */
-static int check_tunnel_cgroups(const struct agent_config *c, char *why)
-{
-	char mount[256], dir[512];
-	struct stat st;
-	uint32_t i;
-
-	for (i = 0; i < c->nmesh_tunnel_cgroups; i++) {
-		const char *p = c->mesh_tunnel_cgroups[i];
-
-		if (p[0] != '/') {
-			snprintf(why, WHY_MAX,
-				 "--mesh-tunnel-cgroup '%s': expected a path relative to the "
-				 "cgroup2 mount, starting with '/', e.g. /system.slice/"
-				 "ztunnel.service",
-				 p);
-			return -EINVAL;
-		}
-		if (cgroup2_find_mount(mount, sizeof(mount)))
-			continue; /* not mounted yet: the agent mounts it, then cannot check */
-		snprintf(dir, sizeof(dir), "%s%s", mount, p);
-		if (!stat(dir, &st) && S_ISDIR(st.st_mode))
-			continue;
-		if (!strncmp(p, mount, strlen(mount)) && p[strlen(mount)] == '/')
-			snprintf(why, WHY_MAX,
-				 "--mesh-tunnel-cgroup '%s' is a full path; pass it relative to "
-				 "the cgroup2 mount: '%s'",
-				 p, p + strlen(mount));
-		else
-			snprintf(why, WHY_MAX,
-				 "--mesh-tunnel-cgroup '%s': no such cgroup (%s); pass the "
-				 "proxy's cgroup relative to the cgroup2 mount %s",
-				 p, dir, mount);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* OTLP flags and OTEL_* variables, checked before anything starts. */
-static int check_export(const struct agent_config *c, char *why)
-{
-	static struct exporter_state probe; /* large: not on the stack */
-	char err[WHY_MAX] = "";
-	int ret = export_configure(&probe, &c->export, err, sizeof(err));
-
-	export_stop(&probe);
-	if (ret)
-		snprintf(why, WHY_MAX, "%s", err[0] ? err : strerror(-ret));
-	return ret;
 }
 
 /* ---- the command line ----------------------------------------------------- */
@@ -947,18 +790,18 @@ static int action(const struct opt *o)
 
 static int parse_flags(int argc, char **argv, struct agent_config *c, char *why)
 {
-	static struct option longs[NOPTS + 1];
+	static struct option longs[sizeof(option_rows) / sizeof(option_rows[0]) + 1];
 	char src[64];
 	size_t i;
 	int opt;
 
 	for (i = 0; i < NOPTS; i++) {
-		longs[i].name = opts[i].name;
-		longs[i].has_arg =
-		    opts[i].type == T_ON || opts[i].type == T_OFF || opts[i].type == T_ACTION
-			? no_argument
-			: required_argument;
-		longs[i].val = opts[i].short_name ?: (int)(256 + i);
+		longs[i].name = option_rows[i].name;
+		longs[i].has_arg = option_rows[i].type == T_ON || option_rows[i].type == T_OFF ||
+					   option_rows[i].type == T_ACTION
+				       ? no_argument
+				       : required_argument;
+		longs[i].val = option_rows[i].short_name ?: (int)(256 + i);
 	}
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "vqh", longs, NULL)) != -1) {
@@ -966,7 +809,7 @@ static int parse_flags(int argc, char **argv, struct agent_config *c, char *why)
 
 		for (i = 0; i < NOPTS && !o; i++)
 			if (longs[i].val == opt)
-				o = &opts[i];
+				o = &option_rows[i];
 		if (!o) {
 			snprintf(why, WHY_MAX, "see --help for the options");
 			return OPTIONS_USAGE;
@@ -974,11 +817,13 @@ static int parse_flags(int argc, char **argv, struct agent_config *c, char *why)
 		if (o->type == T_ACTION) {
 			int act = action(o);
 
+			given[o - option_rows] = true;
 			if (act != OPTIONS_RUN)
 				return act;
 			continue;
 		}
 		snprintf(src, sizeof(src), "--%s", o->name);
+		given[o - option_rows] = true;
 		if (opt_set(o, src, optarg, false, c, why))
 			return OPTIONS_USAGE;
 	}
@@ -994,78 +839,23 @@ enum options_action options_parse(int argc, char **argv, env_getter get, struct 
 	char why[WHY_MAX] = "";
 	int act;
 
-	if (apply_defaults(c, why) || apply_env(get, c, why)) {
+	memset(given, 0, sizeof(given));
+	if (apply_defaults(c, why)) {
 		act = OPTIONS_USAGE;
 		goto out;
 	}
+	/* Flags first, so that a variable a flag overrides is never read. */
 	act = parse_flags(argc, argv, c, why);
 	if (act != OPTIONS_RUN)
 		goto out;
-	if (check_listen(c, why) || check_tunnel_cgroups(c, why) || check_export(c, why))
+	if (apply_env(get, c, why)) {
+		act = OPTIONS_USAGE;
+		goto out;
+	}
+	if (options_check(c, why, sizeof(why)))
 		act = OPTIONS_USAGE;
 out:
 	if (act == OPTIONS_USAGE)
 		fprintf(stderr, "meshsight: %s\n", why);
 	return act;
-}
-
-/* ---- --help --------------------------------------------------------------- */
-
-static void usage_option(FILE *f, const struct opt *o)
-{
-	const char *line = o->help, *nl, *dflt = o->def ?: o->shown;
-	char left[64];
-	int n;
-
-	if (o->short_name)
-		n = snprintf(left, sizeof(left), "  -%c, --%s", o->short_name, o->name);
-	else
-		n = snprintf(left, sizeof(left), "  --%s%s%s", o->name, o->arg ? " " : "",
-			     o->arg ?: "");
-	if (n > 26)
-		fprintf(f, "%s\n%28s", left, "");
-	else
-		fprintf(f, "%-27s ", left);
-	while ((nl = strchr(line, '\n'))) {
-		fprintf(f, "%.*s\n%28s", (int)(nl - line), line, "");
-		line = nl + 1;
-	}
-	fputs(line, f);
-	if (dflt && 28 + strlen(line) + strlen(dflt) + 11 > 88)
-		fprintf(f, "\n%28s(default %s)", "", dflt);
-	else if (dflt)
-		fprintf(f, " (default %s)", dflt);
-	fputc('\n', f);
-}
-
-void options_usage(FILE *f)
-{
-	size_t i;
-
-	fputs("Usage: meshsight [OPTIONS]\n"
-	      "       meshsight edges|events [--help]  tables from a running agent\n"
-	      "\n"
-	      "Sidecar-less service-mesh telemetry from eBPF socket hooks: every TCP connection\n"
-	      "and HTTP request of the processes in a cgroup v2 subtree, aggregated into\n"
-	      "service-to-service edges and served on a local HTTP endpoint:\n"
-	      "  /healthz  /metrics (Prometheus)  /api/v1/edges  /api/v1/stats (JSON)\n"
-	      "Needs root (or CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN), kernel BTF and cgroup v2.\n"
-	      "\n"
-	      "Every option can also be set by a variable MESHSIGHT_<OPTION>, e.g.\n"
-	      "MESHSIGHT_MAX_EDGES=20000 or MESHSIGHT_NO_HTTP=true; a repeatable option's\n"
-	      "variable is a comma-separated list. A flag wins over its variable, which wins\n"
-	      "over OTEL_* variables, which win over the defaults. DURATION is 500ms, 30s, 10m\n"
-	      "or 1h; a bare number is in the unit the option's name says (seconds if none).\n"
-	      "\n"
-	      "Options:\n",
-	      f);
-	for (i = 0; i < NOPTS; i++) {
-		if (opts[i].section)
-			fprintf(f, "\n%s%s", opts[i].section, opts[i].section[0] ? "\n" : "");
-		usage_option(f, &opts[i]);
-	}
-	fputs("\nStops cleanly on SIGINT or SIGTERM, detaching every program it attached.\n"
-	      "Exit status: 0 after a clean stop, 2 for bad usage (a flag, a MESHSIGHT_* or an\n"
-	      "OTEL_* value), 1 when the agent cannot start or run.\n",
-	      f);
 }

@@ -30,5 +30,7 @@ enum options_action {
 
 enum options_action options_parse(int argc, char **argv, env_getter get, struct agent_config *c);
 void options_usage(FILE *f);
+/* The checks options_parse runs last (options_check.c); 0, or -EINVAL with why set. */
+int options_check(struct agent_config *c, char *why, size_t len);
 
 #endif /* MESHSIGHT_OPTIONS_H */

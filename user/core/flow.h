@@ -91,7 +91,7 @@ uint8_t flow_role(const struct flow *f);
 enum edge_reporter flow_reporter(const struct flow *f);
 struct edge *flow_edge(struct flowtab *ft, struct flow *f, uint64_t now_ns);
 void flow_account_tcp(struct flowtab *ft, struct flow *f, uint64_t acked, uint64_t received,
-			     uint32_t retrans, uint32_t srtt_us, uint64_t now_ns);
+		      uint32_t retrans, uint32_t srtt_us, uint64_t now_ns);
 void flow_decide(struct flowtab *ft, struct flow *f, enum edge_proto proto, uint64_t now_ns);
 
 /* flows_http.c: payload, parsers and the kernel's pairs. */

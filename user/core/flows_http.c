@@ -123,7 +123,6 @@ static int flow_http_alloc(struct flowtab *ft, struct flow *f)
 	return 0;
 }
 
-
 /* The 101 ended the HTTP/1 bytes of this piece: what follows is the server's HTTP/2. */
 static void feed_upgraded(struct flow *f, const uint8_t *buf, size_t cap, size_t len, uint64_t ts)
 {
