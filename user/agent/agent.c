@@ -5,6 +5,13 @@
  * the flow table and aggregator; the main loop takes it per batch of events,
  * never while it sleeps in epoll, so a scrape waits at most one batch.
  *
+ * The lock's cost: one lock for everything keeps the model consistent with
+ * no ordering rules, and it is held only for a batch of events (~1 us per
+ * event) or one snapshot slice (SNAPSHOT_SLICE_BUCKETS, 10-50 us); every
+ * render and encode runs on the copy, outside it. consumer_max_wait_ns in
+ * /api/v1/stats shows the worst wait the ring-buffer consumer saw; if it
+ * grows past a few ms, shrink the slice before splitting the lock.
+ *
  * The kernel wakes us only when a lot is pending (see bpf/maps/events.h); the
  * short poll timeout bounds how stale the endpoint can be.
  */

@@ -13,6 +13,16 @@
  * Memory is bounded: at most max_edges edges; idle edges expire after
  * idle_ns; when full, the least recently updated edge is evicted. Both are
  * counted.
+ *
+ * The series limit is this edge limit: labels never carry addresses, paths
+ * or other per-request values (--metrics-labels opts in to addresses), so a
+ * series exists per edge, view, method and status only. Its cost is the
+ * scrape: one HTTP edge is ~250 KB of Prometheus text, most of it Istio's
+ * histograms (~8 KB gzipped), so 10,000 edges (the default --max-edges)
+ * are a scrape of a few hundred MB uncompressed. That is fine behind gzip,
+ * which Prometheus asks for; when it is not, lower --max-edges (the least
+ * recently updated edges go first) rather than drop Istio's families,
+ * which Kiali needs.
  */
 #ifndef MESHSIGHT_AGGREGATOR_H
 #define MESHSIGHT_AGGREGATOR_H

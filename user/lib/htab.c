@@ -7,7 +7,7 @@
  * that share a chain and turn every lookup into a scan. Cost: about 1 ns per
  * 8 bytes (a 36-byte edge key in ~5 ns), against ~1 ns per byte for the
  * byte-at-a-time FNV-1a it replaces. Hash values differ between runs, so no
- * one may store or compare them across processes (otlp/traces.c has its own,
+ * one may store or compare them across processes (core/trace_context.c has its own,
  * stable hash for trace ids for that reason).
  */
 #include <errno.h>
