@@ -41,6 +41,7 @@ struct opt {
 	uint32_t min, max;
 	const char *def;   /* applied at start; NULL: none */
 	const char *shown; /* the default --help names when def is NULL (an OTEL_* one) */
+	const char *alias_env; /* read when MESHSIGHT_<FLAG> is unset, e.g. KUBECONFIG */
 	const char *arg;   /* the value's name in --help */
 	const char *help;  /* lines separated by \n */
 	const char *section;

@@ -748,6 +748,10 @@ static int apply_env(env_getter get, struct agent_config *c, char *why)
 			continue;
 		env_name(&option_rows[i], name, sizeof(name));
 		v = env_value(get, name);
+		if (!v && option_rows[i].alias_env) {
+			snprintf(name, sizeof(name), "%s", option_rows[i].alias_env);
+			v = env_value(get, name);
+		}
 		if (v && opt_set(&option_rows[i], name, v, true, c, why))
 			return -EINVAL;
 	}

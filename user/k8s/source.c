@@ -5,17 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/env.h"
 #include "k8s/source.h"
 #include "lib/log.h"
 #include "lib/prom_text.h"
 #include "lib/url.h"
 
-static const char *env_or(const char *flag, const char *var)
+/* "" (a flag given empty) means none, as unset does; the option table has
+ * already applied $KUBECONFIG and $NODE_NAME under their flags. */
+static const char *nonempty(const char *s)
 {
-	if (flag)
-		return flag[0] ? flag : NULL;
-	return env_value(NULL, var);
+	return s && s[0] ? s : NULL;
 }
 
 /* Which credentials to use: an explicit kubeconfig, else the pod's service
@@ -23,7 +22,7 @@ static const char *env_or(const char *flag, const char *var)
 static int load_api_config(struct k8s_source *s, const struct k8s_flags *f, char *err,
 			   size_t errlen)
 {
-	const char *kubeconfig = env_or(f->kubeconfig, "KUBECONFIG");
+	const char *kubeconfig = nonempty(f->kubeconfig);
 
 	if (kubeconfig)
 		return k8s_config_kubeconfig(kubeconfig, f->context, &s->api, err, errlen);
@@ -33,7 +32,7 @@ static int load_api_config(struct k8s_source *s, const struct k8s_flags *f, char
 static int check_watch_flags(struct k8s_source *s, const struct k8s_flags *f,
 			     struct k8s_watch_opts *o, char *err, size_t errlen)
 {
-	const char *node = env_or(f->node_name, "NODE_NAME");
+	const char *node = nonempty(f->node_name);
 
 	if (node)
 		snprintf(s->node_name, sizeof(s->node_name), "%s", node);
@@ -70,7 +69,7 @@ int k8s_source_start(struct k8s_source *s, const struct k8s_flags *f, char *err,
 	if (ret)
 		return ret;
 	ret = load_api_config(s, f, err, errlen);
-	if (ret == -ENOENT && !env_or(f->kubeconfig, "KUBECONFIG")) {
+	if (ret == -ENOENT && !nonempty(f->kubeconfig)) {
 		pr_info("not in a Kubernetes pod and no kubeconfig given: names come from the "
 			"identity file and cgroups only\n");
 		err[0] = '\0';
