@@ -500,6 +500,23 @@ static void test_cluster_name(void **state)
 	free(text);
 }
 
+/* --cluster-domain is the suffix of the Service host names naming builds. */
+static void test_cluster_domain(void **state)
+{
+	struct render_fixture *fx = *state;
+	char *text;
+	struct samples ss;
+
+	fx->naming.cluster_domain = "corp.example";
+	text = render_text(fx, render_prometheus);
+	ss = parse(text);
+	assert_int_equal(value_of(&ss, "istio_requests_total", to_checkout_dst,
+				  WITH("destination_service=checkout.shop.svc.corp.example")),
+			 5);
+	samples_free(&ss);
+	free(text);
+}
+
 /*
  * A view holds at most EDGE_SERIES_MAX series: requests past it are missing
  * from istio_* and counted, so the series count stays bounded.
@@ -617,6 +634,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_tcp_and_passthrough, setup,
 					    render_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_cluster_name, setup, render_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_cluster_domain, setup, render_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_series_limit_counted, setup,
 					    render_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_promtool_accepts, setup, render_fixture_teardown),
