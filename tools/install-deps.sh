@@ -22,7 +22,7 @@ RUN_PKGS=(
 TEST_PKGS=(
 	clang-format libcmocka-dev prometheus nftables openssl
 	chromium # tests/e2e/test_page.sh: the live page in a real browser
-	nghttp2-server nghttp2-client nghttp2-proxy python3-grpcio # test_h2_grpc.sh: nghttpd, h2load, nghttpx, gRPC
+	nghttp2-server nghttp2-client nghttp2-proxy python3-grpcio python3-h2 # test_h2_grpc.sh: nghttpd, h2load, nghttpx, gRPC, GOAWAY
 	nginx-light # test_tls.sh: HTTPS through OpenSSL (nginx, curl and python3 all use libssl3)
 	golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev # tests/helm
 )

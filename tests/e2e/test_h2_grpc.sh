@@ -19,6 +19,9 @@
 #     edge has grpc_status_codes, the Istio series request_protocol="grpc"
 #     with grpc_response_status, OTLP rpc.server.duration with rpc.* and one
 #     span per call named after the RPC.
+#   h2_goaway.py (python3-h2) on 8090: the server answers two of four
+#     streams and ends the connection with GOAWAY; the two above its last
+#     stream id are refused: counted once each, as errors.
 #   A 20 KB header (HEADERS + CONTINUATION) on 50052: longer than the
 #     capture limit, so its header block is lost: the streams are still
 #     counted (from their responses), none is named wrongly, the loss is
@@ -36,6 +39,7 @@ require_root_kernel
 PY=/usr/bin/python3 # python3-grpcio is Debian's: the system interpreter's
 require_cmds ip jq ss curl nghttpd nghttpx h2load "$PY"
 "$PY" -c 'import grpc' 2>/dev/null || ms_skip "python3-grpcio missing (tools/install-deps.sh test)"
+"$PY" -c 'import h2' 2>/dev/null || ms_skip "python3-h2 missing (tools/install-deps.sh test)"
 
 C=10.200.1.2
 S=10.200.2.2
@@ -217,6 +221,22 @@ assert_gt "the lost header blocks are counted" 0 \
 assert_true "never named wrongly: only /demo.Echo/Ok or unnamed" bash -c "curl -fsS '$RECV/received?signal=traces' |
 	jq -e '[$spans[] | select(any(.attributes[]; .key == \"server.port\" and (.value.intValue | tostring) == \"50052\"))
 		| .name] | all(. == \"demo.Echo/Ok\" or . == \"POST\" or . == \"HTTP\")' >/dev/null"
+
+# ------------------------------------------------------------ GOAWAY: refused streams
+
+echo "GOAWAY: 3 connections x 4 streams; the server answers 2 and refuses 2 by GOAWAY"
+pod_spawn server "$MS_STATE_DIR/goaway.log" "$PY" "$MS_E2E_DIR/h2_goaway.py" server 8090 >/dev/null
+wait_listen server 8090 || ms_die "GOAWAY server did not start: $(cat "$MS_STATE_DIR/goaway.log")"
+for ((i = 0; i < 3; i++)); do
+	got=$(pod_exec client "$PY" "$MS_E2E_DIR/h2_goaway.py" client "$S" 8090 4)
+	assert_eq "client: 2 answered, 2 refused by GOAWAY" "answered=2 refused=2" "$got"
+done
+n=$(wait_edge_field "$C" "$S" 8090 http2 .requests 12 10)
+assert_eq "http2 edge on 8090: every stream once, refused ones too" 12 "$n"
+e=$(edge_get "$C" "$S" 8090 http2)
+assert_eq "answered 200, refused without a status" '{"0":6,"200":6}' "$(jq -c .status_codes <<<"$e")"
+assert_eq "the refused streams are errors" 6 "$(jq .errors <<<"$e")"
+assert_eq "connections closed" 3 "$(wait_edge_field "$C" "$S" 8090 http2 .connections_closed 3 5)"
 
 agent_stop
 ms_finish
