@@ -12,6 +12,7 @@
 #   BENCH_NO_AGENT=1 tools/bench.sh      # baseline only
 #   BENCH_AGENT_FLAGS="--identities F"   # extra agent flags
 #   BENCH_TLS=1 tools/bench.sh           # HTTPS (nginx and wrk on OpenSSL), agent with --tls on
+#   BENCH_H2=1 tools/bench.sh            # h2c: h2load -m10 against nghttpd, streams for requests
 #
 # Needs root, wrk and nginx (apt-get install wrk nginx-light); installs
 # nothing. Agent CPU is utime+stime from /proc/PID/stat across the wrk run,
@@ -27,6 +28,8 @@ BENCH_ROUNDS=${BENCH_ROUNDS:-2}
 BENCH_CONNS=${BENCH_CONNS:-32}
 BENCH_NO_AGENT=${BENCH_NO_AGENT:-0}
 BENCH_TLS=${BENCH_TLS:-0}
+BENCH_H2=${BENCH_H2:-0}
+BENCH_STREAMS=${BENCH_STREAMS:-10} # h2load -m: concurrent streams per connection
 url=http://10.200.2.2:8080/
 read -ra agent_flags <<<"${BENCH_AGENT_FLAGS:-}" # extra agent flags, e.g. --identities FILE
 if [ "$BENCH_TLS" = 1 ]; then
@@ -36,8 +39,17 @@ if [ "$BENCH_TLS" = 1 ]; then
 	BENCH_EXPORT=0
 fi
 
+if [ "$BENCH_H2" = 1 ]; then
+	# h2c by prior knowledge: parsed in userspace from captured bytes (no v2 kernel
+	# path for HTTP/2), so v1 is the same datapath and is not measured.
+	url=http://10.200.2.2:8090/
+	agent_flags+=(--capture-bytes 4096)
+	BENCH_EXPORT=0
+fi
+
 require_root_kernel
 require_cmds ip curl jq ss wrk nginx bpftool openssl
+[ "$BENCH_H2" = 1 ] && require_cmds h2load nghttpd
 [ "$BENCH_NO_AGENT" = 1 ] || [ -x "$MESHSIGHT_BIN" ] ||
 	ms_die "$MESHSIGHT_BIN not found: build it with 'make' (or BENCH_NO_AGENT=1 for a baseline)"
 
@@ -89,7 +101,36 @@ nginx -t -q -p "$nginx_dir" -c "$nginx_dir/nginx.conf" -e "$nginx_dir/error.log"
 pod_spawn srv "$MS_STATE_DIR/nginx.out" nginx -p "$nginx_dir" -c "$nginx_dir/nginx.conf" \
 	-e "$nginx_dir/error.log" >/dev/null
 wait_listen srv 8080 || ms_die "nginx did not start: $(cat "$nginx_dir/error.log")"
-pod_exec load wrk -t1 -c4 -d1s "$url" >/dev/null || ms_die "wrk warm-up against $url failed"
+if [ "$BENCH_H2" = 1 ]; then
+	pod_spawn srv "$MS_STATE_DIR/nghttpd.out" nghttpd --no-tls -d "$nginx_dir/www" 8090 >/dev/null
+	wait_listen srv 8090 || ms_die "nghttpd did not start: $(cat "$MS_STATE_DIR/nghttpd.out")"
+	pod_exec load h2load -c4 -m4 -D1 "$url" >/dev/null || ms_die "h2load warm-up against $url failed"
+else
+	pod_exec load wrk -t1 -c4 -d1s "$url" >/dev/null || ms_die "wrk warm-up against $url failed"
+fi
+
+# load_run ROUND MODE: one load run into R[rps|p50|p99|reqs|errs,ROUND,MODE]: wrk
+# (p50/p99 of requests) or, with BENCH_H2, h2load (its mean per stream as p50).
+load_run() {
+	local r=$1 mode=$2 out
+	if [ "$BENCH_H2" = 1 ]; then
+		out=$(pod_exec load h2load -t1 "-c$BENCH_CONNS" "-m$BENCH_STREAMS" "-D$BENCH_SECONDS" \
+			"$url" 2>&1) || ms_die "h2load failed: $out"
+		R[rps,$r,$mode]=$(awk '/^finished in/ { print $4 }' <<<"$out")
+		R[reqs,$r,$mode]=$(awk '/^requests:/ { print $8 }' <<<"$out")
+		R[p50,$r,$mode]=$(to_us "$(awk '/^time for request:/ { print $6 }' <<<"$out")")
+		R[p99,$r,$mode]="?"
+		R[errs,$r,$mode]=$(awk '/^requests:/ && ($10 + $12) > 0 { printf "%s failed/errored", $10 + $12 }' <<<"$out")
+		return
+	fi
+	out=$(pod_exec load wrk -t1 "-c$BENCH_CONNS" "-d${BENCH_SECONDS}s" --latency "$url") ||
+		ms_die "wrk failed: $out"
+	R[rps,$r,$mode]=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+	R[p50,$r,$mode]=$(to_us "$(awk '$1 == "50%" { print $2 }' <<<"$out")")
+	R[p99,$r,$mode]=$(to_us "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
+	R[reqs,$r,$mode]=$(awk '/requests in/ { print $1 }' <<<"$out")
+	R[errs,$r,$mode]=$(awk '/Non-2xx|Socket errors/ { printf "%s ", $0 }' <<<"$out")
+}
 
 # to_us VALUE_WITH_UNIT: wrk's "850.00us" / "1.23ms" / "1.02s" / "2.00m" in µs.
 to_us() {
@@ -144,14 +185,8 @@ measure() {
 		s0=$(bpf_prog_stats)
 	fi
 	t0=$(date +%s.%N)
-	out=$(pod_exec load wrk -t1 "-c$BENCH_CONNS" "-d${BENCH_SECONDS}s" --latency "$url") ||
-		ms_die "wrk failed: $out"
+	load_run "$r" "$mode"
 	t1=$(date +%s.%N)
-	R[rps,$r,$mode]=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
-	R[p50,$r,$mode]=$(to_us "$(awk '$1 == "50%" { print $2 }' <<<"$out")")
-	R[p99,$r,$mode]=$(to_us "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
-	R[reqs,$r,$mode]=$(awk '/requests in/ { print $1 }' <<<"$out")
-	R[errs,$r,$mode]=$(awk '/Non-2xx|Socket errors/ { printf "%s ", $0 }' <<<"$out")
 	if [ "$mode" = on ] || [ "$mode" = v1 ]; then
 		c1=$(agent_cpu_ticks)
 		e1=$(agent_events)
@@ -217,15 +252,18 @@ stats_was=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
 sysctl -qw kernel.bpf_stats_enabled=1 || echo "bench: cannot enable kernel.bpf_stats_enabled" >&2
 trap 'sysctl -qw kernel.bpf_stats_enabled="$stats_was"; cleanup_all' EXIT
 
-echo "bench: wrk -t1 -c$BENCH_CONNS -d${BENCH_SECONDS}s --latency $url" \
+[ "$BENCH_H2" = 1 ] && echo "bench: h2c; a request is a stream, p50 is h2load's mean" \
+	"time for request, and BPF ns per request include the captured bytes' copy" >&2
+echo "bench: $([ "$BENCH_H2" = 1 ] && echo "h2load -t1 -c$BENCH_CONNS -m$BENCH_STREAMS -D$BENCH_SECONDS" ||
+	echo "wrk -t1 -c$BENCH_CONNS -d${BENCH_SECONDS}s --latency") $url" \
 	"(nginx, 1 worker; $(nproc) CPUs shared by wrk, nginx and the agent)" >&2
 for ((r = 1; r <= BENCH_ROUNDS; r++)); do
 	if [ "$BENCH_NO_AGENT" = 1 ]; then
 		measure "$r" off
-	elif [ "$BENCH_TLS" = 1 ] && [ $((r % 2)) -eq 1 ]; then
+	elif { [ "$BENCH_TLS" = 1 ] || [ "$BENCH_H2" = 1 ]; } && [ $((r % 2)) -eq 1 ]; then
 		measure "$r" off
 		measure "$r" on
-	elif [ "$BENCH_TLS" = 1 ]; then
+	elif [ "$BENCH_TLS" = 1 ] || [ "$BENCH_H2" = 1 ]; then
 		measure "$r" on
 		measure "$r" off
 	elif [ $((r % 2)) -eq 1 ]; then
