@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * The exporter's settings from the OpenTelemetry SDK variables
- * (OTEL_EXPORTER_OTLP_* and their per-signal variants), checked before
- * anything starts: endpoints, headers, protocol, compression, timeout and
- * certificates. See transport.h for the precedence.
+ * The exporter's settings from the OpenTelemetry SDK variables, checked
+ * before anything starts: OTEL_EXPORTER_OTLP_* and their per-signal variants
+ * (endpoints, headers, protocol, compression, timeout, certificates; see
+ * transport.h for the precedence), and the span processor's and sampler's
+ * OTEL_BSP_* and OTEL_TRACES_SAMPLER*.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -17,6 +18,7 @@
 #include "lib/env.h"
 #include "lib/str.h"
 #include "lib/url.h"
+#include "otlp/traces.h"
 #include "otlp/transport.h"
 
 #define DEFAULT_BASE "http://localhost:4318"
@@ -391,5 +393,85 @@ int otlp_config_from_env(struct otlp_config *c, env_getter get, char *err, size_
 		ret = parse_all_headers(c, get, err, errlen);
 	if (!ret)
 		ret = parse_shared(c, get, err, errlen);
+	return ret;
+}
+
+/* ---- the span processor and sampler: OTEL_TRACES_SAMPLER*, OTEL_BSP_* ---- */
+
+static int env_u32(env_getter get, const char *name, uint32_t *out, char *err, size_t errlen)
+{
+	const char *v = env_value(get, name);
+
+	if (v && parse_u32_range(v, 1, 10000000, out)) {
+		snprintf(err, errlen, "%s '%s': expected a whole number from 1 to 10000000", name,
+			 v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_sampler(struct span_config *c, const char *v, char *err, size_t errlen)
+{
+	static const struct {
+		const char *name;
+		enum span_sampler root;
+		bool parent_based;
+	} samplers[] = {
+	    {"always_on", SAMPLER_ALWAYS_ON, false},
+	    {"always_off", SAMPLER_ALWAYS_OFF, false},
+	    {"traceidratio", SAMPLER_RATIO, false},
+	    {"parentbased_always_on", SAMPLER_ALWAYS_ON, true},
+	    {"parentbased_always_off", SAMPLER_ALWAYS_OFF, true},
+	    {"parentbased_traceidratio", SAMPLER_RATIO, true},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(samplers) / sizeof(samplers[0]); i++) {
+		if (!strcmp(v, samplers[i].name)) {
+			c->root = samplers[i].root;
+			c->parent_based = samplers[i].parent_based;
+			return 0;
+		}
+	}
+	snprintf(err, errlen,
+		 "OTEL_TRACES_SAMPLER '%s': expected always_on, always_off, traceidratio, "
+		 "parentbased_always_on, parentbased_always_off or parentbased_traceidratio",
+		 v);
+	return -EINVAL;
+}
+
+int span_config_from_env(struct span_config *c, env_getter get, char *err, size_t errlen)
+{
+	const char *v;
+	char *end;
+	int ret = 0;
+
+	*c = (struct span_config){
+	    .root = SAMPLER_ALWAYS_ON,
+	    .parent_based = true,
+	    .ratio = 1.0,
+	    .max_queue = 2048,
+	    .max_batch = 512,
+	    .schedule_delay_ms = 5000,
+	    .max_per_second = 1000,
+	};
+	if ((v = env_value(get, "OTEL_TRACES_SAMPLER")))
+		ret = parse_sampler(c, v, err, errlen);
+	if (!ret && (v = env_value(get, "OTEL_TRACES_SAMPLER_ARG")) && c->root == SAMPLER_RATIO) {
+		c->ratio = strtod(v, &end);
+		if (*end || end == v || !(c->ratio >= 0 && c->ratio <= 1)) {
+			snprintf(err, errlen, "OTEL_TRACES_SAMPLER_ARG '%s': expected a ratio 0..1",
+				 v);
+			ret = -EINVAL;
+		}
+	}
+	if (!ret)
+		ret = env_u32(get, "OTEL_BSP_SCHEDULE_DELAY", &c->schedule_delay_ms, err, errlen);
+	if (!ret)
+		ret = env_u32(get, "OTEL_BSP_MAX_QUEUE_SIZE", &c->max_queue, err, errlen);
+	if (!ret)
+		ret = env_u32(get, "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", &c->max_batch, err, errlen);
+	if (!ret && c->max_batch > c->max_queue)
+		c->max_batch = c->max_queue; /* the SDK specification's rule */
 	return ret;
 }
