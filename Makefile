@@ -122,13 +122,9 @@ $(OUTPUT)/tests/skb_bench.bpf.o: tests/bpf/skb_bench.bpf.c $(BPF_HDRS) | $(OUTPU
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(OUTPUT)/tests/skb_bench.skel.h: $(OUTPUT)/tests/skb_bench.bpf.o
-	$(call msg,SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name skb_bench_bpf > $@
-
-$(OUTPUT)/tests/skb_bench: tests/bpf/skb_bench.c $(OUTPUT)/tests/skb_bench.skel.h | $(OUTPUT)/tests
+$(OUTPUT)/tests/skb_bench: tests/bpf/skb_bench.c $(OUTPUT)/tests/skb_bench.bpf.o include/meshsight_events.h bpf/sock.h | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT)/tests -Ibpf $< $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Ibpf $< $(LIBS) -o $@
 
 # Kernel reach: lockdown-restricted helpers (uses probe.c's tables) and CO-RE relocation.
 $(OUTPUT)/tests/helper_audit: tests/bpf/helper_audit.c $(OUTPUT)/user/probe.o $(OUTPUT)/user/log.o | $(OUTPUT)/tests
@@ -157,7 +153,7 @@ bpf-test: $(OUTPUT)/tests/bpf_prog_test $(OUTPUT)/tests/http1_kernel_test $(OUTP
 
 .PHONY: bpf-bench
 bpf-bench: $(OUTPUT)/tests/skb_bench ## ns per packet of the skb path, BPF_PROG_TEST_RUN (root)
-	$(Q)$(OUTPUT)/tests/skb_bench
+	$(Q)$(OUTPUT)/tests/skb_bench $(OUTPUT)/tests/skb_bench.bpf.o
 
 .PHONY: helm-test
 helm-test: $(OUTPUT)/meshsight ## Render the Helm chart (default and other values) and check it

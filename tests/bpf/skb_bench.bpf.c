@@ -5,7 +5,7 @@
  * state that every run starts from afresh. A test run's socket is a dummy
  * one, so the state is created in its socket storage here and copied from
  * a template the benchmark wrote (tests/bpf/skb_bench.c); the copy's own
- * cost is measured apart (bench_mode 1) and taken off.
+ * cost is measured apart (bench_ctl.mode 1) and taken off.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -14,7 +14,7 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* The state every run starts from: written by the benchmark, or saved by a run (bench_save). */
+/* The state every run starts from: written by the benchmark, or saved by a run (bench_ctl.save). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -22,9 +22,12 @@ struct {
 	__type(value, struct ms_sock);
 } bench_tmpl SEC(".maps");
 
-__u8 bench_dir;	 /* enum ms_dir of the packet */
-__u8 bench_mode; /* 0: the template then handle_skb; 1: the template only; 2: handle_skb only */
-__u8 bench_save; /* 1: the state after the run becomes the template */
+/* Written by the benchmark between runs (the only thing in .bss, so it finds it at offset 0). */
+struct bench_ctl {
+	__u8 dir;  /* enum ms_dir of the packet */
+	__u8 mode; /* 0: the template then handle_skb; 1: the template only; 2: handle_skb only */
+	__u8 save; /* 1: the state after the run becomes the template */
+} bench_ctl;
 
 SEC("cgroup_skb/egress")
 int skb_bench(struct __sk_buff *skb)
@@ -39,16 +42,16 @@ int skb_bench(struct __sk_buff *skb)
 	tmpl = bpf_map_lookup_elem(&bench_tmpl, &zero);
 	if (!st || !tmpl)
 		return 1;
-	if (bench_mode != 2)
+	if (bench_ctl.mode != 2)
 		__builtin_memcpy(st, tmpl, sizeof(*st));
-	if (bench_mode == 1)
+	if (bench_ctl.mode == 1)
 		return 1;
 	/* A constant direction, as in skb.bpf.c (clang folds it into the inlined path). */
-	if (bench_dir == MS_DIR_INGRESS)
+	if (bench_ctl.dir == MS_DIR_INGRESS)
 		handle_skb(skb, MS_DIR_INGRESS);
 	else
 		handle_skb(skb, MS_DIR_EGRESS);
-	if (bench_save)
+	if (bench_ctl.save)
 		__builtin_memcpy(tmpl, st, sizeof(*st));
 	return 1;
 }
