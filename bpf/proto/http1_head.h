@@ -198,18 +198,39 @@ __noinline int http1_head_line(__u32 ls)
 	return 0;
 }
 
-/* An LF at pos: it ends the start line or a header line. */
-static __always_inline void head_lf(struct http1_head *h, __u32 pos)
+/* Bit 7 of each byte of w that is at most 0x20: CR, LF, SP, HT and other controls (exact). */
+static __always_inline __u64 head_le20(__u64 w)
 {
-	if (pos >= h->n || h->head_len || h->bad)
-		return;
-	if (!h->line1_end)
-		h->line1_end = pos + 1;
-	http1_head_line(pos + 1);
+	return ~(((w & HW_LOW7) + HW_REP(0x7f - 0x20)) | w) & HW_REP(0x80);
+}
+
+/*
+ * Bytes that may start a line the scan must look at: CR (the empty line),
+ * LF, SP and HT (malformed), c, t, u in either case (Content-Length,
+ * Transfer-Encoding, traceparent, Upgrade). A superset ('b' too, other
+ * controls): http1_head_line() decides exactly.
+ */
+static __always_inline __u64 head_hot(__u64 w)
+{
+	__u64 z = (w | HW_REP(0x20)) & ~HW_REP(0x01); /* c, C -> b; t, T, u, U -> t */
+
+	return head_match(z, HW_REP('b')) | head_match(z, HW_REP('t')) | head_le20(w);
+}
+
+/* The index (0..7) of the lowest byte whose bit 7 is set in m (m != 0); no ctz in BPF. */
+static __always_inline __u32 head_low_byte(__u64 m)
+{
+	return (((m & -m) >> 7) * 0x0001020304050607ULL) >> 56;
 }
 
 /*
  * Scans the n bytes in the scratch buffer; the result is the scratch's h.
+ * Per word: the LFs (exact SWAR), hence the bytes that start a line; only
+ * lines whose first byte is hot (see head_hot) are looked at, the empty
+ * line inline, the rest by http1_head_line(). A 237-byte nginx response
+ * head is 30 words, 10 line starts and 3 calls (Content-Type,
+ * Content-Length, Connection); a wrk request none.
+ *
  * A global function, so the verifier checks it once, on its own, instead of
  * at every call with the caller's state (the loop would multiply the
  * caller's paths). Its arguments are scalars and it finds its memory itself:
@@ -219,10 +240,10 @@ static __always_inline void head_lf(struct http1_head *h, __u32 pos)
 __noinline int http1_head_scan(__u32 n)
 {
 	struct ms_head_scratch *scratch = head_scratch_get();
+	__u64 x, lf, starts, hot, carry = 0;
 	struct http1_head *h;
+	__u32 w, j, off, ls;
 	const __u8 *buf;
-	__u32 w, off;
-	__u64 m;
 
 	if (!scratch || n > MS_HEAD_MAX)
 		return -1;
@@ -233,28 +254,39 @@ __noinline int http1_head_scan(__u32 n)
 
 	for (w = 0; w < MS_HEAD_WORDS; w++) {
 		off = w * 8;
-		if (off >= h->n || h->head_len || h->bad)
+		if (off >= n)
 			break;
-		m = head_match(head_word(buf, off), HW_REP('\n'));
-		if (!m)
+		x = head_word(buf, off);
+		lf = head_match(x, HW_REP('\n'));
+		if (n - off < 8)
+			lf &= (1ULL << (8 * (n - off))) - 1; /* past n is stale scratch */
+		/* A line starts after each LF: in this word, or (carry) at the next one's first
+		 * byte. */
+		starts = lf << 8 | carry;
+		carry = lf >> 56;
+		if (!starts)
 			continue;
-		if (m & HW_BYTE(0))
-			head_lf(h, off);
-		if (m & HW_BYTE(1))
-			head_lf(h, off + 1);
-		if (m & HW_BYTE(2))
-			head_lf(h, off + 2);
-		if (m & HW_BYTE(3))
-			head_lf(h, off + 3);
-		if (m & HW_BYTE(4))
-			head_lf(h, off + 4);
-		if (m & HW_BYTE(5))
-			head_lf(h, off + 5);
-		if (m & HW_BYTE(6))
-			head_lf(h, off + 6);
-		if (m & HW_BYTE(7))
-			head_lf(h, off + 7);
+		if (!h->line1_end)
+			h->line1_end = off + head_low_byte(starts);
+		hot = starts & head_hot(x);
+		for (j = 0; j < 8 && hot; j++) {
+			ls = off + head_low_byte(hot);
+			hot &= hot - 1;
+			if (ls + 2 > n)
+				goto out; /* the head goes on past what we have: head_len stays 0 */
+			if (head_byte(buf, ls) == '\r') {
+				if (head_byte(buf, ls + 1) == '\n')
+					h->head_len = ls + 2;
+				else
+					h->bad = 1;
+				goto out;
+			}
+			http1_head_line(ls);
+			if (h->bad)
+				goto out;
+		}
 	}
+out:
 	if (h->head_len > h->n)
 		h->bad = 1;
 	return 0;
