@@ -8,12 +8,11 @@
  * redirects a pod's traffic through an in-namespace proxy (Istio ambient's
  * ztunnel), and the socket (not the NATed packet) gives the real tuple.
  *
- * Per packet: one connection lookup and a refresh of the TCP counters. Only
- * connections whose client spoke HTTP/1 (or the HTTP/2 preface) first have
- * their payload copied, and
- * only the first cfg_capture_bytes of each new segment; retransmitted bytes
- * are trimmed against the socket's own snd_nxt/rcv_nxt. The programs never
- * drop or alter traffic: they always return 1.
+ * The per-packet path is handle_skb() in skb.h (shared with the benchmark,
+ * tests/bpf/skb_bench.bpf.c): packets without payload leave before any map
+ * access; HTTP/1 is parsed in the kernel where it can be framed exactly
+ * (http1_kernel.h), and the rest is captured for userspace as before. The
+ * programs never drop or alter traffic: they always return 1.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
