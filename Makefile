@@ -132,6 +132,15 @@ $(OUTPUT)/tests/http1_kernel_test: tests/bpf/http1_kernel_test.c $(OUTPUT)/tests
 	$(call msg,TEST-CC,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT)/tests -Ibpf $< -lcmocka $(LIBS) -o $@
 
+# The skb path under BPF_PROG_TEST_RUN with repeat: ns per packet (make bpf-bench).
+$(OUTPUT)/tests/skb_bench.bpf.o: tests/bpf/skb_bench.bpf.c $(BPF_HDRS) | $(OUTPUT)/tests
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/tests/skb_bench: tests/bpf/skb_bench.c $(OUTPUT)/tests/skb_bench.bpf.o include/meshsight_events.h bpf/sock.h | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Ibpf $< $(LIBS) -o $@
+
 # Kernel reach: lockdown-restricted helpers (uses probe.c's tables) and CO-RE relocation.
 $(OUTPUT)/tests/helper_audit: tests/bpf/helper_audit.c $(OUTPUT)/user/agent/probe.o $(OUTPUT)/user/lib/log.o | $(OUTPUT)/tests
 	$(call msg,TEST-CC,$@)
@@ -156,6 +165,10 @@ unit-test: $(UNIT_TESTS) ## cmocka unit tests of the userspace modules
 .PHONY: bpf-test
 bpf-test: $(OUTPUT)/tests/bpf_prog_test $(OUTPUT)/tests/http1_kernel_test $(OUTPUT)/tests/helper_audit $(OUTPUT)/tests/core_reloc ## BPF fixtures (BPF_PROG_TEST_RUN), lockdown helper audit, CO-RE relocation (root)
 	$(Q)OUTPUT=$(OUTPUT) tests/bpf/run.sh $(OUTPUT)/tests/bpf_prog_test
+
+.PHONY: bpf-bench
+bpf-bench: $(OUTPUT)/tests/skb_bench ## ns per packet of the skb path, BPF_PROG_TEST_RUN (root)
+	$(Q)$(OUTPUT)/tests/skb_bench $(OUTPUT)/tests/skb_bench.bpf.o
 
 .PHONY: helm-test
 helm-test: $(OUTPUT)/meshsight ## Render the Helm chart (default and other values) and check it

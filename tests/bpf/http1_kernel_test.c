@@ -260,7 +260,11 @@ static void run_fixture(const struct fixture *f)
 #define GET_A	 "GET /a?q=1 HTTP/1.1\r\nHost: x\r\n\r\n" /* 32 bytes */
 #define GET_B	 "GET /b HTTP/1.1\r\nHost: x\r\n\r\n"	  /* 28 bytes */
 #define OK_HELLO "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
-#define TP	 "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+/* Short headers whose first byte the head scan must look at ('b' shares a test with 'c'). */
+#define B8  "b:1\r\nb:1\r\nb:1\r\nb:1\r\nb:1\r\nb:1\r\nb:1\r\nb:1\r\n"
+#define B63 B8 B8 B8 B8 B8 B8 B8 "b:1\r\nb:1\r\nb:1\r\nb:1\r\nb:1\r\nb:1\r\nb:1\r\n"
+#define B65 B8 B8 B8 B8 B8 B8 B8 B8 "b:1\r\n"
+#define TP  "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
 static const struct fixture fixtures[] = {
     {.name = "a GET and its 200, one segment each, make one pair",
@@ -394,6 +398,64 @@ static const struct fixture fixtures[] = {
 	   .want = CAPTURE}},
      .pairs = {{200, "GET", "/b", NULL, 28, 43}},
      .modes = {{.reason = MS_FB_TARGET, .at = 28}, {.server = 1, .reason = MS_FB_PEER, .at = 43}}},
+    {.name = "header names in any case, lines at every alignment: an nginx response",
+     .steps = {{.bytes = GET_B},
+	       {.server = 1,
+		.bytes = "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\n"
+			 "Date: Wed, 02 Dec 2026 00:44:09 GMT\r\nContent-Type: text/plain\r\n"
+			 "CONTENT-length:  31\r\nLast-Modified: Tue, 01 Dec 2026 21:10:02 GMT\r\n"
+			 "Connection: keep-alive\r\nb: 1\r\ntraceparentx: 2\r\nU: 3\r\n"
+			 "ETag: \"692e03ba-20\"\r\n\r\nhello from the meshsight bench\n"}},
+     .pairs = {{200, "GET", "/b", NULL, 28, 276}}},
+    {.name = "a folded header line in a response hands its request over",
+     .steps = {{.bytes = GET_A},
+	       {.server = 1,
+		.bytes = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n X: y\r\n\r\nhello",
+		.want = CAPTURE}},
+     .modes = {{.server = 1, .reason = MS_FB_HEAD, .with_req = 1},
+	       {.reason = MS_FB_PEER, .at = 32}}},
+    {.name = "a CR that does not end the head is malformed",
+     .steps = {{.bytes = GET_A},
+	       {.server = 1,
+		.bytes = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\rX: y\r\n\r\nhello",
+		.want = CAPTURE}},
+     .modes = {{.server = 1, .reason = MS_FB_HEAD, .with_req = 1},
+	       {.reason = MS_FB_PEER, .at = 32}}},
+    {.name = "two Content-Length headers are the parser's call",
+     .steps = {{.bytes = GET_A},
+	       {.server = 1,
+		.bytes = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\ncontent-length: 5\r\n\r\nhello",
+		.want = CAPTURE}},
+     .modes = {{.server = 1, .reason = MS_FB_HEAD, .with_req = 1},
+	       {.reason = MS_FB_PEER, .at = 32}}},
+    {.name = "Transfer-Encoding after Content-Length still makes the body chunked",
+     .steps = {{.bytes = GET_A},
+	       {.server = 1,
+		.bytes = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n"
+			 "\r\n5\r\nhello\r\n0\r\n\r\n",
+		.want = CAPTURE}},
+     .modes = {{.server = 1, .reason = MS_FB_FRAMING, .with_req = 1},
+	       {.reason = MS_FB_PEER, .at = 32}}},
+    {.name = "a head whose empty line is cut after its CR is split",
+     .steps = {{.bytes = "GET /c HTTP/1.1\r\nHost: x\r\n\r", .want = CAPTURE},
+	       {.at = 27, .bytes = "\n", .want = CAPTURE}},
+     .captured_from_start = 1},
+    {.name = "a head cut at a line start is split",
+     .steps = {{.bytes = "GET /c HTTP/1.1\r\nHost: x\r\n", .want = CAPTURE},
+	       {.at = 26, .bytes = "\r\n", .want = CAPTURE}},
+     .captured_from_start = 1},
+    {.name =
+	 "64 lines the scan looks at (63 short 'b' headers and Content-Length) stay in the kernel",
+     .steps = {{.bytes = GET_A},
+	       {.server = 1, .bytes = "HTTP/1.1 200 OK\r\n" B63 "Content-Length: 5\r\n\r\nhello"}},
+     .pairs = {{200, "GET", "/a?q=1", NULL, 32, 358}}},
+    {.name = "more than 64 such lines are left to the parser",
+     .steps = {{.bytes = GET_A},
+	       {.server = 1,
+		.bytes = "HTTP/1.1 200 OK\r\n" B65 "Content-Length: 5\r\n\r\nhello",
+		.want = CAPTURE}},
+     .modes = {{.server = 1, .reason = MS_FB_HEAD, .with_req = 1},
+	       {.reason = MS_FB_PEER, .at = 32}}},
     {.name = "a server that speaks first leaves the connection to capture",
      .steps = {{.server = 1, .bytes = "220 smtp ready\r\n", .want = CAPTURE}},
      .captured_from_start = 1},
