@@ -39,11 +39,11 @@ struct opt {
 	size_t count_off; /* T_LIST: its uint32_t count */
 	uint32_t max_items;
 	uint32_t min, max;
-	const char *def;   /* applied at start; NULL: none */
-	const char *shown; /* the default --help names when def is NULL (an OTEL_* one) */
+	const char *def;       /* applied at start; NULL: none */
+	const char *shown;     /* the default --help names when def is NULL (an OTEL_* one) */
 	const char *alias_env; /* read when MESHSIGHT_<FLAG> is unset, e.g. KUBECONFIG */
-	const char *arg;   /* the value's name in --help */
-	const char *help;  /* lines separated by \n */
+	const char *arg;       /* the value's name in --help */
+	const char *help;      /* lines separated by \n */
 	const char *section;
 	opt_fn fn;
 };

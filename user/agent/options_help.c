@@ -55,7 +55,8 @@ void options_usage(FILE *f)
 	      f);
 	for (i = 0; i < option_count; i++) {
 		if (option_rows[i].section)
-			fprintf(f, "\n%s%s", option_rows[i].section, option_rows[i].section[0] ? "\n" : "");
+			fprintf(f, "\n%s%s", option_rows[i].section,
+				option_rows[i].section[0] ? "\n" : "");
 		usage_option(f, &option_rows[i]);
 	}
 	fputs("\nStops cleanly on SIGINT or SIGTERM, detaching every program it attached.\n"
