@@ -10,7 +10,8 @@
 
 #include "map_sizing.h"
 
-/* Bytes of each HTTP segment copied to userspace, 1..MS_CAPTURE_MAX. */
+/* Bytes of each HTTP segment copied to userspace, 1..MS_CAPTURE_MAX; the
+ * loader always writes it (--capture-bytes), 1024 is only the object's own. */
 const volatile __u32 cfg_capture_bytes __weak = 1024;
 /* Pending ring-buffer bytes that trigger an immediate consumer wakeup. */
 const volatile __u32 cfg_wakeup_bytes __weak = MS_WAKEUP_BYTES_DEFAULT;

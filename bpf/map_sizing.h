@@ -7,9 +7,14 @@
 #ifndef MESHSIGHT_MAP_SIZING_H
 #define MESHSIGHT_MAP_SIZING_H
 
-#define MS_CONN_MAP_MAX	  65536	      /* tracked TCP connections (default) */
+/*
+ * The object's own sizes. The loader always replaces the two marked "set at
+ * load" from --max-connections and --ringbuf-mb (user/agent/options.c holds
+ * every default); these only make the object valid on its own (tests).
+ */
+#define MS_CONN_MAP_MAX	  65536	      /* tracked TCP connections: set at load */
 #define MS_LISTEN_MAP_MAX 8192	      /* listening sockets remembered for process names */
-#define MS_RINGBUF_BYTES  (16u << 20) /* event ring buffer (default), power of two */
+#define MS_RINGBUF_BYTES  (16u << 20) /* event ring buffer, power of two: set at load */
 
 /*
  * Payload segments of a not-yet-classified connection that are inspected
