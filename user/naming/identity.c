@@ -30,6 +30,7 @@
 
 #include "lib/htab.h"
 #include "naming/identity.h"
+#include "lib/addr.h"
 
 #define IDENTITY_EXPECTED "expected '<selector> key=value ...'"
 #define TOKEN_SEPS	  " \t\r\n\v\f"
@@ -207,7 +208,6 @@ static int parse_addr_selector(const struct parse_ctx *ctx, const char *sel, str
 	unsigned int plen = 128, max = 128, off = 0;
 	char *slash;
 	uint8_t orig[16];
-	struct in_addr v4;
 
 	if (strlen(sel) >= sizeof(buf))
 		return bad_line(ctx, "bad address '%s'", sel);
@@ -216,14 +216,11 @@ static int parse_addr_selector(const struct parse_ctx *ctx, const char *sel, str
 	if (slash)
 		*slash++ = '\0';
 
-	memset(r->net, 0, sizeof(r->net));
-	if (inet_pton(AF_INET, buf, &v4) == 1) {
-		r->net[10] = r->net[11] = 0xff;
-		memcpy(&r->net[12], &v4, 4);
+	if (addr_parse(buf, r->net))
+		return bad_line(ctx, "bad address '%s' (not an IPv4 or IPv6 address)", buf);
+	if (!strchr(buf, ':')) { /* dotted IPv4: its prefix length counts from bit 96 */
 		max = 32;
 		off = 96;
-	} else if (inet_pton(AF_INET6, buf, r->net) != 1) {
-		return bad_line(ctx, "bad address '%s' (not an IPv4 or IPv6 address)", buf);
 	}
 
 	r->exact = !slash;
@@ -238,10 +235,7 @@ static int parse_addr_selector(const struct parse_ctx *ctx, const char *sel, str
 	memcpy(orig, r->net, sizeof(orig));
 	mask_to_prefix(r->net, plen);
 	if (memcmp(orig, r->net, sizeof(orig))) {
-		if (off)
-			inet_ntop(AF_INET, &r->net[12], text, sizeof(text));
-		else
-			inet_ntop(AF_INET6, r->net, text, sizeof(text));
+		addr_format(r->net, text, sizeof(text));
 		return bad_line(ctx, "host bits set in '%s' (did you mean %s/%s?)", sel, text,
 				slash);
 	}
