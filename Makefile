@@ -194,10 +194,11 @@ demo: deps ## Pods in network namespaces calling each other, edges printed live
 	$(Q)tools/demo.sh
 
 .PHONY: bench
-bench: deps-bench ## Throughput and latency with and without the agent (prints figures)
+bench: deps-bench ## Throughput and latency with and without the agent, and the skb path per packet (prints figures)
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tools/bench.sh
 	$(Q)tools/bench-scrape.sh
+	$(Q)$(MAKE) --no-print-directory bpf-bench
 
 .PHONY: fuzz
 fuzz: ## Run the HTTP/1 and HTTP/2 (HPACK) parser fuzzers, FUZZ_SECONDS each (default 60)
