@@ -160,6 +160,8 @@ static __always_inline bool classify(struct __sk_buff *skb, struct ms_conn *conn
 			mark_http(conn, dir == MS_DIR_EGRESS ? MS_ROLE_CLIENT : MS_ROLE_SERVER);
 		else if (start == HTTP1_START_RESPONSE)
 			mark_http(conn, dir == MS_DIR_EGRESS ? MS_ROLE_SERVER : MS_ROLE_CLIENT);
+		else if (conn->method_len == 0 && http2_is_frame(head, n))
+			mark_http2(conn); /* mid-stream: both ends send frames, role unknown */
 		max_probes = MS_CLASSIFY_PROBES_LAZY;
 	}
 	if (conn->l7 == MS_L7_UNKNOWN && ++conn->probes >= max_probes)

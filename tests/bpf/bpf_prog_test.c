@@ -43,7 +43,7 @@ struct fixture {
 	bool fragment;	     /* IPv4 "more fragments" */
 	bool tcp_hdr_cut;    /* claim TCP but cut the header short */
 	const char *payload; /* NULL: payload_len bytes of 'x' */
-	size_t payload_len;
+	size_t payload_len;  /* with payload: its length (binary), else strlen */
 	bool ingress;
 	/* expectations */
 	bool want_data;	 /* a data event */
@@ -107,7 +107,7 @@ static size_t build_packet(const struct fixture *f, unsigned char *pkt)
 {
 	struct ethhdr *eth = (struct ethhdr *)pkt;
 	unsigned char payload[PKT_MAX];
-	size_t plen = f->payload ? strlen(f->payload) : f->payload_len, l4;
+	size_t plen = f->payload && !f->payload_len ? strlen(f->payload) : f->payload_len, l4;
 	unsigned char *l3 = pkt + sizeof(*eth);
 
 	if (f->payload)
@@ -188,6 +188,8 @@ static void run_fixture(const struct fixture *f)
 
 #define GET_REQ	 "GET /api/items?id=7 HTTP/1.1\r\nHost: shop\r\n\r\n"
 #define RESP_200 "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+/* HEADERS, END_STREAM | END_HEADERS, stream 3: :method GET, :path /, :scheme http (static). */
+#define H2_HEADERS_FRAME "\x00\x00\x03\x01\x05\x00\x00\x00\x03\x82\x84\x86"
 
 static const struct fixture fixtures[] = {
     {.name = "ipv4 request egress: copied, client",
@@ -236,6 +238,16 @@ static const struct fixture fixtures[] = {
      .want_cap = 24,
      .want_role = MS_ROLE_SERVER,
      .moves = COUNTER(MS_CNT_CONN_HTTP2)},
+    {.name = "HTTP/2 HEADERS frame mid-stream (no preface seen): copied",
+     .payload = H2_HEADERS_FRAME,
+     .payload_len = sizeof(H2_HEADERS_FRAME) - 1,
+     .want_data = true,
+     .want_cap = sizeof(H2_HEADERS_FRAME) - 1,
+     .want_role = MS_ROLE_UNKNOWN,
+     .moves = COUNTER(MS_CNT_CONN_HTTP2)},
+    {.name = "binary that is no HTTP/2 frame (a TLS record): not copied",
+     .payload = "\x16\x03\x03\x00\x40\x01\x00\x00\x3c",
+     .payload_len = 9},
     {.name = "\"PRI \" that is not the preface: not copied", .payload = "PRI * HTTP/1.1\r\n\r\n"},
     {.name = "lowercase method: not HTTP", .payload = "get / HTTP/1.1\r\n\r\n"},
     {.name = "pure ACK: nothing", .payload = ""},

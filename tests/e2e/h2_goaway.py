@@ -11,9 +11,16 @@
         Opens one connection, sends N GET requests at once, and prints
         "answered=A refused=R": responses seen, and streams above the
         GOAWAY's last stream id.
+    h2_goaway.py later HOST PORT N FILE
+        Against any h2c server: one connection, one GET /a answered, then
+        waits for FILE to exist (the test starts the agent meanwhile), sends
+        N more GETs one at a time on the same connection and prints
+        "answered=A" for those N.
 """
+import os
 import socket
 import sys
+import time
 
 import h2.config
 import h2.connection
@@ -89,8 +96,44 @@ def client(host, port, n):
     print("answered=%d refused=%d" % (answered, refused))
 
 
+def get(sock, conn, host):
+    """One GET /a on conn; True when its response headers came."""
+    sid = conn.get_next_available_stream_id()
+    conn.send_headers(sid, [(":method", "GET"), (":path", "/a"), (":scheme", "http"),
+                            (":authority", host)], end_stream=True)
+    sock.sendall(conn.data_to_send())
+    answered = ended = False
+    while not ended:
+        data = sock.recv(65536)
+        if not data:
+            break
+        for ev in conn.receive_data(data):
+            if isinstance(ev, h2.events.ResponseReceived) and ev.stream_id == sid:
+                answered = True
+            elif isinstance(ev, h2.events.StreamEnded) and ev.stream_id == sid:
+                ended = True
+        sock.sendall(conn.data_to_send())
+    return answered
+
+
+def later(host, port, n, path):
+    sock = socket.create_connection((host, port))
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    conn.initiate_connection()
+    get(sock, conn, host)
+    while not os.path.exists(path):
+        time.sleep(0.05)
+    answered = sum(1 for _ in range(n) if get(sock, conn, host))
+    conn.close_connection()
+    sock.sendall(conn.data_to_send())
+    sock.close()
+    print("answered=%d" % answered)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "server":
         serve(int(sys.argv[2]))
+    elif sys.argv[1] == "later":
+        later(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
     else:
         client(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))

@@ -22,6 +22,9 @@
 #   h2_goaway.py (python3-h2) on 8090: the server answers two of four
 #     streams and ends the connection with GOAWAY; the two above its last
 #     stream id are refused: counted once each, as errors.
+#   A connection to nghttpd opened before the agent started: recognised by
+#     its frames, its later streams counted once each, unnamed (the HPACK
+#     tables from before are lost, and counted), the edge partial.
 #   A 20 KB header (HEADERS + CONTINUATION) on 50052: longer than the
 #     capture limit, so its header block is lost: the streams are still
 #     counted (from their responses), none is named wrongly, the loss is
@@ -237,6 +240,36 @@ e=$(edge_get "$C" "$S" 8090 http2)
 assert_eq "answered 200, refused without a status" '{"0":6,"200":6}' "$(jq -c .status_codes <<<"$e")"
 assert_eq "the refused streams are errors" 6 "$(jq .errors <<<"$e")"
 assert_eq "connections closed" 3 "$(wait_edge_field "$C" "$S" 8090 http2 .connections_closed 3 5)"
+
+# ------------------------------------------------------------ opened before the agent
+
+echo "h2c opened before the agent: 1 stream before it starts, 6 after, on one connection"
+agent_stop
+rm -f "$MS_STATE_DIR/go"
+pod_exec client "$PY" "$MS_E2E_DIR/h2_goaway.py" later "$S" 8080 6 "$MS_STATE_DIR/go" \
+	>"$MS_STATE_DIR/later.out" 2>&1 &
+later=$!
+ms_record_pid "$later"
+sleep 1 # its first stream is answered before the agent is there
+agent_start --identities "$MS_STATE_DIR/ids" --capture-bytes 4096 --access-log all
+touch "$MS_STATE_DIR/go"
+wait "$later"
+assert_eq "client: the 6 later streams answered" "answered=6" "$(cat "$MS_STATE_DIR/later.out")"
+n=$(wait_edge_field "$C" "$S" 8080 http2 .requests 6 10)
+assert_eq "http2 edge: the 6 streams after the agent started, once each" 6 "$n"
+e=$(edge_get "$C" "$S" 8080 http2)
+assert_eq "both ends reported" '["source","destination"]' "$(jq -c .reporters <<<"$e")"
+assert_eq "marked partial: the table from before the agent is lost" true "$(jq .partial <<<"$e")"
+log=$(ms_get "/api/v1/access-log?limit=100")
+assert_eq "access log: each stream once (both ends are watched here)" 6 \
+	"$(jq '[.records[] | select(.destination.port == 8080)] | length' <<<"$log")"
+assert_eq "... none named from a guess (no method, no path)" true \
+	"$(jq '[.records[] | select(.destination.port == 8080)] | all(.method == "" and .path == "")' <<<"$log")"
+assert_eq "no tcp edge for it" null "$(edge_get "$C" "$S" 8080 tcp)"
+stats=$(stats_json)
+assert_gt "the HPACK state from before the agent counted lost" 0 \
+	"$(jq '.h2_parse_failures.hpack_lost // 0' <<<"$stats")"
+assert_eq "its streams counted unnamed" 12 "$(jq '.h2.streams_unnamed // 0' <<<"$stats")"
 
 agent_stop
 ms_finish

@@ -304,6 +304,39 @@ static void test_rst_and_goaway(void **state)
 	free(s);
 }
 
+/*
+ * A connection opened before the agent: no preface, the tables of both
+ * directions unknown. Streams are counted, unnamed, and the loss is counted;
+ * nothing is named from a guess.
+ */
+static void test_midstream(void **state)
+{
+	struct fixture *fx = *state;
+	struct buf *c = calloc(1, sizeof(*c)), *s = calloc(1, sizeof(*s)), blk = {0};
+
+	h2_conn_free(&fx->conn);
+	h2_conn_init_midstream(&fx->conn, &fx->stats);
+	assert_true(h2_is_frame_start((const uint8_t *)"\x00\x00\x03\x01\x05\x00\x00\x00\x07", 9));
+	assert_false(h2_is_frame_start((const uint8_t *)"GET / HTTP/1.1\r\n", 16));
+	request_block(&blk, "GET", "/later", false);
+	headers(c, 7, true, &blk);
+	headers(c, 9, true, &blk);
+	feed(fx, REQ, c, 10);
+	status_block(&blk, "200");
+	headers(s, 7, true, &blk);
+	headers(s, 9, true, &blk);
+	feed(fx, RESP, s, 20);
+	assert_int_equal(fx->ntxns, 2);
+	assert_true(fx->txns[0].flags & HTTP1_TXN_F_UNNAMED);
+	assert_string_equal(fx->txns[0].path, "");
+	assert_int_equal(fx->stats.unnamed, 2);
+	assert_int_equal(fx->stats.errors[H2_ERR_RESYNC], 2);
+	assert_int_equal(fx->stats.errors[H2_ERR_HPACK_LOST], 2);
+	assert_int_equal(fx->stats.errors[H2_ERR_BAD_PREFACE], 0);
+	free(c);
+	free(s);
+}
+
 /* A block over HEADERS + CONTINUATION, with padding and priority on the HEADERS. */
 static void test_continuation(void **state)
 {
@@ -575,6 +608,7 @@ int main(void)
 	    T(test_two_streams_bytewise),
 	    T(test_grpc),
 	    T(test_rst_and_goaway),
+	    T(test_midstream),
 	    T(test_continuation),
 	    T(test_capture_cut_in_data),
 	    T(test_header_block_lost),

@@ -59,6 +59,7 @@ struct flow {
 	bool http_off;	     /* no parser (limit reached or upgraded) */
 	bool pending;	     /* HTTP/2 candidate: the edge is decided by its first request */
 	bool h2;	     /* started with the HTTP/2 preface */
+	bool h2_midstream;   /* HTTP/2 first seen mid-stream: no preface, HPACK lost */
 	bool h2c_asked;	     /* first request asked for "Upgrade: h2c" */
 	bool tls;	     /* TLS through libssl: clear bytes come as MS_EV_TLS_DATA */
 	bool tls_fed;	     /* its clear streams are numbered in tls_seq */

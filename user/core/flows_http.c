@@ -92,7 +92,10 @@ static struct h2_conn *flow_h2_start(struct flowtab *ft, struct flow *f)
 		f->http_off = true;
 		return NULL;
 	}
-	h2_conn_init(h2, &ft->h2_stats);
+	if (f->h2_midstream)
+		h2_conn_init_midstream(h2, &ft->h2_stats);
+	else
+		h2_conn_init(h2, &ft->h2_stats);
 	f->http->h2 = h2;
 	return h2;
 }
@@ -173,8 +176,9 @@ enum http1_side flow_side_of(const struct flow *f, uint8_t dir)
 
 /*
  * The first payload of a flow picks its parser: the HTTP/2 preface (or the
- * SETTINGS frame an HTTP/2 server greets with before it), or an HTTP/1
- * request asking for h2c, leave the edge to be decided by the first request;
+ * SETTINGS frame an HTTP/2 server greets with before it), a frame of a
+ * connection first seen mid-stream, or an HTTP/1 request asking for h2c,
+ * leave the edge to be decided by the first request;
  * anything else is HTTP/1, decided now. The kernel sends a server's first
  * bytes only when they are such a SETTINGS frame (bpf/proto/http2.h).
  */
@@ -186,6 +190,8 @@ static void first_payload(struct flowtab *ft, struct flow *f, uint8_t dir, const
 	if ((from_client && h2_is_preface(data, cap)) ||
 	    (!from_client && h2_is_server_settings(data, cap)))
 		f->h2 = f->pending = true;
+	else if (!f->seq_known && h2_is_frame_start(data, cap))
+		f->h2 = f->h2_midstream = f->pending = true; /* opened before the agent */
 	else if (from_client && h2_upgrade_requested(data, cap))
 		f->h2c_asked = f->pending = true;
 	else

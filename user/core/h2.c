@@ -89,6 +89,14 @@ void h2_conn_init(struct h2_conn *c, struct h2_stats *stats)
 	hpack_init(&c->dir[1].hpack);
 }
 
+void h2_conn_init_midstream(struct h2_conn *c, struct h2_stats *stats)
+{
+	h2_conn_init(c, stats);
+	c->dir[HTTP1_SIDE_REQUEST].state = D_LOST;
+	c->dir[HTTP1_SIDE_RESPONSE].state = D_LOST;
+	c->lossy = true;
+}
+
 void h2_conn_free(struct h2_conn *c)
 {
 	int i;
@@ -674,6 +682,11 @@ static bool plausible_header(const uint8_t *h)
 		return len == 4 && !fl;
 	}
 	return false;
+}
+
+bool h2_is_frame_start(const uint8_t *buf, size_t cap)
+{
+	return cap >= 9 && plausible_header(buf);
 }
 
 /*

@@ -117,6 +117,12 @@ struct h2_conn {
 };
 
 void h2_conn_init(struct h2_conn *c, struct h2_stats *stats);
+/*
+ * A connection first seen mid-stream (opened before the agent): both
+ * directions start lost, resync on a frame header, and their HPACK tables
+ * are lost (counted), so streams are counted unnamed, never named wrongly.
+ */
+void h2_conn_init_midstream(struct h2_conn *c, struct h2_stats *stats);
 void h2_conn_free(struct h2_conn *c);
 
 /*
@@ -138,6 +144,9 @@ bool h2_is_preface(const uint8_t *buf, size_t cap);
 
 /* Is this a server's first SETTINGS frame (type 4, no flags, stream 0, whole settings)? */
 bool h2_is_server_settings(const uint8_t *buf, size_t cap);
+
+/* Do these captured bytes start with a plausible frame header (as the resync's)? */
+bool h2_is_frame_start(const uint8_t *buf, size_t cap);
 
 /* Does this captured HTTP/1 request head ask for "Upgrade: h2c"? */
 bool h2_upgrade_requested(const uint8_t *buf, size_t cap);
