@@ -260,6 +260,42 @@ static void test_ring_overwrites_oldest(void **state)
 	events_free(&ev);
 }
 
+/* An exporter's cursor (otlp/logs.c): each event once, in order; overwritten ones counted. */
+static void test_since_cursor(void **state)
+{
+	struct event_thresholds th;
+	struct event e = {.kind = EVENT_NEW_EDGE, .time_unix_ns = 1}, out[8];
+	uint64_t cursor = 0, missed = 0;
+	struct events ev;
+	int i;
+
+	(void)state;
+	baseline(&th);
+	th.max_events = 4;
+	assert_int_equal(events_init(&ev, &th, 60, 0), 0);
+	assert_int_equal(events_since(&ev, &cursor, out, 8, &missed), 0);
+	for (i = 0; i < 3; i++) {
+		e.port = (uint16_t)i;
+		events_add(&ev, &e);
+	}
+	assert_int_equal(events_since(&ev, &cursor, out, 2, &missed), 2); /* max honoured */
+	assert_int_equal(out[0].port, 0);
+	assert_int_equal(out[1].port, 1);
+	assert_int_equal(events_since(&ev, &cursor, out, 8, &missed), 1);
+	assert_int_equal(out[0].port, 2);
+	assert_int_equal(events_since(&ev, &cursor, out, 8, &missed), 0);
+	for (i = 3; i < 10; i++) { /* 7 more into a ring of 4: 3 never read */
+		e.port = (uint16_t)i;
+		events_add(&ev, &e);
+	}
+	assert_int_equal(events_since(&ev, &cursor, out, 8, &missed), 4);
+	assert_int_equal(missed, 3);
+	assert_int_equal(out[0].port, 6);
+	assert_int_equal(out[3].port, 9);
+	assert_int_equal(cursor, 10);
+	events_free(&ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +305,7 @@ int main(void)
 	    cmocka_unit_test(test_rate_change_against_baseline),
 	    cmocka_unit_test(test_gone_edge_resolves),
 	    cmocka_unit_test(test_ring_overwrites_oldest),
+	    cmocka_unit_test(test_since_cursor),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -95,6 +95,25 @@ void events_add(struct events *ev, const struct event *e)
 		ev->by_kind[e->kind]++;
 }
 
+size_t events_since(const struct events *ev, uint64_t *cursor, struct event *out, size_t max,
+		    uint64_t *missed)
+{
+	uint64_t oldest = ev->seq - ev->count, behind;
+	size_t n, i;
+
+	if (*cursor < oldest) {
+		*missed += oldest - *cursor;
+		*cursor = oldest;
+	}
+	n = ev->seq - *cursor < max ? ev->seq - *cursor : max;
+	for (i = 0; i < n; i++) {
+		behind = ev->seq - (*cursor + i); /* 1 for the newest */
+		out[i] = ev->ring[(ev->head + ev->th.max_events - behind) % ev->th.max_events];
+	}
+	*cursor += n;
+	return n;
+}
+
 /* The two ends as the graph names them, resolved on demand. */
 struct ends {
 	bool resolved;

@@ -105,6 +105,14 @@ struct events_gone_ctx {
 	struct naming *naming;
 };
 void events_edge_gone(void *ctx, struct window_edge *we);
+/*
+ * For an exporter that keeps its own place: copies the events numbered
+ * *cursor on (seq counts every event raised), at most max, oldest first,
+ * and moves *cursor past them. Events the ring overwrote before they were
+ * read are skipped and added to *missed. Returns how many were copied.
+ */
+size_t events_since(const struct events *ev, uint64_t *cursor, struct event *out, size_t max,
+		    uint64_t *missed);
 /* The last limit events (all when 0), oldest first. */
 json_t *events_json(const struct events *ev, uint32_t limit);
 void events_render_prom(const struct events *ev, FILE *f);
