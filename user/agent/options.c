@@ -286,8 +286,8 @@ const struct opt option_rows[] = {
      .off = F(export.enable),
      .section = "OTLP export (off unless --otlp, --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT "
 		"turn\n"
-		"on both signals, or OTEL_EXPORTER_OTLP_METRICS_ENDPOINT / _TRACES_ENDPOINT one;\n"
-		"OTEL_METRICS_EXPORTER=none / OTEL_TRACES_EXPORTER=none turn one off; the other\n"
+		"on metrics, traces and logs, or OTEL_EXPORTER_OTLP_{METRICS,TRACES,LOGS}_ENDPOINT\n"
+		"one; OTEL_{METRICS,TRACES,LOGS}_EXPORTER=none turn one off; the other\n"
 		"OTEL_* variables apply):",
      .help = "export to OTEL_EXPORTER_OTLP_ENDPOINT or\nhttp://localhost:4318"},
     {.name = "otlp-endpoint",
