@@ -70,9 +70,9 @@ struct log_batch {
 	struct event *events;
 	struct access_record *recs;
 	size_t nev, nrec;
-	struct otlp_log *logs;	      /* ordered by resource */
+	struct otlp_log *logs;	     /* ordered by resource */
 	struct log_scratch *scratch; /* events first, then records */
-	struct log_resource *res;     /* [0]: the agent, for events */
+	struct log_resource *res;    /* [0]: the agent, for events */
 	size_t nres;
 };
 
@@ -214,8 +214,8 @@ static void record_attrs(const struct access_record *a, struct log_scratch *s)
 	add_str(s, "meshsight.reporter", a->local_is_client ? "source" : "destination");
 }
 
-static void record_fill(struct log_batch *lb, const struct access_record *a,
-			struct log_scratch *s, struct otlp_log *l)
+static void record_fill(struct log_batch *lb, const struct access_record *a, struct log_scratch *s,
+			struct otlp_log *l)
 {
 	char status[16];
 
@@ -230,14 +230,14 @@ static void record_fill(struct log_batch *lb, const struct access_record *a,
 		snprintf(status, sizeof(status), "%u", a->status);
 	else
 		snprintf(status, sizeof(status), "no response");
-	snprintf(s->body, sizeof(s->body), "%s %s %s %.1f ms %s -> %s", a->method[0] ? a->method : "-",
-		 a->path[0] ? a->path : "-", status, (double)a->duration_ns / 1e6, s->client,
-		 s->server);
+	snprintf(s->body, sizeof(s->body), "%s %s %s %.1f ms %s -> %s",
+		 a->method[0] ? a->method : "-", a->path[0] ? a->path : "-", status,
+		 (double)a->duration_ns / 1e6, s->client, s->server);
 	l->time_ns = a->time_unix_ns;
 	l->observed_ns = lb->o->now_unix_ns;
 	l->severity = !a->status || a->status >= 500 ? OTLP_SEVERITY_ERROR
-		      : a->status >= 400		 ? OTLP_SEVERITY_WARN
-							 : OTLP_SEVERITY_INFO;
+		      : a->status >= 400	     ? OTLP_SEVERITY_WARN
+						     : OTLP_SEVERITY_INFO;
 	l->severity_text = l->severity == OTLP_SEVERITY_ERROR  ? "ERROR"
 			   : l->severity == OTLP_SEVERITY_WARN ? "WARN"
 							       : "INFO";
@@ -322,8 +322,8 @@ static size_t take_new(struct log_export *lx, struct log_batch *lb, struct analy
 	size_t max = lx->cfg.max_batch;
 
 	pthread_mutex_lock(&an->lock);
-	lb->nev = events_since(&an->ev, &lx->event_cursor, lb->events, max,
-			       &lx->stats.events_missed);
+	lb->nev =
+	    events_since(&an->ev, &lx->event_cursor, lb->events, max, &lx->stats.events_missed);
 	pthread_mutex_unlock(&an->lock);
 	if (al)
 		lb->nrec = access_log_since(al, &lx->access_cursor, lb->recs, max - lb->nev,
@@ -331,9 +331,8 @@ static size_t take_new(struct log_export *lx, struct log_batch *lb, struct analy
 	return lb->nev + lb->nrec;
 }
 
-int logs_build(struct log_export *lx, struct analysis *an, struct access_log *al,
-	       struct naming *n, const struct logs_opts *o, struct otlp_buf *out,
-	       uint64_t *nrecs)
+int logs_build(struct log_export *lx, struct analysis *an, struct access_log *al, struct naming *n,
+	       const struct logs_opts *o, struct otlp_buf *out, uint64_t *nrecs)
 {
 	struct log_batch lb = {.naming = n, .o = o};
 	size_t max = lx->cfg.max_batch, total;

@@ -55,8 +55,8 @@ struct log_export {
 };
 
 struct logs_opts {
-	uint64_t now_unix_ns;		 /* observed_time_unix_nano */
-	const char *agent_service_name;	 /* the resource of events */
+	uint64_t now_unix_ns;		     /* observed_time_unix_nano */
+	const char *agent_service_name;	     /* the resource of events */
 	const struct otlp_attr *agent_attrs; /* OTEL_RESOURCE_ATTRIBUTES */
 	size_t nagent_attrs;
 	const char *host_name;
@@ -67,8 +67,7 @@ struct logs_opts {
 void logs_init(struct log_export *lx, const struct log_config *c);
 /* Reads at most max_batch new events and records (al may be NULL) into one
  * request; *nrecs = 0 and an empty body when there was nothing new. 0 or -ENOMEM. */
-int logs_build(struct log_export *lx, struct analysis *an, struct access_log *al,
-	       struct naming *n, const struct logs_opts *o, struct otlp_buf *out,
-	       uint64_t *nrecs);
+int logs_build(struct log_export *lx, struct analysis *an, struct access_log *al, struct naming *n,
+	       const struct logs_opts *o, struct otlp_buf *out, uint64_t *nrecs);
 
 #endif /* MESHSIGHT_OTLP_LOGS_H */
