@@ -91,10 +91,12 @@ assert_eq "meshsight_k8s_objects{resource=\"virtualservices\"}" 1 \
 wait_until 10 has split_drift || ms_fail "no split_drift event: $events"
 e=$(jq -c '[.events[] | select(.kind == "split_drift")][0]' <<<"$events")
 echo "  event: $e"
-assert_true "split_drift: value 0.4 over threshold 0.1, warning" \
-	jq -e '(.value - 0.4 | fabs) < 1e-9 and (.threshold - 0.1 | fabs) < 1e-9 and .severity == "warning"' <<<"$e"
-assert_true "the detail names the version, the share and the VirtualService" \
-	jq -e '.detail | test("^v1 got 50% of 50 requests, shop/reviews says 90%$")' <<<"$e"
+# It fires at the first tick past the threshold with 20 requests, which may
+# be mid-traffic: the value is the drift then, above 0.1 and at most 0.4.
+assert_true "split_drift: a value over threshold 0.1 (at most 0.4), warning" \
+	jq -e '.value > 0.1 and .value <= 0.4 + 1e-9 and (.threshold - 0.1 | fabs) < 1e-9 and .severity == "warning"' <<<"$e"
+assert_true "the detail names the version, its share, the requests and the VirtualService" \
+	jq -e '.detail | test("^v[12] got [0-9]+% of [0-9]+ requests, shop/reviews says (90|10)%$")' <<<"$e"
 assert_eq "thresholds as set" '[0.1,20]' \
 	"$(jq -c '.thresholds | [.split_drift, .split_min_requests]' <<<"$events")"
 assert_eq "meshsight_analysis_events_total{kind=\"split_drift\"}" 1 \
