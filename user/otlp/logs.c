@@ -160,7 +160,8 @@ static void event_fill(struct log_batch *lb, const struct event *e, struct log_s
 	add_str(s, "meshsight.event.kind", kind);
 	if (e->kind == EVENT_RESOLVED)
 		add_str(s, "meshsight.event.resolves", event_kind_name(e->resolves));
-	add_str(s, "client", e->source);
+	if (e->source[0]) /* split_drift is about a Service, not an edge: no client */
+		add_str(s, "client", e->source);
 	add_str(s, "server", e->destination);
 	if (e->port)
 		add_int(s, "server.port", e->port);
