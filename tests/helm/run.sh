@@ -151,7 +151,11 @@ IMG=image.repository=registry.example.com/meshsight
 scenario defaults "--set $IMG" \
 	-port 9464 -arg --k8s=auto -arg --k8s-watch=cluster -arg --cluster-name=Kubernetes \
 	-arg --cluster-domain=cluster.local -arg --mesh-tunnel-ports=15008,15001,15006 \
-	-arg --capture-bytes=1024 -no-arg --otlp-endpoint -no-arg --no-http -no-arg -v
+	-arg --capture-bytes=1024 -no-arg --otlp-endpoint -no-arg --no-http -no-arg -v \
+	-no-arg --k8s-virtualservices
+
+scenario virtualservices "--set $IMG,k8s.virtualServices=v1" \
+	-virtualservices -arg --k8s-virtualservices=v1
 
 scenario custom "-f $dir/values-custom.yaml --set $IMG" \
 	-port 9555 -servicemonitor -configmap -scrape-annotations=false \
@@ -217,6 +221,7 @@ fi
 
 echo "== values the chart refuses"
 refused bad-watch 'k8s.watch must be "cluster" or "node"' "--set $IMG,k8s.watch=everything"
+refused bad-virtualservices 'k8s.virtualServices must be "off", "v1" or "v1beta1"' "--set $IMG,k8s.virtualServices=v2"
 refused tls-without-host-pid 'agent.tls needs hostPID: true' "--set $IMG,agent.tls=true"
 refused monitor-without-service "serviceMonitor.enabled needs service.enabled" \
 	"--set $IMG,serviceMonitor.enabled=true,service.enabled=false"

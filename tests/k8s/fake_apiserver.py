@@ -40,6 +40,9 @@ RESOURCES = {
     "services": ("Service", "v1", "/api/v1/services"),
     "endpointslices": ("EndpointSlice", "discovery.k8s.io/v1",
                        "/apis/discovery.k8s.io/v1/endpointslices"),
+    # Istio's; the agent reads it only with --k8s-virtualservices
+    "virtualservices": ("VirtualService", "networking.istio.io/v1",
+                        "/apis/networking.istio.io/v1/virtualservices"),
 }
 KIND_TO_RESOURCE = {v[0]: k for k, v in RESOURCES.items()}
 PATH_TO_RESOURCE = {v[2]: k for k, v in RESOURCES.items()}
@@ -100,7 +103,7 @@ class Store:
         kind = obj.get("kind")
         resource = KIND_TO_RESOURCE.get(kind)
         if not resource:
-            raise ValueError("unknown kind %r (want Pod, Service or EndpointSlice)" % kind)
+            raise ValueError("unknown kind %r (want Pod, Service, EndpointSlice or VirtualService)" % kind)
         obj = copy.deepcopy(obj)
         obj["apiVersion"] = RESOURCES[resource][1]
         meta = obj.setdefault("metadata", {})

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Print the normalized decoded JSON of a saved OTLP export request body.
 //
-//   node decode-file.mjs metrics|traces FILE [--json] [--gzip] [--compact]
+//   node decode-file.mjs metrics|traces|logs FILE [--json] [--gzip] [--compact]
 //
 // FILE "-" reads stdin. --json: the file is OTLP/JSON (default: protobuf).
 // --gzip: the file is gzip-compressed. Exit 0 on success, 1 on a decode error
@@ -23,7 +23,7 @@ const { values, positionals } = parseArgs({
 });
 const [signal, file] = positionals;
 if (!SIGNALS[signal] || !file) {
-  process.stderr.write('usage: node decode-file.mjs metrics|traces FILE [--json] [--gzip] [--compact] [--strict]\n');
+  process.stderr.write('usage: node decode-file.mjs metrics|traces|logs FILE [--json] [--gzip] [--compact] [--strict]\n');
   process.exit(2);
 }
 const buf = fs.readFileSync(file === '-' ? 0 : file);

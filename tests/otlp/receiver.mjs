@@ -45,14 +45,19 @@ if (!MODES.has(state.mode)) {
 }
 const maxStored = Number(args['max-stored']);
 
-let received = { metrics: [], traces: [] };
+const emptyReceived = () => ({ metrics: [], traces: [], logs: [] });
+let received = emptyReceived();
 let seq = 0;
 let stats;
 function resetStats() {
   stats = {
-    requests: { metrics: 0, traces: 0 },
-    decoded: { metrics: 0, traces: 0 },
-    items: { metrics: { resources: 0, metrics: 0, data_points: 0 }, traces: { resources: 0, spans: 0 } },
+    requests: { metrics: 0, traces: 0, logs: 0 },
+    decoded: { metrics: 0, traces: 0, logs: 0 },
+    items: {
+      metrics: { resources: 0, metrics: 0, data_points: 0 },
+      traces: { resources: 0, spans: 0 },
+      logs: { resources: 0, log_records: 0 },
+    },
     responses: {},
     decode_errors: 0,
     last_decode_errors: [],
@@ -198,8 +203,8 @@ async function handleControl(req, res, url) {
   if (req.method === 'GET' && p === '/healthz') return sendJson(res, 200, { ok: true });
   if (req.method === 'GET' && p === '/received') {
     const sig = url.searchParams.get('signal');
-    if (sig && !SIGNALS[sig]) return sendJson(res, 400, { error: 'signal must be metrics or traces' });
-    const list = sig ? received[sig] : [...received.metrics, ...received.traces].sort((a, b) => a.seq - b.seq);
+    if (sig && !SIGNALS[sig]) return sendJson(res, 400, { error: 'signal must be metrics, traces or logs' });
+    const list = sig ? received[sig] : [...received.metrics, ...received.traces, ...received.logs].sort((a, b) => a.seq - b.seq);
     return sendJson(res, 200, list);
   }
   if (req.method === 'GET' && p === '/stats') return sendJson(res, 200, { ...stats, mode: { ...state } });
@@ -215,7 +220,7 @@ async function handleControl(req, res, url) {
     return sendJson(res, 200, { ...state });
   }
   if (req.method === 'POST' && p === '/reset') {
-    received = { metrics: [], traces: [] };
+    received = emptyReceived();
     resetStats();
     return sendJson(res, 200, { ok: true });
   }

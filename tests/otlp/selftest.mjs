@@ -273,8 +273,8 @@ await test('/stats counts requests, items and statuses', async () => {
   await setMode({ mode: '503', count: 1 });
   await post('traces', 'json');
   const st = await getJson('/stats');
-  assert.deepEqual(st.requests, { metrics: 2, traces: 2 });
-  assert.deepEqual(st.decoded, { metrics: 2, traces: 2 });
+  assert.deepEqual(st.requests, { metrics: 2, traces: 2, logs: 0 });
+  assert.deepEqual(st.decoded, { metrics: 2, traces: 2, logs: 0 });
   assert.deepEqual(st.items.metrics, { resources: 2, metrics: 4, data_points: 4 });
   assert.deepEqual(st.items.traces, { resources: 2, spans: 2 });
   assert.deepEqual(st.responses, { 200: 3, 503: 1 });
@@ -334,6 +334,60 @@ await test('bounded store keeps the most recent entries', async () => {
     assert.deepEqual(list.map((e) => e.body.resourceSpans[0].scopeSpans[0].spans[0].name), ['s2', 's3', 's4']);
   } finally {
     c2.kill();
+  }
+});
+
+// The logs definitions in otlp-codec.mjs are ours (the generated root has
+// none): check them against what the OpenTelemetry JS SDK itself serializes.
+async function sdkLogRecords() {
+  const { createRequire } = await import('node:module');
+  const require = createRequire(import.meta.url);
+  const api = require('@opentelemetry/api');
+  const { LoggerProvider, SimpleLogRecordProcessor, InMemoryLogRecordExporter } = require('@opentelemetry/sdk-logs');
+  const exp = new InMemoryLogRecordExporter();
+  const provider = new LoggerProvider({ processors: [new SimpleLogRecordProcessor(exp)] });
+  const ctx = api.trace.setSpanContext(api.context.active(), {
+    traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1,
+  });
+  provider.getLogger('meshsight-selftest', '1.0').emit({
+    severityNumber: 17, severityText: 'ERROR', body: 'GET /x 503', eventName: 'meshsight.access_log',
+    attributes: { 'http.request.method': 'GET', 'http.response.status_code': 503, 'meshsight.duration_ms': 1.5 },
+    context: ctx,
+  });
+  return exp.getFinishedLogRecords();
+}
+
+function checkSdkLog(bodyObj, sdkRec) {
+  const rec = bodyObj.resourceLogs[0].scopeLogs[0].logRecords[0];
+  const [sec, ns] = sdkRec.hrTime;
+  assert.equal(bodyObj.resourceLogs[0].scopeLogs[0].scope.name, 'meshsight-selftest');
+  assert.equal(rec.timeUnixNano, String(BigInt(sec) * 1000000000n + BigInt(ns)));
+  assert.equal(rec.severityNumber, 17);
+  assert.equal(rec.severityText, 'ERROR');
+  assert.equal(rec.body.stringValue, 'GET /x 503');
+  assert.equal(rec.eventName, 'meshsight.access_log');
+  assert.equal(rec.traceId, '0af7651916cd43dd8448eb211c80319c');
+  assert.equal(rec.spanId, 'b7ad6b7169203331');
+  assert.equal(rec.flags, 1);
+  assert.notEqual(rec.observedTimeUnixNano, '0');
+  const attrs = Object.fromEntries(rec.attributes.map((kv) => [kv.key, kv.value]));
+  assert.equal(attrs['http.request.method'].stringValue, 'GET');
+  assert.equal(attrs['http.response.status_code'].intValue, '503');
+  assert.equal(attrs['meshsight.duration_ms'].doubleValue, 1.5);
+}
+
+await test('logs definitions decode the OpenTelemetry JS SDK\'s own logs bodies (protobuf, JSON)', async () => {
+  const { createRequire } = await import('node:module');
+  const require = createRequire(import.meta.url);
+  const { ProtobufLogsSerializer, JsonLogsSerializer } = require('@opentelemetry/otlp-transformer');
+  const records = await sdkLogRecords();
+  for (const [format, ser] of [['protobuf', ProtobufLogsSerializer], ['json', JsonLogsSerializer]]) {
+    await reset();
+    const r = await fetch(`${BASE}/v1/logs`, { method: 'POST', body: Buffer.from(ser.serializeRequest(records)), headers: { 'content-type': CT[format] } });
+    assert.equal(r.status, 200, format);
+    const e = await lastReceived('logs');
+    assert.deepEqual(e.json_warnings, [], format);
+    checkSdkLog(e.body, records[0]);
   }
 });
 

@@ -113,12 +113,39 @@ static void test_ceiling_and_ring(void **state)
 	access_log_free(&al);
 }
 
+/* An exporter's cursor (otlp/logs.c): each record once; overwritten ones counted. */
+static void test_since_cursor(void **state)
+{
+	static struct access_record out[ACCESS_LOG_RING];
+	uint64_t cursor = 0, missed = 0;
+	int i;
+
+	(void)state;
+	access_log_init(&al, ACCESS_LOG_ERRORS, 0, 0);
+	txn(500, false, false, NS_PER_S);
+	txn(502, false, false, NS_PER_S);
+	assert_int_equal(access_log_since(&al, &cursor, out, 1, &missed), 1);
+	assert_int_equal(out[0].status, 500);
+	assert_int_equal(access_log_since(&al, &cursor, out, 8, &missed), 1);
+	assert_int_equal(out[0].status, 502);
+	assert_int_equal(access_log_since(&al, &cursor, out, 8, &missed), 0);
+	for (i = 0; i < ACCESS_LOG_RING + 5; i++)
+		txn(i == ACCESS_LOG_RING + 4 ? 504 : 503, false, false, NS_PER_S);
+	assert_int_equal(access_log_since(&al, &cursor, out, ACCESS_LOG_RING, &missed),
+			 ACCESS_LOG_RING);
+	assert_int_equal(missed, 5);
+	assert_int_equal(out[ACCESS_LOG_RING - 1].status, 504);
+	assert_int_equal(cursor, al.recorded);
+	access_log_free(&al);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_errors_only_and_once),
 	    cmocka_unit_test(test_modes),
 	    cmocka_unit_test(test_ceiling_and_ring),
+	    cmocka_unit_test(test_since_cursor),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

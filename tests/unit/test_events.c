@@ -9,11 +9,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <math.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
 #include "answers/events.h"
+#include "answers/splits.h"
 #include "test_util.h"
 #include "answers/window.h"
 
@@ -260,6 +263,91 @@ static void test_ring_overwrites_oldest(void **state)
 	events_free(&ev);
 }
 
+/* split_drift fires once past the threshold with enough requests, and resolves. */
+static void test_split_drift(void **state)
+{
+	struct event_thresholds th;
+	struct split_set set = {.s = calloc(SPLITS_SERVICES_MAX, sizeof(struct split_service))};
+	struct split_service *s = &set.s[0];
+	struct events ev;
+
+	(void)state;
+	baseline(&th);
+	th.split_drift = 0.1;
+	th.split_min_requests = 20;
+	assert_int_equal(events_init(&ev, &th, 60, 0), 0);
+	set.n = 1;
+	snprintf(s->name, sizeof(s->name), "shop/reviews");
+	snprintf(s->virtual_service, sizeof(s->virtual_service), "shop/reviews");
+	s->configured = true;
+	s->nv = 2;
+	s->v[0] = (struct split_version){.version = "v1", .requests = 5, .weight = 90};
+	s->v[1] = (struct split_version){.version = "v2", .requests = 5, .weight = 10};
+	s->requests = 10;
+	events_split_drift(&ev, &set); /* 50/50 against 90/10, but only 10 requests */
+	assert_int_equal(ev.seq, 0);
+	s->v[0].requests = s->v[1].requests = 25;
+	s->requests = 50;
+	events_split_drift(&ev, &set);
+	assert_int_equal(ev.by_kind[EVENT_SPLIT_DRIFT], 1);
+	assert_string_equal(ev.ring[0].destination, "shop/reviews");
+	assert_true(fabs(ev.ring[0].value - 0.4) < 1e-9);
+	assert_string_equal(ev.ring[0].detail, "v1 got 50% of 50 requests, shop/reviews says 90%");
+	events_split_drift(&ev, &set); /* still drifting: no second event */
+	assert_int_equal(ev.seq, 1);
+	s->v[0].weight = s->v[1].weight = 50; /* the VirtualService now says 50/50 */
+	events_split_drift(&ev, &set);
+	assert_int_equal(ev.seq, 2);
+	assert_int_equal(ev.ring[1].kind, EVENT_RESOLVED);
+	assert_int_equal(ev.ring[1].resolves, EVENT_SPLIT_DRIFT);
+	s->v[0].weight = 100; /* drifting again, then the Service has no traffic left */
+	s->v[1].weight = 0;
+	events_split_drift(&ev, &set);
+	assert_int_equal(ev.by_kind[EVENT_SPLIT_DRIFT], 2);
+	set.n = 0;
+	events_split_drift(&ev, &set);
+	assert_int_equal(ev.by_kind[EVENT_RESOLVED], 2);
+	assert_int_equal(ev.ndrifting, 0);
+	free(set.s);
+	events_free(&ev);
+}
+
+/* An exporter's cursor (otlp/logs.c): each event once, in order; overwritten ones counted. */
+static void test_since_cursor(void **state)
+{
+	struct event_thresholds th;
+	struct event e = {.kind = EVENT_NEW_EDGE, .time_unix_ns = 1}, out[8];
+	uint64_t cursor = 0, missed = 0;
+	struct events ev;
+	int i;
+
+	(void)state;
+	baseline(&th);
+	th.max_events = 4;
+	assert_int_equal(events_init(&ev, &th, 60, 0), 0);
+	assert_int_equal(events_since(&ev, &cursor, out, 8, &missed), 0);
+	for (i = 0; i < 3; i++) {
+		e.port = (uint16_t)i;
+		events_add(&ev, &e);
+	}
+	assert_int_equal(events_since(&ev, &cursor, out, 2, &missed), 2); /* max honoured */
+	assert_int_equal(out[0].port, 0);
+	assert_int_equal(out[1].port, 1);
+	assert_int_equal(events_since(&ev, &cursor, out, 8, &missed), 1);
+	assert_int_equal(out[0].port, 2);
+	assert_int_equal(events_since(&ev, &cursor, out, 8, &missed), 0);
+	for (i = 3; i < 10; i++) { /* 7 more into a ring of 4: 3 never read */
+		e.port = (uint16_t)i;
+		events_add(&ev, &e);
+	}
+	assert_int_equal(events_since(&ev, &cursor, out, 8, &missed), 4);
+	assert_int_equal(missed, 3);
+	assert_int_equal(out[0].port, 6);
+	assert_int_equal(out[3].port, 9);
+	assert_int_equal(cursor, 10);
+	events_free(&ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +357,8 @@ int main(void)
 	    cmocka_unit_test(test_rate_change_against_baseline),
 	    cmocka_unit_test(test_gone_edge_resolves),
 	    cmocka_unit_test(test_ring_overwrites_oldest),
+	    cmocka_unit_test(test_since_cursor),
+	    cmocka_unit_test(test_split_drift),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1062,9 +1062,65 @@ static void test_concurrent_updates(void **state)
 	k8s_index_free(rc.idx);
 }
 
+/* A VirtualService's default route (the first rule without match), hosts completed. */
+static void test_virtual_service_routes(void **state)
+{
+	static const char vs[] =
+	    "{\"kind\":\"VirtualService\",\"metadata\":{\"name\":\"reviews\",\"namespace\":"
+	    "\"shop\",\"uid\":\"vs-1\"},\"spec\":{\"hosts\":[\"reviews\"],\"http\":["
+	    "{\"match\":[{\"uri\":{\"prefix\":\"/beta\"}}],\"route\":[{\"destination\":"
+	    "{\"host\":\"reviews\",\"subset\":\"v3\"}}]},"
+	    "{\"route\":[{\"destination\":{\"host\":\"reviews\",\"subset\":\"v1\"},\"weight\":75},"
+	    "{\"destination\":{\"host\":\"reviews.shop\",\"subset\":\"v2\"},\"weight\":25},"
+	    "{\"destination\":{\"host\":\"ratings.other.svc.cluster.local\"},\"weight\":0}]}]}}";
+	static const char lone[] =
+	    "{\"metadata\":{\"name\":\"a-ratings\",\"namespace\":\"other\",\"uid\":\"vs-2\"},"
+	    "\"spec\":{\"http\":[{\"route\":[{\"destination\":{\"host\":\"ratings\"}}]}]}}";
+	static const char bad[] =
+	    "{\"metadata\":{\"name\":\"x\",\"namespace\":\"shop\",\"uid\":\"vs-3\"},"
+	    "\"spec\":{\"http\":[{\"route\":[{\"destination\":{\"host\":\"x\"},\"weight\":101}]}]}"
+	    "}";
+	struct k8s_index *idx = k8s_index_new(NULL);
+	struct k8s_route r;
+	json_t *j;
+
+	(void)state;
+	assert_false(k8s_index_has_routes(idx));
+	j = json_loads(vs, 0, NULL);
+	assert_int_equal(k8s_index_apply(idx, K8S_KIND_VIRTUALSERVICE, K8S_EVENT_ADDED, j), 0);
+	json_decref(j);
+	assert_true(k8s_index_has_routes(idx));
+	assert_true(k8s_index_route_for(idx, "reviews.shop.svc.cluster.local", &r));
+	assert_string_equal(r.virtual_service, "shop/reviews");
+	assert_int_equal(r.ndests, 2); /* the matched rule's v3 is not the default route */
+	assert_string_equal(r.dests[0].subset, "v1");
+	assert_int_equal(r.dests[0].weight, 75);
+	assert_string_equal(r.dests[1].host, "reviews.shop.svc.cluster.local");
+	assert_int_equal(r.dests[1].weight, 25);
+	assert_false(k8s_index_route_for(idx, "details.shop.svc.cluster.local", &r));
+	/* ratings: routed by two; the first by namespace/name wins, a lone destination is 100 */
+	j = json_loads(lone, 0, NULL);
+	assert_int_equal(k8s_index_apply(idx, K8S_KIND_VIRTUALSERVICE, K8S_EVENT_ADDED, j), 0);
+	json_decref(j);
+	assert_true(k8s_index_route_for(idx, "ratings.other.svc.cluster.local", &r));
+	assert_string_equal(r.virtual_service, "other/a-ratings");
+	assert_int_equal(r.dests[0].weight, 100);
+	assert_string_equal(r.dests[0].subset, "");
+	j = json_loads(bad, 0, NULL);
+	assert_int_equal(k8s_index_apply(idx, K8S_KIND_VIRTUALSERVICE, K8S_EVENT_ADDED, j),
+			 -EINVAL);
+	json_decref(j);
+	j = json_loads(vs, 0, NULL);
+	assert_int_equal(k8s_index_apply(idx, K8S_KIND_VIRTUALSERVICE, K8S_EVENT_DELETED, j), 0);
+	json_decref(j);
+	assert_false(k8s_index_route_for(idx, "reviews.shop.svc.cluster.local", &r));
+	k8s_index_free(idx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_virtual_service_routes),
 	    cmocka_unit_test(test_fixtures_load),
 	    cmocka_unit_test(test_deployment_pod),
 	    cmocka_unit_test(test_recommended_labels),

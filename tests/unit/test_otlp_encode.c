@@ -184,6 +184,46 @@ static void test_span_pb_bytes(void **state)
 	otlp_buf_free(&b);
 }
 
+static const struct otlp_log sample_log = {
+    .time_ns = 1,
+    .observed_ns = 2,
+    .severity = OTLP_SEVERITY_ERROR,
+    .severity_text = "E",
+    .body = "b",
+    .event_name = "n",
+    .has_ids = true,
+    .trace_id = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16},
+    .span_id = {0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8},
+};
+
+static void test_log_pb_bytes(void **state)
+{
+	static const struct otlp_resource_block blk = {.logs = &sample_log, .nlogs = 1};
+	static const struct otlp_request req = {&blk, 1};
+	/* One field a line, as worked out by hand from logs.proto. */
+	/* clang-format off */
+	static const uint8_t exp[] = {
+		0x0a, 0x43, 0x0a, 0x00,		/* resource_logs { resource {} */
+		0x12, 0x3f, 0x0a, 0x00,		/*  scope_logs { scope {} */
+		0x12, 0x3b,			/*   log_records */
+		0x09, U64(1),			/*    time_unix_nano (1, fixed64) */
+		0x10, 0x11,			/*    severity_number ERROR (17) */
+		0x1a, 0x01, 'E',		/*    severity_text */
+		0x2a, 0x03, 0x0a, 0x01, 'b',	/*    body { string_value } */
+		0x4a, 0x10, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+		0x52, 0x08, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8,
+		0x59, U64(2),			/*    observed_time_unix_nano (11) */
+		0x62, 0x01, 'n',		/*    event_name (12) */
+	};
+	/* clang-format on */
+	struct otlp_buf b = {0};
+
+	(void)state;
+	assert_int_equal(otlp_encode_logs_pb(&req, &b), 0);
+	expect_bytes(&b, exp, sizeof(exp));
+	otlp_buf_free(&b);
+}
+
 /* Reads one length-delimited field from p, which must hold exactly one field. */
 static const uint8_t *walk_len(const uint8_t *p, size_t *len, uint8_t tag)
 {
@@ -501,6 +541,37 @@ static void test_traces_json(void **state)
 	otlp_buf_free(&b);
 }
 
+static void test_logs_json(void **state)
+{
+	static struct otlp_log logs[2];
+	static const struct otlp_attr attr = {.key = "url.path", .s = "/api"};
+	static const struct otlp_resource_block blk = {.logs = logs, .nlogs = 2};
+	static const struct otlp_request req = {&blk, 1};
+	struct otlp_buf b = {0};
+	json_t *r, *l;
+
+	(void)state;
+	logs[0] = sample_log;
+	logs[1] = (struct otlp_log){.time_ns = 3, .body = "event", .attrs = {&attr, 1}};
+	assert_int_equal(otlp_encode_logs_json(&req, &b), 0);
+	r = parse(&b);
+	l = at(r, "resourceLogs.#0.scopeLogs.#0.logRecords");
+	expect_str(l, "#0.timeUnixNano", "1");
+	expect_str(l, "#0.observedTimeUnixNano", "2");
+	expect_int(l, "#0.severityNumber", 17);
+	expect_str(l, "#0.severityText", "E");
+	expect_str(l, "#0.body.stringValue", "b");
+	expect_str(l, "#0.traceId", "0102030405060708090a0b0c0d0e0f10");
+	expect_str(l, "#0.spanId", "a1a2a3a4a5a6a7a8");
+	expect_str(l, "#0.eventName", "n");
+	expect_str(l, "#1.body.stringValue", "event");
+	expect_str(l, "#1.attributes.#0.value.stringValue", "/api");
+	assert_null(json_object_get(at(l, "#1"), "traceId")); /* an event has none */
+	assert_null(json_object_get(at(l, "#1"), "severityNumber"));
+	json_decref(r);
+	otlp_buf_free(&b);
+}
+
 /* --- responses ------------------------------------------------------------- */
 
 static int decode(const void *body, size_t len, bool is_json, int64_t *rejected, char *msg,
@@ -643,12 +714,14 @@ int main(void)
 	    cmocka_unit_test(test_sum_pb_bytes),
 	    cmocka_unit_test(test_histogram_pb_bytes),
 	    cmocka_unit_test(test_span_pb_bytes),
+	    cmocka_unit_test(test_log_pb_bytes),
 	    cmocka_unit_test(test_long_lengths),
 	    cmocka_unit_test(test_zero_values_kept_where_proto3_needs_them),
 	    cmocka_unit_test(test_empty_requests),
 	    cmocka_unit_test(test_invalid_utf8_replaced),
 	    cmocka_unit_test(test_metrics_json),
 	    cmocka_unit_test(test_traces_json),
+	    cmocka_unit_test(test_logs_json),
 	    cmocka_unit_test(test_decode_full_success),
 	    cmocka_unit_test(test_decode_partial_pb),
 	    cmocka_unit_test(test_decode_partial_json),

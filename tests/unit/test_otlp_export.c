@@ -70,6 +70,7 @@ static void test_env_defaults(void **state)
 	assert_int_equal(from_env(&cfg, err, sizeof(err), NULL), 0);
 	assert_string_equal(cfg.endpoint[OTLP_SIGNAL_METRICS], "http://localhost:4318/v1/metrics");
 	assert_string_equal(cfg.endpoint[OTLP_SIGNAL_TRACES], "http://localhost:4318/v1/traces");
+	assert_string_equal(cfg.endpoint[OTLP_SIGNAL_LOGS], "http://localhost:4318/v1/logs");
 	assert_int_equal(cfg.nheaders, 0);
 	assert_false(cfg.gzip);
 	assert_false(cfg.json);
@@ -88,6 +89,13 @@ static void test_env_endpoints(void **state)
 	    from_env(&cfg, err, sizeof(err), ENV("OTEL_EXPORTER_OTLP_ENDPOINT", "http://col:4318")),
 	    0);
 	assert_string_equal(cfg.endpoint[OTLP_SIGNAL_METRICS], "http://col:4318/v1/metrics");
+	assert_string_equal(cfg.endpoint[OTLP_SIGNAL_TRACES], "http://col:4318/v1/traces");
+	assert_string_equal(cfg.endpoint[OTLP_SIGNAL_LOGS], "http://col:4318/v1/logs");
+	assert_int_equal(from_env(&cfg, err, sizeof(err),
+				  ENV("OTEL_EXPORTER_OTLP_ENDPOINT", "http://col:4318",
+				      "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "http://l:9/logs")),
+			 0);
+	assert_string_equal(cfg.endpoint[OTLP_SIGNAL_LOGS], "http://l:9/logs");
 	assert_string_equal(cfg.endpoint[OTLP_SIGNAL_TRACES], "http://col:4318/v1/traces");
 
 	/* a trailing slash must not double */
@@ -188,6 +196,15 @@ static void test_env_compression(void **state)
 			 "OTEL_EXPORTER_OTLP_COMPRESSION", "gzip or none");
 	expect_env_error(ENV("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "br"),
 			 "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "gzip or none");
+	/* logs follow the others unless their own variable says otherwise */
+	assert_int_equal(
+	    from_env(&cfg, err, sizeof(err), ENV("OTEL_EXPORTER_OTLP_LOGS_COMPRESSION", "gzip")),
+	    0);
+	assert_true(cfg.gzip);
+	expect_env_error(ENV("OTEL_EXPORTER_OTLP_METRICS_COMPRESSION", "gzip",
+			     "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "gzip",
+			     "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION", "none"),
+			 "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION", "one COMPRESSION");
 	/* the struct has one field, so signals that disagree are refused */
 	expect_env_error(ENV("OTEL_EXPORTER_OTLP_COMPRESSION", "none",
 			     "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "gzip"),

@@ -122,6 +122,8 @@ struct snapshot {
 	struct flowtab flows; /* a shallow copy: only its counters are read */
 	struct nat_stats nat;
 	bool has_nat;
+	struct log_export_stats logs;
+	bool has_logs;
 	uint64_t kernel_counters[MS_CNT__MAX];
 	uint64_t kernel_conns, kernel_conns_expired;
 	uint64_t consumer_max_wait_ns;
@@ -146,6 +148,8 @@ static int snapshot_take(struct agent *a, struct snapshot *s)
 		nat_get_stats(a->nat, &s->nat);
 		s->has_nat = true;
 	}
+	s->has_logs = a->export.logs_on; /* written by the main loop under the lock */
+	s->logs = a->export.logs.stats;
 	pthread_mutex_unlock(&a->lock);
 	do {
 		pthread_mutex_lock(&a->lock);
@@ -173,6 +177,7 @@ static void snapshot_input(struct agent *a, const struct snapshot *s, struct ren
 	in->agg = &s->agg;
 	in->flows = &s->flows;
 	in->nat = s->has_nat ? &s->nat : NULL;
+	in->logs = s->has_logs ? &s->logs : NULL;
 	memcpy(in->kernel_counters, s->kernel_counters, sizeof(in->kernel_counters));
 	in->kernel_conns = s->kernel_conns;
 	in->kernel_conns_expired = s->kernel_conns_expired;
@@ -396,6 +401,14 @@ static void traces_tick(struct agent *a, bool flush)
 	pthread_mutex_unlock(&a->lock);
 }
 
+/* Events and access-log records to OTLP logs, every OTEL_BLRP_SCHEDULE_DELAY. */
+static void logs_tick(struct agent *a, bool flush)
+{
+	pthread_mutex_lock(&a->lock);
+	export_logs(&a->export, &a->analysis, a->access_log, &a->naming, MESHSIGHT_VERSION, flush);
+	pthread_mutex_unlock(&a->lock);
+}
+
 static int main_loop(struct agent *a)
 {
 	uint64_t next_scan = 0, next_house = 0, next_export, next_window, now;
@@ -428,6 +441,8 @@ static int main_loop(struct agent *a)
 		}
 		if (a->export.enabled)
 			traces_tick(a, false);
+		if (a->export.logs_on)
+			logs_tick(a, false);
 		if (a->export.enabled && now >= next_export) {
 			scan_kernel_conns(a); /* fresh byte counters in what is exported */
 			export_tick(a);
@@ -435,6 +450,8 @@ static int main_loop(struct agent *a)
 		}
 	}
 	/* Ship what was seen since the last export before going away. */
+	if (a->export.logs_on)
+		logs_tick(a, true);
 	if (a->export.enabled) {
 		traces_tick(a, true);
 		export_tick(a);

@@ -258,6 +258,22 @@ const struct opt option_rows[] = {
      .arg = "DURATION",
      .help = "half-life of the baseline, an exponentially weighted\n"
 	     "mean of the windowed rate"},
+    {.name = "event-split-drift",
+     .type = T_FN,
+     .fn = parse_percent,
+     .off = F(analysis.events.split_drift),
+     .def = "10",
+     .arg = "PCT",
+     .help = "split_drift: a version's observed share this many\n"
+	     "percent points off its VirtualService weight"},
+    {.name = "event-split-min-requests",
+     .type = T_U32,
+     .off = F(analysis.events.split_min_requests),
+     .min = 1,
+     .max = UINT32_MAX,
+     .def = "100",
+     .arg = "N",
+     .help = "split_drift needs this many requests to the Service in\nthe window"},
     {.name = "max-events",
      .type = T_U32,
      .off = F(analysis.events.max_events),
@@ -284,11 +300,12 @@ const struct opt option_rows[] = {
     {.name = "otlp",
      .type = T_ON,
      .off = F(export.enable),
-     .section = "OTLP export (off unless --otlp, --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT "
-		"turn\n"
-		"on both signals, or OTEL_EXPORTER_OTLP_METRICS_ENDPOINT / _TRACES_ENDPOINT one;\n"
-		"OTEL_METRICS_EXPORTER=none / OTEL_TRACES_EXPORTER=none turn one off; the other\n"
-		"OTEL_* variables apply):",
+     .section =
+	 "OTLP export (off unless --otlp, --otlp-endpoint or OTEL_EXPORTER_OTLP_ENDPOINT "
+	 "turn\n"
+	 "on metrics, traces and logs, or OTEL_EXPORTER_OTLP_{METRICS,TRACES,LOGS}_ENDPOINT\n"
+	 "one; OTEL_{METRICS,TRACES,LOGS}_EXPORTER=none turn one off; the other\n"
+	 "OTEL_* variables apply):",
      .help = "export to OTEL_EXPORTER_OTLP_ENDPOINT or\nhttp://localhost:4318"},
     {.name = "otlp-endpoint",
      .type = T_STR,
@@ -413,6 +430,14 @@ const struct opt option_rows[] = {
      .arg = "DURATION",
      .help = "wait up to this long for the first lists at start\n"
 	     "(0: names fill in as objects arrive)"},
+    {.name = "k8s-virtualservices",
+     .type = T_STR,
+     .off = F(k8s.virtual_services),
+     .def = "off",
+     .arg = "off|v1|v1beta1",
+     .help = "watch Istio VirtualServices (networking.istio.io at\n"
+	     "that version) for the configured weights of\n"
+	     "/api/v1/splits and split_drift; needs RBAC list/watch"},
     {.name = "mesh-tunnel-ports",
      .type = T_STR,
      .off = F(mesh_tunnel_ports),

@@ -115,6 +115,28 @@ void access_log_on_txn(void *ctx, const struct flow_txn_info *info, const struct
 	pthread_mutex_unlock(&al->lock);
 }
 
+size_t access_log_since(struct access_log *al, uint64_t *cursor, struct access_record *out,
+			size_t max, uint64_t *missed)
+{
+	uint64_t oldest, behind;
+	size_t n, i;
+
+	pthread_mutex_lock(&al->lock);
+	oldest = al->recorded - al->count;
+	if (*cursor < oldest) {
+		*missed += oldest - *cursor;
+		*cursor = oldest;
+	}
+	n = al->recorded - *cursor < max ? al->recorded - *cursor : max;
+	for (i = 0; i < n; i++) {
+		behind = al->recorded - (*cursor + i); /* 1 for the newest */
+		out[i] = al->ring[(al->head + ACCESS_LOG_RING - behind) % ACCESS_LOG_RING];
+	}
+	*cursor += n;
+	pthread_mutex_unlock(&al->lock);
+	return n;
+}
+
 /* One end, named as the graph names it, with its address and port. */
 static json_t *end_json(struct naming *naming, const uint8_t addr[16], uint16_t port,
 			const struct edge_end *local)

@@ -69,6 +69,14 @@ void access_log_init(struct access_log *al, enum access_log_mode mode, uint32_t 
 void access_log_free(struct access_log *al);
 /* A flow_txn_hook (ctx: struct access_log). */
 void access_log_on_txn(void *ctx, const struct flow_txn_info *info, const struct http1_txn *t);
+/*
+ * For an exporter that keeps its own place: copies the records numbered
+ * *cursor on (recorded counts every record kept), at most max, oldest
+ * first, under the ring's lock, and moves *cursor past them; records
+ * overwritten before they were read are skipped and added to *missed.
+ */
+size_t access_log_since(struct access_log *al, uint64_t *cursor, struct access_record *out,
+			size_t max, uint64_t *missed);
 /* The newest limit records (all held when 0), oldest first. */
 json_t *access_log_json(struct access_log *al, struct naming *naming, uint32_t limit);
 void access_log_render_prom(struct access_log *al, FILE *out);

@@ -43,6 +43,22 @@ uint64_t analysis_tick_ns(const struct analysis *an)
 	return window_slot_ns(&an->win);
 }
 
+/*
+ * split_drift: the splits page's work (naming every windowed edge) once a
+ * tick, only while some VirtualService is known or a drift is still open.
+ */
+static void splits_tick(struct analysis *an, struct naming *naming)
+{
+	struct split_set set;
+
+	if (!(naming->k8s && k8s_index_has_routes(naming->k8s)) && !an->ev.ndrifting)
+		return;
+	if (splits_collect(&an->win, naming, &set))
+		return;
+	events_split_drift(&an->ev, &set);
+	splits_set_free(&set);
+}
+
 void analysis_tick(struct analysis *an, const struct aggregator *agg, struct naming *naming,
 		   uint64_t now_ns)
 {
@@ -51,6 +67,7 @@ void analysis_tick(struct analysis *an, const struct aggregator *agg, struct nam
 	pthread_mutex_lock(&an->lock);
 	window_tick(&an->win, agg, now_ns, events_edge_gone, &gone);
 	events_evaluate(&an->ev, &an->win, naming, now_ns);
+	splits_tick(an, naming);
 	pthread_mutex_unlock(&an->lock);
 }
 

@@ -11,9 +11,11 @@
 #include <time.h>
 
 #include "answers/events.h"
+#include "answers/splits.h"
 #include "answers/graph.h"
 #include "lib/prom_text.h"
 #include "lib/clock.h"
+#include "lib/str.h"
 
 static const char *const kind_names[EVENT__MAX] = {
     [EVENT_NEW_EDGE] = "new_edge",	 [EVENT_AUTH_FAILURES] = "auth_failures",
@@ -39,6 +41,9 @@ int events_init(struct events *ev, const struct event_thresholds *th, uint32_t w
 		return -ENOMEM;
 	ev->start_ns = start_ns;
 	ev->window_s = window_s;
+	ev->drifting = calloc(SPLITS_SERVICES_MAX, sizeof(*ev->drifting));
+	if (!ev->drifting)
+		return -ENOMEM;
 	return htab_init(&ev->pairs, offsetof(struct pair, key) - offsetof(struct pair, node),
 			 sizeof(((struct pair *)0)->key));
 }
@@ -55,6 +60,7 @@ void events_free(struct events *ev)
 	}
 	htab_free(&ev->pairs);
 	free(ev->ring);
+	free(ev->drifting);
 	memset(ev, 0, sizeof(*ev));
 }
 
@@ -95,6 +101,25 @@ void events_add(struct events *ev, const struct event *e)
 		ev->by_kind[e->kind]++;
 }
 
+size_t events_since(const struct events *ev, uint64_t *cursor, struct event *out, size_t max,
+		    uint64_t *missed)
+{
+	uint64_t oldest = ev->seq - ev->count, behind;
+	size_t n, i;
+
+	if (*cursor < oldest) {
+		*missed += oldest - *cursor;
+		*cursor = oldest;
+	}
+	n = ev->seq - *cursor < max ? ev->seq - *cursor : max;
+	for (i = 0; i < n; i++) {
+		behind = ev->seq - (*cursor + i); /* 1 for the newest */
+		out[i] = ev->ring[(ev->head + ev->th.max_events - behind) % ev->th.max_events];
+	}
+	*cursor += n;
+	return n;
+}
+
 /* The two ends as the graph names them, resolved on demand. */
 struct ends {
 	bool resolved;
@@ -128,7 +153,7 @@ static void emit(struct events *ev, struct naming *naming, struct ends *x,
 	ends_resolve(x, naming, we);
 	snprintf(e.source, sizeof(e.source), "%s", x->src);
 	snprintf(e.destination, sizeof(e.destination), "%s", x->dst);
-	snprintf(e.detail, sizeof(e.detail), "%s", detail);
+	str_copy(e.detail, sizeof(e.detail), detail);
 	events_add(ev, &e);
 }
 
@@ -277,6 +302,84 @@ void events_edge_gone(void *ctx, struct window_edge *we)
 	we->watch.active = 0;
 }
 
+/* ------------------------------------------------------------ split_drift */
+
+static void split_event(struct events *ev, enum event_kind kind, const char *service, double value,
+			const char *detail)
+{
+	struct event e = {.kind = kind, .resolves = EVENT_SPLIT_DRIFT, .value = value};
+
+	e.threshold = ev->th.split_drift;
+	str_copy(e.destination, sizeof(e.destination), service);
+	str_copy(e.detail, sizeof(e.detail), detail);
+	events_add(ev, &e);
+}
+
+static void drift_forget(struct events *ev, uint32_t i)
+{
+	memmove(ev->drifting[i], ev->drifting[i + 1],
+		(ev->ndrifting - i - 1) * sizeof(ev->drifting[0]));
+	ev->ndrifting--;
+}
+
+static int drift_find(const struct events *ev, const char *service)
+{
+	uint32_t i;
+
+	for (i = 0; i < ev->ndrifting; i++)
+		if (!strcmp(ev->drifting[i], service))
+			return (int)i;
+	return -1;
+}
+
+static void split_check(struct events *ev, const struct split_service *s, bool *seen)
+{
+	const struct split_version *worst;
+	double drift = split_drift(s, &worst);
+	int i = drift_find(ev, s->name);
+	char why[EVENTS_DETAIL_MAX + 256]; /* cut to the detail's size when added */
+
+	if (i >= 0)
+		seen[i] = true;
+	if (!s->configured || s->requests < ev->th.split_min_requests || !worst)
+		return;
+	if (drift > ev->th.split_drift && i < 0 && ev->ndrifting < SPLITS_SERVICES_MAX) {
+		/* The VirtualService's name may be long: the detail is cut, never the version. */
+		snprintf(why, sizeof(why), "%.63s got %.0f%% of %llu requests, %.40s says %d%%",
+			 worst->version, 100.0 * worst->requests / s->requests,
+			 (unsigned long long)s->requests, s->virtual_service,
+			 worst->weight < 0 ? 0 : worst->weight);
+		seen[ev->ndrifting] = true;
+		snprintf(ev->drifting[ev->ndrifting++], EVENTS_NAME_MAX, "%s", s->name);
+		split_event(ev, EVENT_SPLIT_DRIFT, s->name, drift, why);
+	} else if (drift <= ev->th.split_drift && i >= 0) {
+		drift_forget(ev, (uint32_t)i);
+		memmove(&seen[i], &seen[i + 1], (ev->ndrifting - i) * sizeof(*seen));
+		split_event(ev, EVENT_RESOLVED, s->name, drift, "split_drift cleared");
+	}
+}
+
+/*
+ * Services in drift that the set no longer shows configured with traffic
+ * resolve too: without requests or a VirtualService there is nothing to
+ * drift from. O(services x drifting), both at most SPLITS_SERVICES_MAX.
+ */
+void events_split_drift(struct events *ev, const struct split_set *set)
+{
+	bool seen[SPLITS_SERVICES_MAX] = {0};
+	uint32_t i;
+
+	for (i = 0; i < set->n; i++)
+		split_check(ev, &set->s[i], seen);
+	for (i = ev->ndrifting; i-- > 0;) {
+		if (seen[i])
+			continue;
+		split_event(ev, EVENT_RESOLVED, ev->drifting[i], 0,
+			    "split_drift cleared: no requests or no VirtualService left");
+		drift_forget(ev, i);
+	}
+}
+
 /* ------------------------------------------------------------ output */
 
 static json_t *event_json(const struct event *e)
@@ -317,6 +420,8 @@ static json_t *thresholds_json(const struct events *ev)
 	json_object_set_new(o, "latency_ms", json_real(ev->th.latency_s * 1e3));
 	json_object_set_new(o, "rate_factor", json_real(ev->th.rate_factor));
 	json_object_set_new(o, "rate_halflife_seconds", json_integer(ev->th.rate_halflife_s));
+	json_object_set_new(o, "split_drift", json_real(ev->th.split_drift));
+	json_object_set_new(o, "split_min_requests", json_integer(ev->th.split_min_requests));
 	return o;
 }
 

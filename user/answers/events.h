@@ -22,7 +22,11 @@
  *                  half-life of rate_halflife_s; checked only once the baseline is
  *                  worth min_requests per window and the learning period is over
  *   resolved       a condition above (not new_edge) cleared, or its edge expired
- *   split_drift    observed shares of a Service's versions against configured weights
+ *   split_drift    a Service a VirtualService splits (--k8s-virtualservices, see
+ *                  answers/splits.h): the largest |observed share - configured
+ *                  weight| of its versions > split_drift, over >= split_min_requests
+ *                  requests in the window; resolved when it is back within, or
+ *                  when the Service has no requests or no VirtualService left
  * Each condition fires once when it starts and once (resolved) when it ends.
  *
  * Memory: a ring of max_events events (488 bytes each; the oldest is
@@ -57,14 +61,16 @@ enum event_kind {
 };
 
 struct event_thresholds {
-	uint32_t learn_s;	  /* --learn */
-	uint32_t auth_failures;	  /* --event-auth-failures */
-	double error_ratio;	  /* --event-error-rate (percent on the command line) */
-	uint32_t min_requests;	  /* --event-min-requests */
-	double latency_s;	  /* --event-latency-ms */
-	double rate_factor;	  /* --event-rate-factor */
-	uint32_t rate_halflife_s; /* --event-rate-halflife */
-	uint32_t max_events;	  /* --max-events */
+	uint32_t learn_s;	     /* --learn */
+	uint32_t auth_failures;	     /* --event-auth-failures */
+	double error_ratio;	     /* --event-error-rate (percent on the command line) */
+	uint32_t min_requests;	     /* --event-min-requests */
+	double latency_s;	     /* --event-latency-ms */
+	double rate_factor;	     /* --event-rate-factor */
+	uint32_t rate_halflife_s;    /* --event-rate-halflife */
+	uint32_t max_events;	     /* --max-events */
+	double split_drift;	     /* --event-split-drift (percent points on the command line) */
+	uint32_t split_min_requests; /* --event-split-min-requests */
 };
 
 struct event {
@@ -89,6 +95,8 @@ struct events {
 	struct htab pairs;
 	uint64_t start_ns;
 	uint64_t window_s;
+	char (*drifting)[EVENTS_NAME_MAX]; /* Services in split_drift: SPLITS_SERVICES_MAX */
+	uint32_t ndrifting;
 };
 
 int events_init(struct events *ev, const struct event_thresholds *th, uint32_t window_s,
@@ -99,12 +107,23 @@ const char *event_severity(const struct event *e);
 /* Adds an event (time: now on the wall clock when time_unix_ns is 0). */
 void events_add(struct events *ev, const struct event *e);
 void events_evaluate(struct events *ev, struct window *w, struct naming *naming, uint64_t now_ns);
+/* split_drift for the window's splits (answers/splits.h), after events_evaluate. */
+struct split_set;
+void events_split_drift(struct events *ev, const struct split_set *set);
 /* A window_gone_fn: ctx is struct events_gone_ctx. */
 struct events_gone_ctx {
 	struct events *ev;
 	struct naming *naming;
 };
 void events_edge_gone(void *ctx, struct window_edge *we);
+/*
+ * For an exporter that keeps its own place: copies the events numbered
+ * *cursor on (seq counts every event raised), at most max, oldest first,
+ * and moves *cursor past them. Events the ring overwrote before they were
+ * read are skipped and added to *missed. Returns how many were copied.
+ */
+size_t events_since(const struct events *ev, uint64_t *cursor, struct event *out, size_t max,
+		    uint64_t *missed);
 /* The last limit events (all when 0), oldest first. */
 json_t *events_json(const struct events *ev, uint32_t limit);
 void events_render_prom(const struct events *ev, FILE *f);

@@ -22,6 +22,7 @@ enum self_src {
 	SRC_PARSE_ERRORS,    /* every enum http1_error, by name */
 	SRC_H2,		     /* struct h2_stats */
 	SRC_H2_ERRORS,	     /* every enum h2_error, by name */
+	SRC_LOGS,	     /* struct log_export_stats; skipped when the logs signal is off */
 };
 
 struct self_def {
@@ -40,6 +41,7 @@ struct self_def {
 #define REASM(f) SRC_REASM, offsetof(struct reasm_stats, f), 0
 #define NAT(f)	 SRC_NAT, offsetof(struct nat_stats, f), 0
 #define H2(f)	 SRC_H2, offsetof(struct h2_stats, f), 0
+#define LOGS(f)	 SRC_LOGS, offsetof(struct log_export_stats, f), 0
 #define INPUT(f) SRC_INPUT, offsetof(struct self_stats_input, f), 0
 
 #define EVENTS	"meshsight_events_total", "Ring-buffer events received by type."
@@ -63,6 +65,16 @@ struct self_def {
 #define NATL                                                                                       \
 	"meshsight_clusterip_lookups_total",                                                       \
 	    "Connection-tracking lookups of connections to a ClusterIP, by outcome."
+
+#define LOGREC                                                                                     \
+	"meshsight_otlp_log_records_total",                                                        \
+	    "Events and access-log records read for the OTLP logs signal, by source."
+#define LOGREC_OTLP "meshsight.agent.otlp_log_records", "{record}"
+#define LOGMISS                                                                                    \
+	"meshsight_otlp_log_records_dropped_total",                                                \
+	    "Events and access-log records the OTLP logs signal lost: overwritten in their ring "  \
+	    "before the export read them, or read but not encoded (out of memory)."
+#define LOGMISS_OTLP "meshsight.agent.otlp_log_records_dropped", "{record}"
 
 static const struct self_def defs[] = {
     {EVENTS, "type", "conn_open", NULL, NULL, "events_seen", "conn_open", EV_OTLP, NULL, NULL, 0,
@@ -214,6 +226,16 @@ static const struct self_def defs[] = {
      "Scrapes answered with a page rendered for another scrape moments before.", NULL, NULL, NULL,
      NULL, "endpoint", "pages_shared", "meshsight.agent.http_pages_shared", "{request}", NULL, NULL,
      0, INPUT(endpoint_pages_shared)},
+    {LOGREC, "source", "event", NULL, NULL, "otlp_logs", "events", LOGREC_OTLP, NULL, NULL, 0,
+     LOGS(events)},
+    {LOGREC, "source", "access_log", NULL, NULL, "otlp_logs", "access_log", LOGREC_OTLP, NULL, NULL,
+     0, LOGS(access)},
+    {LOGMISS, "reason", "event_overwritten", NULL, NULL, "otlp_logs", "events_overwritten",
+     LOGMISS_OTLP, NULL, NULL, 0, LOGS(events_missed)},
+    {LOGMISS, "reason", "access_log_overwritten", NULL, NULL, "otlp_logs", "access_log_overwritten",
+     LOGMISS_OTLP, NULL, NULL, 0, LOGS(access_missed)},
+    {LOGMISS, "reason", "out_of_memory", NULL, NULL, "otlp_logs", "out_of_memory", LOGMISS_OTLP,
+     NULL, NULL, 0, LOGS(build_failed)},
     {NATL, "outcome", "rewritten", NULL, NULL, "clusterip_lookups", "rewritten",
      "meshsight.agent.clusterip_lookups", "{lookup}", NULL, NULL, 0, NAT(rewritten)},
     {NATL, "outcome", "not_found", NULL, NULL, "clusterip_lookups", "not_found",
@@ -270,6 +292,8 @@ static const void *src_base(const struct self_stats_input *in, unsigned char src
 		return in->h2;
 	case SRC_NAT:
 		return in->nat;
+	case SRC_LOGS:
+		return in->logs;
 	case SRC_INPUT:
 		return in;
 	}

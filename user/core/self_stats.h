@@ -23,16 +23,30 @@
 #include "core/flows.h"
 #include "lib/nat.h"
 
+/*
+ * OTLP log records (otlp/logs.c): what the logs export read from the event
+ * ring and the access log, and what those rings overwrote before it could.
+ * Declared here, below otlp/, because the one table of counters is here.
+ */
+struct log_export_stats {
+	uint64_t events;	/* events sent on as log records */
+	uint64_t access;	/* access-log records sent on */
+	uint64_t events_missed; /* overwritten in the event ring before being read */
+	uint64_t access_missed; /* overwritten in the access-log ring before being read */
+	uint64_t build_failed;	/* read but lost: encoding ran out of memory */
+};
+
 struct self_stats_input {
 	const struct flow_stats *flows;
 	const struct agg_stats *agg;
 	const struct http1_stats *http;
 	const struct h2_stats *h2; /* NULL: none reported */
 	const struct reasm_stats *reasm;
-	const struct nat_stats *nat;	 /* NULL: ClusterIP lookups are off */
-	const uint64_t *kernel_counters; /* MS_CNT__MAX, summed over CPUs */
-	uint64_t kernel_conns;		 /* entries in the kernel table at the last scan */
-	uint64_t kernel_conns_expired;	 /* idle kernel entries deleted by userspace */
+	const struct nat_stats *nat;	     /* NULL: ClusterIP lookups are off */
+	const struct log_export_stats *logs; /* NULL: the OTLP logs signal is off */
+	const uint64_t *kernel_counters;     /* MS_CNT__MAX, summed over CPUs */
+	uint64_t kernel_conns;		     /* entries in the kernel table at the last scan */
+	uint64_t kernel_conns_expired;	     /* idle kernel entries deleted by userspace */
 	uint64_t tracked_conns;
 	uint64_t tracked_edges;
 	uint64_t consumer_max_wait_ns;	 /* longest the ring-buffer consumer waited for the lock */
@@ -63,7 +77,7 @@ static inline double self_stat_value(const struct self_stat *s)
 }
 
 /* Upper bound of the samples one collect writes. */
-#define SELF_STATS_MAX 96
+#define SELF_STATS_MAX 128 /* 92 today with every optional row on */
 
 size_t self_stats_collect(const struct self_stats_input *in, struct self_stat *out, size_t max);
 

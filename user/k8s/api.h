@@ -67,6 +67,8 @@ struct k8s_watch_opts {
 	 * errors and warned about, naming the server. Default 10.
 	 */
 	unsigned int stall_s;
+	/* Istio VirtualServices: NULL or "off" (not watched), "v1" or "v1beta1". */
+	const char *virtual_services;
 };
 
 struct k8s_kind_stats {
@@ -94,6 +96,7 @@ void k8s_watcher_get_stats(struct k8s_watcher *w, struct k8s_kind_stats out[K8S_
 /* Stops the threads (aborting open requests) and frees w. */
 void k8s_watcher_stop(struct k8s_watcher *w);
 
-const char *k8s_kind_name(enum k8s_kind kind); /* "pods", "services", "endpointslices" */
+/* "pods", "services", "endpointslices", "virtualservices" */
+const char *k8s_kind_name(enum k8s_kind kind);
 
 #endif /* MESHSIGHT_K8S_API_H */

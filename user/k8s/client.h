@@ -144,6 +144,7 @@ void free_secret(char **p);
 int base64_decode(const char *in, char **out, size_t *outlen);
 int config_copy(struct k8s_api_config *dst, const struct k8s_api_config *src);
 bool stopping(const struct k8s_watcher *w);
+bool kind_enabled(const struct k8s_watcher *w, enum k8s_kind kind);
 bool rl_allow(struct ratelimit *r, unsigned int *suppressed);
 void kind_error(struct kind_worker *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void set_rv(struct kind_worker *k, const char *rv);

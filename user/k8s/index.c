@@ -147,6 +147,9 @@ static void free_obj(struct obj *o)
 	case K8S_KIND_SERVICE:
 		free_service((struct service *)o);
 		break;
+	case K8S_KIND_VIRTUALSERVICE:
+		free(o);
+		break;
 	default:
 		free_slice((struct slice *)o);
 		break;
@@ -225,12 +228,17 @@ void k8s_index_free(struct k8s_index *idx)
 
 static int parse_obj(struct k8s_index *idx, enum k8s_kind kind, const json_t *obj, struct obj **out)
 {
+	struct vservice *v = NULL;
 	struct service *s = NULL;
 	struct slice *sl = NULL;
 	struct pod *p = NULL;
 	int err;
 
 	switch (kind) {
+	case K8S_KIND_VIRTUALSERVICE:
+		err = parse_vservice(obj, idx->domain, &v);
+		*out = v ? &v->o : NULL;
+		return err;
 	case K8S_KIND_POD:
 		err = parse_pod(obj, &p);
 		*out = p ? &p->o : NULL;
@@ -566,4 +574,43 @@ void k8s_index_get_stats(struct k8s_index *idx, struct k8s_index_stats *out)
 	out->pod_ips = idx->addrs[AT_POD_IP].count;
 	out->service_addrs = idx->addrs[AT_CLUSTER_IP].count + idx->addrs[AT_ENDPOINT].count;
 	pthread_mutex_unlock(&idx->lock);
+}
+
+/* Linear over the VirtualServices: a cluster has tens to hundreds, read once a window tick. */
+bool k8s_index_route_for(struct k8s_index *idx, const char *fqdn, struct k8s_route *out)
+{
+	const struct vservice *best = NULL, *v;
+	struct htab_node *n, *tmp;
+	size_t b, i;
+
+	pthread_mutex_lock(&idx->lock);
+	htab_for_each_safe(&idx->objs[K8S_KIND_VIRTUALSERVICE], n, tmp, b)
+	{
+		v = (const struct vservice *)n;
+		for (i = 0; i < v->route.ndests && strcmp(v->route.dests[i].host, fqdn); i++)
+			;
+		if (i < v->route.ndests &&
+		    (!best || strcmp(v->route.virtual_service, best->route.virtual_service) < 0))
+			best = v;
+	}
+	if (best) {
+		memset(out, 0, sizeof(*out));
+		str_copy(out->virtual_service, sizeof(out->virtual_service),
+			 best->route.virtual_service);
+		for (i = 0; i < best->route.ndests; i++)
+			if (!strcmp(best->route.dests[i].host, fqdn))
+				out->dests[out->ndests++] = best->route.dests[i];
+	}
+	pthread_mutex_unlock(&idx->lock);
+	return best != NULL;
+}
+
+bool k8s_index_has_routes(struct k8s_index *idx)
+{
+	bool any;
+
+	pthread_mutex_lock(&idx->lock);
+	any = idx->objs[K8S_KIND_VIRTUALSERVICE].count > 0;
+	pthread_mutex_unlock(&idx->lock);
+	return any;
 }

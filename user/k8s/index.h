@@ -27,6 +27,7 @@ enum k8s_kind {
 	K8S_KIND_POD = 0,
 	K8S_KIND_SERVICE,
 	K8S_KIND_ENDPOINTSLICE,
+	K8S_KIND_VIRTUALSERVICE, /* Istio networking.istio.io; watched only when asked */
 	K8S_KIND__MAX,
 };
 
@@ -66,6 +67,25 @@ struct k8s_service_ref {
 	char name[K8S_LABEL_MAX];
 	char namespace_[K8S_LABEL_MAX];
 	char fqdn[K8S_NAME_MAX]; /* name.namespace.svc.<cluster domain> */
+};
+
+/*
+ * One weighted destination of a VirtualService's default HTTP route: host
+ * as a FQDN (a short or name.namespace host completed in the
+ * VirtualService's namespace), subset "" when none, weight in percent.
+ */
+#define K8S_ROUTE_DESTS_MAX 16
+struct k8s_route_dest {
+	char host[K8S_NAME_MAX];
+	char subset[K8S_LABEL_MAX];
+	uint32_t weight;
+};
+
+/* What one VirtualService routes to one Service. */
+struct k8s_route {
+	char virtual_service[K8S_NAME_MAX]; /* namespace/name */
+	struct k8s_route_dest dests[K8S_ROUTE_DESTS_MAX];
+	size_t ndests;
 };
 
 struct k8s_index_stats {
@@ -128,6 +148,15 @@ bool k8s_index_pod_by_uid(struct k8s_index *idx, const char *uid, const char *co
  */
 bool k8s_index_service_by_addr(struct k8s_index *idx, const uint8_t addr[16], uint16_t port,
 			       struct k8s_service_ref *out);
+/*
+ * The configured split of Service fqdn: the destinations with that host of
+ * the default HTTP route (the first rule without a match) of a
+ * VirtualService that routes to it; when several do, the first by
+ * namespace/name. False when none does.
+ */
+bool k8s_index_route_for(struct k8s_index *idx, const char *fqdn, struct k8s_route *out);
+/* True when any VirtualService is held: cheap, for skipping the work above. */
+bool k8s_index_has_routes(struct k8s_index *idx);
 /* True when addr is one of the known Services' ClusterIPs. */
 bool k8s_index_is_cluster_ip(struct k8s_index *idx, const uint8_t addr[16]);
 void k8s_index_get_stats(struct k8s_index *idx, struct k8s_index_stats *out);

@@ -127,7 +127,8 @@ static int64_t parse_time(bool *bad, const char *s)
 int read_meta(bool *bad, const json_t *obj, enum k8s_kind kind, const json_t **meta,
 	      const char **name, const char **ns, const char **uid)
 {
-	static const char *const kinds[K8S_KIND__MAX] = {"Pod", "Service", "EndpointSlice"};
+	static const char *const kinds[K8S_KIND__MAX] = {"Pod", "Service", "EndpointSlice",
+							 "VirtualService"};
 	const char *k;
 
 	if (!json_is_object(obj))
@@ -674,5 +675,87 @@ int parse_slice(const json_t *obj, const char *domain, struct slice **out)
 		return err;
 	}
 	*out = sl;
+	return 0;
+}
+
+/* A route host as a FQDN: "reviews" and "reviews.ns" complete in ns; others are kept. */
+static void route_host(char *out, size_t len, const char *host, const char *ns, const char *domain)
+{
+	const char *dot = strchr(host, '.');
+
+	if (!dot)
+		snprintf(out, len, "%s.%s.svc.%s", host, ns, domain);
+	else if (!strchr(dot + 1, '.'))
+		snprintf(out, len, "%s.svc.%s", host, domain);
+	else
+		snprintf(out, len, "%s", host);
+}
+
+/* spec.http: the first rule without "match" is the default route, the one a split is on. */
+static const json_t *default_http_rule(bool *bad, const json_t *spec)
+{
+	const json_t *http = jarr(bad, spec, "http"), *rule;
+	size_t i;
+
+	for (i = 0; http && i < json_array_size(http); i++) {
+		rule = jelem_obj(bad, http, i);
+		if (rule && !json_object_get(rule, "match"))
+			return rule;
+	}
+	return NULL;
+}
+
+static void parse_route(bool *bad, struct vservice *v, const json_t *rule, const char *ns,
+			const char *domain)
+{
+	const json_t *route = jarr(bad, rule, "route"), *r, *dest, *w;
+	struct k8s_route_dest *d;
+	const char *host;
+	size_t i, n = route ? json_array_size(route) : 0;
+
+	for (i = 0; i < n && v->route.ndests < K8S_ROUTE_DESTS_MAX; i++) {
+		r = jelem_obj(bad, route, i);
+		dest = jobj(bad, r, "destination");
+		host = jstr(bad, dest, "host");
+		if (!host) {
+			*bad = true;
+			return;
+		}
+		d = &v->route.dests[v->route.ndests++];
+		route_host(d->host, sizeof(d->host), host, ns, domain);
+		str_copy(d->subset, sizeof(d->subset), first_set(jstr(bad, dest, "subset"), ""));
+		w = jget(bad, r, "weight", JSON_INTEGER);
+		/* Istio: a lone destination without a weight gets all the traffic. */
+		d->weight = w ? (uint32_t)json_integer_value(w) : n == 1 ? 100 : 0;
+		if (w && (json_integer_value(w) < 0 || json_integer_value(w) > 100))
+			*bad = true;
+	}
+}
+
+int parse_vservice(const json_t *obj, const char *domain, struct vservice **out)
+{
+	const char *name, *ns, *uid;
+	const json_t *meta, *rule;
+	bool bad = false;
+	struct vservice *v;
+	int err;
+
+	err = read_meta(&bad, obj, K8S_KIND_VIRTUALSERVICE, &meta, &name, &ns, &uid);
+	if (err)
+		return err;
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->o.kind = K8S_KIND_VIRTUALSERVICE;
+	str_copy(v->o.uid, sizeof(v->o.uid), uid);
+	snprintf(v->route.virtual_service, sizeof(v->route.virtual_service), "%s/%s", ns, name);
+	rule = default_http_rule(&bad, jobj(&bad, obj, "spec"));
+	if (rule)
+		parse_route(&bad, v, rule, ns, domain);
+	if (bad) {
+		free(v);
+		return -EINVAL;
+	}
+	*out = v;
 	return 0;
 }

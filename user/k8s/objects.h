@@ -135,6 +135,12 @@ struct slice {
 	bool any_port; /* a port entry without a number: all ports */
 };
 
+/* A VirtualService: only its default HTTP route (k8s/index.h). */
+struct vservice {
+	struct obj o;
+	struct k8s_route route;
+};
+
 /* All objects claiming one address; items point at pods, services or endpoints. */
 struct addr_entry {
 	struct htab_node node;
@@ -173,5 +179,6 @@ void free_service(struct service *s);
 int parse_service(const json_t *obj, const char *domain, struct service **out);
 void free_slice(struct slice *sl);
 int parse_slice(const json_t *obj, const char *domain, struct slice **out);
+int parse_vservice(const json_t *obj, const char *domain, struct vservice **out);
 
 #endif /* MESHSIGHT_OBJECTS_H */

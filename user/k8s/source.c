@@ -52,6 +52,24 @@ static int check_watch_flags(struct k8s_source *s, const struct k8s_flags *f,
 	return 0;
 }
 
+/* --k8s-virtualservices: the last kind, listed (stats, /metrics) only when watched. */
+static int check_vs_flag(struct k8s_source *s, const struct k8s_flags *f, struct k8s_watch_opts *o,
+			 char *err, size_t errlen)
+{
+	const char *v = f->virtual_services ? f->virtual_services : "off";
+
+	if (strcmp(v, "off") && strcmp(v, "v1") && strcmp(v, "v1beta1")) {
+		snprintf(err, errlen,
+			 "--k8s-virtualservices '%s': expected off, v1 (Istio 1.22 and later) or "
+			 "v1beta1",
+			 v);
+		return -EINVAL;
+	}
+	o->virtual_services = v;
+	s->nkinds = strcmp(v, "off") ? K8S_KIND__MAX : K8S_KIND_VIRTUALSERVICE;
+	return 0;
+}
+
 int k8s_source_start(struct k8s_source *s, const struct k8s_flags *f, char *err, size_t errlen)
 {
 	struct k8s_watch_opts opts = {0};
@@ -66,6 +84,9 @@ int k8s_source_start(struct k8s_source *s, const struct k8s_flags *f, char *err,
 		return -EINVAL;
 	}
 	ret = check_watch_flags(s, f, &opts, err, errlen);
+	if (ret)
+		return ret;
+	ret = check_vs_flag(s, f, &opts, err, errlen);
 	if (ret)
 		return ret;
 	ret = load_api_config(s, f, err, errlen);
@@ -92,8 +113,9 @@ int k8s_source_start(struct k8s_source *s, const struct k8s_flags *f, char *err,
 	}
 	s->enabled = true;
 	url_redact(s->api.server, shown, sizeof(shown));
-	pr_info("watching pods%s, services and endpointslices at %s (%s)\n",
-		opts.node_scoped ? " of this node" : "", shown, s->api.source);
+	pr_info("watching pods%s, services, endpointslices%s at %s (%s)\n",
+		opts.node_scoped ? " of this node" : "",
+		s->nkinds == K8S_KIND__MAX ? ", virtualservices" : "", shown, s->api.source);
 	if (f->sync_timeout_s && !k8s_watcher_wait_synced(s->watcher, f->sync_timeout_s * 1000))
 		pr_warn("the Kubernetes API has not answered every list within %us; edges are "
 			"named as objects arrive (see /api/v1/stats \"kubernetes\")\n",
@@ -192,7 +214,7 @@ json_t *k8s_source_stats_json(struct k8s_source *s)
 	json_object_set_new(root, "pod_ips", json_integer((json_int_t)is.pod_ips));
 	json_object_set_new(root, "service_addresses", json_integer((json_int_t)is.service_addrs));
 	json_object_set_new(root, "rejected_objects", json_integer((json_int_t)is.rejected));
-	for (k = 0; k < K8S_KIND__MAX; k++)
+	for (k = 0; k < s->nkinds; k++)
 		json_object_set_new(root, k8s_kind_name(k), kind_json(&ks[k], is.objects[k]));
 	return root;
 }
@@ -214,14 +236,14 @@ static const struct {
      offsetof(struct k8s_kind_stats, bytes)},
 };
 
-static void prom_kinds(FILE *out, const char *name, const char *type, const char *help,
+static void prom_kinds(FILE *out, int nkinds, const char *name, const char *type, const char *help,
 		       const uint64_t v[K8S_KIND__MAX])
 {
 	char labels[64];
 	int k;
 
 	prom_family(out, name, type, help);
-	for (k = 0; k < K8S_KIND__MAX; k++) {
+	for (k = 0; k < nkinds; k++) {
 		snprintf(labels, sizeof(labels), "resource=\"%s\"", k8s_kind_name(k));
 		prom_sample(out, name, labels, v[k]);
 	}
@@ -239,17 +261,17 @@ void k8s_source_render_prom(struct k8s_source *s, FILE *out)
 		return;
 	k8s_watcher_get_stats(s->watcher, ks);
 	k8s_index_get_stats(s->idx, &is);
-	prom_kinds(out, "meshsight_k8s_objects", "gauge",
+	prom_kinds(out, s->nkinds, "meshsight_k8s_objects", "gauge",
 		   "Kubernetes objects held in the agent's index.", is.objects);
 	for (k = 0; k < K8S_KIND__MAX; k++)
 		v[k] = ks[k].synced;
-	prom_kinds(out, "meshsight_k8s_synced", "gauge",
+	prom_kinds(out, s->nkinds, "meshsight_k8s_synced", "gauge",
 		   "1 when the resource's list completed and its watch is running.", v);
 	for (c = 0; c < sizeof(kind_counters) / sizeof(kind_counters[0]); c++) {
 		for (k = 0; k < K8S_KIND__MAX; k++)
 			memcpy(&v[k], (const char *)&ks[k] + kind_counters[c].offset, sizeof(v[k]));
-		prom_kinds(out, kind_counters[c].name, kind_counters[c].type, kind_counters[c].help,
-			   v);
+		prom_kinds(out, s->nkinds, kind_counters[c].name, kind_counters[c].type,
+			   kind_counters[c].help, v);
 	}
 	prom_family(out, "meshsight_k8s_rejected_objects_total", "counter",
 		    "Objects the index could not use (missing name, namespace or uid).");

@@ -20,15 +20,16 @@
 #include "naming/naming.h"
 
 struct k8s_flags {
-	const char *mode;	    /* "auto" (default) or "off" */
-	const char *kubeconfig;	    /* --kubeconfig, else $KUBECONFIG */
-	const char *context;	    /* --kube-context */
-	const char *watch;	    /* "cluster" (default) or "node" */
-	const char *node_name;	    /* --node-name, else $NODE_NAME */
-	const char *cluster_name;   /* Istio's cluster id; "Kubernetes" */
-	const char *cluster_domain; /* "cluster.local" */
-	const char *serviceaccount; /* in-cluster credentials dir (tests) */
-	uint32_t sync_timeout_s;    /* wait this long for the first lists at start */
+	const char *mode;	      /* "auto" (default) or "off" */
+	const char *kubeconfig;	      /* --kubeconfig, else $KUBECONFIG */
+	const char *context;	      /* --kube-context */
+	const char *watch;	      /* "cluster" (default) or "node" */
+	const char *node_name;	      /* --node-name, else $NODE_NAME */
+	const char *cluster_name;     /* Istio's cluster id; "Kubernetes" */
+	const char *cluster_domain;   /* "cluster.local" */
+	const char *serviceaccount;   /* in-cluster credentials dir (tests) */
+	uint32_t sync_timeout_s;      /* wait this long for the first lists at start */
+	const char *virtual_services; /* --k8s-virtualservices off|v1|v1beta1 */
 };
 
 struct k8s_source {
@@ -37,6 +38,7 @@ struct k8s_source {
 	struct k8s_index *idx;
 	struct k8s_watcher *watcher;
 	char node_name[K8S_NAME_MAX];
+	int nkinds; /* kinds watched: all, or all but VirtualServices (the last) */
 };
 
 /*

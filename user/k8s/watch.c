@@ -3,13 +3,30 @@
 #define _GNU_SOURCE
 #include "k8s/client.h"
 
-const char *const kind_names[K8S_KIND__MAX] = {"pods", "services", "endpointslices"};
+const char *const kind_names[K8S_KIND__MAX] = {"pods", "services", "endpointslices",
+					       "virtualservices"};
 const char *const kind_paths[K8S_KIND__MAX] = {
-    "/api/v1/pods",
-    "/api/v1/services",
-    "/apis/discovery.k8s.io/v1/endpointslices",
+    "/api/v1/pods", "/api/v1/services", "/apis/discovery.k8s.io/v1/endpointslices",
+    "/apis/networking.istio.io/v1/virtualservices", /* or v1beta1: kind_path() */
 };
-const char *const kind_groups[K8S_KIND__MAX] = {"\"\" (core)", "\"\" (core)", "discovery.k8s.io"};
+const char *const kind_groups[K8S_KIND__MAX] = {"\"\" (core)", "\"\" (core)", "discovery.k8s.io",
+						"networking.istio.io"};
+
+/* The list and watch path of a kind; VirtualServices at the API version asked for. */
+static const char *kind_path(const struct k8s_watcher *w, enum k8s_kind kind)
+{
+	if (kind == K8S_KIND_VIRTUALSERVICE && w->opts.virtual_services &&
+	    !strcmp(w->opts.virtual_services, "v1beta1"))
+		return "/apis/networking.istio.io/v1beta1/virtualservices";
+	return kind_paths[kind];
+}
+
+/* VirtualServices are watched only when asked (--k8s-virtualservices). */
+bool kind_enabled(const struct k8s_watcher *w, enum k8s_kind kind)
+{
+	return kind != K8S_KIND_VIRTUALSERVICE ||
+	       (w->opts.virtual_services && strcmp(w->opts.virtual_services, "off"));
+}
 
 const char *k8s_kind_name(enum k8s_kind kind)
 {
@@ -156,7 +173,7 @@ static int list_url(struct kind_worker *k, const char *cont, char *url, size_t l
 	 * After 410 Gone the cache may be older than what we saw: read etcd.
 	 * A continued page carries its version in the token.
 	 */
-	n = snprintf(url, len, "%s%s?limit=%d%s%s%s%s%s", w->cfg.server, kind_paths[k->kind],
+	n = snprintf(url, len, "%s%s?limit=%d%s%s%s%s%s", w->cfg.server, kind_path(w, k->kind),
 		     LIST_PAGE, c || k->consistent ? "" : "&resourceVersion=0",
 		     node ? "&fieldSelector=spec.nodeName%3D" : "", node ? node : "",
 		     c ? "&continue=" : "", c ? c : "");
@@ -346,7 +363,7 @@ static int watch_once(struct kind_worker *k)
 	n = snprintf(
 	    url, URL_MAX,
 	    "%s%s?watch=1&allowWatchBookmarks=true&resourceVersion=%s&timeoutSeconds=%u%s%s",
-	    w->cfg.server, kind_paths[k->kind], k->rv, w->opts.timeout_s,
+	    w->cfg.server, kind_path(w, k->kind), k->rv, w->opts.timeout_s,
 	    node ? "&fieldSelector=spec.nodeName%3D" : "", node ? node : "");
 	curl_free(node);
 	if (n < 0 || n >= URL_MAX)
@@ -576,10 +593,12 @@ int k8s_watcher_start(const struct k8s_api_config *cfg, const struct k8s_watch_o
 		goto out_free;
 	w->idx = idx;
 	for (i = 0; i < K8S_KIND__MAX && !ret; i++)
-		ret = kind_init(w, i);
+		ret = kind_enabled(w, i) ? kind_init(w, i) : 0;
 	if (ret)
 		goto out_free;
 	for (i = 0; i < K8S_KIND__MAX; i++) {
+		if (!kind_enabled(w, i))
+			continue;
 		ret = -pthread_create(&w->kinds[i].thread, NULL, kind_main, &w->kinds[i]);
 		if (ret) {
 			k8s_watcher_stop(w);
@@ -605,7 +624,7 @@ bool k8s_watcher_wait_synced(struct k8s_watcher *w, unsigned int timeout_ms)
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		for (all = true, i = 0; i < K8S_KIND__MAX; i++)
-			all = all && w->kinds[i].ever_synced;
+			all = all && (w->kinds[i].ever_synced || !kind_enabled(w, i));
 		if (all || stopping(w) ||
 		    pthread_cond_timedwait(&w->cond, &w->lock, &ts) == ETIMEDOUT)
 			break;

@@ -25,8 +25,9 @@
 #define ENV_PREFIX   "OTEL_EXPORTER_OTLP_"
 #define ENV_NAME_MAX 64
 
-static const char *const signal_env[OTLP_SIGNAL__MAX] = {"METRICS", "TRACES"};
-static const char *const signal_path[OTLP_SIGNAL__MAX] = {"v1/metrics", "v1/traces"};
+static const char *const signal_env[OTLP_SIGNAL__MAX] = {"METRICS", "TRACES", "LOGS"};
+static const char *const signal_path[OTLP_SIGNAL__MAX] = {"v1/metrics", "v1/traces", "v1/logs"};
+static const char *const signal_word[OTLP_SIGNAL__MAX] = {"metrics", "traces", "logs"};
 
 static void config_defaults(struct otlp_config *c)
 {
@@ -248,8 +249,8 @@ static int parse_all_headers(struct otlp_config *c, env_getter get, char *err, s
 }
 
 /*
- * Options with one field for both signals: the per-signal variable wins over
- * the general one, and if the two signals would end up with different
+ * Options with one field for all signals: the per-signal variable wins over
+ * the general one, and if two signals would end up with different
  * explicit values that is an error rather than a silent pick.
  */
 static int env_shared(env_getter get, const char *opt, const char **val, char *var, size_t varlen,
@@ -257,7 +258,7 @@ static int env_shared(env_getter get, const char *opt, const char **val, char *v
 {
 	char names[OTLP_SIGNAL__MAX][ENV_NAME_MAX], general[ENV_NAME_MAX];
 	const char *eff[OTLP_SIGNAL__MAX], *g;
-	int s, from = -1;
+	int s, from = -1, ref = -1;
 
 	snprintf(general, sizeof(general), ENV_PREFIX "%s", opt);
 	g = env_value(get, general);
@@ -266,14 +267,21 @@ static int env_shared(env_getter get, const char *opt, const char **val, char *v
 		eff[s] = env_value(get, names[s]);
 		if (eff[s] && from < 0)
 			from = s;
-		if (!eff[s])
+		/* Logs, newer here, follow the other two unless their own variable is set:
+		 * a setup that gives metrics and traces their own value stays valid. */
+		if (!eff[s] && s != OTLP_SIGNAL_LOGS)
 			eff[s] = g;
+		if (eff[s] && ref < 0)
+			ref = s;
 	}
-	if (eff[0] && eff[1] && strcmp(eff[0], eff[1])) {
+	for (s = 0; s < OTLP_SIGNAL__MAX; s++) {
+		if (!eff[s] || s == ref || !strcmp(eff[ref], eff[s]))
+			continue;
 		snprintf(err, errlen,
-			 "%s: metrics get '%s' and traces '%s' (from %s, %s or %s); "
-			 "meshsight uses one %s for both signals, make them equal",
-			 opt, eff[0], eff[1], names[0], names[1], general, opt);
+			 "%s: %s get '%s' and %s '%s' (from %s, %s or %s); "
+			 "meshsight uses one %s for all signals, make them equal",
+			 opt, signal_word[ref], eff[ref], signal_word[s], eff[s], names[ref],
+			 names[s], general, opt);
 		return -EINVAL;
 	}
 	*val = from >= 0 ? eff[from] : g;

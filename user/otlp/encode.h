@@ -6,7 +6,7 @@
  * OTLP/JSON bodies; the transport (otlp/transport.c) ships them.
  *
  * Only what meshsight emits is modelled: resource and scope, Sum (int),
- * Gauge (double), Histogram (explicit buckets), and spans. All strings are
+ * Gauge (double), Histogram (explicit buckets), spans and log records. All strings are
  * borrowed: the model never owns memory except through otlp_arena.
  */
 #ifndef MESHSIGHT_OTLP_H
@@ -102,7 +102,27 @@ struct otlp_span {
 	const char *status_message; /* may be NULL */
 };
 
-/* One resource with one scope and its metrics or spans. */
+/* SeverityNumber of logs.proto: the first of each range of four. */
+enum otlp_severity {
+	OTLP_SEVERITY_INFO = 9,
+	OTLP_SEVERITY_WARN = 13,
+	OTLP_SEVERITY_ERROR = 17,
+};
+
+struct otlp_log {
+	uint64_t time_ns;     /* when it happened, unix epoch nanoseconds */
+	uint64_t observed_ns; /* when the agent saw it */
+	enum otlp_severity severity;
+	const char *severity_text; /* may be NULL */
+	const char *event_name;	   /* LogRecord.event_name; may be NULL */
+	const char *body;	   /* a string AnyValue */
+	struct otlp_attrs attrs;
+	bool has_ids; /* trace_id and span_id are set */
+	uint8_t trace_id[16];
+	uint8_t span_id[8];
+};
+
+/* One resource with one scope and its metrics, spans or log records. */
 struct otlp_resource_block {
 	struct otlp_attrs resource;
 	const char *scope_name;
@@ -111,6 +131,8 @@ struct otlp_resource_block {
 	size_t nmetrics;
 	const struct otlp_span *spans; /* trace requests */
 	size_t nspans;
+	const struct otlp_log *logs; /* logs requests */
+	size_t nlogs;
 };
 
 struct otlp_request {
@@ -127,16 +149,18 @@ struct otlp_buf {
 
 void otlp_buf_free(struct otlp_buf *b);
 
-/* ExportMetricsServiceRequest / ExportTraceServiceRequest bodies. 0 or -ENOMEM. */
+/* Export{Metrics,Trace,Logs}ServiceRequest bodies. 0 or -ENOMEM. */
 int otlp_encode_metrics_pb(const struct otlp_request *req, struct otlp_buf *out);
 int otlp_encode_traces_pb(const struct otlp_request *req, struct otlp_buf *out);
+int otlp_encode_logs_pb(const struct otlp_request *req, struct otlp_buf *out);
 /* The same in OTLP/JSON (ids as hex strings, 64-bit ints as strings, enums as ints). */
 int otlp_encode_metrics_json(const struct otlp_request *req, struct otlp_buf *out);
 int otlp_encode_traces_json(const struct otlp_request *req, struct otlp_buf *out);
+int otlp_encode_logs_json(const struct otlp_request *req, struct otlp_buf *out);
 
 /*
  * Reads an Export*ServiceResponse (protobuf or JSON by is_json): the
- * partial_success rejected count (rejected_data_points or rejected_spans)
+ * partial_success rejected count (rejected_data_points, _spans or _log_records)
  * and its error_message. An empty body means full success. 0 or -EINVAL.
  */
 int otlp_decode_response(const uint8_t *body, size_t len, bool is_json, int64_t *rejected,

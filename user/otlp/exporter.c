@@ -94,9 +94,9 @@ static int parse_resource_attrs(struct exporter_state *s, const char *list, char
 /*
  * Which signals are exported. --otlp, --otlp-endpoint and
  * OTEL_EXPORTER_OTLP_ENDPOINT turn on both; a signal's own endpoint variable
- * (OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, ..._TRACES_ENDPOINT) turns on that
- * signal; OTEL_METRICS_EXPORTER=none / OTEL_TRACES_EXPORTER=none turn one
- * off whatever else says.
+ * (OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, ..._TRACES_ENDPOINT, ..._LOGS_ENDPOINT)
+ * turns on that signal; OTEL_METRICS_EXPORTER=none, OTEL_TRACES_EXPORTER=none
+ * and OTEL_LOGS_EXPORTER=none turn one off whatever else says.
  */
 static void signals_by(struct exporter_state *s, const struct export_flags *f)
 {
@@ -105,13 +105,17 @@ static void signals_by(struct exporter_state *s, const struct export_flags *f)
 
 	s->metrics_on = all || env("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT");
 	s->traces_on = all || env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+	s->logs_on = all || env("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT");
 	off = env("OTEL_METRICS_EXPORTER");
 	if (off && !strcmp(off, "none"))
 		s->metrics_on = false;
 	off = env("OTEL_TRACES_EXPORTER");
 	if (off && !strcmp(off, "none"))
 		s->traces_on = false;
-	s->enabled = s->metrics_on || s->traces_on;
+	off = env("OTEL_LOGS_EXPORTER");
+	if (off && !strcmp(off, "none"))
+		s->logs_on = false;
+	s->enabled = s->metrics_on || s->traces_on || s->logs_on;
 }
 
 static int apply_flags(struct exporter_state *s, const struct export_flags *f, char *err,
@@ -130,6 +134,8 @@ static int apply_flags(struct exporter_state *s, const struct export_flags *f, c
 			 "%s%sv1/metrics", f->endpoint, slash);
 		snprintf(s->cfg.endpoint[OTLP_SIGNAL_TRACES], sizeof(s->cfg.endpoint[0]),
 			 "%s%sv1/traces", f->endpoint, slash);
+		snprintf(s->cfg.endpoint[OTLP_SIGNAL_LOGS], sizeof(s->cfg.endpoint[0]),
+			 "%s%sv1/logs", f->endpoint, slash);
 	}
 	if (f->protocol) {
 		if (strcmp(f->protocol, "http/protobuf") && strcmp(f->protocol, "http/json")) {
@@ -193,6 +199,16 @@ static int configure_spans(struct exporter_state *s, const struct export_flags *
 	return 0;
 }
 
+static int configure_logs(struct exporter_state *s, char *err, size_t errlen)
+{
+	struct log_config lc;
+	int ret = log_config_from_env(&lc, NULL, err, errlen);
+
+	if (!ret && s->logs_on)
+		logs_init(&s->logs, &lc);
+	return ret;
+}
+
 int export_configure(struct exporter_state *s, const struct export_flags *f, char *err,
 		     size_t errlen)
 {
@@ -224,6 +240,8 @@ int export_configure(struct exporter_state *s, const struct export_flags *f, cha
 		ret = apply_flags(s, f, err, errlen);
 	if (!ret)
 		ret = configure_spans(s, f, err, errlen);
+	if (!ret)
+		ret = configure_logs(s, err, errlen);
 	return ret;
 }
 
@@ -246,6 +264,11 @@ int export_start(struct exporter_state *s, char *err, size_t errlen)
 	if (s->traces_on) {
 		url_redact(s->cfg.endpoint[OTLP_SIGNAL_TRACES], shown, sizeof(shown));
 		pr_info("exporting OTLP traces to %s (%s)\n", shown,
+			s->cfg.json ? "http/json" : "http/protobuf");
+	}
+	if (s->logs_on) {
+		url_redact(s->cfg.endpoint[OTLP_SIGNAL_LOGS], shown, sizeof(shown));
+		pr_info("exporting OTLP logs (events, access log) to %s (%s)\n", shown,
 			s->cfg.json ? "http/json" : "http/protobuf");
 	}
 	return otlp_exporter_start(&s->cfg, &s->exp, err, errlen);
@@ -335,7 +358,45 @@ void export_traces(struct exporter_state *s, struct naming *n, const char *versi
 	}
 }
 
-static const char *const signal_names[OTLP_SIGNAL__MAX] = {"metrics", "traces"};
+void export_logs(struct exporter_state *s, struct analysis *an, struct access_log *al,
+		 struct naming *n, const char *version, bool flush)
+{
+	uint64_t now = clock_mono_ns();
+	struct logs_opts o = {
+	    .now_unix_ns = clock_unix_ns(),
+	    .agent_service_name = s->service_name,
+	    .agent_attrs = s->attrs,
+	    .nagent_attrs = s->nattrs,
+	    .host_name = s->host_name,
+	    .scope_version = version,
+	    .json = s->cfg.json,
+	};
+	int batches = 0;
+
+	if (!s->exp || !s->logs_on || (!flush && now < s->logs.next_ns))
+		return;
+	s->logs.next_ns = now + (uint64_t)s->logs.cfg.schedule_delay_ms * 1000000ULL;
+	/* A few batches per call at most: the agent's lock is held meanwhile. */
+	while (batches++ < 4) {
+		struct otlp_buf body = {0};
+		uint64_t nrecs = 0;
+
+		if (logs_build(&s->logs, an, al, n, &o, &body, &nrecs)) {
+			s->build_failures++;
+			otlp_buf_free(&body);
+			return;
+		}
+		if (!nrecs) {
+			otlp_buf_free(&body);
+			return;
+		}
+		otlp_exporter_submit(s->exp, OTLP_SIGNAL_LOGS, body.data, body.len, nrecs);
+		if (nrecs < s->logs.cfg.max_batch)
+			return;
+	}
+}
+
+static const char *const signal_names[OTLP_SIGNAL__MAX] = {"metrics", "traces", "logs"};
 
 /* One family, one sample per signal and outcome. */
 static void prom_outcomes(FILE *out, const char *name, const char *help, const char *outcomes[],
@@ -401,7 +462,7 @@ void export_render_prom(struct exporter_state *s, FILE *out)
 
 void export_warn_failures(struct exporter_state *s, uint64_t now_ns)
 {
-	static const char *const names[OTLP_SIGNAL__MAX] = {"metrics", "traces"};
+	static const char *const names[OTLP_SIGNAL__MAX] = {"metrics", "traces", "logs"};
 	struct otlp_export_stats st;
 	uint64_t lost;
 	int sig;

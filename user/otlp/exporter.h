@@ -20,6 +20,7 @@
 #include "otlp/transport.h"
 #include "otlp/metrics.h"
 #include "otlp/traces.h"
+#include "otlp/logs.h"
 
 #define EXPORT_MAX_RESOURCE_ATTRS 16
 
@@ -43,6 +44,7 @@ struct exporter_state {
 	bool enabled;	 /* either signal below */
 	bool metrics_on; /* see signals_by() in otlp/exporter.c for what turns each on */
 	bool traces_on;
+	bool logs_on; /* events and access-log records as OTLP logs */
 	struct otlp_config cfg;
 	struct otlp_exporter *exp;
 	uint32_t interval_ms;
@@ -56,6 +58,7 @@ struct exporter_state {
 	uint64_t build_failures;
 	struct span_buffer spans; /* when enabled, fed by the flow table's hook */
 	uint64_t next_traces_ns;  /* CLOCK_MONOTONIC */
+	struct log_export logs;	  /* when logs_on: cursors into the event and access-log rings */
 	uint64_t start_unix_ns;
 	struct otlp_delta *delta; /* bases of delta temporality; NULL when cumulative */
 	/* What the last failure warning had seen, per signal (export_warn_failures). */
@@ -72,6 +75,14 @@ void export_metrics(struct exporter_state *s, const struct aggregator *a, struct
 		    const char *version, const struct self_stat *self, size_t nself);
 /* Ships queued spans when a batch is full or the schedule delay passed; lock held. */
 void export_traces(struct exporter_state *s, struct naming *n, const char *version, bool flush);
+
+/*
+ * Ships new events and access-log records as OTLP logs every
+ * OTEL_BLRP_SCHEDULE_DELAY (or now with flush); al may be NULL. The
+ * analysis and access-log locks are taken inside; call with the agent lock.
+ */
+void export_logs(struct exporter_state *s, struct analysis *an, struct access_log *al,
+		 struct naming *n, const char *version, bool flush);
 
 /*
  * Logs a warning when requests of a signal failed (retried, given up or

@@ -264,25 +264,65 @@ static json_t *j_span(const struct otlp_span *s)
 	return json_done(o, err);
 }
 
-/* ResourceMetrics or ResourceSpans: the same shape, only the leaves differ. */
-static json_t *j_resource_block(const struct otlp_resource_block *blk, bool spans)
+static json_t *j_log(const struct otlp_log *l)
+{
+	json_t *o = json_object(), *body = json_object();
+	int err = 0;
+
+	if (l->time_ns)
+		err |= json_object_set_new(o, "timeUnixNano", j_u64(l->time_ns));
+	if (l->observed_ns)
+		err |= json_object_set_new(o, "observedTimeUnixNano", j_u64(l->observed_ns));
+	if (l->severity)
+		err |= json_object_set_new(o, "severityNumber", json_integer(l->severity));
+	err |= j_set_str_opt(o, "severityText", l->severity_text);
+	err |= json_object_set_new(body, "stringValue", j_str(l->body));
+	err |= json_object_set_new(o, "body", json_done(body, err));
+	err |= j_set_attrs(o, "attributes", &l->attrs);
+	if (l->has_ids) {
+		err |= json_object_set_new(o, "traceId", j_hex(l->trace_id, sizeof(l->trace_id)));
+		err |= json_object_set_new(o, "spanId", j_hex(l->span_id, sizeof(l->span_id)));
+	}
+	err |= j_set_str_opt(o, "eventName", l->event_name);
+	return json_done(o, err);
+}
+
+/* The three signals' JSON names: Resource{Metrics,Spans,Logs} and below. */
+enum j_signal {
+	J_METRICS,
+	J_TRACES,
+	J_LOGS,
+};
+
+static const struct {
+	const char *request, *scope, *items;
+} j_names[] = {
+    [J_METRICS] = {"resourceMetrics", "scopeMetrics", "metrics"},
+    [J_TRACES] = {"resourceSpans", "scopeSpans", "spans"},
+    [J_LOGS] = {"resourceLogs", "scopeLogs", "logRecords"},
+};
+
+/* ResourceMetrics, ResourceSpans or ResourceLogs: the same shape, only the leaves differ. */
+static json_t *j_resource_block(const struct otlp_resource_block *blk, enum j_signal sig)
 {
 	json_t *rb = json_object(), *sb = json_object(), *items = json_array();
 	int err = 0;
 	size_t i;
 
-	if (spans) {
+	if (sig == J_TRACES) {
 		for (i = 0; i < blk->nspans; i++)
 			err |= json_array_append_new(items, j_span(&blk->spans[i]));
+	} else if (sig == J_LOGS) {
+		for (i = 0; i < blk->nlogs; i++)
+			err |= json_array_append_new(items, j_log(&blk->logs[i]));
 	} else {
 		for (i = 0; i < blk->nmetrics; i++)
 			err |= json_array_append_new(items, j_metric(&blk->metrics[i]));
 	}
 	err |= json_object_set_new(sb, "scope", j_scope(blk));
-	err |= json_object_set_new(sb, spans ? "spans" : "metrics", items);
+	err |= json_object_set_new(sb, j_names[sig].items, items);
 	err |= json_object_set_new(rb, "resource", j_resource(blk));
-	err |= json_object_set_new(rb, spans ? "scopeSpans" : "scopeMetrics",
-				   json_pack("[o]", json_done(sb, err)));
+	err |= json_object_set_new(rb, j_names[sig].scope, json_pack("[o]", json_done(sb, err)));
 	return json_done(rb, err);
 }
 
@@ -294,7 +334,7 @@ static int j_dump_cb(const char *p, size_t n, void *data)
 	return b->oom ? -1 : 0;
 }
 
-static int encode_json(const struct otlp_request *req, struct otlp_buf *out, bool spans)
+static int encode_json(const struct otlp_request *req, struct otlp_buf *out, enum j_signal sig)
 {
 	json_t *root = json_object(), *blocks = json_array();
 	int err = 0;
@@ -302,8 +342,8 @@ static int encode_json(const struct otlp_request *req, struct otlp_buf *out, boo
 
 	wire_buf_reset(out);
 	for (i = 0; i < req->nblocks; i++)
-		err |= json_array_append_new(blocks, j_resource_block(&req->blocks[i], spans));
-	err |= json_object_set_new(root, spans ? "resourceSpans" : "resourceMetrics", blocks);
+		err |= json_array_append_new(blocks, j_resource_block(&req->blocks[i], sig));
+	err |= json_object_set_new(root, j_names[sig].request, blocks);
 	root = json_done(root, err);
 	if (!root)
 		return -ENOMEM;
@@ -314,10 +354,15 @@ static int encode_json(const struct otlp_request *req, struct otlp_buf *out, boo
 
 int otlp_encode_metrics_json(const struct otlp_request *req, struct otlp_buf *out)
 {
-	return encode_json(req, out, false);
+	return encode_json(req, out, J_METRICS);
 }
 
 int otlp_encode_traces_json(const struct otlp_request *req, struct otlp_buf *out)
 {
-	return encode_json(req, out, true);
+	return encode_json(req, out, J_TRACES);
+}
+
+int otlp_encode_logs_json(const struct otlp_request *req, struct otlp_buf *out)
+{
+	return encode_json(req, out, J_LOGS);
 }

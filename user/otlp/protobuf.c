@@ -462,6 +462,31 @@ static void pb_span(struct otlp_buf *b, const struct otlp_span *s)
 	pb_end(b, sp);
 }
 
+static void pb_log(struct otlp_buf *b, const struct otlp_log *l)
+{
+	size_t lr = pb_begin(b, F_SCOPE_ITEMS), body;
+
+	if (l->time_ns)
+		pb_fixed64(b, F_LOG_TIME, l->time_ns);
+	if (l->severity)
+		pb_uint(b, F_LOG_SEVERITY, l->severity);
+	pb_str_opt(b, F_LOG_SEVERITY_TEXT, l->severity_text);
+	if (l->body) {
+		body = pb_begin(b, F_LOG_BODY);
+		pb_str(b, F_ANY_STRING, l->body);
+		pb_end(b, body);
+	}
+	pb_attrs(b, F_LOG_ATTRS, &l->attrs);
+	if (l->has_ids) {
+		pb_bytes(b, F_LOG_TRACE_ID, l->trace_id, sizeof(l->trace_id));
+		pb_bytes(b, F_LOG_SPAN_ID, l->span_id, sizeof(l->span_id));
+	}
+	if (l->observed_ns)
+		pb_fixed64(b, F_LOG_OBSERVED, l->observed_ns);
+	pb_str_opt(b, F_LOG_EVENT_NAME, l->event_name);
+	pb_end(b, lr);
+}
+
 static void pb_resource_metrics(struct otlp_buf *b, const struct otlp_resource_block *blk)
 {
 	size_t rm = pb_begin(b, F_REQ_RESOURCE_DATA), sm, i;
@@ -484,6 +509,17 @@ static void pb_resource_spans(struct otlp_buf *b, const struct otlp_resource_blo
 	pb_end(b, rs);
 }
 
+static void pb_resource_logs(struct otlp_buf *b, const struct otlp_resource_block *blk)
+{
+	size_t rl = pb_begin(b, F_REQ_RESOURCE_DATA), sl, i;
+
+	pb_resource_and_scope_open(b, blk, &sl);
+	for (i = 0; i < blk->nlogs; i++)
+		pb_log(b, &blk->logs[i]);
+	pb_end(b, sl);
+	pb_end(b, rl);
+}
+
 int otlp_encode_metrics_pb(const struct otlp_request *req, struct otlp_buf *out)
 {
 	size_t i;
@@ -501,5 +537,15 @@ int otlp_encode_traces_pb(const struct otlp_request *req, struct otlp_buf *out)
 	wire_buf_reset(out);
 	for (i = 0; i < req->nblocks; i++)
 		pb_resource_spans(out, &req->blocks[i]);
+	return out->oom ? -ENOMEM : 0;
+}
+
+int otlp_encode_logs_pb(const struct otlp_request *req, struct otlp_buf *out)
+{
+	size_t i;
+
+	wire_buf_reset(out);
+	for (i = 0; i < req->nblocks; i++)
+		pb_resource_logs(out, &req->blocks[i]);
 	return out->oom ? -ENOMEM : 0;
 }

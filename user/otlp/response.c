@@ -227,6 +227,8 @@ static int decode_json(const uint8_t *body, size_t len, int64_t *rejected, char 
 	rej = j_member(ps, "rejectedDataPoints", "rejected_data_points");
 	if (!rej)
 		rej = j_member(ps, "rejectedSpans", "rejected_spans");
+	if (!rej)
+		rej = j_member(ps, "rejectedLogRecords", "rejected_log_records");
 	if (j_read_int64(rej, rejected))
 		goto out_free;
 	em = j_member(ps, "errorMessage", "error_message");

@@ -22,6 +22,7 @@
 enum otlp_signal {
 	OTLP_SIGNAL_METRICS = 0,
 	OTLP_SIGNAL_TRACES = 1,
+	OTLP_SIGNAL_LOGS = 2,
 	OTLP_SIGNAL__MAX,
 };
 
@@ -46,15 +47,15 @@ struct otlp_config {
 
 /*
  * Fills defaults, then applies OTEL_EXPORTER_OTLP_ENDPOINT (base URL,
- * "/v1/<signal>" appended), OTEL_EXPORTER_OTLP_{METRICS,TRACES}_ENDPOINT
+ * "/v1/<signal>" appended), OTEL_EXPORTER_OTLP_{METRICS,TRACES,LOGS}_ENDPOINT
  * (used as is), OTEL_EXPORTER_OTLP_HEADERS and the per-signal variants
  * (comma-separated key=value, percent-decoded), OTEL_EXPORTER_OTLP_COMPRESSION
  * (gzip|none), OTEL_EXPORTER_OTLP_TIMEOUT (ms), OTEL_EXPORTER_OTLP_PROTOCOL
  * (http/protobuf|http/json), OTEL_EXPORTER_OTLP_CERTIFICATE (CA file).
  * Per-signal headers go to sig_headers. Compression, timeout, protocol and
- * certificate have one field for both signals: a per-signal variable
- * overrides the general one for both, and METRICS and TRACES variants that
- * disagree are an error. Empty variables count as unset.
+ * certificate have one field for all signals: a per-signal variable
+ * overrides the general one for all, and METRICS, TRACES and LOGS variants
+ * that disagree are an error. Empty variables count as unset.
  * getenv_fn lets tests pass their own environment (NULL: getenv).
  * On a bad value returns -EINVAL and writes a message naming the variable.
  */

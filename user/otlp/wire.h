@@ -28,8 +28,8 @@ enum pb_wire {
 };
 
 /*
- * Field numbers of opentelemetry-proto v1: collector/{metrics,trace}/v1,
- * metrics/v1, trace/v1, common/v1 and resource/v1.
+ * Field numbers of opentelemetry-proto v1: collector/{metrics,trace,logs}/v1,
+ * metrics/v1, trace/v1, logs/v1, common/v1 and resource/v1.
  */
 enum {
 	F_REQ_RESOURCE_DATA = 1, /* resource_metrics, resource_spans */
@@ -79,8 +79,17 @@ enum {
 	F_SPAN_FLAGS = 16,
 	F_STATUS_MESSAGE = 2,
 	F_STATUS_CODE = 3,
+	F_LOG_TIME = 1,	    /* LogRecord.time_unix_nano, fixed64 */
+	F_LOG_SEVERITY = 2, /* severity_number */
+	F_LOG_SEVERITY_TEXT = 3,
+	F_LOG_BODY = 5, /* AnyValue */
+	F_LOG_ATTRS = 6,
+	F_LOG_TRACE_ID = 9,
+	F_LOG_SPAN_ID = 10,
+	F_LOG_OBSERVED = 11, /* observed_time_unix_nano, fixed64 */
+	F_LOG_EVENT_NAME = 12,
 	F_RESP_PARTIAL = 1,
-	F_PARTIAL_REJECTED = 1, /* rejected_data_points, rejected_spans */
+	F_PARTIAL_REJECTED = 1, /* rejected_data_points, _spans, _log_records */
 	F_PARTIAL_MESSAGE = 2,
 };
 

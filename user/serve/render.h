@@ -30,8 +30,9 @@ struct render_input {
 	uint64_t consumer_max_wait_ns;	       /* longest lock wait of the ring-buffer consumer */
 	uint64_t endpoint_head_timeouts;       /* http_server_stats */
 	uint64_t endpoint_pages_shared;
-	const struct nat_stats *nat; /* ClusterIP lookups, or NULL when off */
-	json_t *kubernetes;	     /* /api/v1/stats "kubernetes" object, or NULL */
+	const struct nat_stats *nat;	     /* ClusterIP lookups, or NULL when off */
+	const struct log_export_stats *logs; /* OTLP log records, or NULL when off */
+	json_t *kubernetes;		     /* /api/v1/stats "kubernetes" object, or NULL */
 	double uptime_s;
 	const char *version;
 	uint32_t metrics_labels; /* RENDER_LABEL_* added to the meshsight_* families */

@@ -11,6 +11,7 @@ size_t render_self_stats(const struct render_input *in, struct self_stat *out)
 	    .h2 = &in->flows->h2_stats,
 	    .reasm = &in->flows->reasm_stats,
 	    .nat = in->nat,
+	    .logs = in->logs,
 	    .kernel_counters = in->kernel_counters,
 	    .kernel_conns = in->kernel_conns,
 	    .kernel_conns_expired = in->kernel_conns_expired,

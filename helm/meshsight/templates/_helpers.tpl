@@ -74,6 +74,14 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 - {{ .Values.k8s.clusterName | quote }}
 - --cluster-domain
 - {{ .Values.k8s.clusterDomain | quote }}
+{{- $vs := toString .Values.k8s.virtualServices }}
+{{- if not (has $vs (list "off" "v1" "v1beta1")) }}
+{{- fail (printf "k8s.virtualServices must be \"off\", \"v1\" or \"v1beta1\", not %q" $vs) }}
+{{- end }}
+{{- if ne $vs "off" }}
+- --k8s-virtualservices
+- {{ $vs }}
+{{- end }}
 {{- end }}
 {{- with .Values.mesh.tunnelPorts }}
 - --mesh-tunnel-ports

@@ -38,6 +38,7 @@ type expect struct {
 	namespace, memLimit, priorityClass, cgroupHostPath, toleration string
 	port, healthPort                                               int
 	rbac, serviceMonitor, configMap, hostNetwork, hostPID, scrape  bool
+	virtualServices                                                bool
 	tls                                                            bool
 	dashboard, prometheusRule                                      bool
 	rulesOut                                                       string
@@ -73,6 +74,8 @@ func main() {
 	flag.StringVar(&ex.toleration, "toleration", "", "key of a toleration that must be present "+
 		"(empty: the catch-all operator: Exists)")
 	flag.BoolVar(&ex.rbac, "k8s", true, "expect the API in use: ClusterRole, binding, token")
+	flag.BoolVar(&ex.virtualServices, "virtualservices", false,
+		"expect get/list/watch on Istio virtualservices too (k8s.virtualServices)")
 	flag.BoolVar(&ex.serviceMonitor, "servicemonitor", false, "expect a ServiceMonitor")
 	flag.BoolVar(&ex.configMap, "configmap", false, "expect the identities ConfigMap")
 	flag.BoolVar(&ex.dashboard, "dashboard", false, "expect the Grafana dashboard ConfigMap")
@@ -516,13 +519,17 @@ func (c *checker) rbac(ds obj) {
 		}
 	}
 	var want []string
-	for _, gr := range []string{"/pods", "/services", "discovery.k8s.io/endpointslices"} {
+	resources := []string{"/pods", "/services", "discovery.k8s.io/endpointslices"}
+	if c.ex.virtualServices {
+		resources = append(resources, "networking.istio.io/virtualservices")
+	}
+	for _, gr := range resources {
 		for _, v := range []string{"get", "list", "watch"} {
 			want = append(want, gr+":"+v)
 		}
 	}
-	c.ok(sameSet(got, want), "ClusterRole grants exactly get/list/watch on pods, services, "+
-		"endpointslices (got %v)", got)
+	c.ok(sameSet(got, want), "ClusterRole grants exactly get/list/watch on %v (got %v)",
+		resources, got)
 	c.ok(str(crb, "roleRef", "kind") == "ClusterRole" &&
 		str(crb, "roleRef", "name") == str(cr, "metadata", "name") &&
 		str(crb, "roleRef", "apiGroup") == "rbac.authorization.k8s.io",
