@@ -124,6 +124,7 @@ struct snapshot {
 	bool has_nat;
 	struct log_export_stats logs;
 	bool has_logs;
+	struct answers_stats answers; /* from their own locks, before the agent's */
 	uint64_t kernel_counters[MS_CNT__MAX];
 	uint64_t kernel_conns, kernel_conns_expired;
 	uint64_t consumer_max_wait_ns;
@@ -137,6 +138,8 @@ static int snapshot_take(struct agent *a, struct snapshot *s)
 	memset(s, 0, sizeof(*s));
 	if (agg_init(&s->agg, UINT32_MAX, 0))
 		return -ENOMEM;
+	analysis_get_stats(&a->analysis, &s->answers);
+	access_log_get_stats(a->access_log, &s->answers);
 	pthread_mutex_lock(&a->lock);
 	agg_snapshot_begin(&a->agg);
 	s->flows = a->flows;
@@ -178,6 +181,7 @@ static void snapshot_input(struct agent *a, const struct snapshot *s, struct ren
 	in->flows = &s->flows;
 	in->nat = s->has_nat ? &s->nat : NULL;
 	in->logs = s->has_logs ? &s->logs : NULL;
+	in->answers = &s->answers;
 	memcpy(in->kernel_counters, s->kernel_counters, sizeof(in->kernel_counters));
 	in->kernel_conns = s->kernel_conns;
 	in->kernel_conns_expired = s->kernel_conns_expired;
@@ -217,16 +221,6 @@ static void write_k8s_families(void *ctx, FILE *out)
 	k8s_source_render_prom(ctx, out);
 }
 
-static void write_analysis_families(void *ctx, FILE *out)
-{
-	analysis_render_prom(ctx, out);
-}
-
-static void write_access_log_families(void *ctx, FILE *out)
-{
-	access_log_render_prom(ctx, out);
-}
-
 static json_t *stats_kubernetes(void *ctx)
 {
 	return k8s_source_stats_json(ctx);
@@ -247,8 +241,6 @@ static int start_endpoints(struct agent *a, char *err, size_t errlen)
 	e->stats_kubernetes_ctx = &a->k8s;
 	endpoints_add_writer(e, write_export_families, &a->export);
 	endpoints_add_writer(e, write_k8s_families, &a->k8s);
-	endpoints_add_writer(e, write_analysis_families, &a->analysis);
-	endpoints_add_writer(e, write_access_log_families, a->access_log);
 	return endpoints_start(e, a->cfg->listen, a->cfg->health_listen, err, errlen);
 }
 

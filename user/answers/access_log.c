@@ -10,7 +10,6 @@
 
 #include "answers/access_log.h"
 #include "answers/graph.h"
-#include "lib/prom_text.h"
 #include "lib/str.h"
 #include "core/trace_context.h"
 #include "lib/clock.h"
@@ -202,21 +201,13 @@ json_t *access_log_json(struct access_log *al, struct naming *naming, uint32_t l
 	return root;
 }
 
-void access_log_render_prom(struct access_log *al, FILE *out)
+void access_log_get_stats(struct access_log *al, struct answers_stats *out)
 {
-	uint64_t recorded, rate, over;
-
+	if (!al)
+		return;
 	pthread_mutex_lock(&al->lock);
-	recorded = al->recorded;
-	rate = al->rate_dropped;
-	over = al->overwritten;
+	out->access_recorded = al->recorded;
+	out->access_dropped_rate = al->rate_dropped;
+	out->access_dropped_overwritten = al->overwritten;
 	pthread_mutex_unlock(&al->lock);
-	prom_family(out, "meshsight_access_log_records_total", "counter",
-		    "Access-log records kept (--access-log), failed requests by default.");
-	prom_sample(out, "meshsight_access_log_records_total", NULL, recorded);
-	prom_family(out, "meshsight_access_log_dropped_total", "counter",
-		    "Access-log records not kept: over --access-log-rate, or pushed out of the "
-		    "ring by newer ones.");
-	prom_sample(out, "meshsight_access_log_dropped_total", "reason=\"rate\"", rate);
-	prom_sample(out, "meshsight_access_log_dropped_total", "reason=\"overwritten\"", over);
 }

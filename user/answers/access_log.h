@@ -27,6 +27,7 @@
 #include "core/flows.h"
 #include "core/http1.h"
 #include "naming/naming.h"
+#include "core/self_stats.h"
 
 #define ACCESS_LOG_RING 1024
 
@@ -79,6 +80,7 @@ size_t access_log_since(struct access_log *al, uint64_t *cursor, struct access_r
 			size_t max, uint64_t *missed);
 /* The newest limit records (all held when 0), oldest first. */
 json_t *access_log_json(struct access_log *al, struct naming *naming, uint32_t limit);
-void access_log_render_prom(struct access_log *al, FILE *out);
+/* Records kept and dropped, for the agent's self-stats table; NULL al: none. */
+void access_log_get_stats(struct access_log *al, struct answers_stats *out);
 
 #endif /* MESHSIGHT_ACCESS_LOG_H */

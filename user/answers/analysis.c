@@ -8,7 +8,6 @@
 
 #include "answers/analysis.h"
 #include "answers/graph.h"
-#include "lib/prom_text.h"
 #include "answers/splits.h"
 
 int analysis_init(struct analysis *an, const struct analysis_flags *f, uint32_t max_edges,
@@ -127,18 +126,12 @@ int analysis_render(struct analysis *an, struct naming *naming, const char *path
 	return -ENOENT;
 }
 
-void analysis_render_prom(struct analysis *an, FILE *out)
+void analysis_get_stats(struct analysis *an, struct answers_stats *out)
 {
 	pthread_mutex_lock(&an->lock);
-	events_render_prom(&an->ev, out);
-	prom_family(out, "meshsight_window_edges", "gauge",
-		    "Edges in the sliding window (--window) the graph and events read.");
-	prom_sample(out, "meshsight_window_edges", NULL, an->win.edges.count);
-	prom_family(out, "meshsight_window_edges_dropped_total", "counter",
-		    "Edge sightings not windowed: the window held --max-edges edges.");
-	prom_sample(out, "meshsight_window_edges_dropped_total", NULL, an->win.stats.edges_full);
-	prom_family(out, "meshsight_window_ticks_total", "counter",
-		    "Window ticks (every --window / 6 seconds).");
-	prom_sample(out, "meshsight_window_ticks_total", NULL, an->win.stats.ticks);
+	out->window_edges = an->win.edges.count;
+	out->window_edges_dropped = an->win.stats.edges_full;
+	out->window_ticks = an->win.stats.ticks;
+	events_get_stats(&an->ev, out);
 	pthread_mutex_unlock(&an->lock);
 }

@@ -7,7 +7,7 @@
  *   analysis_init(&an, &flags, max_edges, now_ns);
  *   main loop, every analysis_tick_ns(&an): analysis_tick(&an, snapshot agg, naming, now_ns);
  *   endpoint: analysis_render(&an, naming, path, out, &type)  (-ENOENT: not ours)
- *   /metrics: analysis_render_prom(&an, out)
+ *   counters: analysis_get_stats(&an, &answers_stats) (core/self_stats.h)
  *
  * The lock is held for a tick (O(edges), ~1-5 ms at 10,000 edges) and for
  * building a page (naming every windowed edge); neither holds the agent's
@@ -44,6 +44,7 @@ void analysis_tick(struct analysis *an, const struct aggregator *agg, struct nam
 		   uint64_t now_ns);
 int analysis_render(struct analysis *an, struct naming *naming, const char *path, FILE *out,
 		    const char **type);
-void analysis_render_prom(struct analysis *an, FILE *out);
+/* The window's and the events' counters, for the agent's self-stats table. */
+void analysis_get_stats(struct analysis *an, struct answers_stats *out);
 
 #endif /* MESHSIGHT_ANALYSIS_H */

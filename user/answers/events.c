@@ -13,7 +13,6 @@
 #include "answers/events.h"
 #include "answers/splits.h"
 #include "answers/graph.h"
-#include "lib/prom_text.h"
 #include "lib/clock.h"
 #include "lib/str.h"
 
@@ -443,21 +442,15 @@ json_t *events_json(const struct events *ev, uint32_t limit)
 	return root;
 }
 
-void events_render_prom(const struct events *ev, FILE *f)
+void events_get_stats(const struct events *ev, struct answers_stats *out)
 {
-	char labels[48];
-	enum event_kind k;
+	uint32_t k;
 
-	prom_family(f, "meshsight_analysis_events_total", "counter",
-		    "Events raised (GET /api/v1/events), by kind.");
-	for (k = 0; k < EVENT__MAX; k++) {
-		snprintf(labels, sizeof(labels), "kind=\"%s\"", kind_names[k]);
-		prom_sample(f, "meshsight_analysis_events_total", labels, ev->by_kind[k]);
+	out->nkinds = EVENT__MAX < ANSWERS_KINDS_MAX ? EVENT__MAX : ANSWERS_KINDS_MAX;
+	for (k = 0; k < out->nkinds; k++) {
+		out->kind_names[k] = kind_names[k];
+		out->events_by_kind[k] = ev->by_kind[k];
 	}
-	prom_family(f, "meshsight_analysis_events_overwritten_total", "counter",
-		    "Events pushed out of the ring (--max-events) by newer ones.");
-	prom_sample(f, "meshsight_analysis_events_overwritten_total", NULL, ev->overwritten);
-	prom_family(f, "meshsight_analysis_pairs_dropped_total", "counter",
-		    "Edges not checked for new_edge: the set of known pairs was full.");
-	prom_sample(f, "meshsight_analysis_pairs_dropped_total", NULL, ev->pairs_full);
+	out->events_overwritten = ev->overwritten;
+	out->pairs_dropped = ev->pairs_full;
 }

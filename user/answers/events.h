@@ -5,7 +5,7 @@
  *   events_init(&ev, &thresholds, now_ns);
  *   after each window_tick: events_evaluate(&ev, &w, naming, now_ns);
  *   window_tick's on_gone: events_edge_gone (resolves what an expired edge had raised)
- *   events_json(&ev) / events_render_prom(&ev, f)
+ *   events_json(&ev) / events_get_stats(&ev, &answers_stats)
  *
  * Conditions are checked per windowed edge (source address, destination
  * address, port, protocol) at every window tick, on the window's figures:
@@ -44,6 +44,7 @@
 #include "lib/htab.h"
 #include "naming/naming.h"
 #include "answers/window.h"
+#include "core/self_stats.h"
 
 #define EVENTS_PAIRS_MAX  65536
 #define EVENTS_NAME_MAX	  160
@@ -126,6 +127,7 @@ size_t events_since(const struct events *ev, uint64_t *cursor, struct event *out
 		    uint64_t *missed);
 /* The last limit events (all when 0), oldest first. */
 json_t *events_json(const struct events *ev, uint32_t limit);
-void events_render_prom(const struct events *ev, FILE *f);
+/* Raised by kind, overwritten, pairs dropped: into the agent's self-stats table. */
+void events_get_stats(const struct events *ev, struct answers_stats *out);
 
 #endif /* MESHSIGHT_EVENT_RING_H */

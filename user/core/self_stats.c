@@ -23,6 +23,8 @@ enum self_src {
 	SRC_H2,		     /* struct h2_stats */
 	SRC_H2_ERRORS,	     /* every enum h2_error, by name */
 	SRC_LOGS,	     /* struct log_export_stats; skipped when the logs signal is off */
+	SRC_ANSWERS,	     /* struct answers_stats */
+	SRC_EVENT_KINDS,     /* answers_stats.events_by_kind, by kind name */
 };
 
 struct self_def {
@@ -42,10 +44,16 @@ struct self_def {
 #define NAT(f)	 SRC_NAT, offsetof(struct nat_stats, f), 0
 #define H2(f)	 SRC_H2, offsetof(struct h2_stats, f), 0
 #define LOGS(f)	 SRC_LOGS, offsetof(struct log_export_stats, f), 0
+#define ANS(f)	 SRC_ANSWERS, offsetof(struct answers_stats, f), 0
 #define INPUT(f) SRC_INPUT, offsetof(struct self_stats_input, f), 0
 
-#define EVENTS	"meshsight_events_total", "Ring-buffer events received by type."
-#define EV_OTLP "meshsight.agent.events", "{event}"
+#define ACCDROP                                                                                    \
+	"meshsight_access_log_dropped_total",                                                      \
+	    "Access-log records not kept: over --access-log-rate, or pushed out of the ring by "   \
+	    "newer ones."
+#define ACCDROP_OTLP "meshsight.agent.access_log_dropped", "{record}"
+#define EVENTS	     "meshsight_events_total", "Ring-buffer events received by type."
+#define EV_OTLP	     "meshsight.agent.events", "{event}"
 #define DROPPED                                                                                    \
 	"meshsight_events_dropped_total",                                                          \
 	    "Events or connections lost, by cause; any non-zero value means missing data."
@@ -236,6 +244,35 @@ static const struct self_def defs[] = {
      LOGMISS_OTLP, NULL, NULL, 0, LOGS(access_missed)},
     {LOGMISS, "reason", "out_of_memory", NULL, NULL, "otlp_logs", "out_of_memory", LOGMISS_OTLP,
      NULL, NULL, 0, LOGS(build_failed)},
+    {"meshsight_analysis_events_total", "Events raised (GET /api/v1/events), by kind.", "kind",
+     NULL, NULL, NULL, "analysis_events", NULL, "meshsight.agent.analysis_events", "{event}", NULL,
+     NULL, 0, SRC_EVENT_KINDS, 0, 0},
+    {"meshsight_analysis_events_overwritten_total",
+     "Events pushed out of the ring (--max-events) by newer ones.", NULL, NULL, NULL, NULL,
+     "analysis", "events_overwritten", "meshsight.agent.analysis_events_overwritten", "{event}",
+     NULL, NULL, 0, ANS(events_overwritten)},
+    {"meshsight_analysis_pairs_dropped_total",
+     "Edges not checked for new_edge: the set of known pairs was full.", NULL, NULL, NULL, NULL,
+     "analysis", "pairs_dropped", "meshsight.agent.analysis_pairs_dropped", "{edge}", NULL, NULL, 0,
+     ANS(pairs_dropped)},
+    {"meshsight_window_edges", "Edges in the sliding window (--window) the graph and events read.",
+     NULL, NULL, NULL, NULL, "analysis", "window_edges", "meshsight.agent.window_edges", "{edge}",
+     NULL, NULL, 1, ANS(window_edges)},
+    {"meshsight_window_edges_dropped_total",
+     "Edge sightings not windowed: the window held --max-edges edges.", NULL, NULL, NULL, NULL,
+     "analysis", "window_edges_dropped", "meshsight.agent.window_edges_dropped", "{edge}", NULL,
+     NULL, 0, ANS(window_edges_dropped)},
+    {"meshsight_window_ticks_total", "Window ticks (every --window / 6 seconds).", NULL, NULL, NULL,
+     NULL, "analysis", "window_ticks", "meshsight.agent.window_ticks", "{tick}", NULL, NULL, 0,
+     ANS(window_ticks)},
+    {"meshsight_access_log_records_total",
+     "Access-log records kept (--access-log), failed requests by default.", NULL, NULL, NULL, NULL,
+     "access_log", "records", "meshsight.agent.access_log_records", "{record}", NULL, NULL, 0,
+     ANS(access_recorded)},
+    {ACCDROP, "reason", "rate", NULL, NULL, "access_log", "dropped_rate", ACCDROP_OTLP, NULL, NULL,
+     0, ANS(access_dropped_rate)},
+    {ACCDROP, "reason", "overwritten", NULL, NULL, "access_log", "dropped_overwritten",
+     ACCDROP_OTLP, NULL, NULL, 0, ANS(access_dropped_overwritten)},
     {NATL, "outcome", "rewritten", NULL, NULL, "clusterip_lookups", "rewritten",
      "meshsight.agent.clusterip_lookups", "{lookup}", NULL, NULL, 0, NAT(rewritten)},
     {NATL, "outcome", "not_found", NULL, NULL, "clusterip_lookups", "not_found",
@@ -294,6 +331,8 @@ static const void *src_base(const struct self_stats_input *in, unsigned char src
 		return in->nat;
 	case SRC_LOGS:
 		return in->logs;
+	case SRC_ANSWERS:
+		return in->answers;
 	case SRC_INPUT:
 		return in;
 	}
@@ -338,6 +377,12 @@ static size_t collect_row(const struct self_stats_input *in, const struct self_d
 	if (d->src == SRC_H2_ERRORS) {
 		for (i = 0; in->h2 && i < H2_ERR__MAX && n < room; i++)
 			fill(&out[n++], d, h2_error_name(i), in->h2->errors[i]);
+		return n;
+	}
+	if (d->src == SRC_EVENT_KINDS) {
+		for (i = 0; in->answers && i < (int)in->answers->nkinds && n < room; i++)
+			fill(&out[n++], d, in->answers->kind_names[i],
+			     in->answers->events_by_kind[i]);
 		return n;
 	}
 	if (d->src == SRC_PARSE_ERRORS) {

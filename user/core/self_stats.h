@@ -36,6 +36,22 @@ struct log_export_stats {
 	uint64_t build_failed;	/* read but lost: encoding ran out of memory */
 };
 
+/* The answers' own counters (answers/: window, events, access log), copied under their locks. */
+#define ANSWERS_KINDS_MAX 8
+struct answers_stats {
+	uint64_t window_edges; /* edges in the sliding window now */
+	uint64_t window_edges_dropped;
+	uint64_t window_ticks;
+	uint32_t nkinds; /* event kinds, by name */
+	const char *kind_names[ANSWERS_KINDS_MAX];
+	uint64_t events_by_kind[ANSWERS_KINDS_MAX];
+	uint64_t events_overwritten; /* pushed out of the ring by newer ones */
+	uint64_t pairs_dropped;	     /* edges not checked for new_edge: the pair set was full */
+	uint64_t access_recorded;
+	uint64_t access_dropped_rate;	     /* over --access-log-rate */
+	uint64_t access_dropped_overwritten; /* pushed out of the ring by newer ones */
+};
+
 struct self_stats_input {
 	const struct flow_stats *flows;
 	const struct agg_stats *agg;
@@ -44,6 +60,7 @@ struct self_stats_input {
 	const struct reasm_stats *reasm;
 	const struct nat_stats *nat;	     /* NULL: ClusterIP lookups are off */
 	const struct log_export_stats *logs; /* NULL: the OTLP logs signal is off */
+	const struct answers_stats *answers; /* NULL: none reported */
 	const uint64_t *kernel_counters;     /* MS_CNT__MAX, summed over CPUs */
 	uint64_t kernel_conns;		     /* entries in the kernel table at the last scan */
 	uint64_t kernel_conns_expired;	     /* idle kernel entries deleted by userspace */

@@ -32,6 +32,7 @@ struct render_input {
 	uint64_t endpoint_pages_shared;
 	const struct nat_stats *nat;	     /* ClusterIP lookups, or NULL when off */
 	const struct log_export_stats *logs; /* OTLP log records, or NULL when off */
+	const struct answers_stats *answers; /* window, events and access log, or NULL */
 	json_t *kubernetes;		     /* /api/v1/stats "kubernetes" object, or NULL */
 	double uptime_s;
 	const char *version;

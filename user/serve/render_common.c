@@ -12,6 +12,7 @@ size_t render_self_stats(const struct render_input *in, struct self_stat *out)
 	    .reasm = &in->flows->reasm_stats,
 	    .nat = in->nat,
 	    .logs = in->logs,
+	    .answers = in->answers,
 	    .kernel_counters = in->kernel_counters,
 	    .kernel_conns = in->kernel_conns,
 	    .kernel_conns_expired = in->kernel_conns_expired,
