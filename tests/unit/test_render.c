@@ -321,6 +321,40 @@ static void test_stats_json(void **state)
 	free(text);
 }
 
+/* The answers' counters are rows of the one table: the same numbers in JSON and Prometheus. */
+static void test_answers_counters(void **state)
+{
+	struct render_fixture *fx = *state;
+	struct answers_stats as = {
+	    .window_edges = 7,
+	    .nkinds = 2,
+	    .kind_names = {"new_edge", "latency"},
+	    .events_by_kind = {3, 1},
+	    .access_recorded = 5,
+	    .access_dropped_rate = 2,
+	};
+	char *json, *prom;
+	json_t *root;
+
+	fx->in.answers = &as;
+	json = render_text(fx, render_stats_json);
+	root = parse(json);
+	assert_int_key(json_object_get(root, "analysis"), "window_edges", 7);
+	assert_int_key(json_object_get(root, "analysis_events"), "new_edge", 3);
+	assert_int_key(json_object_get(root, "analysis_events"), "latency", 1);
+	assert_int_key(json_object_get(root, "access_log"), "records", 5);
+	assert_int_key(json_object_get(root, "access_log"), "dropped_rate", 2);
+	prom = render_text(fx, render_prometheus);
+	assert_non_null(strstr(prom, "\nmeshsight_window_edges 7\n"));
+	assert_non_null(strstr(prom, "\nmeshsight_analysis_events_total{kind=\"new_edge\"} 3\n"));
+	assert_non_null(strstr(prom, "\nmeshsight_access_log_dropped_total{reason=\"rate\"} 2\n"));
+	assert_non_null(strstr(prom, "# TYPE meshsight_window_edges gauge\n"));
+	fx->in.answers = NULL;
+	json_decref(root);
+	free(json);
+	free(prom);
+}
+
 /* --- Prometheus ------------------------------------------------------------ */
 
 #define MAX_FAMILIES 64
@@ -640,6 +674,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_edges_json, setup, render_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_stats_json, setup, render_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_answers_counters, setup, render_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_prometheus, setup, render_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_promtool_accepts, setup, render_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_prometheus_by_workload, setup_two_clients,
