@@ -20,42 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/flows.h"
-#include "test_util.h"
-
-#define MS 1000000ULL
-
-struct env {
-	struct aggregator agg;
-	struct flowtab ft;
-};
-
-static const struct flow_limits limits = {
-    .max_flows = 64,
-    .max_http = 64,
-    .reasm_budget = 1 << 20,
-    .idle_ns = 60000 * MS,
-};
-
-static int setup(void **state)
-{
-	struct env *e = calloc(1, sizeof(*e));
-
-	assert_int_equal(agg_init(&e->agg, 100, 0), 0);
-	assert_int_equal(flowtab_init(&e->ft, &e->agg, &limits), 0);
-	*state = e;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct env *e = *state;
-
-	flowtab_free(&e->ft);
-	agg_free(&e->agg);
-	free(e);
-	return 0;
-}
+#include "flows_fixture.h"
 
 /* Client 10.0.0.1:40000 -> server 10.0.0.2:8080; role picks the local end. */
 static void send_open(struct env *e, uint64_t cookie, uint8_t role, uint32_t snd, uint32_t rcv,
@@ -979,32 +944,37 @@ static void test_tunnel_ports_parsing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_both_ends_one_edge, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_kernel_pairs_count_like_parsed_ones, setup,
+	    cmocka_unit_test_setup_teardown(test_both_ends_one_edge, flows_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_kernel_pairs_count_like_parsed_ones, flows_setup,
 					    teardown),
-	    cmocka_unit_test_setup_teardown(test_handover_with_request_in_flight, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_keepalive_counts_each, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_out_of_order_and_duplicates, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_reset_mid_request, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_opaque_is_tcp_edge, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_kernel_scan_deltas, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_bad_records_counted, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_lazy_flow_role_from_data, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_ambient_tunnel_opens_first, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_ambient_app_opens_first, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_ambient_server_side_only, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_app_without_tunnel_not_marked, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_tunnel_ports_make_no_edge, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_tunnel_ports_parsing, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_tunnel_port_only_on_the_listening_side, setup,
+	    cmocka_unit_test_setup_teardown(test_handover_with_request_in_flight, flows_setup,
 					    teardown),
-	    cmocka_unit_test_setup_teardown(test_excluded_socket_and_its_peer, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_new_owner_starts_a_new_edge, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_h2c_grpc_edge, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_h2c_server_greets_first, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_h2c_upgrade_edge, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_h2c_upgrade_refused, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_h2c_no_stream, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_keepalive_counts_each, flows_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_out_of_order_and_duplicates, flows_setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_reset_mid_request, flows_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_opaque_is_tcp_edge, flows_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_kernel_scan_deltas, flows_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_records_counted, flows_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lazy_flow_role_from_data, flows_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ambient_tunnel_opens_first, flows_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ambient_app_opens_first, flows_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ambient_server_side_only, flows_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_app_without_tunnel_not_marked, flows_setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_tunnel_ports_make_no_edge, flows_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tunnel_ports_parsing, flows_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tunnel_port_only_on_the_listening_side,
+					    flows_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_excluded_socket_and_its_peer, flows_setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_new_owner_starts_a_new_edge, flows_setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_h2c_grpc_edge, flows_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_h2c_server_greets_first, flows_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_h2c_upgrade_edge, flows_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_h2c_upgrade_refused, flows_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_h2c_no_stream, flows_setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("flows", tests, NULL, NULL);

@@ -22,6 +22,7 @@
 
 #include "naming/naming.h"
 #include "test_util.h"
+#include "lib/addr.h"
 
 static const char identities[] =
     "# test identities\n"
@@ -140,20 +141,20 @@ static void test_format_addr(void **state)
 
 	(void)state;
 	to_addr("10.1.2.3", a);
-	naming_format_addr(a, buf, sizeof(buf));
+	addr_format(a, buf, sizeof(buf));
 	assert_string_equal(buf, "10.1.2.3");
 	to_addr("255.255.255.255", a);
-	naming_format_addr(a, buf, sizeof(buf));
+	addr_format(a, buf, sizeof(buf));
 	assert_string_equal(buf, "255.255.255.255");
 	to_addr("2001:db8::1", a);
-	naming_format_addr(a, buf, sizeof(buf));
+	addr_format(a, buf, sizeof(buf));
 	assert_string_equal(buf, "2001:db8::1");
 	to_addr("::1", a);
-	naming_format_addr(a, buf, sizeof(buf));
+	addr_format(a, buf, sizeof(buf));
 	assert_string_equal(buf, "::1");
 	/* The longest IPv6 text fits the buffer. */
 	to_addr("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", a);
-	naming_format_addr(a, buf, sizeof(buf));
+	addr_format(a, buf, sizeof(buf));
 	assert_string_equal(buf, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
 }
 

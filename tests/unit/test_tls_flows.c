@@ -19,43 +19,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/flows.h"
-#include "test_util.h"
+#include "flows_fixture.h"
 
-#define MS   1000000ULL
 #define REQ  "GET /items?secret=1 HTTP/1.1\r\nHost: shop\r\n\r\n"
 #define RESP "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
-struct env {
-	struct aggregator agg;
-	struct flowtab ft;
-};
-
-static const struct flow_limits limits = {
-    .max_flows = 64,
-    .max_http = 64,
-    .reasm_budget = 1 << 20,
-    .idle_ns = 60000 * MS,
-};
-
 static int setup(void **state)
 {
-	struct env *e = calloc(1, sizeof(*e));
+	struct env *e;
 
-	assert_int_equal(agg_init(&e->agg, 100, 0), 0);
-	assert_int_equal(flowtab_init(&e->ft, &e->agg, &limits), 0);
+	flows_setup(state);
+	e = *state;
 	e->ft.tls_grace_ns = FLOW_TLS_GRACE_NS; /* as the agent sets it with --tls on */
-	*state = e;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct env *e = *state;
-
-	flowtab_free(&e->ft);
-	agg_free(&e->agg);
-	free(e);
 	return 0;
 }
 

@@ -761,11 +761,25 @@ static int apply_defaults(struct agent_config *c, char *why)
 /* Rows a flag set: their MESHSIGHT_* variable is not read (the flag wins). */
 static bool given[sizeof(option_rows) / sizeof(option_rows[0])];
 
+/* MESHSIGHT_VERBOSE / MESHSIGHT_QUIET: true sets the level, false leaves it. */
+static int env_log_level(env_getter get, const char *name, enum log_level level, char *why)
+{
+	const char *v = env_value(get, name);
+	bool on;
+
+	if (!v)
+		return 0;
+	if (parse_bool(name, v, &on, why))
+		return -EINVAL;
+	if (on)
+		log_set_level(level);
+	return 0;
+}
+
 static int apply_env(env_getter get, struct agent_config *c, char *why)
 {
-	const char *v, *quiet;
+	const char *v;
 	char name[64];
-	bool on;
 	size_t i;
 
 	for (i = 0; i < NOPTS; i++) {
@@ -780,18 +794,11 @@ static int apply_env(env_getter get, struct agent_config *c, char *why)
 		if (v && opt_set(&option_rows[i], name, v, true, c, why))
 			return -EINVAL;
 	}
-	for (i = 0; i < option_count; i++)
+	for (i = 0; i < NOPTS; i++)
 		if (given[i] && option_rows[i].short_name && option_rows[i].short_name != 'h')
 			return 0; /* -v or -q on the command line: the level is set */
-	v = env_value(get, "MESHSIGHT_VERBOSE");
-	quiet = env_value(get, "MESHSIGHT_QUIET");
-	if (v && !parse_bool("MESHSIGHT_VERBOSE", v, &on, why) && on)
-		log_set_level(LOG_LEVEL_DEBUG);
-	else if (v && why[0])
-		return -EINVAL;
-	if (quiet && !parse_bool("MESHSIGHT_QUIET", quiet, &on, why) && on)
-		log_set_level(LOG_LEVEL_WARN);
-	else if (quiet && why[0])
+	if (env_log_level(get, "MESHSIGHT_VERBOSE", LOG_LEVEL_DEBUG, why) ||
+	    env_log_level(get, "MESHSIGHT_QUIET", LOG_LEVEL_WARN, why))
 		return -EINVAL;
 	return 0;
 }

@@ -12,26 +12,22 @@
 #include <string.h>
 
 #include "answers/graph.h"
-
-static const char *nonempty(const char *s)
-{
-	return s && *s ? s : NULL;
-}
+#include "lib/str.h"
 
 const char *graph_node_id(const struct endpoint_names *n, enum graph_node_kind *kind, char *buf,
 			  size_t len)
 {
-	const char *ns = nonempty(n->namespace_);
+	const char *ns = str_or(n->namespace_, NULL);
 
-	if (nonempty(n->workload)) {
+	if (str_or(n->workload, NULL)) {
 		*kind = GRAPH_NODE_WORKLOAD;
 		if (ns)
 			snprintf(buf, len, "%s/%s", ns, n->workload);
 		else
 			snprintf(buf, len, "%s", n->workload);
-	} else if (nonempty(n->service)) {
+	} else if (str_or(n->service, NULL)) {
 		*kind = GRAPH_NODE_SERVICE;
-		ns = nonempty(n->service_namespace) ?: ns;
+		ns = str_or(n->service_namespace, NULL) ?: ns;
 		if (ns)
 			snprintf(buf, len, "%s/%s", ns, n->service);
 		else

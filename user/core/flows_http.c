@@ -205,15 +205,23 @@ static bool flow_skips_http(const struct flow *f)
 	return f->tunnel || f->excluded || (f->decided && !edge_proto_is_http(f->proto));
 }
 
+/* The flow a payload-carrying event belongs to; one the table never saw open is counted. */
+static struct flow *payload_flow(struct flowtab *ft, const struct ms_event_hdr *h)
+{
+	struct flow *f = flow_find(ft, h->cookie);
+
+	if (!f)
+		ft->stats.data_without_flow++;
+	return f;
+}
+
 void flow_on_data(struct flowtab *ft, const struct ms_data_event *ev)
 {
-	struct flow *f = flow_find(ft, ev->hdr.cookie);
+	struct flow *f = payload_flow(ft, &ev->hdr);
 	struct feed_ctx fc;
 
-	if (!f) {
-		ft->stats.data_without_flow++;
+	if (!f)
 		return;
-	}
 	f->last_ns = ev->hdr.ts_ns;
 	if (f->role == MS_ROLE_UNKNOWN && ev->role != MS_ROLE_UNKNOWN)
 		f->role = ev->role;
@@ -239,13 +247,11 @@ void flow_on_data(struct flowtab *ft, const struct ms_data_event *ev)
  */
 void flow_on_tls(struct flowtab *ft, const struct ms_tls_data_event *ev)
 {
-	struct flow *f = flow_find(ft, ev->hdr.cookie);
+	struct flow *f = payload_flow(ft, &ev->hdr);
 	struct feed_ctx fc;
 
-	if (!f) {
-		ft->stats.data_without_flow++;
+	if (!f)
 		return;
-	}
 	f->last_ns = ev->hdr.ts_ns;
 	f->tls = true;
 	if (flow_skips_http(f)) {
@@ -298,14 +304,10 @@ static bool flow_takes_http(struct flowtab *ft, struct flow *f, uint64_t ts)
 
 void flow_on_pair(struct flowtab *ft, const struct ms_http_pair_event *ev)
 {
-	struct flow *f = flow_find(ft, ev->hdr.cookie);
+	struct flow *f = payload_flow(ft, &ev->hdr);
 	struct http1_txn t;
 
-	if (!f) {
-		ft->stats.data_without_flow++;
-		return;
-	}
-	if (!flow_takes_http(ft, f, ev->hdr.ts_ns))
+	if (!f || !flow_takes_http(ft, f, ev->hdr.ts_ns))
 		return;
 	req_to_txn(ft, &ev->req, &t);
 	t.status = ev->status;
@@ -329,15 +331,11 @@ void flow_on_pair(struct flowtab *ft, const struct ms_http_pair_event *ev)
  */
 void flow_on_mode(struct flowtab *ft, const struct ms_mode_event *ev)
 {
-	struct flow *f = flow_find(ft, ev->hdr.cookie);
+	struct flow *f = payload_flow(ft, &ev->hdr);
 	struct http1_txn t;
 
 	ft->stats.fallbacks[ev->reason]++;
-	if (!f) {
-		ft->stats.data_without_flow++;
-		return;
-	}
-	if (!flow_takes_http(ft, f, f->last_ns))
+	if (!f || !flow_takes_http(ft, f, f->last_ns))
 		return;
 	if (f->http_off || flow_http_alloc(ft, f)) {
 		f->http_off = true;

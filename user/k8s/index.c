@@ -181,7 +181,7 @@ struct k8s_index *k8s_index_new(const char *cluster_domain)
 
 	if (!idx)
 		return NULL;
-	str_copy(idx->domain, sizeof(idx->domain), first_set(cluster_domain, "cluster.local"));
+	str_copy(idx->domain, sizeof(idx->domain), str_or(cluster_domain, "cluster.local"));
 	for (i = 0; i < K8S_KIND__MAX && !err; i++)
 		err =
 		    htab_init(&idx->objs[i], offsetof(struct obj, uid) - offsetof(struct obj, node),

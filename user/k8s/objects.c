@@ -6,11 +6,6 @@
 
 /* --- small helpers ------------------------------------------------------ */
 
-const char *first_set(const char *a, const char *b)
-{
-	return a && a[0] ? a : b;
-}
-
 bool ports_have(const uint16_t *ports, size_t n, uint16_t port)
 {
 	size_t i;
@@ -233,27 +228,27 @@ static void derive_names(bool *bad, const json_t *labels, const json_t *annots, 
 {
 	struct k8s_pod_ref *r = &p->ref;
 	const char *app =
-	    first_set(jstr(bad, labels, "app.kubernetes.io/name"), jstr(bad, labels, "app"));
+	    str_or(jstr(bad, labels, "app.kubernetes.io/name"), jstr(bad, labels, "app"));
 	const char *ver =
-	    first_set(jstr(bad, labels, "app.kubernetes.io/version"), jstr(bad, labels, "version"));
+	    str_or(jstr(bad, labels, "app.kubernetes.io/version"), jstr(bad, labels, "version"));
 	const char *otel_name = jstr(bad, annots, "resource.opentelemetry.io/service.name");
 	const char *otel_ver = jstr(bad, annots, "resource.opentelemetry.io/service.version");
 	const char *s;
 
 	str_copy(r->app, sizeof(r->app), app);
 	str_copy(r->version, sizeof(r->version), ver);
-	s = first_set(jstr(bad, labels, "service.istio.io/canonical-name"), app);
-	str_copy(r->canonical_service, sizeof(r->canonical_service), first_set(s, r->workload));
-	s = first_set(jstr(bad, labels, "service.istio.io/canonical-revision"), ver);
-	str_copy(r->canonical_revision, sizeof(r->canonical_revision), first_set(s, "latest"));
+	s = str_or(jstr(bad, labels, "service.istio.io/canonical-name"), app);
+	str_copy(r->canonical_service, sizeof(r->canonical_service), str_or(s, r->workload));
+	s = str_or(jstr(bad, labels, "service.istio.io/canonical-revision"), ver);
+	str_copy(r->canonical_revision, sizeof(r->canonical_revision), str_or(s, "latest"));
 
-	s = first_set(otel_name, jstr(bad, labels, "app.kubernetes.io/instance"));
-	s = first_set(s, jstr(bad, labels, "app.kubernetes.io/name"));
+	s = str_or(otel_name, jstr(bad, labels, "app.kubernetes.io/instance"));
+	s = str_or(s, jstr(bad, labels, "app.kubernetes.io/name"));
 	if (!s || !s[0])
 		s = otel_workload_kind(r->workload_kind) ? r->workload : r->name;
 	str_copy(r->service_name, sizeof(r->service_name), s);
 
-	s = first_set(otel_ver, jstr(bad, labels, "app.kubernetes.io/version"));
+	s = str_or(otel_ver, jstr(bad, labels, "app.kubernetes.io/version"));
 	p->version_from_meta = s && s[0];
 	str_copy(r->service_version, sizeof(r->service_version), s);
 }
@@ -723,7 +718,7 @@ static void parse_route(bool *bad, struct vservice *v, const json_t *rule, const
 		}
 		d = &v->route.dests[v->route.ndests++];
 		route_host(d->host, sizeof(d->host), host, ns, domain);
-		str_copy(d->subset, sizeof(d->subset), first_set(jstr(bad, dest, "subset"), ""));
+		str_copy(d->subset, sizeof(d->subset), str_or(jstr(bad, dest, "subset"), ""));
 		w = jget(bad, r, "weight", JSON_INTEGER);
 		/* Istio: a lone destination without a weight gets all the traffic. */
 		d->weight = w ? (uint32_t)json_integer_value(w) : n == 1 ? 100 : 0;

@@ -169,7 +169,6 @@ struct k8s_index {
 	struct k8s_index_stats stats;
 };
 
-const char *first_set(const char *a, const char *b);
 bool ports_have(const uint16_t *ports, size_t n, uint16_t port);
 int read_meta(bool *bad, const json_t *obj, enum k8s_kind kind, const json_t **meta,
 	      const char **name, const char **ns, const char **uid);

@@ -9,20 +9,15 @@
 #include "lib/log.h"
 #include "lib/prom_text.h"
 #include "lib/url.h"
-
-/* "" (a flag given empty) means none, as unset does; the option table has
- * already applied $KUBECONFIG and $NODE_NAME under their flags. */
-static const char *nonempty(const char *s)
-{
-	return s && s[0] ? s : NULL;
-}
+#include "lib/str.h"
 
 /* Which credentials to use: an explicit kubeconfig, else the pod's service
  * account. -ENOENT (not an error in auto mode) when neither exists. */
 static int load_api_config(struct k8s_source *s, const struct k8s_flags *f, char *err,
 			   size_t errlen)
 {
-	const char *kubeconfig = nonempty(f->kubeconfig);
+	/* "" (a flag given empty) is none; $KUBECONFIG was read under the flag. */
+	const char *kubeconfig = str_or(f->kubeconfig, NULL);
 
 	if (kubeconfig)
 		return k8s_config_kubeconfig(kubeconfig, f->context, &s->api, err, errlen);
@@ -32,7 +27,7 @@ static int load_api_config(struct k8s_source *s, const struct k8s_flags *f, char
 static int check_watch_flags(struct k8s_source *s, const struct k8s_flags *f,
 			     struct k8s_watch_opts *o, char *err, size_t errlen)
 {
-	const char *node = nonempty(f->node_name);
+	const char *node = str_or(f->node_name, NULL);
 
 	if (node)
 		snprintf(s->node_name, sizeof(s->node_name), "%s", node);
@@ -90,7 +85,7 @@ int k8s_source_start(struct k8s_source *s, const struct k8s_flags *f, char *err,
 	if (ret)
 		return ret;
 	ret = load_api_config(s, f, err, errlen);
-	if (ret == -ENOENT && !nonempty(f->kubeconfig)) {
+	if (ret == -ENOENT && !str_or(f->kubeconfig, NULL)) {
 		pr_info("not in a Kubernetes pod and no kubeconfig given: names come from the "
 			"identity file and cgroups only\n");
 		err[0] = '\0';

@@ -3,6 +3,7 @@
  * Bounded string helpers every layer shares, so each rule exists once:
  *
  *   str_copy(dst, len, src)            copy, cut at a UTF-8 boundary
+ *   str_or(s, fallback)                s unless NULL or "", else fallback
  *   str_hex_digit(ch)                  '0'-'9', 'a'-'f', 'A'-'F' -> 0..15, else -1
  *   str_hex_encode(out, bytes, n)      lowercase hex, NUL-terminated
  *   str_percent_decode(s, n, out, len) RFC 3986 %XX, refusing CR, LF and NUL
@@ -16,6 +17,12 @@
 /* Copies src (NULL: "") into dst of len bytes, always terminated; a copy that
  * does not fit is cut at a UTF-8 character boundary and returns -ENAMETOOLONG. */
 int str_copy(char *dst, size_t len, const char *src);
+
+/* The one rule for "unset": NULL and "" both take the fallback (which may be NULL). */
+static inline const char *str_or(const char *s, const char *fallback)
+{
+	return s && s[0] ? s : fallback;
+}
 
 int str_hex_digit(int ch);
 

@@ -6,25 +6,16 @@
 
 #include "naming/naming.h"
 #include "lib/addr.h"
-
-void naming_format_addr(const uint8_t addr[16], char *buf, size_t len)
-{
-	addr_format(addr, buf, len);
-}
-
-static const char *nonempty(const char *s)
-{
-	return s && s[0] ? s : NULL;
-}
+#include "lib/str.h"
 
 /* One rule names an end, never a mix of two: the cgroup rule is the more specific. */
 static void apply_identity(struct endpoint_names *out, const struct identity *id)
 {
 	if (!id)
 		return;
-	out->workload = nonempty(id->workload);
-	out->namespace_ = nonempty(id->namespace_);
-	out->service = nonempty(id->service);
+	out->workload = str_or(id->workload, NULL);
+	out->namespace_ = str_or(id->namespace_, NULL);
+	out->service = str_or(id->service, NULL);
 }
 
 /* Istio's fallbacks when only a workload is known (identity files, bare pods). */
@@ -40,18 +31,18 @@ static void default_istio_names(struct endpoint_names *out)
 
 static void apply_pod(struct endpoint_names *out, const struct k8s_pod_ref *p)
 {
-	out->workload = nonempty(p->workload);
-	out->workload_kind = nonempty(p->workload_kind);
-	out->namespace_ = nonempty(p->namespace_);
-	out->pod = nonempty(p->name);
-	out->node = nonempty(p->node);
-	out->container = nonempty(p->container);
-	out->canonical_service = nonempty(p->canonical_service);
-	out->canonical_revision = nonempty(p->canonical_revision);
-	out->app = nonempty(p->app);
-	out->version = nonempty(p->version);
-	out->otel_service_name = nonempty(p->service_name);
-	out->otel_service_version = nonempty(p->service_version);
+	out->workload = str_or(p->workload, NULL);
+	out->workload_kind = str_or(p->workload_kind, NULL);
+	out->namespace_ = str_or(p->namespace_, NULL);
+	out->pod = str_or(p->name, NULL);
+	out->node = str_or(p->node, NULL);
+	out->container = str_or(p->container, NULL);
+	out->canonical_service = str_or(p->canonical_service, NULL);
+	out->canonical_revision = str_or(p->canonical_revision, NULL);
+	out->app = str_or(p->app, NULL);
+	out->version = str_or(p->version, NULL);
+	out->otel_service_name = str_or(p->service_name, NULL);
+	out->otel_service_version = str_or(p->service_version, NULL);
 }
 
 /* The pod of a local socket by its cgroup, else of the address (port picks
@@ -74,9 +65,9 @@ static void resolve_k8s(struct naming *n, const uint8_t addr[16], const struct e
 		apply_pod(out, &out->pod_buf);
 	/* Only a destination has a Service: the port it was called on. */
 	if (port && k8s_index_service_by_addr(n->k8s, addr, port, &out->service_buf)) {
-		out->service = nonempty(out->service_buf.name);
-		out->service_namespace = nonempty(out->service_buf.namespace_);
-		out->service_fqdn = nonempty(out->service_buf.fqdn);
+		out->service = str_or(out->service_buf.name, NULL);
+		out->service_namespace = str_or(out->service_buf.namespace_, NULL);
+		out->service_fqdn = str_or(out->service_buf.fqdn, NULL);
 	}
 }
 
@@ -117,7 +108,7 @@ void naming_resolve(struct naming *n, const uint8_t addr[16], const struct edge_
 	const struct identity *id = NULL;
 
 	memset(out, 0, sizeof(*out));
-	naming_format_addr(addr, out->address, sizeof(out->address));
+	addr_format(addr, out->address, sizeof(out->address));
 	resolve_local(n, end, out);
 	if (n->ids) {
 		id = out->cgroup ? identity_by_cgroup(n->ids, out->cgroup) : NULL;
@@ -151,13 +142,13 @@ bool naming_pod_uid(struct naming *n, const uint8_t addr[16], const struct edge_
 
 const char *naming_node_name(const struct endpoint_names *n, bool server, char *buf, size_t len)
 {
-	const char *name = nonempty(n->otel_service_name);
+	const char *name = str_or(n->otel_service_name, NULL);
 
 	/* Without Kubernetes' service.name rules: a server by the Service it
 	 * was called on, a client by its workload. */
 	if (!name)
-		name = server ? (nonempty(n->service) ?: nonempty(n->workload))
-			      : (nonempty(n->workload) ?: nonempty(n->service));
+		name = server ? (str_or(n->service, NULL) ?: str_or(n->workload, NULL))
+			      : (str_or(n->workload, NULL) ?: str_or(n->service, NULL));
 
 	if (name)
 		snprintf(buf, len, "%s", name);

@@ -56,8 +56,6 @@ struct endpoint_names {
 	struct k8s_service_ref service_buf;
 };
 
-/* IPv4-mapped addresses print as dotted quads. */
-void naming_format_addr(const uint8_t addr[16], char *buf, size_t len);
 void naming_resolve(struct naming *n, const uint8_t addr[16], const struct edge_end *end,
 		    struct endpoint_names *out);
 /* The UID of the Kubernetes pod an end belongs to now; false when none. */

@@ -10,6 +10,7 @@
 #include "core/aggregator.h"
 #include "answers/graph.h"
 #include "otlp/logs.h"
+#include "lib/addr.h"
 
 #define LOG_ATTRS_MAX 14
 #define LOG_BODY_MAX  (2 * GRAPH_ID_MAX + EVENTS_DETAIL_MAX + HTTP1_PATH_MAX + 64)
@@ -225,7 +226,7 @@ static void record_fill(struct log_batch *lb, const struct access_record *a, str
 		 sizeof(s->client));
 	end_name(lb->naming, a->server_addr, a->local_is_client ? NULL : &a->local, s->server,
 		 sizeof(s->server));
-	naming_format_addr(a->client_addr, s->client_ip, sizeof(s->client_ip));
+	addr_format(a->client_addr, s->client_ip, sizeof(s->client_ip));
 	record_attrs(a, s);
 	if (a->status)
 		snprintf(status, sizeof(status), "%u", a->status);

@@ -10,6 +10,7 @@
 #include "core/h2.h"
 #include "core/trace_context.h"
 #include "otlp/traces.h"
+#include "lib/addr.h"
 
 #define NAME_MAX_LEN   256
 #define SPAN_ATTRS_MAX 18 /* HTTP attributes (13) + gRPC rpc.* (4) */
@@ -273,8 +274,8 @@ static void span_attrs(struct span_batch *sb, const struct span_rec *r, struct s
 
 	naming_resolve(sb->naming, r->server_addr, r->server ? &r->local : NULL, &server);
 	naming_node_name(&server, true, s->server_name, sizeof(s->server_name));
-	naming_format_addr(r->client_addr, s->client_ip, sizeof(s->client_ip));
-	naming_format_addr(r->server_addr, s->server_ip, sizeof(s->server_ip));
+	addr_format(r->client_addr, s->client_ip, sizeof(s->client_ip));
+	addr_format(r->server_addr, s->server_ip, sizeof(s->server_ip));
 	if (r->grpc)
 		grpc_attrs(r, s, &n);
 	add_str(s->attrs, &n, "http.request.method", method);

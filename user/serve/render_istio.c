@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "serve/render.h"
+#include "lib/str.h"
 
 #define ISTIO_UNKNOWN "unknown"
 /* Istio's default CLUSTER_ID. Kiali drops telemetry whose namespace is known
@@ -52,11 +53,6 @@ struct istio_end {
 	const char *canonical_service, *canonical_revision, *cluster;
 };
 
-static const char *or_unknown(const char *s)
-{
-	return s && s[0] ? s : ISTIO_UNKNOWN;
-}
-
 /* Not a local socket and named by nothing: whatever naming.c says, such an
  * end is outside the mesh, and its address must never reach a label. */
 static bool is_external(const struct endpoint_names *x)
@@ -67,11 +63,11 @@ static bool is_external(const struct endpoint_names *x)
 static void end_labels(const struct naming *n, const struct endpoint_names *x,
 		       struct istio_end *out)
 {
-	out->workload = or_unknown(x->workload);
-	out->namespace_ = or_unknown(x->namespace_);
-	out->app = or_unknown(x->app);
-	out->version = or_unknown(x->version);
-	out->canonical_service = or_unknown(x->canonical_service ?: x->workload);
+	out->workload = str_or(x->workload, ISTIO_UNKNOWN);
+	out->namespace_ = str_or(x->namespace_, ISTIO_UNKNOWN);
+	out->app = str_or(x->app, ISTIO_UNKNOWN);
+	out->version = str_or(x->version, ISTIO_UNKNOWN);
+	out->canonical_service = str_or(x->canonical_service ?: x->workload, ISTIO_UNKNOWN);
 	out->canonical_revision = x->canonical_revision ?: "latest";
 	out->cluster = x->cluster ?: n->cluster;
 	if (!out->cluster)
@@ -124,15 +120,15 @@ static void put_destination(FILE *f, const struct naming *n, const struct endpoi
 		snprintf(host, sizeof(host), "%s.%s.svc.%s", x->service, svc_ns,
 			 n->cluster_domain ?: "cluster.local");
 	else
-		snprintf(host, sizeof(host), "%s", or_unknown(x->service));
+		snprintf(host, sizeof(host), "%s", str_or(x->service, ISTIO_UNKNOWN));
 	put_label(f, "destination_workload", d.workload);
 	put_label(f, "destination_workload_namespace", d.namespace_);
 	put_label(f, "destination_principal", ISTIO_UNKNOWN);
 	put_label(f, "destination_app", d.app);
 	put_label(f, "destination_version", d.version);
 	put_label(f, "destination_service", host);
-	put_label(f, "destination_service_name", or_unknown(x->service));
-	put_label(f, "destination_service_namespace", or_unknown(svc_ns));
+	put_label(f, "destination_service_name", str_or(x->service, ISTIO_UNKNOWN));
+	put_label(f, "destination_service_namespace", str_or(svc_ns, ISTIO_UNKNOWN));
 	put_label(f, "destination_canonical_service", d.canonical_service);
 	put_label(f, "destination_canonical_revision", d.canonical_revision);
 	put_label(f, "destination_cluster", d.cluster);

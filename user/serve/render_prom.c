@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "serve/render.h"
+#include "lib/str.h"
 
 /* One edge view, with the label set it is reported under. */
 struct prom_row {
@@ -43,11 +44,6 @@ static void put_label(FILE *f, const char *name, const char *value, int *first)
 	put_escaped(f, value);
 	fputc('"', f);
 	*first = 0;
-}
-
-static const char *or_unknown(const char *s)
-{
-	return s && s[0] ? s : "unknown";
 }
 
 int render_labels_parse(const char *list, uint32_t *out, char *why, size_t len)
@@ -96,15 +92,15 @@ static char *edge_labels(struct naming *n, const struct edge *e, enum edge_repor
 	naming_resolve(n, e->key.dst_addr, &e->dst, &dst);
 	snprintf(port, sizeof(port), "%u", e->key.dst_port);
 	put_label(f, "reporter", r == REPORTER_SOURCE ? "source" : "destination", &first);
-	put_label(f, "source_workload", or_unknown(src.workload), &first);
-	put_label(f, "source_namespace", or_unknown(src.namespace_), &first);
+	put_label(f, "source_workload", str_or(src.workload, "unknown"), &first);
+	put_label(f, "source_namespace", str_or(src.namespace_, "unknown"), &first);
 	if (extra & RENDER_LABEL_ADDRESS)
 		put_label(f, "source_address", src.address, &first);
 	if (extra & RENDER_LABEL_PROCESS)
 		put_label(f, "source_process", src.process, &first);
-	put_label(f, "destination_service", or_unknown(dst.service), &first);
-	put_label(f, "destination_workload", or_unknown(dst.workload), &first);
-	put_label(f, "destination_namespace", or_unknown(dst.namespace_), &first);
+	put_label(f, "destination_service", str_or(dst.service, "unknown"), &first);
+	put_label(f, "destination_workload", str_or(dst.workload, "unknown"), &first);
+	put_label(f, "destination_namespace", str_or(dst.namespace_, "unknown"), &first);
 	put_label(f, "destination_port", port, &first);
 	if (extra & RENDER_LABEL_ADDRESS)
 		put_label(f, "destination_address", dst.address, &first);
