@@ -141,6 +141,15 @@ $(OUTPUT)/tests/skb_bench: tests/bpf/skb_bench.c $(OUTPUT)/tests/skb_bench.bpf.o
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Ibpf $< $(LIBS) -o $@
 
+# Do-nothing skb programs and their loader: the hooks' floor under the bench's load.
+$(OUTPUT)/tests/skb_floor.bpf.o: tests/bpf/skb_floor.bpf.c | $(OUTPUT)/tests
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/tests/skb_floor: tests/bpf/skb_floor.c $(OUTPUT)/tests/skb_floor.bpf.o | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LIBS) -o $@
+
 # Kernel reach: lockdown-restricted helpers (uses probe.c's tables) and CO-RE relocation.
 $(OUTPUT)/tests/helper_audit: tests/bpf/helper_audit.c $(OUTPUT)/user/agent/probe.o $(OUTPUT)/user/lib/log.o | $(OUTPUT)/tests
 	$(call msg,TEST-CC,$@)
@@ -167,8 +176,9 @@ bpf-test: $(OUTPUT)/tests/bpf_prog_test $(OUTPUT)/tests/http1_kernel_test $(OUTP
 	$(Q)OUTPUT=$(OUTPUT) tests/bpf/run.sh $(OUTPUT)/tests/bpf_prog_test
 
 .PHONY: bpf-bench
-bpf-bench: $(OUTPUT)/tests/skb_bench ## ns per packet of the skb path, BPF_PROG_TEST_RUN (root)
+bpf-bench: $(OUTPUT)/tests/skb_bench ## ns per packet of the skb path, BPF_PROG_TEST_RUN, warm and cold caches (root)
 	$(Q)$(OUTPUT)/tests/skb_bench $(OUTPUT)/tests/skb_bench.bpf.o
+	$(Q)$(OUTPUT)/tests/skb_bench -c 2048 -r 1000 $(OUTPUT)/tests/skb_bench.bpf.o
 
 .PHONY: helm-test
 helm-test: $(OUTPUT)/meshsight ## Render the Helm chart (default and other values) and check it
@@ -195,7 +205,7 @@ demo: deps ## Pods in network namespaces calling each other, edges printed live
 
 .PHONY: bench
 bench: deps-bench ## Throughput and latency with and without the agent, and the skb path per packet (prints figures)
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/tests/skb_floor
 	$(Q)tools/bench.sh
 	$(Q)tools/bench-scrape.sh
 	$(Q)$(MAKE) --no-print-directory bpf-bench

@@ -23,6 +23,19 @@ const volatile __u8 cfg_capture_http __weak = 1;
  * payload is copied to userspace's parser (--http-parser userspace).
  */
 const volatile __u8 cfg_kernel_http __weak = 1;
+
+/*
+ * Do sockets sockops announces get per-socket state (bpf/sock.h)? With
+ * kernel parsing, for it; with no HTTP at all (--no-http), so that their
+ * packets leave after one storage lookup, their counters refreshed every
+ * MS_REFRESH_EVERY payload packets and at close, instead of a connection
+ * table lookup and a refresh on every packet. Only the userspace parser
+ * (--http-parser userspace) goes without: all its payload is captured.
+ */
+static __always_inline int cfg_sock_state(void)
+{
+	return cfg_kernel_http || !cfg_capture_http;
+}
 /*
  * 1 when sockops may call the current-task helpers (bpf_get_current_pid_tgid,
  * bpf_get_current_comm) and bpf_get_netns_cookie: the loader sets it from a

@@ -134,7 +134,7 @@ static __always_inline int conn_emit_open(__u64 cookie, const struct ms_conn *co
 	ev->origin = conn->origin;
 	ev->seq_known = seq_known;
 	__builtin_memcpy(ev->comm, conn->comm, sizeof(ev->comm));
-	bpf_ringbuf_submit(ev, ringbuf_wakeup_flags());
+	bpf_ringbuf_submit(ev, ringbuf_wakeup_flags(ev->hdr.ts_ns));
 	return 0;
 }
 

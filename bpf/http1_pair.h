@@ -80,7 +80,7 @@ static __always_inline void pair_send(struct ms_sock *st, __u64 now, __u32 flags
 	barrier_var(size);
 	if (size > sizeof(st->pair))
 		size = sizeof(st->pair);
-	if (bpf_ringbuf_output(&events, &st->pair, size, ringbuf_wakeup_flags())) {
+	if (bpf_ringbuf_output(&events, &st->pair, size, ringbuf_wakeup_flags(now))) {
 		count(MS_CNT_RB_FULL_PAIR);
 		conn_mark_lost(st->cookie);
 	}

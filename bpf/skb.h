@@ -205,7 +205,8 @@ static __always_inline void emit_data(struct __sk_buff *skb, __u64 cookie, struc
 	ev->dir = dir;
 	ev->role = conn->role;
 	ev->_pad = 0;
-	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + cap, ringbuf_wakeup_flags())) {
+	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + cap,
+			       ringbuf_wakeup_flags(ev->hdr.ts_ns))) {
 		count(MS_CNT_RB_FULL_DATA);
 		conn->flags |= MS_CONN_F_LOST; /* its edge is marked partial */
 	}
@@ -314,7 +315,7 @@ static __always_inline int handle_skb(struct __sk_buff *skb, __u8 dir)
 	full = bpf_sk_fullsock(sk);
 	if (!full)
 		return 1;
-	if (cfg_kernel_http)
+	if (cfg_sock_state())
 		st = bpf_sk_storage_get(&sock_state, full, NULL, 0);
 	if (st && sock_segment(skb, full, st, &seg, dir) == SEG_DONE)
 		return 1;

@@ -105,22 +105,23 @@ static __always_inline void fill_server_process(struct bpf_sock_ops *skops, stru
 
 /*
  * The skb hooks' state for a socket userspace knows of (its open event was
- * sent): where each byte stream starts, for kernel HTTP/1 parsing. Without
- * it (no memory, or kernel parsing off) the socket takes the capture path.
+ * sent): where each byte stream starts, for kernel HTTP/1 parsing, or
+ * nothing to parse at all (--no-http). Without it (no memory, or the
+ * userspace parser) the socket takes the capture path.
  */
 static __always_inline void sock_state_create(struct bpf_sock_ops *skops, __u64 cookie, __u8 role)
 {
 	struct bpf_sock *sk = skops->sk;
 	struct ms_sock *st;
 
-	if (!cfg_kernel_http || !cfg_capture_http || !sk)
+	if (!cfg_sock_state() || !sk)
 		return;
 	st = bpf_sk_storage_get(&sock_state, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!st)
 		return;
 	st->cookie = cookie;
 	st->role = role;
-	st->mode = MS_SOCK_NEW;
+	st->mode = cfg_capture_http ? MS_SOCK_NEW : MS_SOCK_OPAQUE;
 	st->dir[MS_DIR_EGRESS].next = skops->snd_nxt;
 	st->dir[MS_DIR_INGRESS].next = skops->rcv_nxt;
 }
@@ -205,7 +206,7 @@ static __always_inline int emit_close(struct bpf_sock_ops *skops, struct ms_conn
 	ev->bytes_received = skops->bytes_received >= fin ? skops->bytes_received - fin : 0;
 	ev->srtt_us = skops->srtt_us >> 3; /* the kernel keeps it scaled by 8 */
 	ev->total_retrans = skops->total_retrans;
-	bpf_ringbuf_submit(ev, ringbuf_wakeup_flags());
+	bpf_ringbuf_submit(ev, ringbuf_wakeup_flags(ev->hdr.ts_ns));
 	return 0;
 }
 

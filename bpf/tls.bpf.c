@@ -187,7 +187,7 @@ static __always_inline void emit(__u64 cookie, const struct ms_tls_call *c, __u6
 	if (cap && bpf_probe_read_user(ev->data, cap, (const void *)c->buf))
 		cap = 0;
 	ev->cap_len = cap;
-	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + cap, ringbuf_wakeup_flags()))
+	if (bpf_ringbuf_output(&events, ev, sizeof(*ev) + cap, ringbuf_wakeup_flags(ev->hdr.ts_ns)))
 		count(MS_CNT_RB_FULL_TLS);
 }
 

@@ -14,6 +14,11 @@
 #   BENCH_TLS=1 tools/bench.sh           # HTTPS (nginx and wrk on OpenSSL), agent with --tls on
 #   BENCH_H2=1 tools/bench.sh            # h2c: h2load -m10 against nghttpd, streams for requests
 #
+# Besides v2 (the default agent) and v1 (--http-parser userspace), each
+# HTTP/1 round measures the floor (do-nothing programs on the same hooks,
+# tests/bpf/skb_floor: the cost of any program there on this machine, in
+# this run) and L4 only (--no-http).
+#
 # Needs root, wrk and nginx (apt-get install wrk nginx-light); installs
 # nothing. Agent CPU is utime+stime from /proc/PID/stat across the wrk run,
 # max RSS is VmHWM, events/s is the growth of /api/v1/stats events_seen.
@@ -31,6 +36,8 @@ BENCH_TLS=${BENCH_TLS:-0}
 BENCH_H2=${BENCH_H2:-0}
 BENCH_STREAMS=${BENCH_STREAMS:-10} # h2load -m: concurrent streams per connection
 url=http://10.200.2.2:8080/
+FLOOR_BIN=${FLOOR_BIN:-$repo/build/tests/skb_floor}     # do-nothing skb programs' loader
+FLOOR_OBJ=${FLOOR_OBJ:-$repo/build/tests/skb_floor.bpf.o}
 read -ra agent_flags <<<"${BENCH_AGENT_FLAGS:-}" # extra agent flags, e.g. --identities FILE
 if [ "$BENCH_TLS" = 1 ]; then
 	# HTTPS: the agent reads it through libssl's uprobes; v1 and export are not measured.
@@ -49,6 +56,8 @@ fi
 
 require_root_kernel
 require_cmds ip curl jq ss wrk nginx bpftool openssl
+[ "$BENCH_NO_AGENT" = 1 ] || [ -x "$FLOOR_BIN" ] ||
+	ms_die "$FLOOR_BIN not found: build it with 'make build/tests/skb_floor' (make bench does)"
 [ "$BENCH_H2" = 1 ] && require_cmds h2load nghttpd
 [ "$BENCH_NO_AGENT" = 1 ] || [ -x "$MESHSIGHT_BIN" ] ||
 	ms_die "$MESHSIGHT_BIN not found: build it with 'make' (or BENCH_NO_AGENT=1 for a baseline)"
@@ -163,19 +172,44 @@ agent_hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$MS_AGENT_PID/status"; }
 
 declare -A R # R[metric,round,off|on]
 
-# measure ROUND off|on|exp: one wrk run; with "on" the agent runs around it,
-# with "exp" the agent also exports OTLP to the local receiver.
+# floor_measure ROUND: one wrk run with only the do-nothing programs attached.
+floor_measure() {
+	local r=$1 s0 s1 pid out=$MS_STATE_DIR/floor.out
+	"$FLOOR_BIN" "$FLOOR_OBJ" "$MS_CG_ROOT" {MS_LOCK_FD}>&- >"$out" 2>&1 </dev/null &
+	pid=$!
+	ms_record_pid "$pid"
+	for _ in $(seq 50); do grep -q attached "$out" && break; sleep 0.1; done
+	grep -q attached "$out" || ms_die "skb_floor did not attach: $(cat "$out")"
+	s0=$(bpf_prog_stats)
+	load_run "$r" floor
+	s1=$(bpf_prog_stats)
+	kill "$pid" && wait "$pid" 2>/dev/null
+	R[bpf,$r,floor]=$(bpf_per_request "$s0" "$s1" "${R[reqs,$r,floor]}")
+	R[bpfns,$r,floor]=${R[bpf,$r,floor]##*total=}
+	echo "  round $r, floor: BPF ns per request (runs): ${R[bpf,$r,floor]}" >&2
+	echo "  round $r, floor: ${R[rps,$r,floor]} req/s" >&2
+}
+
+# measure ROUND off|on|v1|l4|exp|floor: one wrk run; with "on" (v2), "v1" and
+# "l4" the agent runs around it, with "exp" the agent also exports OTLP to
+# the local receiver; "floor" has only the do-nothing programs.
 measure() {
 	local r=$1 mode=$2 out t0 t1 c0 c1 e0 e1 hz
+	if [ "$mode" = floor ]; then
+		floor_measure "$r"
+		return
+	fi
 	if [ "$mode" = exp ]; then
 		OTEL_BSP_SCHEDULE_DELAY=1000 OTEL_BSP_MAX_QUEUE_SIZE=65536 \
 			OTEL_BSP_MAX_EXPORT_BATCH_SIZE=2048 agent_start "${agent_flags[@]}" \
 			--otlp-endpoint "http://127.0.0.1:$EXPORT_PORT" --max-spans-per-second 0 \
 			--metric-export-interval-ms 1000
 		c0=$(agent_cpu_ticks)
-	elif [ "$mode" = on ] || [ "$mode" = v1 ]; then
+	elif [ "$mode" = on ] || [ "$mode" = v1 ] || [ "$mode" = l4 ]; then
 		if [ "$mode" = v1 ]; then
 			agent_start "${agent_flags[@]}" --http-parser userspace
+		elif [ "$mode" = l4 ]; then
+			agent_start "${agent_flags[@]}" --no-http
 		else
 			agent_start "${agent_flags[@]}"
 		fi
@@ -187,7 +221,7 @@ measure() {
 	t0=$(date +%s.%N)
 	load_run "$r" "$mode"
 	t1=$(date +%s.%N)
-	if [ "$mode" = on ] || [ "$mode" = v1 ]; then
+	if [ "$mode" = on ] || [ "$mode" = v1 ] || [ "$mode" = l4 ]; then
 		c1=$(agent_cpu_ticks)
 		e1=$(agent_events)
 		b1=$(agent_event_bytes)
@@ -268,11 +302,15 @@ for ((r = 1; r <= BENCH_ROUNDS; r++)); do
 		measure "$r" off
 	elif [ $((r % 2)) -eq 1 ]; then
 		measure "$r" off
+		measure "$r" floor
 		measure "$r" on
+		measure "$r" l4
 		measure "$r" v1
 	else
 		measure "$r" v1
+		measure "$r" l4
 		measure "$r" on
+		measure "$r" floor
 		measure "$r" off
 	fi
 	[ "$BENCH_EXPORT" = 1 ] && measure "$r" exp
@@ -288,11 +326,14 @@ derived() {
 	ratio) a=${R[rps,$2,off]:-} b=${R[rps,$2,${3:-on}]:-} ;;
 	p50) a=${R[p50,$2,off]:-} b=${R[p50,$2,${3:-on}]:-} ;;
 	p99) a=${R[p99,$2,off]:-} b=${R[p99,$2,${3:-on}]:-} ;;
+	floor) a=${R[bpfns,$2,floor]:-} b=${R[bpfns,$2,${3:-on}]:-} ;;
 	esac
 	if [ -z "$a" ] || [ -z "$b" ] || [ "$a" = "?" ] || [ "$b" = "?" ]; then
 		printf -- -
 	elif [ "$1" = ratio ]; then
 		awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b / a }'
+	elif [ "$1" = floor ]; then
+		awk -v a="$a" -v b="$b" 'BEGIN { if (a > 0) printf "%.1f", b / a; else printf "-" }'
 	else
 		awk -v a="$a" -v b="$b" 'BEGIN { printf "%+d", b - a }'
 	fi
@@ -315,6 +356,13 @@ rows=(
 	"p99 added us, v1|derived p99 R v1"
 	"BPF ns per request (both ends), v2|val bpfns,R,on"
 	"BPF ns per request (both ends), v1|val bpfns,R,v1"
+	"BPF ns per request (both ends), L4 only|val bpfns,R,l4"
+	"BPF ns per request (both ends), floor|val bpfns,R,floor"
+	"BPF time / floor, v2|derived floor R on"
+	"BPF time / floor, v1|derived floor R v1"
+	"BPF time / floor, L4 only|derived floor R l4"
+	"requests/s, L4 only|val rps,R,l4"
+	"ratio with/without, L4 only|derived ratio R l4"
 	"events per request, v2|val epr,R,on"
 	"events per request, v1|val epr,R,v1"
 	"ring bytes per request, v2|val bpr,R,on"

@@ -46,12 +46,15 @@ static __always_inline void count(enum ms_counter which)
  * Wake the consumer only once enough is pending: a wakeup per event would
  * cost a context switch per request; the consumer polls on a short timer.
  * Reading the fill level touches the consumer position that userspace writes
- * from another CPU, so only one event in MS_WAKEUP_CHECK_EVERY (at random)
- * looks; the ring still has room for far more than that many events.
+ * from another CPU, so only about one event in MS_WAKEUP_CHECK_EVERY looks;
+ * the ring still has room for far more than that many events. Which ones is
+ * decided by the low bits of ts, a clock reading the caller already has (the
+ * event's own timestamp): as good as a random draw for this, and no helper
+ * call, whose code and state would be two more cold cache lines an event.
  */
-static __always_inline __u64 ringbuf_wakeup_flags(void)
+static __always_inline __u64 ringbuf_wakeup_flags(__u64 ts)
 {
-	if (bpf_get_prandom_u32() & (MS_WAKEUP_CHECK_EVERY - 1))
+	if (ts & (MS_WAKEUP_CHECK_EVERY - 1))
 		return BPF_RB_NO_WAKEUP;
 	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes
 		   ? BPF_RB_FORCE_WAKEUP

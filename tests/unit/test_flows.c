@@ -321,6 +321,45 @@ static void test_kernel_scan_deltas(void **state)
 	assert_int_equal(edge->view[REPORTER_SOURCE].bytes_received, 10);
 }
 
+/*
+ * Quiet past the idle time: a connection sockops announced is kept until
+ * its close (sockops reports it), with its last bytes; one first seen
+ * mid-stream (nothing reports its close) is forgotten, kernel entry too.
+ */
+static void test_idle_only_forgets_unreported(void **state)
+{
+	struct env *e = *state;
+	struct ms_conn kc = {.l7 = MS_L7_OPAQUE, .opened_ns = 1, .last_seen_ns = 2 * MS};
+	uint64_t later = 2 * MS + limits.idle_ns + MS;
+	struct ms_conn_open_event lazy = {.hdr = {MS_EV_CONN_OPEN, 0, 9, 1}};
+	struct edge *edge;
+
+	send_open(e, 8, MS_ROLE_CLIENT, 100, 500, 1);
+	kc.bytes_acked = 40;
+	flowtab_sync_kernel(&e->ft, 8, &kc, 3 * MS);
+	assert_false(flowtab_sync_kernel(&e->ft, 8, &kc, later));
+	flowtab_expire(&e->ft, later);
+	assert_int_equal(e->ft.stats.flows_evicted_idle, 0);
+	send_close(e, 8, 70, 5, false, later + MS);
+	edge = the_edge(e, EDGE_PROTO_TCP);
+	assert_non_null(edge);
+	assert_int_equal(edge->view[REPORTER_SOURCE].bytes_sent, 70);
+	assert_int_equal(edge->view[REPORTER_SOURCE].conns_closed, 1);
+
+	lazy.origin = MS_ORIGIN_LAZY;
+	lazy.role = MS_ROLE_CLIENT;
+	lazy.tuple.family = AF_INET;
+	to_addr("10.0.0.1", lazy.tuple.local_addr);
+	to_addr("10.0.0.3", lazy.tuple.remote_addr);
+	lazy.tuple.local_port = 40001;
+	lazy.tuple.remote_port = 9000;
+	assert_int_equal(flowtab_handle_event(&e->ft, &lazy, sizeof(lazy)), 0);
+	kc.origin = MS_ORIGIN_LAZY;
+	assert_true(flowtab_sync_kernel(&e->ft, 9, &kc, later));
+	flowtab_expire(&e->ft, later);
+	assert_int_equal(e->ft.stats.flows_evicted_idle, 1);
+}
+
 /* Damaged records and payload for unknown connections are counted, not trusted. */
 static void test_bad_records_counted(void **state)
 {
@@ -955,6 +994,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_reset_mid_request, flows_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_opaque_is_tcp_edge, flows_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_kernel_scan_deltas, flows_setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_idle_only_forgets_unreported, flows_setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_records_counted, flows_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lazy_flow_role_from_data, flows_setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ambient_tunnel_opens_first, flows_setup, teardown),

@@ -136,7 +136,9 @@ const struct opt option_rows[] = {
      .max = UINT32_MAX,
      .def = "30m",
      .arg = "DURATION",
-     .help = "forget a connection with no packet for this long"},
+     .help = "forget a connection opened before the agent (whose\n"
+	     "close the kernel does not report) after no packet for\n"
+	     "this long; the others are kept until they close"},
     {.name = "ringbuf-mb",
      .type = T_U32,
      .off = F(bpf.ringbuf_mb),

@@ -68,7 +68,6 @@ static const struct helper_since helper_kernels[] = {
     {BPF_FUNC_map_update_elem, "3.19", NULL, false},
     {BPF_FUNC_map_delete_elem, "3.19", NULL, false},
     {BPF_FUNC_ktime_get_ns, "4.1", NULL, false},
-    {BPF_FUNC_get_prandom_u32, "4.1", NULL, false},
     {BPF_FUNC_skb_load_bytes, "4.5", NULL, false},
     {BPF_FUNC_get_socket_cookie, "4.12", NULL, false},
     {BPF_FUNC_sock_ops_cb_flags_set, "4.16", NULL, false},

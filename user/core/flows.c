@@ -694,11 +694,27 @@ int flowtab_handle_event(struct flowtab *ft, const void *data, size_t size)
 	return 0;
 }
 
+/*
+ * Can this connection be gone without a word? Sockops reports the close of
+ * every connection whose handshake it saw (or marks its entry closed when
+ * the ring is full), so those are kept until they close, however quiet:
+ * the skb hooks refresh last_seen_ns only now and then (every
+ * MS_REFRESH_EVERY payload packets, and at request starts), and a pooled
+ * connection may send nothing for hours. Only connections first seen
+ * mid-stream, whose close nobody reports, are forgotten after idle_ns
+ * without a packet (their packets all take the capture path, which
+ * refreshes it each time).
+ */
+static bool flow_may_vanish(uint8_t origin)
+{
+	return origin != MS_ORIGIN_SOCKOPS;
+}
+
 bool flowtab_sync_kernel(struct flowtab *ft, uint64_t cookie, const struct ms_conn *kc,
 			 uint64_t now_ns)
 {
 	struct flow *f = flow_find(ft, cookie);
-	bool stale = ft->lim.idle_ns && now_ns > kc->last_seen_ns &&
+	bool stale = flow_may_vanish(kc->origin) && ft->lim.idle_ns && now_ns > kc->last_seen_ns &&
 		     now_ns - kc->last_seen_ns > ft->lim.idle_ns;
 
 	/*
@@ -749,7 +765,8 @@ void flowtab_expire(struct flowtab *ft, uint64_t now_ns)
 	htab_for_each_safe(&ft->flows, n, tmp, i)
 	{
 		f = container_of(n, struct flow, node);
-		if (now_ns > f->last_ns && now_ns - f->last_ns > ft->lim.idle_ns) {
+		if (flow_may_vanish(f->origin) && now_ns > f->last_ns &&
+		    now_ns - f->last_ns > ft->lim.idle_ns) {
 			ft->stats.flows_evicted_idle++;
 			flow_destroy(ft, f);
 		}

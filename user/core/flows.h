@@ -65,7 +65,7 @@ struct flow_limits {
 	uint32_t max_flows;  /* flows tracked at once */
 	uint32_t max_http;   /* flows with HTTP parsing state at once */
 	size_t reasm_budget; /* bytes of out-of-order payload held, all flows together */
-	uint64_t idle_ns;    /* a flow with no event or packet for this long is dropped */
+	uint64_t idle_ns;    /* a flow first seen mid-stream with no packet this long is dropped */
 };
 
 struct flow_stats {
@@ -214,7 +214,7 @@ int flowtab_handle_event(struct flowtab *ft, const void *data, size_t size);
 bool flowtab_sync_kernel(struct flowtab *ft, uint64_t cookie, const struct ms_conn *kc,
 			 uint64_t now_ns);
 
-/* Drops flows with no activity for idle_ns (their kernel entries are gone or idle). */
+/* Drops flows first seen mid-stream with no activity for idle_ns (nothing reports their close). */
 void flowtab_expire(struct flowtab *ft, uint64_t now_ns);
 
 size_t flowtab_count(const struct flowtab *ft);
