@@ -78,11 +78,20 @@ static __always_inline struct ms_conn *conn_create_lazy(struct __sk_buff *skb, s
 static __always_inline int new_data_offset(struct tcp_segment *seg, struct bpf_tcp_sock *tp,
 					   __u8 dir)
 {
-	__u32 next, skip;
+	__u32 next, skip, snd_nxt, rcv_nxt;
 
 	if (!tp)
 		return 0; /* no TCP state to compare with: userspace deduplicates */
-	next = dir == MS_DIR_EGRESS ? tp->snd_nxt : tp->rcv_nxt;
+	/*
+	 * Both read, then one chosen: dir is known only at run time (one
+	 * program for both hooks), and a field picked by dir would be a
+	 * variable offset into tcp_sock, which the verifier refuses.
+	 */
+	snd_nxt = tp->snd_nxt;
+	rcv_nxt = tp->rcv_nxt;
+	barrier_var(snd_nxt); /* or clang loads from a chosen address again */
+	barrier_var(rcv_nxt);
+	next = dir == MS_DIR_EGRESS ? snd_nxt : rcv_nxt;
 	if (seq_diff(seg->seq + seg->payload_len, next) <= 0)
 		return -1;
 	if (seq_diff(seg->seq, next) >= 0)

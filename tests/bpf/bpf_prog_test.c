@@ -158,10 +158,12 @@ static void run_fixture(const struct fixture *f)
 {
 	unsigned char pkt[PKT_MAX];
 	struct captured got = {};
-	struct bpf_program *prog =
-	    f->ingress ? skel->progs.ms_skb_ingress : skel->progs.ms_skb_egress;
+	struct bpf_program *prog = skel->progs.ms_skb;
+	/* The one program tells the hooks apart by the device a packet came in on. */
+	struct __sk_buff ctx = {.ingress_ifindex = f->ingress ? 1 : 0};
 	size_t len = build_packet(f, pkt);
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = len);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = len, .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx));
 	struct ring_buffer *rb;
 	uint64_t before = f->moves ? counter(f->moves - 1) : 0;
 

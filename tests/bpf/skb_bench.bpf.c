@@ -46,11 +46,8 @@ int skb_bench(struct __sk_buff *skb)
 		__builtin_memcpy(st, tmpl, sizeof(*st));
 	if (bench_ctl.mode == 1)
 		return 1;
-	/* A constant direction, as in skb.bpf.c (clang folds it into the inlined path). */
-	if (bench_ctl.dir == MS_DIR_INGRESS)
-		handle_skb(skb, MS_DIR_INGRESS);
-	else
-		handle_skb(skb, MS_DIR_EGRESS);
+	/* A direction known at run time, as in skb.bpf.c (one program for both hooks). */
+	handle_skb(skb, bench_ctl.dir == MS_DIR_INGRESS ? MS_DIR_INGRESS : MS_DIR_EGRESS);
 	if (bench_ctl.save)
 		__builtin_memcpy(tmpl, st, sizeof(*st));
 	return 1;

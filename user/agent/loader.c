@@ -130,6 +130,7 @@ int loader_check_host(struct loader *l, const struct loader_opts *opts, char *er
 
 	memset(l, 0, sizeof(*l));
 	l->cgroup_fd = -1;
+	l->skb_links[0] = l->skb_links[1] = -1;
 	ret = check_caps(err, errlen);
 	if (!ret)
 		ret = check_btf(err, errlen);
@@ -187,33 +188,45 @@ static void apply_caps(struct meshsight_bpf *skel, const struct probe_caps *caps
 			"names come from each socket's cgroup\n");
 }
 
+static int attach_failed(const struct loader *l, const char *what, int ret, char *err,
+			 size_t errlen)
+{
+	snprintf(err, errlen,
+		 "cannot attach %s to cgroup %s: %s; the kernel needs CONFIG_CGROUP_BPF and "
+		 "bpf_link support (5.7+); 'meshsight --check' lists what else it needs",
+		 what, l->cgroup_path, strerror(-ret));
+	return ret;
+}
+
+/*
+ * sockops, and the one skb program on both hooks (bpf/skb.bpf.c says why):
+ * libbpf attaches a program to its section's hook only, so the skb links
+ * are made here, and kept as fds.
+ */
 static int attach_all(struct loader *l, char *err, size_t errlen)
 {
-	struct bpf_program *progs[3] = {
-	    l->skel->progs.ms_sockops,
-	    l->skel->progs.ms_skb_egress,
-	    l->skel->progs.ms_skb_ingress,
+	static const enum bpf_attach_type skb_hooks[2] = {
+	    [MS_DIR_EGRESS] = BPF_CGROUP_INET_EGRESS,
+	    [MS_DIR_INGRESS] = BPF_CGROUP_INET_INGRESS,
 	};
-	int i;
+	static const char *const skb_names[2] = {
+	    [MS_DIR_EGRESS] = "ms_skb (egress)",
+	    [MS_DIR_INGRESS] = "ms_skb (ingress)",
+	};
+	int prog_fd = bpf_program__fd(l->skel->progs.ms_skb), i;
 
 	l->cgroup_fd = open(l->cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (l->cgroup_fd < 0) {
 		snprintf(err, errlen, "cannot open cgroup %s: %s", l->cgroup_path, strerror(errno));
 		return -errno;
 	}
-	for (i = 0; i < 3; i++) {
-		l->links[i] = bpf_program__attach_cgroup(progs[i], l->cgroup_fd);
-		if (!l->links[i]) {
-			int ret = -errno;
-
-			l->links[i] = NULL;
-			snprintf(err, errlen,
-				 "cannot attach %s to cgroup %s: %s; the kernel needs "
-				 "CONFIG_CGROUP_BPF and bpf_link support (5.7+); "
-				 "'meshsight --check' lists what else it needs",
-				 bpf_program__name(progs[i]), l->cgroup_path, strerror(-ret));
-			return ret;
-		}
+	l->sockops_link = bpf_program__attach_cgroup(l->skel->progs.ms_sockops, l->cgroup_fd);
+	if (!l->sockops_link)
+		return attach_failed(l, "ms_sockops", -errno, err, errlen);
+	for (i = 0; i < 2; i++) {
+		l->skb_links[i] = bpf_link_create(prog_fd, l->cgroup_fd, skb_hooks[i], NULL);
+		if (l->skb_links[i] < 0)
+			return attach_failed(l, skb_names[i], l->skb_links[i], err, errlen);
 	}
 	return 0;
 }
@@ -256,9 +269,12 @@ void loader_stop(struct loader *l)
 {
 	int i;
 
-	for (i = 0; i < 3; i++) {
-		bpf_link__destroy(l->links[i]);
-		l->links[i] = NULL;
+	bpf_link__destroy(l->sockops_link);
+	l->sockops_link = NULL;
+	for (i = 0; i < 2; i++) {
+		if (l->skb_links[i] >= 0)
+			close(l->skb_links[i]); /* the last reference: detaches */
+		l->skb_links[i] = -1;
 	}
 	if (l->cgroup_fd >= 0)
 		close(l->cgroup_fd);
