@@ -203,8 +203,11 @@ static __always_inline int req_start(struct __sk_buff *skb, struct bpf_sock *ful
 	st->pair.resp_bytes = 0;
 	total = st->pair.req.bytes;
 	d->next = seg->seq + seg->payload_len;
-	if (st->mode == MS_SOCK_KERNEL)
-		conn_refresh(full, st->cookie, now); /* counters are read at message starts */
+	/* Counters are read at request starts, at most every MS_REFRESH_NS. */
+	if (st->mode == MS_SOCK_KERNEL && now - st->refreshed_ns >= MS_REFRESH_NS) {
+		st->refreshed_ns = now;
+		conn_refresh(full, st->cookie, now);
+	}
 	if (total > seg->payload_len) {
 		d->in_msg = 1;
 		d->msg_end = seg->seq + (__u32)total;

@@ -30,7 +30,7 @@ struct ms_sock_dir {
  * Per-socket state of the skb hooks. Created by sockops when a connection
  * is established and announced (so a socket that is not in the connection
  * table has none), freed by the kernel with the socket: nothing to prune and
- * no table that can fill. ~330 bytes a socket.
+ * no table that can fill. ~340 bytes a socket.
  */
 struct ms_sock {
 	__u64 cookie;
@@ -41,6 +41,7 @@ struct ms_sock {
 	__u32 resp_start_seq;
 	__u16 pkts; /* payload packets, for the periodic refresh of the table's counters */
 	__u16 _pad[3];
+	__u64 refreshed_ns;		/* last refresh at a request start (see MS_REFRESH_NS) */
 	struct ms_sock_dir dir[2];	/* by enum ms_dir */
 	struct ms_http_pair_event pair; /* being built; sent when the response ends */
 };

@@ -15,8 +15,8 @@
  * that name a framing header cost a call. It is instruction-bound: ~3
  * instructions a byte, ~90 ns for a 237-byte nginx response head (see
  * http1_head_scan). The loop bounds are the scratch size and
- * MS_HEAD_HOT_LINES, so the verifier's work is bounded too (~95,000-105,000
- * instructions per skb program, most of it here).
+ * MS_HEAD_HOT_LINES, so the verifier's work is bounded too (~175,000
+ * instructions for the skb program, both directions, most of it here).
  */
 #ifndef MESHSIGHT_PROTO_HTTP1_HEAD_H
 #define MESHSIGHT_PROTO_HTTP1_HEAD_H

@@ -35,9 +35,10 @@ baseline_progs=$(our_progs)
 for sig in TERM INT; do
 	echo "SIG$sig detaches everything"
 	agent_start
-	assert_eq "3 programs attached to the watched cgroup while running" 3 "$(attached)"
-	assert_eq "3 agent programs loaded (sockops, egress, ingress)" $((baseline_progs + 3)) \
-		"$(our_progs)"
+	assert_eq "3 attachments to the watched cgroup while running (sockops, skb egress and ingress)" \
+		3 "$(attached)"
+	assert_eq "2 agent programs loaded (sockops, and one skb program for both hooks)" \
+		$((baseline_progs + 2)) "$(our_progs)"
 	pid=$MS_AGENT_PID
 	MS_AGENT_PID=
 	kill -"$sig" "$pid"
