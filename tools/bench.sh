@@ -153,7 +153,7 @@ to_us() {
 # name (one agent runs at a time here; kernel.bpf_stats_enabled is on while
 # the bench runs).
 bpf_prog_stats() {
-	bpftool prog show -j 2>/dev/null | jq -r '.[] | select(.name | test("^ms_(skb_|sockops|ssl_|tls_)"))
+	bpftool prog show -j 2>/dev/null | jq -r '.[] | select(.name | test("^ms_(skb|sockops|ssl_|tls_)"))
 		| "\(.name) \(.run_time_ns // 0) \(.run_cnt // 0)"' | sort
 }
 # bpf_per_request BEFORE AFTER N: "prog=ns/req (runs/req) ... total=ns/req".
