@@ -205,13 +205,12 @@ static int attach_failed(const struct loader *l, const char *what, int ret, char
  */
 static int attach_all(struct loader *l, char *err, size_t errlen)
 {
-	static const enum bpf_attach_type skb_hooks[2] = {
-	    [MS_DIR_EGRESS] = BPF_CGROUP_INET_EGRESS,
-	    [MS_DIR_INGRESS] = BPF_CGROUP_INET_INGRESS,
-	};
-	static const char *const skb_names[2] = {
-	    [MS_DIR_EGRESS] = "ms_skb (egress)",
-	    [MS_DIR_INGRESS] = "ms_skb (ingress)",
+	static const struct {
+		enum bpf_attach_type type;
+		const char *name;
+	} skb_hooks[2] = {
+	    {BPF_CGROUP_INET_EGRESS, "ms_skb (egress)"},
+	    {BPF_CGROUP_INET_INGRESS, "ms_skb (ingress)"},
 	};
 	int prog_fd = bpf_program__fd(l->skel->progs.ms_skb), i;
 
@@ -224,9 +223,9 @@ static int attach_all(struct loader *l, char *err, size_t errlen)
 	if (!l->sockops_link)
 		return attach_failed(l, "ms_sockops", -errno, err, errlen);
 	for (i = 0; i < 2; i++) {
-		l->skb_links[i] = bpf_link_create(prog_fd, l->cgroup_fd, skb_hooks[i], NULL);
+		l->skb_links[i] = bpf_link_create(prog_fd, l->cgroup_fd, skb_hooks[i].type, NULL);
 		if (l->skb_links[i] < 0)
-			return attach_failed(l, skb_names[i], l->skb_links[i], err, errlen);
+			return attach_failed(l, skb_hooks[i].name, l->skb_links[i], err, errlen);
 	}
 	return 0;
 }

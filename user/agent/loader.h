@@ -32,7 +32,7 @@ struct loader {
 	char cgroup_path[4096]; /* the watched cgroup */
 	char cgroup_root[4096]; /* the cgroup2 mount it lives in */
 	struct bpf_link *sockops_link;
-	int skb_links[2];	/* bpf_link fds of ms_skb on egress and ingress (-1: none) */
+	int skb_links[2];	/* bpf_link fds of ms_skb on egress, ingress (-1: none) */
 	struct probe_caps caps; /* what the kernel offers, from loader_check_host */
 };
 

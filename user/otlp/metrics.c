@@ -415,7 +415,7 @@ static const char *status_error_type(struct build *b, uint16_t status)
  * cumulative values, so a delta point has none (they are optional in OTLP).
  */
 static void delta_hist(struct build *b, struct otlp_point *p, struct delta_entry *base,
-		       const uint64_t *buckets, uint64_t count, uint64_t sum_ns)
+		       const uint64_t *buckets, uint64_t count, uint64_t sum_ns, double unit_ns)
 {
 	uint64_t *d = arena_alloc(&b->ar, sizeof(base->buckets));
 	int i;
@@ -428,14 +428,41 @@ static void delta_hist(struct build *b, struct otlp_point *p, struct delta_entry
 	}
 	p->bucket_counts = d;
 	p->count = count - base->value;
-	p->sum = (sum_ns - base->sum_ns) / 1e9;
+	p->sum = (sum_ns - base->sum_ns) / unit_ns;
 	p->has_min_max = false;
 	base->value = count;
 	base->sum_ns = sum_ns;
 }
 
+/*
+ * Series s's latency histogram as point p, in the unit of unit_ns (1e9 for
+ * seconds, 1e6 for milliseconds) and over the same bounds in that unit;
+ * with a delta base, only what changed since it.
+ */
+static void latency_point(struct build *b, struct otlp_point *p, const struct edge *e,
+			  const struct edge_series *s, const struct vec *attrs,
+			  struct delta_entry *base, double unit_ns, const double *bounds)
+{
+	p->attrs.v = attrs->v;
+	p->attrs.n = attrs->n;
+	p->start_ns = start_ns(b, e);
+	p->time_ns = b->o->now_unix_ns;
+	p->count = s->count;
+	p->sum = s->sum_ns / unit_ns;
+	p->has_min_max = true;
+	p->min = s->min_ns / unit_ns;
+	p->max = s->max_ns / unit_ns;
+	p->bucket_counts = s->buckets;
+	p->bounds = bounds;
+	p->nbounds = EDGE_LATENCY_BOUNDS;
+	b->npoints++;
+	if (base)
+		delta_hist(b, p, base, s->buckets, s->count, s->sum_ns, unit_ns);
+}
+
+/* rpc.*.duration, in milliseconds as the RPC conventions have it. */
 static void add_rpc_point(struct build *b, struct otlp_point *p, const struct edge *e,
-			  const struct edge_series *s, const char *server)
+			  const struct edge_series *s, const char *server, struct delta_entry *base)
 {
 	struct vec attrs = {.elem = sizeof(struct otlp_attr)};
 
@@ -444,19 +471,7 @@ static void add_rpc_point(struct build *b, struct otlp_point *p, const struct ed
 	attr_int(b, &attrs, "server.port", e->key.dst_port);
 	attr_str(b, &attrs, "network.protocol.name", "http");
 	attr_str(b, &attrs, "network.protocol.version", "2");
-	p->attrs.v = attrs.v;
-	p->attrs.n = attrs.n;
-	p->start_ns = start_ns(b, e);
-	p->time_ns = b->o->now_unix_ns;
-	p->count = s->count;
-	p->sum = s->sum_ns / 1e6;
-	p->has_min_max = true;
-	p->min = s->min_ns / 1e6;
-	p->max = s->max_ns / 1e6;
-	p->bucket_counts = s->buckets;
-	p->bounds = bounds_ms();
-	p->nbounds = EDGE_LATENCY_BOUNDS;
-	b->npoints++;
+	latency_point(b, p, e, s, &attrs, base, 1e6, bounds_ms());
 }
 
 /*
@@ -491,11 +506,7 @@ static void add_duration_points(struct build *b, struct vec *pts, struct vec *rp
 		if (!p)
 			return;
 		if (s->rpc[0]) {
-			add_rpc_point(b, p, e, s, server);
-			if (base) {
-				delta_hist(b, p, base, s->buckets, s->count, s->sum_ns);
-				p->sum *= 1e3; /* delta_hist works in seconds */
-			}
+			add_rpc_point(b, p, e, s, server, base);
 			continue;
 		}
 		attr_str(b, &attrs, "http.request.method", arena_printf(&b->ar, "%s", s->method));
@@ -506,21 +517,7 @@ static void add_duration_points(struct build *b, struct vec *pts, struct vec *rp
 		attr_int(b, &attrs, "server.port", e->key.dst_port);
 		attr_str(b, &attrs, "network.protocol.version", version_str(s));
 		attr_str(b, &attrs, "url.scheme", "http");
-		p->attrs.v = attrs.v;
-		p->attrs.n = attrs.n;
-		p->start_ns = start_ns(b, e);
-		p->time_ns = b->o->now_unix_ns;
-		p->count = s->count;
-		p->sum = s->sum_ns / 1e9;
-		p->has_min_max = true;
-		p->min = s->min_ns / 1e9;
-		p->max = s->max_ns / 1e9;
-		p->bucket_counts = s->buckets;
-		p->bounds = edge_latency_bounds_s;
-		p->nbounds = EDGE_LATENCY_BOUNDS;
-		b->npoints++;
-		if (base)
-			delta_hist(b, p, base, s->buckets, s->count, s->sum_ns);
+		latency_point(b, p, e, s, &attrs, base, 1e9, edge_latency_bounds_s);
 	}
 }
 

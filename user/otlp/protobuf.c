@@ -487,65 +487,47 @@ static void pb_log(struct otlp_buf *b, const struct otlp_log *l)
 	pb_end(b, lr);
 }
 
-static void pb_resource_metrics(struct otlp_buf *b, const struct otlp_resource_block *blk)
+/*
+ * A ResourceMetrics, ResourceSpans or ResourceLogs: the three messages
+ * share their field numbers (resource 1, scope 2, items 2 in the scope),
+ * and a block holds items of one signal only, so one writer serves all.
+ */
+static void pb_resource_block(struct otlp_buf *b, const struct otlp_resource_block *blk)
 {
-	size_t rm = pb_begin(b, F_REQ_RESOURCE_DATA), sm, i;
+	size_t r = pb_begin(b, F_REQ_RESOURCE_DATA), sc, i;
 
-	pb_resource_and_scope_open(b, blk, &sm);
+	pb_resource_and_scope_open(b, blk, &sc);
 	for (i = 0; i < blk->nmetrics; i++)
 		pb_metric(b, &blk->metrics[i]);
-	pb_end(b, sm);
-	pb_end(b, rm);
-}
-
-static void pb_resource_spans(struct otlp_buf *b, const struct otlp_resource_block *blk)
-{
-	size_t rs = pb_begin(b, F_REQ_RESOURCE_DATA), ss, i;
-
-	pb_resource_and_scope_open(b, blk, &ss);
 	for (i = 0; i < blk->nspans; i++)
 		pb_span(b, &blk->spans[i]);
-	pb_end(b, ss);
-	pb_end(b, rs);
-}
-
-static void pb_resource_logs(struct otlp_buf *b, const struct otlp_resource_block *blk)
-{
-	size_t rl = pb_begin(b, F_REQ_RESOURCE_DATA), sl, i;
-
-	pb_resource_and_scope_open(b, blk, &sl);
 	for (i = 0; i < blk->nlogs; i++)
 		pb_log(b, &blk->logs[i]);
-	pb_end(b, sl);
-	pb_end(b, rl);
+	pb_end(b, sc);
+	pb_end(b, r);
+}
+
+static int encode_pb(const struct otlp_request *req, struct otlp_buf *out)
+{
+	size_t i;
+
+	wire_buf_reset(out);
+	for (i = 0; i < req->nblocks; i++)
+		pb_resource_block(out, &req->blocks[i]);
+	return out->oom ? -ENOMEM : 0;
 }
 
 int otlp_encode_metrics_pb(const struct otlp_request *req, struct otlp_buf *out)
 {
-	size_t i;
-
-	wire_buf_reset(out);
-	for (i = 0; i < req->nblocks; i++)
-		pb_resource_metrics(out, &req->blocks[i]);
-	return out->oom ? -ENOMEM : 0;
+	return encode_pb(req, out);
 }
 
 int otlp_encode_traces_pb(const struct otlp_request *req, struct otlp_buf *out)
 {
-	size_t i;
-
-	wire_buf_reset(out);
-	for (i = 0; i < req->nblocks; i++)
-		pb_resource_spans(out, &req->blocks[i]);
-	return out->oom ? -ENOMEM : 0;
+	return encode_pb(req, out);
 }
 
 int otlp_encode_logs_pb(const struct otlp_request *req, struct otlp_buf *out)
 {
-	size_t i;
-
-	wire_buf_reset(out);
-	for (i = 0; i < req->nblocks; i++)
-		pb_resource_logs(out, &req->blocks[i]);
-	return out->oom ? -ENOMEM : 0;
+	return encode_pb(req, out);
 }
