@@ -359,6 +359,7 @@ struct server {
 	pthread_t th;
 	const struct reply *script; /* the last reply repeats */
 	size_t nscript;
+	const struct reply *traces; /* when set, the answer to every /v1/traces request */
 	pthread_mutex_t lock;
 	struct request req[SRV_MAX_REQ];
 	size_t nreq;
@@ -457,7 +458,10 @@ static void serve_one(struct server *s, int c)
 	else
 		free(r.body);
 	pthread_mutex_unlock(&s->lock);
-	answer(c, &s->script[i < s->nscript ? i : s->nscript - 1]);
+	if (s->traces && !strncmp(r.head, "POST /v1/traces ", 16))
+		answer(c, s->traces);
+	else
+		answer(c, &s->script[i < s->nscript ? i : s->nscript - 1]);
 }
 
 static void *server_main(void *arg)
@@ -825,6 +829,45 @@ static void test_drop_oldest_order(void **state)
 }
 
 /*
+ * The traces endpoint answers 503 to everything while metrics are accepted:
+ * the traces batch waiting for its retries must not hold the metrics up
+ * (one worker serves every signal). On the old single-batch worker the
+ * metrics batch waited until the traces batch gave up, 5 s here.
+ */
+static void test_retry_does_not_block_other_signals(void **state)
+{
+	static const struct reply ok[] = {{.status = 200}};
+	static const struct reply unavailable = {.status = 503};
+	struct otlp_export_stats st;
+	struct otlp_exporter *e;
+	struct server s;
+	uint64_t t0;
+
+	(void)state;
+	server_start(&s, ok, 1);
+	s.traces = &unavailable;
+	server_config(&cfg, &s);
+	cfg.retry_initial_ms = 400;
+	cfg.retry_max_ms = 400;
+	e = start(&cfg);
+	assert_int_equal(submit_str(e, OTLP_SIGNAL_TRACES, "spans", 3), 0);
+	wait_first_error(e, OTLP_SIGNAL_TRACES);
+	t0 = mono_ms();
+	assert_int_equal(submit_str(e, OTLP_SIGNAL_METRICS, "points", 6), 0);
+	WAIT_STAT(e, batches_sent, OTLP_SIGNAL_METRICS, 1);
+	otlp_exporter_stats(e, &st);
+	printf("      metrics sent %llu ms after submit, behind a traces batch in retry\n",
+	       (unsigned long long)(mono_ms() - t0));
+	assert_true(mono_ms() - t0 < 1500);
+	assert_int_equal(st.items_sent[OTLP_SIGNAL_METRICS], 6);
+	assert_int_equal(st.batches_sent[OTLP_SIGNAL_TRACES], 0);
+	assert_int_equal(st.batches_failed[OTLP_SIGNAL_TRACES], 0); /* still retrying */
+	assert_non_null(strstr(st.last_error[OTLP_SIGNAL_TRACES], "503"));
+	otlp_exporter_stop(e, 0);
+	server_stop(&s);
+}
+
+/*
  * Collector down (nothing listens on port 1): the worker keeps retrying one
  * batch while a flood is submitted. The queue and its bytes stay capped,
  * every batch is accounted for, and stop does not wait out a backoff.
@@ -991,6 +1034,7 @@ int main(void)
 	    cmocka_unit_test(test_retry_after),
 	    cmocka_unit_test(test_backoff_bounds),
 	    cmocka_unit_test(test_503_retry_after_then_200),
+	    cmocka_unit_test(test_retry_does_not_block_other_signals),
 	    cmocka_unit_test(test_400_not_retried),
 	    cmocka_unit_test(test_gzip_json_and_headers),
 	    cmocka_unit_test(test_partial_success),

@@ -2,13 +2,19 @@
 /*
  * OTLP/HTTP transport (see transport.h; its settings are read in config.c). Callers hand over
  * encoded bodies; one worker thread owns the curl easy handle (so connections are reused) and ships
- * the batches of both signals in turn, so a slow or dead collector costs the datapath nothing but
+ * the batches of every signal in turn, so a slow or dead collector costs the datapath nothing but
  * queue slots.
+ *
+ * A batch waiting for its retry does not hold up the other signals: the
+ * worker keeps one batch in hand per signal, each with its own due time, and
+ * sends whichever is due. Each signal may have its own endpoint (traces to
+ * Tempo, metrics to a Prometheus OTLP receiver), and one that is down must
+ * not delay, then overflow, the queues of those that are up.
  *
  * Memory stays bounded however long the collector is away: each signal has
  * a ring of queue_batches bodies, a full ring drops its oldest body (the
  * newest data is the most useful), and the worker holds at most one more
- * batch, the one it is sending.
+ * batch per signal, the one it is sending or will retry.
  *
  * Retry policy, as the OTLP/HTTP specification asks: 429, 502, 503, 504 and
  * transport failures are retried, every other status is final. The delay is
@@ -169,6 +175,17 @@ struct queue {
 	uint32_t head, count;
 };
 
+/* A batch the worker has taken off its queue and not yet sent or given up. */
+struct pending {
+	struct batch b;
+	uint8_t *gz; /* the compressed body, when gzip is on */
+	const uint8_t *wire;
+	size_t wire_len;
+	uint64_t started_ms, due_ms;
+	unsigned attempts; /* made so far */
+	bool held;
+};
+
 struct resp_buf {
 	uint8_t data[RESP_MAX];
 	size_t len;
@@ -194,6 +211,7 @@ struct otlp_exporter {
 	struct resp_buf resp;
 	uint64_t rnd_state;
 	int next_sig; /* round robin, so one signal cannot starve the other */
+	struct pending pend[OTLP_SIGNAL__MAX]; /* the batch in hand, per signal */
 };
 
 /* xorshift64*: jitter needs spread, not secrecy. */
@@ -383,32 +401,6 @@ static void send_once(struct otlp_exporter *e, int sig, const uint8_t *body, siz
 
 /* ---- one batch, with retries --------------------------------------------- */
 
-/*
- * Sleeps until the retry is due. Returns false when stop's flush deadline
- * would come first, so that stop never waits out a backoff it cannot use.
- */
-static bool wait_retry(struct otlp_exporter *e, uint64_t delay_ms)
-{
-	uint64_t until = clock_mono_ms() + delay_ms;
-	struct timespec ts;
-	bool go = true;
-
-	clock_deadline(&ts, delay_ms);
-
-	pthread_mutex_lock(&e->lock);
-	for (;;) {
-		if (e->stopping && until > e->flush_deadline_ms) {
-			go = false;
-			break;
-		}
-		if (clock_mono_ms() >= until)
-			break;
-		pthread_cond_timedwait(&e->wake, &e->lock, &ts);
-	}
-	pthread_mutex_unlock(&e->lock);
-	return go;
-}
-
 static void describe_failure(struct otlp_exporter *e, int sig, const struct attempt *a,
 			     const char *what)
 {
@@ -522,62 +514,124 @@ out_end:
 	return ret;
 }
 
-static void export_batch(struct otlp_exporter *e, int sig, const struct batch *b)
+static void pending_release(struct pending *p)
 {
-	const uint8_t *wire = b->body;
-	size_t wire_len = b->len;
-	uint8_t *gz = NULL;
-	uint64_t started = clock_mono_ms();
+	free(p->gz);
+	free(p->b.body);
+	memset(p, 0, sizeof(*p));
+}
+
+/* The bytes to put on the wire: the body, or its gzip when compression is on. */
+static int pending_prepare(struct otlp_exporter *e, int sig, struct pending *p)
+{
+	p->wire = p->b.body;
+	p->wire_len = p->b.len;
+	if (!e->cfg.gzip)
+		return 0;
+	if (gzip_body(p->b.body, p->b.len, &p->gz, &p->wire_len)) {
+		pthread_mutex_lock(&e->lock);
+		set_error(e, sig, "gzip of a %zu-byte body failed: out of memory", p->b.len);
+		pthread_mutex_unlock(&e->lock);
+		return -ENOMEM;
+	}
+	p->wire = p->gz;
+	return 0;
+}
+
+/*
+ * One attempt at the signal's batch in hand. It ends sent, given up (final
+ * status, retry time exhausted, or a retry stop's flush could not wait for),
+ * or scheduled for its retry at p->due_ms.
+ */
+static void attempt_pending(struct otlp_exporter *e, int sig)
+{
+	struct pending *p = &e->pend[sig];
 	struct attempt a;
 	const char *why;
-	unsigned attempt;
 	int64_t delay;
+	bool late;
 
-	if (e->cfg.gzip) {
-		if (gzip_body(b->body, b->len, &gz, &wire_len)) {
-			pthread_mutex_lock(&e->lock);
-			set_error(e, sig, "gzip of a %zu-byte body failed: out of memory", b->len);
-			pthread_mutex_unlock(&e->lock);
-			count_failure(e, sig, b);
-			return;
-		}
-		wire = gz;
-	}
-	for (attempt = 1;; attempt++) {
-		send_once(e, sig, wire, wire_len, &a);
-		if (a.cc == CURLE_OK && a.status >= 200 && a.status < 300) {
-			count_success(e, sig, b, wire_len, &a);
-			break;
-		}
-		delay = next_delay(e, &a, attempt, started, &why);
-		describe_failure(e, sig, &a, why);
-		if (delay < 0 || !wait_retry(e, (uint64_t)delay)) {
-			count_failure(e, sig, b);
-			break;
-		}
+	if (!p->attempts && pending_prepare(e, sig, p))
+		goto give_up;
+	if (p->attempts) {
 		pthread_mutex_lock(&e->lock);
 		e->st.retries[sig]++;
 		pthread_mutex_unlock(&e->lock);
 	}
-	free(gz);
+	p->attempts++;
+	send_once(e, sig, p->wire, p->wire_len, &a);
+	if (a.cc == CURLE_OK && a.status >= 200 && a.status < 300) {
+		count_success(e, sig, &p->b, p->wire_len, &a);
+		goto release;
+	}
+	delay = next_delay(e, &a, p->attempts, p->started_ms, &why);
+	describe_failure(e, sig, &a, why);
+	if (delay < 0)
+		goto give_up;
+	pthread_mutex_lock(&e->lock);
+	p->due_ms = clock_mono_ms() + (uint64_t)delay;
+	late = e->stopping && p->due_ms > e->flush_deadline_ms;
+	pthread_mutex_unlock(&e->lock);
+	if (!late)
+		return;
+give_up:
+	count_failure(e, sig, &p->b);
+release:
+	pending_release(p);
 }
 
 /* ---- worker -------------------------------------------------------------- */
 
-/* Caller holds e->lock. */
-static bool next_batch(struct otlp_exporter *e, int *sig, struct batch *b)
+/*
+ * Caller holds e->lock. The next signal whose batch in hand is due, taking a
+ * new batch off the queue of a signal with none in hand; round robin from
+ * next_sig. Returns -1 when none is due, with *wake_ms the earliest due time
+ * (UINT64_MAX: nothing in hand).
+ */
+static int next_ready(struct otlp_exporter *e, uint64_t now, uint64_t *wake_ms)
 {
+	struct pending *p;
 	int i, s;
 
+	*wake_ms = UINT64_MAX;
 	for (i = 0; i < OTLP_SIGNAL__MAX; i++) {
 		s = (e->next_sig + i) % OTLP_SIGNAL__MAX;
-		if (queue_pop(e, s, b)) {
-			*sig = s;
-			e->next_sig = (s + 1) % OTLP_SIGNAL__MAX;
-			return true;
+		p = &e->pend[s];
+		if (!p->held && queue_pop(e, s, &p->b)) {
+			p->held = true;
+			p->started_ms = p->due_ms = now;
 		}
+		if (!p->held)
+			continue;
+		if (p->due_ms <= now) {
+			e->next_sig = (s + 1) % OTLP_SIGNAL__MAX;
+			return s;
+		}
+		if (p->due_ms < *wake_ms)
+			*wake_ms = p->due_ms;
 	}
-	return false;
+	return -1;
+}
+
+/*
+ * Caller holds e->lock. Once stop is asked, a retry due after the flush
+ * deadline will not be made: its batch is given up now rather than at the
+ * deadline, so that stop never waits out a backoff it cannot use. At the
+ * deadline (all), every batch in hand is given up.
+ */
+static void give_up_late(struct otlp_exporter *e, bool all)
+{
+	struct pending *p;
+	int sig;
+
+	for (sig = 0; sig < OTLP_SIGNAL__MAX; sig++) {
+		p = &e->pend[sig];
+		if (!p->held || (!all && p->due_ms <= e->flush_deadline_ms))
+			continue;
+		e->st.batches_failed[sig]++;
+		e->st.items_dropped[sig] += p->b.items;
+		pending_release(p);
+	}
 }
 
 /* Caller holds e->lock. What stop could not flush is counted as dropped. */
@@ -586,33 +640,53 @@ static void drain_queues(struct otlp_exporter *e)
 	struct batch b;
 	int sig;
 
-	while (next_batch(e, &sig, &b)) {
-		count_dropped(e, sig, &b);
-		free(b.body);
+	for (sig = 0; sig < OTLP_SIGNAL__MAX; sig++)
+		while (queue_pop(e, sig, &b)) {
+			count_dropped(e, sig, &b);
+			free(b.body);
+		}
+}
+
+static void wait_until_ms(struct otlp_exporter *e, uint64_t wake_ms)
+{
+	struct timespec ts;
+	uint64_t now = clock_mono_ms();
+
+	if (wake_ms == UINT64_MAX) {
+		pthread_cond_wait(&e->wake, &e->lock);
+		return;
 	}
+	clock_deadline(&ts, wake_ms > now ? wake_ms - now : 0);
+	pthread_cond_timedwait(&e->wake, &e->lock, &ts);
 }
 
 static void *worker_main(void *arg)
 {
 	struct otlp_exporter *e = arg;
-	struct batch b;
+	uint64_t wake_ms;
 	int sig;
 
 	pthread_mutex_lock(&e->lock);
 	for (;;) {
 		if (e->stopping && clock_mono_ms() >= e->flush_deadline_ms)
 			break;
-		if (!next_batch(e, &sig, &b)) {
-			if (e->stopping)
+		if (e->stopping)
+			give_up_late(e, false);
+		sig = next_ready(e, clock_mono_ms(), &wake_ms);
+		if (sig < 0) {
+			/* Nothing due; nothing in hand either means every queue is empty. */
+			if (e->stopping && wake_ms == UINT64_MAX)
 				break;
-			pthread_cond_wait(&e->wake, &e->lock);
+			if (e->stopping && wake_ms > e->flush_deadline_ms)
+				wake_ms = e->flush_deadline_ms;
+			wait_until_ms(e, wake_ms);
 			continue;
 		}
 		pthread_mutex_unlock(&e->lock);
-		export_batch(e, sig, &b);
-		free(b.body);
+		attempt_pending(e, sig);
 		pthread_mutex_lock(&e->lock);
 	}
+	give_up_late(e, true);
 	drain_queues(e);
 	pthread_mutex_unlock(&e->lock);
 	return NULL;
