@@ -41,10 +41,13 @@ esac
 
 # Leave nothing enabled to start at boot (an earlier install may have).
 disable_services() {
-	local s
+	local s listing
 	command -v systemctl >/dev/null || return 0
+	# Read the listing whole: under pipefail, grep -q quitting at its match
+	# can SIGPIPE systemctl and make the match look like a miss.
 	for s in "${SERVICES[@]}"; do
-		if systemctl list-unit-files "$s.service" 2>/dev/null | grep -q "^$s.service *enabled"; then
+		listing=$(systemctl list-unit-files "$s.service" 2>/dev/null || true)
+		if grep -q "^$s.service *enabled" <<<"$listing"; then
 			systemctl disable "$s.service" >/dev/null 2>&1 || true
 		fi
 	done
