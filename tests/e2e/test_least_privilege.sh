@@ -7,7 +7,8 @@
 # (no hostPID). This test runs the agent exactly so confined, with setpriv and unshare, and
 # proves the grant is enough: pod-to-pod HTTP traffic shows up as an edge with the right request
 # and status counts and both ends' process names (which must come from the kernel, since the
-# agent cannot see the pods' processes). Then it proves each of the three is needed: with one
+# agent cannot see the pods' processes), and the agent, run in a watched cgroup, leaves its own
+# sockets out although its pid is 1 only in its own namespace. Then it proves each of the three is needed: with one
 # missing the agent refuses to start, names the capabilities it needs, and leaves nothing
 # attached.
 #
@@ -53,11 +54,15 @@ chmod +x "$MS_STATE_DIR/confine.sh"
 
 CONFINED_PID='' AGENT_PID=''
 
-# start_confined CAPS LOG: the agent under confine.sh with CAPS ("+bpf,+perfmon"), in the
-# background; CONFINED_PID is unshare's pid (it exits with the agent's status).
+# start_confined CAPS LOG [CGROUP]: the agent under confine.sh with CAPS ("+bpf,+perfmon"), in
+# the background, in CGROUP when given; CONFINED_PID is unshare's pid (it exits with the agent's
+# status).
 start_confined() {
 	(
 		ms_close_lock
+		if [ -n "${3:-}" ]; then
+			mkdir -p "$3" && echo "$BASHPID" >"$3/cgroup.procs" || exit 97
+		fi
 		exec unshare --mount --propagation private --pid --fork --mount-proc \
 			"$MS_STATE_DIR/confine.sh" "$1" "$MS_CG_MOUNT" \
 			"$MESHSIGHT_BIN" --cgroup "$MS_CG_ROOT" --listen "127.0.0.1:$MS_PORT"
@@ -85,7 +90,8 @@ pod_spawn server "$MS_STATE_DIR/httpd-old.log" "$MS_PYTHON" "$MS_E2E_DIR/httpd.p
 wait_listen server "$P_OLD" || ms_die "httpd did not start: $(cat "$MS_STATE_DIR/httpd-old.log")"
 
 MS_AGENT_LOG=$MS_STATE_DIR/agent.log
-start_confined "$(caps_arg "${GRANT[@]}")" "$MS_AGENT_LOG"
+# In a watched cgroup, as the chart's pod is on a node watched whole.
+start_confined "$(caps_arg "${GRANT[@]}")" "$MS_AGENT_LOG" "$(pod_cg agent)"
 if ! wait_until 15 ms_agent_healthy; then
 	ms_agent_dump_log
 	ms_die "confined agent did not answer /healthz within 15s"
@@ -122,6 +128,12 @@ assert_eq "source process, from the kernel" '"curl"' "$(edge_field "$C" "$S" "$P
 assert_eq "destination process, from the kernel" '"python3"' \
 	"$(edge_field "$C" "$S" "$P" http .destination.process)"
 assert_eq "no event dropped" 0 "$(stats_json | jq '[.events_dropped[]] | add')"
+# Its pid is 1 in its namespace and another to the kernel, which it asks (agent/self_ids.h).
+for ((i = 0; i < 5; i++)); do ms_get /metrics >/dev/null || ms_fail "scrape $i failed"; done
+assert_eq "no edge of the scrapes of its own endpoint" 0 \
+	"$(edges_json | jq "[.edges[] | select(.destination.port == $MS_PORT)] | length")"
+assert_true "its own connections counted as excluded" \
+	test "$(stats_json | jq .excluded_connections)" -ge 5
 
 pod_exec client curl -sS -o /dev/null "http://$S:$P_OLD/" || ms_fail "curl to :$P_OLD failed"
 assert_eq "edge to the server that predates the agent" 1 \

@@ -7,6 +7,8 @@
 # its own work, and count what it left out:
 #   1. its OTLP exports to a collector outside the watched cgroup, and the
 #      scrapes of its own endpoint;
+#  1b. the same where sockops cannot read the task (kernels before 6.10):
+#      the agent's sockets are told by its cgroup;
 #   2. its exports to a collector inside a watched pod: the collector's
 #      socket is the peer of an excluded one, so it is left out too;
 #   3. --exclude-process and --exclude-cgroup leave out those sockets only.
@@ -54,6 +56,28 @@ assert_true "the same count in /metrics" \
 	grep -qE '^meshsight_excluded_connections_total [1-9]' <<<"$(ms_get /metrics)"
 assert_eq "no meshsight_requests_total series" 0 \
 	"$(ms_get /metrics | grep -c '^meshsight_requests_total{')"
+agent_stop
+
+echo "1b. the same where sockops cannot read the task: sockets carry no pid"
+# As on kernels before 6.10: the agent tells its sockets by its cgroup,
+# whose id it asks of the kernel. Without that, its own exports were edges.
+curl -fsS -X POST "$RECV/reset" >/dev/null || ms_fail "the receiver did not reset"
+MESHSIGHT_PROBE_PRETEND_MISSING=get_current_comm MS_AGENT_CGROUP="$(pod_cg agent)" \
+	agent_start --otlp-endpoint "$RECV" --metric-export-interval-ms 300
+assert_true "it says the agent's cgroup stands for its sockets" \
+	grep -qF "every socket in the agent's own cgroup (id $(stat -c %i "$(pod_cg agent)"))" "$MS_AGENT_LOG"
+scrape
+wait_until 10 bash -c "[ \$(curl -fsS '$RECV/received?signal=metrics' | jq length) -ge 4 ]" ||
+	ms_fail "the receiver got fewer than 4 metric exports"
+scrape
+sleep 1
+assert_eq "no edge of the agent's own exports or scrapes (no pids)" 0 "$(edges)"
+assert_eq "no span of the agent's own exports (no pids)" 0 "$(spans "$RECV")"
+assert_true "its own connections counted as excluded (no pids)" \
+	test "$(stats_json | jq .excluded_connections)" -ge 10
+pod_exec cli curl -s -o /dev/null --max-time 10 http://10.200.3.2:8080/status/200 || ms_fail "curl failed"
+assert_eq "a pod's request is still an edge" 1 \
+	"$(wait_edge_field 10.200.2.2 10.200.3.2 8080 http .requests 1 10)"
 agent_stop
 
 echo "2. exports to a collector in a watched pod"

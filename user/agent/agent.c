@@ -45,6 +45,7 @@
 #include "core/self_stats.h"
 #include "lib/clock.h"
 #include "agent/tls_probe.h"
+#include "agent/self_ids.h"
 
 #define POLL_TIMEOUT_MS 50
 #define HOUSEKEEPING_MS 1000
@@ -75,7 +76,8 @@ struct agent {
 	uint64_t kernel_conns_expired;
 	struct exporter_state export;
 	int ncpus;
-	uint32_t self_pid;
+	uint32_t self_pid;	       /* as the kernel's helpers see it (learn_self) */
+	uint64_t self_cgroup_id;       /* 0: unknown */
 	uint64_t consumer_max_wait_ns; /* written by the consumer under the lock */
 };
 
@@ -322,7 +324,7 @@ static void start_tls(struct agent *a)
 		return;
 	}
 	if (tls_probe_start(&a->tls, loader_ringbuf_fd(&a->loader), loader_counters_fd(&a->loader),
-			    a->cfg->bpf.capture_bytes, why, sizeof(why))) {
+			    a->cfg->bpf.capture_bytes, a->self_pid, why, sizeof(why))) {
 		pr_warn("HTTPS through OpenSSL is not observed: %s\n", why);
 		return;
 	}
@@ -499,6 +501,40 @@ static int setup_naming(struct agent *a, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The agent's own pid and cgroup as the kernel sees them (agent/self_ids.h):
+ * what its sockets are told apart by. Without the kernel's answer, getpid()
+ * stands in, which is right only in the host's pid namespace.
+ */
+static void learn_self(struct agent *a)
+{
+	struct self_ids ids;
+	int ret = self_ids_read(&ids);
+
+	if (ret) {
+		if (!a->loader.caps.sockops_task)
+			pr_warn("cannot learn the agent's own cgroup id (%s): with no process ids "
+				"on this kernel, the agent's own connections may show as edges; "
+				"grant CAP_PERFMON, or --exclude-cgroup the agent's cgroup\n",
+				strerror(-ret));
+		else
+			pr_warn("cannot learn the agent's own pid from the kernel (%s): outside "
+				"the host's pid namespace its own connections may show as edges; "
+				"grant CAP_PERFMON, or run with hostPID\n",
+				strerror(-ret));
+		return;
+	}
+	if (ids.tgid != a->self_pid)
+		pr_debug("the kernel knows the agent as pid %u (%u in its own namespace)\n",
+			 ids.tgid, a->self_pid);
+	a->self_pid = ids.tgid;
+	a->self_cgroup_id = ids.cgroup_id;
+	if (!a->loader.caps.sockops_task)
+		pr_info("sockets carry no process id on this kernel: every socket in the agent's "
+			"own cgroup (id %llu) is taken for the agent's and left out\n",
+			(unsigned long long)ids.cgroup_id);
+}
+
 static int setup_tables(struct agent *a)
 {
 	const struct agent_config *c = a->cfg;
@@ -524,6 +560,7 @@ static int setup_tables(struct agent *a)
 	    .exclude_cgroups = c->exclude_cgroups,
 	    .nexclude_cgroups = c->nexclude_cgroups,
 	    .self_pid = a->self_pid,
+	    .self_cgroup_id = a->self_cgroup_id,
 	    .cgroups = a->cgroups,
 	    .k8s = a->k8s.enabled ? a->k8s.idx : NULL,
 	    .naming = &a->naming,
@@ -563,6 +600,7 @@ static int agent_start(struct agent *a, char *err, size_t errlen)
 	ret = loader_check_host(&a->loader, &a->cfg->bpf, err, errlen);
 	if (ret)
 		return ret;
+	learn_self(a);
 	ret = setup_naming(a, err, errlen);
 	if (ret)
 		return ret;

@@ -141,7 +141,7 @@ static uint32_t read_pid_max(void)
 }
 
 int tls_probe_start(struct tls_probe **out, int events_fd, int counters_fd, uint32_t capture_bytes,
-		    char *err, size_t errlen)
+		    uint32_t self_tgid, char *err, size_t errlen)
 {
 	struct tls_probe *tp = calloc(1, sizeof(*tp));
 	int ret = -ENOMEM;
@@ -157,7 +157,7 @@ int tls_probe_start(struct tls_probe **out, int events_fd, int counters_fd, uint
 		goto out_free;
 	}
 	tp->skel->rodata->cfg_capture_bytes = capture_bytes;
-	tp->skel->rodata->cfg_tls_self_tgid = (uint32_t)getpid();
+	tp->skel->rodata->cfg_tls_self_tgid = self_tgid;
 	choose_attach(tp);
 	ret = bpf_map__reuse_fd(tp->skel->maps.events, events_fd);
 	if (!ret)

@@ -26,8 +26,9 @@ struct tls_probe_stats {
 	uint64_t attach_fail; /* libssl files whose probes could not be attached */
 };
 
+/* self_tgid: the agent as bpf_get_current_pid_tgid() sees it; its own SSL calls are skipped. */
 int tls_probe_start(struct tls_probe **out, int events_fd, int counters_fd, uint32_t capture_bytes,
-		    char *err, size_t errlen);
+		    uint32_t self_tgid, char *err, size_t errlen);
 /*
  * Looks only at processes whose cgroup v2 path (as /proc/PID/cgroup shows it)
  * is rel or below it, e.g. "/meshsight-e2e-1"; NULL, "" or "/" for every one.

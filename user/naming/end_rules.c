@@ -48,7 +48,10 @@ static bool is_tunnel_cgroup(void *ctx, uint64_t cgroup_id)
 /*
  * The agent's own sockets (OTLP exports, scrapes of its endpoint) are always
  * excluded: observing them would make edges and spans of the agent's own
- * work, and exporting those spans would make more.
+ * work, and exporting those spans would make more. A socket without a pid
+ * (sockops could not read the task, or it was first seen mid-stream) is the
+ * agent's when it is in the agent's cgroup: in a pod that holds only the
+ * agent; elsewhere it may leave out a neighbour's pid-less sockets too.
  */
 static bool is_excluded(void *ctx, uint32_t pid, const char *comm, uint64_t cgroup_id)
 {
@@ -56,6 +59,8 @@ static bool is_excluded(void *ctx, uint32_t pid, const char *comm, uint64_t cgro
 	uint32_t i;
 
 	if (pid && pid == r->self_pid)
+		return true;
+	if (!pid && r->self_cgroup_id && cgroup_id == r->self_cgroup_id)
 		return true;
 	for (i = 0; comm[0] && i < r->nexclude_processes; i++)
 		if (!strncmp(comm, r->exclude_processes[i], MS_COMM_LEN - 1))

@@ -7,7 +7,8 @@
  *   end_rules_translate_cluster_ip(...)  a ClusterIP destination -> the backend
  *
  * A tunnel is a configured --mesh-tunnel-cgroup or ztunnel's pod (app=ztunnel
- * from Kubernetes). Excluded are the agent's own sockets, --exclude-process
+ * from Kubernetes). Excluded are the agent's own sockets (by pid; by cgroup
+ * when the socket has no pid), --exclude-process
  * names and --exclude-cgroup subtrees. The owner of an end is the pod naming
  * would name it after.
  */
@@ -33,6 +34,8 @@ struct end_rules {
 	const char *const *exclude_cgroups;
 	uint32_t nexclude_cgroups;
 	uint32_t self_pid;
+	/* The agent's cgroup (0: unknown): owns the sockets that carry no pid. */
+	uint64_t self_cgroup_id;
 	struct cgroup_cache *cgroups; /* may be NULL */
 	struct k8s_index *k8s;	      /* NULL without Kubernetes */
 	struct naming *naming;
