@@ -830,8 +830,8 @@ static void test_drop_oldest_order(void **state)
 
 /*
  * The traces endpoint answers 503 to everything while metrics are accepted:
- * the traces batch waiting for its retries must not hold the metrics up
- * (one worker serves every signal). On the old single-batch worker the
+ * the traces batch waiting for its retries must not hold the metrics up.
+ * With one sender for all signals, retrying one batch at a time, the
  * metrics batch waited until the traces batch gave up, 5 s here.
  */
 static void test_retry_does_not_block_other_signals(void **state)
@@ -868,7 +868,49 @@ static void test_retry_does_not_block_other_signals(void **state)
 }
 
 /*
- * Collector down (nothing listens on port 1): the worker keeps retrying one
+ * The traces collector accepts the request and holds it for 2 s (a hung
+ * backend, or a path that drops packets) while the metrics collector is
+ * up: each signal has its own sender and connection, so the metrics go at
+ * once. With one sender for all signals they waited for the hung request.
+ */
+static void test_hung_collector_does_not_block_other_signals(void **state)
+{
+	static const struct reply ok[] = {{.status = 200}};
+	static const struct reply hung[] = {{.status = 200, .delay_ms = 2000}};
+	struct otlp_export_stats st;
+	struct otlp_exporter *e;
+	struct server s, slow;
+	char traces[64];
+	uint64_t t0;
+
+	(void)state;
+	server_start(&s, ok, 1);
+	server_start(&slow, hung, 1);
+	server_config(&cfg, &s);
+	snprintf(traces, sizeof(traces), "http://127.0.0.1:%d/v1/traces", slow.port);
+	snprintf(cfg.endpoint[OTLP_SIGNAL_TRACES], sizeof(cfg.endpoint[OTLP_SIGNAL_TRACES]), "%s",
+		 traces);
+	cfg.timeout_ms = 5000;
+	e = start(&cfg);
+	assert_int_equal(submit_str(e, OTLP_SIGNAL_TRACES, "spans", 3), 0);
+	while (!server_nreq(&slow))
+		sleep_ms(2);
+	t0 = mono_ms();
+	assert_int_equal(submit_str(e, OTLP_SIGNAL_METRICS, "points", 6), 0);
+	WAIT_STAT(e, batches_sent, OTLP_SIGNAL_METRICS, 1);
+	printf("      metrics sent %llu ms after submit, beside a hung traces request\n",
+	       (unsigned long long)(mono_ms() - t0));
+	assert_true(mono_ms() - t0 < 1000);
+	otlp_exporter_stats(e, &st);
+	assert_int_equal(st.batches_sent[OTLP_SIGNAL_TRACES], 0); /* still waiting */
+	WAIT_STAT(e, batches_sent, OTLP_SIGNAL_TRACES, 1);
+	otlp_exporter_stop(e, 0);
+	server_stop(&slow);
+	server_stop(&s);
+}
+
+/*
+ * Collector down (nothing listens on port 1): the sender keeps retrying one
  * batch while a flood is submitted. The queue and its bytes stay capped,
  * every batch is accounted for, and stop does not wait out a backoff.
  */
@@ -1035,6 +1077,7 @@ int main(void)
 	    cmocka_unit_test(test_backoff_bounds),
 	    cmocka_unit_test(test_503_retry_after_then_200),
 	    cmocka_unit_test(test_retry_does_not_block_other_signals),
+	    cmocka_unit_test(test_hung_collector_does_not_block_other_signals),
 	    cmocka_unit_test(test_400_not_retried),
 	    cmocka_unit_test(test_gzip_json_and_headers),
 	    cmocka_unit_test(test_partial_success),

@@ -1,20 +1,18 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * OTLP/HTTP transport (see transport.h; its settings are read in config.c). Callers hand over
- * encoded bodies; one worker thread owns the curl easy handle (so connections are reused) and ships
- * the batches of every signal in turn, so a slow or dead collector costs the datapath nothing but
- * queue slots.
- *
- * A batch waiting for its retry does not hold up the other signals: the
- * worker keeps one batch in hand per signal, each with its own due time, and
- * sends whichever is due. Each signal may have its own endpoint (traces to
- * Tempo, metrics to a Prometheus OTLP receiver), and one that is down must
- * not delay, then overflow, the queues of those that are up.
+ * encoded bodies; each signal has a sender: a thread that owns its own curl easy handle (so its
+ * connection is reused) and ships that signal's batches in order. A slow or dead collector costs
+ * the datapath nothing but queue slots, and one signal's collector costs the others nothing: each
+ * signal may have its own endpoint (traces to Tempo, metrics to a Prometheus OTLP receiver), and a
+ * batch waiting out its retries, or a request hanging until its timeout, must not delay, then
+ * overflow, the queues of the signals whose collector is up. Two idle threads and 64 KiB of
+ * response buffer each are the price.
  *
  * Memory stays bounded however long the collector is away: each signal has
  * a ring of queue_batches bodies, a full ring drops its oldest body (the
- * newest data is the most useful), and the worker holds at most one more
- * batch per signal, the one it is sending or will retry.
+ * newest data is the most useful), and each sender holds at most one more
+ * batch, the one it is sending.
  *
  * Retry policy, as the OTLP/HTTP specification asks: 429, 502, 503, 504 and
  * transport failures are retried, every other status is final. The delay is
@@ -25,7 +23,7 @@
  * waiting max(backoff, Retry-After) would only delay the data. A batch is
  * given up when the next attempt would start after retry_max_elapsed_ms.
  *
- * Stop lets the worker flush for flush_ms: a retry wait ends at once when
+ * Stop lets the senders flush for flush_ms: a retry wait ends at once when
  * its retry would fall after that deadline, and a request in flight is cut
  * short by the progress callback.
  *
@@ -175,54 +173,53 @@ struct queue {
 	uint32_t head, count;
 };
 
-/* A batch the worker has taken off its queue and not yet sent or given up. */
-struct pending {
-	struct batch b;
-	uint8_t *gz; /* the compressed body, when gzip is on */
-	const uint8_t *wire;
-	size_t wire_len;
-	uint64_t started_ms, due_ms;
-	unsigned attempts; /* made so far */
-	bool held;
-};
-
 struct resp_buf {
 	uint8_t data[RESP_MAX];
 	size_t len;
 };
 
+struct otlp_exporter;
+
+/* One signal's worker. */
+struct sender {
+	struct otlp_exporter *e;
+	int sig;
+	pthread_t thread;
+	bool started;
+
+	/* the sender's thread only */
+	CURL *curl;
+	char curl_err[CURL_ERROR_SIZE];
+	struct resp_buf resp;
+	uint64_t rnd_state;
+};
+
 struct otlp_exporter {
 	struct otlp_config cfg;
 	char shown[OTLP_SIGNAL__MAX][512]; /* endpoints as messages may show them */
-	pthread_t worker;
 
-	/* lock guards everything below it up to curl */
+	/* lock guards everything below it up to snd */
 	pthread_mutex_t lock;
-	pthread_cond_t wake; /* new batch, or stop; CLOCK_MONOTONIC */
+	pthread_cond_t
+	    wake; /* new batch, or stop (broadcast: every sender looks); CLOCK_MONOTONIC */
 	struct queue q[OTLP_SIGNAL__MAX];
 	struct otlp_export_stats st;
 	bool stopping;
 	uint64_t flush_deadline_ms;
 
-	/* worker only */
-	CURL *curl;
-	struct curl_slist *hdrs[OTLP_SIGNAL__MAX];
-	char curl_err[CURL_ERROR_SIZE];
-	struct resp_buf resp;
-	uint64_t rnd_state;
-	int next_sig; /* round robin, so one signal cannot starve the other */
-	struct pending pend[OTLP_SIGNAL__MAX]; /* the batch in hand, per signal */
+	struct curl_slist *hdrs[OTLP_SIGNAL__MAX]; /* read-only once started */
+	struct sender snd[OTLP_SIGNAL__MAX];
 };
 
 /* xorshift64*: jitter needs spread, not secrecy. */
-static double rnd_next(struct otlp_exporter *e)
+static double rnd_next(struct sender *s)
 {
-	uint64_t x = e->rnd_state;
+	uint64_t x = s->rnd_state;
 
 	x ^= x >> 12;
 	x ^= x << 25;
 	x ^= x >> 27;
-	e->rnd_state = x;
+	s->rnd_state = x;
 	return (double)((x * 0x2545F4914F6CDD1DULL) >> 11) / (double)(1ULL << 53);
 }
 
@@ -302,7 +299,7 @@ int otlp_exporter_submit(struct otlp_exporter *e, enum otlp_signal sig, uint8_t 
 	q->count++;
 	e->st.queued[sig] = q->count;
 	e->st.queued_bytes[sig] += len;
-	pthread_cond_signal(&e->wake);
+	pthread_cond_broadcast(&e->wake);
 	pthread_mutex_unlock(&e->lock);
 	return ret;
 }
@@ -363,37 +360,37 @@ static long request_timeout_ms(struct otlp_exporter *e)
 	return (long)t;
 }
 
-static long header_retry_after(struct otlp_exporter *e)
+static long header_retry_after(struct sender *s)
 {
 	struct curl_header *h;
 
-	if (curl_easy_header(e->curl, "Retry-After", 0, CURLH_HEADER, -1, &h) != CURLHE_OK)
+	if (curl_easy_header(s->curl, "Retry-After", 0, CURLH_HEADER, -1, &h) != CURLHE_OK)
 		return -1;
 	return otlp_parse_retry_after(h->value, (long)time(NULL));
 }
 
-static void send_once(struct otlp_exporter *e, int sig, const uint8_t *body, size_t len,
-		      struct attempt *a)
+static void send_once(struct sender *s, const uint8_t *body, size_t len, struct attempt *a)
 {
+	struct otlp_exporter *e = s->e;
 	char *ctype = NULL;
 
 	memset(a, 0, sizeof(*a));
 	a->retry_after = -1;
-	e->resp.len = 0;
-	e->curl_err[0] = '\0';
-	curl_easy_setopt(e->curl, CURLOPT_URL, e->cfg.endpoint[sig]);
-	curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, e->hdrs[sig]);
-	curl_easy_setopt(e->curl, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(e->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, request_timeout_ms(e));
-	a->cc = curl_easy_perform(e->curl);
+	s->resp.len = 0;
+	s->curl_err[0] = '\0';
+	curl_easy_setopt(s->curl, CURLOPT_URL, e->cfg.endpoint[s->sig]);
+	curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, e->hdrs[s->sig]);
+	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	curl_easy_setopt(s->curl, CURLOPT_TIMEOUT_MS, request_timeout_ms(e));
+	a->cc = curl_easy_perform(s->curl);
 	if (a->cc != CURLE_OK)
 		return;
-	curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &a->status);
+	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &a->status);
 	if (a->status == 429 || a->status == 503)
-		a->retry_after = header_retry_after(e);
+		a->retry_after = header_retry_after(s);
 	/* No Content-Type: assume the collector answered in the format we sent. */
-	if (curl_easy_getinfo(e->curl, CURLINFO_CONTENT_TYPE, &ctype) == CURLE_OK && ctype)
+	if (curl_easy_getinfo(s->curl, CURLINFO_CONTENT_TYPE, &ctype) == CURLE_OK && ctype)
 		a->resp_json = !strncasecmp(ctype, "application/json", 16);
 	else
 		a->resp_json = e->cfg.json;
@@ -401,21 +398,47 @@ static void send_once(struct otlp_exporter *e, int sig, const uint8_t *body, siz
 
 /* ---- one batch, with retries --------------------------------------------- */
 
-static void describe_failure(struct otlp_exporter *e, int sig, const struct attempt *a,
-			     const char *what)
+/*
+ * Sleeps until the retry is due. Returns false when stop's flush deadline
+ * would come first, so that stop never waits out a backoff it cannot use.
+ */
+static bool wait_retry(struct otlp_exporter *e, uint64_t delay_ms)
 {
-	int n = (int)(e->resp.len < 96 ? e->resp.len : 96), i;
+	uint64_t until = clock_mono_ms() + delay_ms;
+	struct timespec ts;
+	bool go = true;
+
+	clock_deadline(&ts, delay_ms);
+
+	pthread_mutex_lock(&e->lock);
+	for (;;) {
+		if (e->stopping && until > e->flush_deadline_ms) {
+			go = false;
+			break;
+		}
+		if (clock_mono_ms() >= until)
+			break;
+		pthread_cond_timedwait(&e->wake, &e->lock, &ts);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return go;
+}
+
+static void describe_failure(struct sender *s, const struct attempt *a, const char *what)
+{
+	struct otlp_exporter *e = s->e;
+	int n = (int)(s->resp.len < 96 ? s->resp.len : 96), i, sig = s->sig;
 	char snippet[97];
 
 	pthread_mutex_lock(&e->lock);
 	e->st.last_status[sig] = (int)a->status;
 	if (a->cc != CURLE_OK) {
 		set_error(e, sig, "POST %s: %s (%s)", e->shown[sig],
-			  e->curl_err[0] ? e->curl_err : curl_easy_strerror(a->cc), what);
+			  s->curl_err[0] ? s->curl_err : curl_easy_strerror(a->cc), what);
 	} else {
 		/* The collector's words help most, but only printable ones. */
 		for (i = 0; i < n; i++)
-			snippet[i] = isprint(e->resp.data[i]) ? (char)e->resp.data[i] : '.';
+			snippet[i] = isprint(s->resp.data[i]) ? (char)s->resp.data[i] : '.';
 		snippet[n] = '\0';
 		set_error(e, sig, "POST %s: HTTP %ld (%s) %s", e->shown[sig], a->status, what,
 			  snippet);
@@ -423,15 +446,17 @@ static void describe_failure(struct otlp_exporter *e, int sig, const struct atte
 	pthread_mutex_unlock(&e->lock);
 }
 
-static void count_success(struct otlp_exporter *e, int sig, const struct batch *b, size_t wire,
+static void count_success(struct sender *s, const struct batch *b, size_t wire,
 			  const struct attempt *a)
 {
+	struct otlp_exporter *e = s->e;
+	int sig = s->sig;
 	int64_t rejected = 0;
 	char msg[128] = "";
 	uint64_t ok;
 
 	/* An unreadable response is the collector's problem: the batch was accepted. */
-	if (e->resp.len && otlp_decode_response(e->resp.data, e->resp.len, a->resp_json, &rejected,
+	if (s->resp.len && otlp_decode_response(s->resp.data, s->resp.len, a->resp_json, &rejected,
 						msg, sizeof(msg)))
 		rejected = 0;
 	if (rejected < 0)
@@ -459,9 +484,10 @@ static void count_failure(struct otlp_exporter *e, int sig, const struct batch *
 }
 
 /* Delay before the next attempt, or -1 when the attempt is final. */
-static int64_t next_delay(struct otlp_exporter *e, const struct attempt *a, unsigned attempt,
+static int64_t next_delay(struct sender *s, const struct attempt *a, unsigned attempt,
 			  uint64_t started, const char **why)
 {
+	struct otlp_exporter *e = s->e;
 	uint64_t delay;
 
 	if (a->cc != CURLE_OK ? !curl_error_retryable(a->cc) : !otlp_status_retryable(a->status)) {
@@ -472,7 +498,7 @@ static int64_t next_delay(struct otlp_exporter *e, const struct attempt *a, unsi
 	if (a->retry_after > 0)
 		delay = (uint64_t)a->retry_after * 1000;
 	else
-		delay = otlp_backoff_ms(&e->cfg, attempt, rnd_next(e));
+		delay = otlp_backoff_ms(&e->cfg, attempt, rnd_next(s));
 	if (clock_mono_ms() + delay - started > e->cfg.retry_max_elapsed_ms) {
 		*why = "retry time exhausted, batch dropped";
 		return -1;
@@ -514,180 +540,83 @@ out_end:
 	return ret;
 }
 
-static void pending_release(struct pending *p)
+static void export_batch(struct sender *s, const struct batch *b)
 {
-	free(p->gz);
-	free(p->b.body);
-	memset(p, 0, sizeof(*p));
-}
-
-/* The bytes to put on the wire: the body, or its gzip when compression is on. */
-static int pending_prepare(struct otlp_exporter *e, int sig, struct pending *p)
-{
-	p->wire = p->b.body;
-	p->wire_len = p->b.len;
-	if (!e->cfg.gzip)
-		return 0;
-	if (gzip_body(p->b.body, p->b.len, &p->gz, &p->wire_len)) {
-		pthread_mutex_lock(&e->lock);
-		set_error(e, sig, "gzip of a %zu-byte body failed: out of memory", p->b.len);
-		pthread_mutex_unlock(&e->lock);
-		return -ENOMEM;
-	}
-	p->wire = p->gz;
-	return 0;
-}
-
-/*
- * One attempt at the signal's batch in hand. It ends sent, given up (final
- * status, retry time exhausted, or a retry stop's flush could not wait for),
- * or scheduled for its retry at p->due_ms.
- */
-static void attempt_pending(struct otlp_exporter *e, int sig)
-{
-	struct pending *p = &e->pend[sig];
+	struct otlp_exporter *e = s->e;
+	const uint8_t *wire = b->body;
+	size_t wire_len = b->len;
+	uint8_t *gz = NULL;
+	uint64_t started = clock_mono_ms();
 	struct attempt a;
 	const char *why;
+	unsigned attempt;
 	int64_t delay;
-	bool late;
+	int sig = s->sig;
 
-	if (!p->attempts && pending_prepare(e, sig, p))
-		goto give_up;
-	if (p->attempts) {
+	if (e->cfg.gzip) {
+		if (gzip_body(b->body, b->len, &gz, &wire_len)) {
+			pthread_mutex_lock(&e->lock);
+			set_error(e, sig, "gzip of a %zu-byte body failed: out of memory", b->len);
+			pthread_mutex_unlock(&e->lock);
+			count_failure(e, sig, b);
+			return;
+		}
+		wire = gz;
+	}
+	for (attempt = 1;; attempt++) {
+		send_once(s, wire, wire_len, &a);
+		if (a.cc == CURLE_OK && a.status >= 200 && a.status < 300) {
+			count_success(s, b, wire_len, &a);
+			break;
+		}
+		delay = next_delay(s, &a, attempt, started, &why);
+		describe_failure(s, &a, why);
+		if (delay < 0 || !wait_retry(e, (uint64_t)delay)) {
+			count_failure(e, sig, b);
+			break;
+		}
 		pthread_mutex_lock(&e->lock);
 		e->st.retries[sig]++;
 		pthread_mutex_unlock(&e->lock);
 	}
-	p->attempts++;
-	send_once(e, sig, p->wire, p->wire_len, &a);
-	if (a.cc == CURLE_OK && a.status >= 200 && a.status < 300) {
-		count_success(e, sig, &p->b, p->wire_len, &a);
-		goto release;
-	}
-	delay = next_delay(e, &a, p->attempts, p->started_ms, &why);
-	describe_failure(e, sig, &a, why);
-	if (delay < 0)
-		goto give_up;
-	pthread_mutex_lock(&e->lock);
-	p->due_ms = clock_mono_ms() + (uint64_t)delay;
-	late = e->stopping && p->due_ms > e->flush_deadline_ms;
-	pthread_mutex_unlock(&e->lock);
-	if (!late)
-		return;
-give_up:
-	count_failure(e, sig, &p->b);
-release:
-	pending_release(p);
+	free(gz);
 }
 
-/* ---- worker -------------------------------------------------------------- */
-
-/*
- * Caller holds e->lock. The next signal whose batch in hand is due, taking a
- * new batch off the queue of a signal with none in hand; round robin from
- * next_sig. Returns -1 when none is due, with *wake_ms the earliest due time
- * (UINT64_MAX: nothing in hand).
- */
-static int next_ready(struct otlp_exporter *e, uint64_t now, uint64_t *wake_ms)
-{
-	struct pending *p;
-	int i, s;
-
-	*wake_ms = UINT64_MAX;
-	for (i = 0; i < OTLP_SIGNAL__MAX; i++) {
-		s = (e->next_sig + i) % OTLP_SIGNAL__MAX;
-		p = &e->pend[s];
-		if (!p->held && queue_pop(e, s, &p->b)) {
-			p->held = true;
-			p->started_ms = p->due_ms = now;
-		}
-		if (!p->held)
-			continue;
-		if (p->due_ms <= now) {
-			e->next_sig = (s + 1) % OTLP_SIGNAL__MAX;
-			return s;
-		}
-		if (p->due_ms < *wake_ms)
-			*wake_ms = p->due_ms;
-	}
-	return -1;
-}
-
-/*
- * Caller holds e->lock. Once stop is asked, a retry due after the flush
- * deadline will not be made: its batch is given up now rather than at the
- * deadline, so that stop never waits out a backoff it cannot use. At the
- * deadline (all), every batch in hand is given up.
- */
-static void give_up_late(struct otlp_exporter *e, bool all)
-{
-	struct pending *p;
-	int sig;
-
-	for (sig = 0; sig < OTLP_SIGNAL__MAX; sig++) {
-		p = &e->pend[sig];
-		if (!p->held || (!all && p->due_ms <= e->flush_deadline_ms))
-			continue;
-		e->st.batches_failed[sig]++;
-		e->st.items_dropped[sig] += p->b.items;
-		pending_release(p);
-	}
-}
+/* ---- senders ------------------------------------------------------------- */
 
 /* Caller holds e->lock. What stop could not flush is counted as dropped. */
-static void drain_queues(struct otlp_exporter *e)
+static void drain_queue(struct otlp_exporter *e, int sig)
 {
 	struct batch b;
-	int sig;
 
-	for (sig = 0; sig < OTLP_SIGNAL__MAX; sig++)
-		while (queue_pop(e, sig, &b)) {
-			count_dropped(e, sig, &b);
-			free(b.body);
-		}
-}
-
-static void wait_until_ms(struct otlp_exporter *e, uint64_t wake_ms)
-{
-	struct timespec ts;
-	uint64_t now = clock_mono_ms();
-
-	if (wake_ms == UINT64_MAX) {
-		pthread_cond_wait(&e->wake, &e->lock);
-		return;
+	while (queue_pop(e, sig, &b)) {
+		count_dropped(e, sig, &b);
+		free(b.body);
 	}
-	clock_deadline(&ts, wake_ms > now ? wake_ms - now : 0);
-	pthread_cond_timedwait(&e->wake, &e->lock, &ts);
 }
 
-static void *worker_main(void *arg)
+static void *sender_main(void *arg)
 {
-	struct otlp_exporter *e = arg;
-	uint64_t wake_ms;
-	int sig;
+	struct sender *s = arg;
+	struct otlp_exporter *e = s->e;
+	struct batch b;
 
 	pthread_mutex_lock(&e->lock);
 	for (;;) {
 		if (e->stopping && clock_mono_ms() >= e->flush_deadline_ms)
 			break;
-		if (e->stopping)
-			give_up_late(e, false);
-		sig = next_ready(e, clock_mono_ms(), &wake_ms);
-		if (sig < 0) {
-			/* Nothing due; nothing in hand either means every queue is empty. */
-			if (e->stopping && wake_ms == UINT64_MAX)
+		if (!queue_pop(e, s->sig, &b)) {
+			if (e->stopping)
 				break;
-			if (e->stopping && wake_ms > e->flush_deadline_ms)
-				wake_ms = e->flush_deadline_ms;
-			wait_until_ms(e, wake_ms);
+			pthread_cond_wait(&e->wake, &e->lock);
 			continue;
 		}
 		pthread_mutex_unlock(&e->lock);
-		attempt_pending(e, sig);
+		export_batch(s, &b);
+		free(b.body);
 		pthread_mutex_lock(&e->lock);
 	}
-	give_up_late(e, true);
-	drain_queues(e);
+	drain_queue(e, s->sig);
 	pthread_mutex_unlock(&e->lock);
 	return NULL;
 }
@@ -728,27 +657,28 @@ static int build_headers(struct otlp_exporter *e, int sig)
 	return ret;
 }
 
-static int setup_curl(struct otlp_exporter *e, char *err, size_t errlen)
+static int setup_curl(struct sender *s, char *err, size_t errlen)
 {
+	struct otlp_exporter *e = s->e;
 	CURLcode cc = CURLE_OK;
 
-	e->curl = curl_easy_init();
-	if (!e->curl) {
+	s->curl = curl_easy_init();
+	if (!s->curl) {
 		snprintf(err, errlen, "cannot create a libcurl handle; out of memory?");
 		return -ENOMEM;
 	}
-	cc |= curl_easy_setopt(e->curl, CURLOPT_NOSIGNAL, 1L);
-	cc |= curl_easy_setopt(e->curl, CURLOPT_USERAGENT, "meshsight/" MESHSIGHT_VERSION);
-	cc |= curl_easy_setopt(e->curl, CURLOPT_ERRORBUFFER, e->curl_err);
-	cc |= curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, on_body);
-	cc |= curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, &e->resp);
-	cc |= curl_easy_setopt(e->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-	cc |= curl_easy_setopt(e->curl, CURLOPT_XFERINFODATA, e);
-	cc |= curl_easy_setopt(e->curl, CURLOPT_NOPROGRESS, 0L);
-	cc |= curl_easy_setopt(e->curl, CURLOPT_TCP_KEEPALIVE, 1L);
+	cc |= curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
+	cc |= curl_easy_setopt(s->curl, CURLOPT_USERAGENT, "meshsight/" MESHSIGHT_VERSION);
+	cc |= curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, s->curl_err);
+	cc |= curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, on_body);
+	cc |= curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, &s->resp);
+	cc |= curl_easy_setopt(s->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+	cc |= curl_easy_setopt(s->curl, CURLOPT_XFERINFODATA, e);
+	cc |= curl_easy_setopt(s->curl, CURLOPT_NOPROGRESS, 0L);
+	cc |= curl_easy_setopt(s->curl, CURLOPT_TCP_KEEPALIVE, 1L);
 	/* Connecting (name resolution included) gets at most CONNECT_TIMEOUT_MS of the request's
 	 * time. */
-	cc |= curl_easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS,
+	cc |= curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT_MS,
 			       (long)(e->cfg.timeout_ms < CONNECT_TIMEOUT_MS ? e->cfg.timeout_ms
 									     : CONNECT_TIMEOUT_MS));
 #if LIBCURL_VERSION_NUM >= 0x075700
@@ -757,10 +687,10 @@ static int setup_curl(struct otlp_exporter *e, char *err, size_t errlen)
 	 * during a lookup of an unreachable DNS server took 6 s. The thread is
 	 * left to finish on its own; at exit that costs nothing.
 	 */
-	cc |= curl_easy_setopt(e->curl, CURLOPT_QUICK_EXIT, 1L);
+	cc |= curl_easy_setopt(s->curl, CURLOPT_QUICK_EXIT, 1L);
 #endif
 	if (e->cfg.ca_file[0])
-		cc |= curl_easy_setopt(e->curl, CURLOPT_CAINFO, e->cfg.ca_file);
+		cc |= curl_easy_setopt(s->curl, CURLOPT_CAINFO, e->cfg.ca_file);
 	if (cc != CURLE_OK) {
 		snprintf(err, errlen, "cannot configure libcurl (%s); is libcurl older than 7.83?",
 			 curl_easy_strerror(cc));
@@ -814,9 +744,9 @@ static void exporter_free(struct otlp_exporter *e)
 	for (s = 0; s < OTLP_SIGNAL__MAX; s++) {
 		curl_slist_free_all(e->hdrs[s]);
 		free(e->q[s].slot);
+		if (e->snd[s].curl)
+			curl_easy_cleanup(e->snd[s].curl);
 	}
-	if (e->curl)
-		curl_easy_cleanup(e->curl);
 	free(e);
 }
 
@@ -832,16 +762,22 @@ static int exporter_alloc(const struct otlp_config *c, struct otlp_exporter **ou
 	e->cfg = *c;
 	for (s = 0; s < OTLP_SIGNAL__MAX; s++)
 		url_redact(c->endpoint[s], e->shown[s], sizeof(e->shown[s]));
-	e->rnd_state = (clock_mono_ms() ^ (uint64_t)(uintptr_t)e ^ (uint64_t)getpid() << 32) | 1;
 	for (s = 0; s < OTLP_SIGNAL__MAX; s++) {
 		e->q[s].slot = calloc(c->queue_batches, sizeof(*e->q[s].slot));
 		if (!e->q[s].slot || build_headers(e, s))
 			goto out_free_oom;
 	}
-	ret = setup_curl(e, err, errlen);
-	if (ret) {
-		exporter_free(e);
-		return ret;
+	for (s = 0; s < OTLP_SIGNAL__MAX; s++) {
+		e->snd[s].e = e;
+		e->snd[s].sig = s;
+		e->snd[s].rnd_state =
+		    (clock_mono_ms() ^ (uint64_t)(uintptr_t)&e->snd[s] ^ (uint64_t)getpid() << 32) |
+		    1;
+		ret = setup_curl(&e->snd[s], err, errlen);
+		if (ret) {
+			exporter_free(e);
+			return ret;
+		}
 	}
 	*out = e;
 	return 0;
@@ -854,12 +790,27 @@ out_oom:
 	return ret;
 }
 
+/* Asks every started sender to stop, giving the queues flush_ms, and waits for them. */
+static void join_senders(struct otlp_exporter *e, uint32_t flush_ms)
+{
+	int sig;
+
+	pthread_mutex_lock(&e->lock);
+	e->stopping = true;
+	e->flush_deadline_ms = clock_mono_ms() + flush_ms;
+	pthread_cond_broadcast(&e->wake);
+	pthread_mutex_unlock(&e->lock);
+	for (sig = 0; sig < OTLP_SIGNAL__MAX; sig++)
+		if (e->snd[sig].started)
+			pthread_join(e->snd[sig].thread, NULL);
+}
+
 int otlp_exporter_start(const struct otlp_config *c, struct otlp_exporter **out, char *err,
 			size_t errlen)
 {
 	struct otlp_exporter *e;
 	CURLcode cc;
-	int ret;
+	int ret, sig;
 
 	ret = check_config(c, err, errlen);
 	if (ret)
@@ -875,16 +826,20 @@ int otlp_exporter_start(const struct otlp_config *c, struct otlp_exporter **out,
 	ret = init_sync(e);
 	if (ret)
 		goto out_free;
-	ret = -pthread_create(&e->worker, NULL, worker_main, e);
+	for (sig = 0; sig < OTLP_SIGNAL__MAX && !ret; sig++) {
+		ret = -pthread_create(&e->snd[sig].thread, NULL, sender_main, &e->snd[sig]);
+		e->snd[sig].started = !ret;
+	}
 	if (ret)
-		goto out_sync;
+		goto out_threads;
 	*out = e;
 	return 0;
-out_sync:
+out_threads:
+	join_senders(e, 0);
 	pthread_cond_destroy(&e->wake);
 	pthread_mutex_destroy(&e->lock);
 out_free:
-	snprintf(err, errlen, "cannot start the OTLP exporter thread: %s", strerror(-ret));
+	snprintf(err, errlen, "cannot start the OTLP exporter threads: %s", strerror(-ret));
 	exporter_free(e);
 	return ret;
 }
@@ -893,12 +848,7 @@ void otlp_exporter_stop(struct otlp_exporter *e, uint32_t flush_ms)
 {
 	if (!e)
 		return;
-	pthread_mutex_lock(&e->lock);
-	e->stopping = true;
-	e->flush_deadline_ms = clock_mono_ms() + flush_ms;
-	pthread_cond_broadcast(&e->wake);
-	pthread_mutex_unlock(&e->lock);
-	pthread_join(e->worker, NULL);
+	join_senders(e, flush_ms);
 	pthread_cond_destroy(&e->wake);
 	pthread_mutex_destroy(&e->lock);
 	exporter_free(e);

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * OTLP/HTTP transport: a bounded queue of encoded batches and one worker
- * thread that POSTs them with libcurl, so exporting never blocks the
- * datapath. When the queue is full the oldest batch is dropped and counted.
- * Retries follow the OTLP/HTTP specification: only 429, 502, 503, 504 and
- * connection failures are retried, with exponential backoff and jitter,
- * honouring Retry-After; every other status is final.
+ * OTLP/HTTP transport: a bounded queue of encoded batches per signal and,
+ * per signal, a thread that POSTs them with libcurl, so exporting never
+ * blocks the datapath and one signal's collector never blocks another's. When the queue is full the
+ * oldest batch is dropped and counted. Retries follow the OTLP/HTTP specification: only 429, 502,
+ * 503, 504 and connection failures are retried, with exponential backoff and jitter, honouring
+ * Retry-After; every other status is final.
  *
  * Configuration comes from flags over the standard OTEL_EXPORTER_OTLP_*
  * environment variables over the defaults.
