@@ -200,8 +200,8 @@ struct otlp_exporter {
 
 	/* lock guards everything below it up to snd */
 	pthread_mutex_t lock;
-	pthread_cond_t
-	    wake; /* new batch, or stop (broadcast: every sender looks); CLOCK_MONOTONIC */
+	/* New batch, or stop; broadcast, so every sender looks. CLOCK_MONOTONIC. */
+	pthread_cond_t wake;
 	struct queue q[OTLP_SIGNAL__MAX];
 	struct otlp_export_stats st;
 	bool stopping;
