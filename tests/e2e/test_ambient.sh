@@ -10,7 +10,8 @@
 #
 # The same requests, sent once directly and once through the tunnel, must
 # give the same application edge in /api/v1/edges, seen by both ends, except
-# that the tunnelled one is connection_security_policy "mutual_tls". None of
+# that the tunnelled one is connection_security_policy "mutual_tls" and, in
+# Istio's metrics, carries both ends' SPIFFE principals. None of
 # the proxy's own sockets may show up as an edge: not its tunnel ports, and
 # not its spoofed connect to the server app, which only its cgroup gives
 # away (--mesh-tunnel-cgroup).
@@ -85,9 +86,15 @@ app_edge() {
 		 connections_opened, connections_closed, connections_reset} end'
 }
 
+# Names with service accounts, which Istio's principals are built from.
+cat >"$MS_STATE_DIR/ids" <<IDS
+$CLIENT workload=productpage namespace=bookinfo service_account=bookinfo-productpage
+$SERVER workload=reviews namespace=bookinfo service=reviews service_account=bookinfo-reviews
+IDS
+
 # run_phase NAME: traffic on a fresh agent; leaves the edge in $MS_STATE_DIR/NAME.json.
 run_phase() {
-	agent_start --mesh-tunnel-cgroup "$(pod_cg_rel ztunnel)"
+	agent_start --mesh-tunnel-cgroup "$(pod_cg_rel ztunnel)" --identities "$MS_STATE_DIR/ids"
 	traffic
 	wait_edge_field "$CLIENT" "$SERVER" 8080 http .connections_closed 2 10 >/dev/null
 	wait_edge_field "$CLIENT" "$SERVER" 8080 http .views.source.requests 9 >/dev/null
@@ -139,6 +146,11 @@ assert_gt "stats: tunnel sockets seen" 0 "$(jq .mesh_tunnel.connections "$MS_STA
 assert_true "istio_requests_total at the destination says mutual_tls" grep -q \
 	'istio_requests_total{reporter="destination"[^}]*connection_security_policy="mutual_tls"' \
 	"$MS_STATE_DIR/tunnel-metrics.txt"
+assert_true "at the destination, both principals of the tunnelled edge" grep -q \
+	'istio_requests_total{reporter="destination",source_workload="productpage",source_workload_namespace="bookinfo",source_principal="spiffe://cluster.local/ns/bookinfo/sa/bookinfo-productpage",.*destination_principal="spiffe://cluster.local/ns/bookinfo/sa/bookinfo-reviews",' \
+	"$MS_STATE_DIR/tunnel-metrics.txt"
+assert_eq "direct (plaintext): no principal anywhere" 0 \
+	"$(grep -c 'principal="spiffe' "$MS_STATE_DIR/direct-metrics.txt")"
 assert_eq "direct: no carried connections" 0 \
 	"$(jq .mesh_tunnel.carried_connections "$MS_STATE_DIR/direct-stats.json")"
 

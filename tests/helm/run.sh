@@ -151,6 +151,7 @@ IMG=image.repository=registry.example.com/meshsight
 scenario defaults "--set $IMG" \
 	-port 9464 -arg --k8s=auto -arg --k8s-watch=cluster -arg --cluster-name=Kubernetes \
 	-arg --cluster-domain=cluster.local -arg --mesh-tunnel-ports=15008,15001,15006 \
+	-arg --trust-domain=cluster.local \
 	-arg --capture-bytes=1024 -no-arg --otlp-endpoint -no-arg --no-http -no-arg -v \
 	-no-arg --k8s-virtualservices
 
@@ -161,7 +162,7 @@ scenario custom "-f $dir/values-custom.yaml --set $IMG" \
 	-port 9555 -servicemonitor -configmap -scrape-annotations=false \
 	-memory-limit 512Mi -priority-class meshsight-high -toleration dedicated \
 	-sm-label release=kube-prometheus-stack \
-	-arg --k8s-watch=node -arg --cluster-name=east \
+	-arg --k8s-watch=node -arg --cluster-name=east -arg --trust-domain=east.example \
 	-arg --otlp-endpoint=http://otel-collector.observability.svc.cluster.local:4318 \
 	-arg --otlp-compression=gzip -arg --identities=/etc/meshsight/identities \
 	-arg --scan-interval-ms=5000

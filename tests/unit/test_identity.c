@@ -72,7 +72,8 @@ static const char rules[] = "# static identities for the test\n"
 			    "0.0.0.0/0       workload=default4\n"
 			    "\t fd00::/8     workload=ula  \r\n"
 			    "fd00:1::/32     service=ula1\n"
-			    "2001:db8::1     workload=v6exact namespace=ns service=svc.v1_x\n"
+			    "2001:db8::1     workload=v6exact namespace=ns service=svc.v1_x "
+			    "service_account=v6-sa\n"
 			    "cgroup:/kubepods workload=pods\n"
 			    "cgroup:/kubepods/pod1/ workload=pod1\n";
 
@@ -110,6 +111,7 @@ static void test_addr_lookups(void **state)
 	assert_string_equal(id->workload, "v6exact");
 	assert_string_equal(id->namespace_, "ns");
 	assert_string_equal(id->service, "svc.v1_x");
+	assert_string_equal(id->service_account, "v6-sa");
 
 	to_addr("10.200.0.1", addr);
 	id = identity_by_addr(t, addr);

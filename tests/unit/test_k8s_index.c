@@ -233,6 +233,7 @@ static void test_deployment_pod(void **state)
 	assert_string_equal(r.namespace_, "shop");
 	assert_string_equal(r.uid, uid_of(item(fx_pods, r.name)));
 	assert_string_equal(r.node, "node-a");
+	assert_string_equal(r.service_account, "shop-frontend");
 	assert_string_equal(r.workload, "frontend");
 	assert_string_equal(r.workload_kind, "Deployment");
 	assert_string_equal(r.app, "frontend");

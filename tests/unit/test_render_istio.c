@@ -30,6 +30,13 @@ static const char identities[] = "10.0.0.1 workload=frontend namespace=shop\n"
 				 "10.0.0.2 workload=checkout namespace=shop service=checkout\n"
 				 "10.0.0.4 workload=db namespace=shop service=db\n";
 
+/* The same names with service accounts, for the principals of mTLS edges. */
+static const char identities_sa[] =
+    "10.0.0.1 workload=frontend namespace=shop service_account=frontend-sa\n"
+    "10.0.0.5 workload=frontend namespace=shop service_account=frontend-sa\n"
+    "10.0.0.2 workload=checkout namespace=shop service=checkout service_account=checkout-sa\n"
+    "10.0.0.4 workload=db namespace=shop service=db service_account=db-sa\n";
+
 static const char FRONTEND_A[] = "10.0.0.1", FRONTEND_B[] = "10.0.0.5";
 static const char CHECKOUT[] = "10.0.0.2", DB[] = "10.0.0.4";
 static const char OUTSIDE_1[] = "93.184.216.34", OUTSIDE_2[] = "1.1.1.1";
@@ -109,6 +116,12 @@ static void fill_edges(struct aggregator *a)
 static int setup(void **state)
 {
 	*state = render_fixture_new("test_render_istio", identities, fill_edges, 1);
+	return *state ? 0 : -1;
+}
+
+static int setup_sa(void **state)
+{
+	*state = render_fixture_new("test_render_istio_sa", identities_sa, fill_edges, 1);
 	return *state ? 0 : -1;
 }
 
@@ -518,6 +531,50 @@ static void test_cluster_domain(void **state)
 }
 
 /*
+ * Principals are the SPIFFE ids Istio's certificates carry, so only where
+ * mutual TLS carried the edge: frontend -> checkout (tunnelled) has both,
+ * frontend -> db (plaintext) has none, whatever the service accounts; the
+ * trust domain is --trust-domain's.
+ */
+static void test_principals(void **state)
+{
+	struct render_fixture *fx = *state;
+	char *text;
+	struct samples ss;
+
+	text = render_text(fx, render_prometheus);
+	ss = parse(text);
+	assert_int_equal(
+	    value_of(&ss, "istio_requests_total", to_checkout_dst,
+		     WITH("source_principal=spiffe://cluster.local/ns/shop/sa/frontend-sa",
+			  "destination_principal=spiffe://cluster.local/ns/shop/sa/checkout-sa")),
+	    5);
+	assert_int_equal(
+	    value_of(&ss, "istio_requests_total", to_checkout_src,
+		     WITH("source_principal=spiffe://cluster.local/ns/shop/sa/frontend-sa",
+			  "destination_principal=spiffe://cluster.local/ns/shop/sa/checkout-sa")),
+	    3);
+	assert_int_equal(value_of(&ss, "istio_tcp_sent_bytes_total", to_db, NULL), 2000);
+	/* the stranger has no account: unknown, while checkout's is known */
+	assert_int_equal(value_of(&ss, "istio_requests_total", stranger_to_checkout,
+				  WITH("destination_principal=unknown")),
+			 1);
+	samples_free(&ss);
+	free(text);
+
+	fx->naming.trust_domain = "corp.example";
+	text = render_text(fx, render_prometheus);
+	ss = parse(text);
+	assert_int_equal(
+	    value_of(&ss, "istio_requests_total", to_checkout_dst,
+		     WITH("source_principal=spiffe://corp.example/ns/shop/sa/frontend-sa",
+			  "destination_principal=spiffe://corp.example/ns/shop/sa/checkout-sa")),
+	    5);
+	samples_free(&ss);
+	free(text);
+}
+
+/*
  * A view holds at most EDGE_SERIES_MAX series: requests past it are missing
  * from istio_* and counted, so the series count stays bounded.
  */
@@ -635,6 +692,7 @@ int main(void)
 					    render_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_cluster_name, setup, render_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_cluster_domain, setup, render_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_principals, setup_sa, render_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_series_limit_counted, setup,
 					    render_fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_promtool_accepts, setup, render_fixture_teardown),

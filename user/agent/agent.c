@@ -498,6 +498,7 @@ static int setup_naming(struct agent *a, char *err, size_t errlen)
 	/* Istio's default cluster id when a cluster is there but not named. */
 	a->naming.cluster = a->cfg->k8s.cluster_name ?: (a->k8s.enabled ? "Kubernetes" : NULL);
 	a->naming.cluster_domain = a->cfg->k8s.cluster_domain;
+	a->naming.trust_domain = a->cfg->trust_domain;
 	return 0;
 }
 

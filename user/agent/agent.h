@@ -25,6 +25,7 @@ struct agent_config {
 	const char *listen;
 	const char *health_listen; /* a second endpoint serving /healthz only, or NULL */
 	const char *identities;
+	const char *trust_domain; /* Istio principals: spiffe://<this>/ns/.../sa/... */
 	uint32_t max_http;
 	uint32_t max_edges;
 	uint32_t edge_idle_s;

@@ -72,7 +72,8 @@ const struct opt option_rows[] = {
      .off = F(identities),
      .arg = "FILE",
      .help = "static names for addresses and cgroups, lines of\n"
-	     "'<ip|cidr|cgroup:/path> workload=W namespace=N service=S'\n"
+	     "'<ip|cidr|cgroup:/path> workload=W namespace=N service=S\n"
+	     "service_account=A'\n"
 	     "(at most 16 MiB, lines of at most 1024 bytes)"},
     {.name = "capture-bytes",
      .type = T_U32,
@@ -423,6 +424,13 @@ const struct opt option_rows[] = {
      .def = "cluster.local",
      .arg = "DOMAIN",
      .help = "Service DNS suffix"},
+    {.name = "trust-domain",
+     .type = T_STR,
+     .off = F(trust_domain),
+     .def = "cluster.local",
+     .arg = "DOMAIN",
+     .help = "Istio trust domain: *_principal labels of mutual-TLS\n"
+	     "edges are spiffe://DOMAIN/ns/N/sa/SERVICE_ACCOUNT"},
     {.name = "k8s-sync-timeout",
      .type = T_SECONDS,
      .off = F(k8s.sync_timeout_s),

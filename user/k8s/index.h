@@ -58,7 +58,8 @@ struct k8s_pod_ref {
 	char canonical_revision[K8S_LABEL_MAX]; /* Istio's rule; "latest" by default */
 	char service_name[K8S_NAME_MAX];	/* OpenTelemetry service.name for k8s */
 	char service_version[K8S_LABEL_MAX];	/* OpenTelemetry service.version or "" */
-	char container[K8S_LABEL_MAX]; /* only from k8s_index_pod_by_uid with a container id */
+	char container[K8S_LABEL_MAX];	    /* only from k8s_index_pod_by_uid with a container id */
+	char service_account[K8S_NAME_MAX]; /* spec.serviceAccountName: Istio's principal */
 	bool host_network;
 };
 

@@ -428,6 +428,8 @@ static int parse_pod_body(bool *bad, struct pod *p, const json_t *obj, const jso
 	const char *phase = jstr(bad, status, "phase");
 
 	str_copy(p->ref.node, sizeof(p->ref.node), jstr(bad, spec, "nodeName"));
+	str_copy(p->ref.service_account, sizeof(p->ref.service_account),
+		 jstr(bad, spec, "serviceAccountName"));
 	p->ref.host_network = jbool(bad, spec, "hostNetwork", false);
 	p->finished = phase && (!strcmp(phase, "Succeeded") || !strcmp(phase, "Failed"));
 	p->deleting = jstr(bad, meta, "deletionTimestamp") != NULL;

@@ -282,8 +282,13 @@ static int parse_pair(const struct parse_ctx *ctx, char *tok, struct identity *i
 		field = id->namespace_;
 	else if (!strcmp(tok, "service"))
 		field = id->service;
+	else if (!strcmp(tok, "service_account"))
+		field = id->service_account;
 	else
-		return bad_line(ctx, "unknown key '%s' (known: workload, namespace, service)", tok);
+		return bad_line(ctx,
+				"unknown key '%s' (known: workload, namespace, service, "
+				"service_account)",
+				tok);
 	if (field[0])
 		return bad_line(ctx, "key '%s' given twice", tok);
 	if (!valid_value(val))

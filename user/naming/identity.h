@@ -32,6 +32,7 @@ struct identity {
 	char workload[IDENTITY_NAME_MAX]; /* "" when not given */
 	char namespace_[IDENTITY_NAME_MAX];
 	char service[IDENTITY_NAME_MAX];
+	char service_account[IDENTITY_NAME_MAX]; /* Istio principal's sa/ part */
 };
 
 struct identity_table;

@@ -16,6 +16,7 @@ static void apply_identity(struct endpoint_names *out, const struct identity *id
 	out->workload = str_or(id->workload, NULL);
 	out->namespace_ = str_or(id->namespace_, NULL);
 	out->service = str_or(id->service, NULL);
+	out->service_account = str_or(id->service_account, NULL);
 }
 
 /* Istio's fallbacks when only a workload is known (identity files, bare pods). */
@@ -43,6 +44,7 @@ static void apply_pod(struct endpoint_names *out, const struct k8s_pod_ref *p)
 	out->version = str_or(p->version, NULL);
 	out->otel_service_name = str_or(p->service_name, NULL);
 	out->otel_service_version = str_or(p->service_version, NULL);
+	out->service_account = str_or(p->service_account, NULL);
 }
 
 /* The pod of a local socket by its cgroup, else of the address (port picks

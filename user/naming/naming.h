@@ -24,6 +24,7 @@ struct naming {
 	struct k8s_index *k8s;		  /* may be NULL */
 	const char *cluster;		  /* cluster name for Istio's *_cluster labels, or NULL */
 	const char *cluster_domain;	  /* --cluster-domain, for Service host names */
+	const char *trust_domain;	  /* --trust-domain, for Istio principals */
 };
 
 struct endpoint_names {
@@ -47,6 +48,7 @@ struct endpoint_names {
 	const char *otel_service_name;	/* OpenTelemetry service.name */
 	const char *otel_service_version;
 	const char *cluster;
+	const char *service_account; /* Kubernetes service account (Istio principals) */
 	/* Not a local socket and not a known pod, Service or identity: callers
 	 * put it in one "external" bucket instead of one series per address. */
 	bool external;

@@ -51,6 +51,7 @@ struct istio_rows {
 struct istio_end {
 	const char *workload, *namespace_, *app, *version;
 	const char *canonical_service, *canonical_revision, *cluster;
+	char principal[320]; /* spiffe://<trust domain>/ns/<namespace>/sa/<account>, or unknown */
 };
 
 /* Not a local socket and named by nothing: whatever naming.c says, such an
@@ -60,7 +61,24 @@ static bool is_external(const struct endpoint_names *x)
 	return x->external || (!x->cgroup && !x->workload && !x->service && !x->namespace_);
 }
 
-static void end_labels(const struct naming *n, const struct endpoint_names *x,
+/*
+ * Istio's principal is the SPIFFE id in the peer's certificate, so it exists
+ * only where mutual TLS carried the traffic (a mesh tunnel): elsewhere Istio
+ * says "unknown" too. Built from the pod's service account, as istiod signs it.
+ */
+static void put_principal(const struct naming *n, const struct endpoint_names *x, bool mtls,
+			  struct istio_end *out)
+{
+	const char *td = n->trust_domain ?: "cluster.local";
+
+	if (mtls && x->namespace_ && x->service_account && td[0])
+		snprintf(out->principal, sizeof(out->principal), "spiffe://%s/ns/%s/sa/%s", td,
+			 x->namespace_, x->service_account);
+	else
+		snprintf(out->principal, sizeof(out->principal), "%s", ISTIO_UNKNOWN);
+}
+
+static void end_labels(const struct naming *n, const struct endpoint_names *x, bool mtls,
 		       struct istio_end *out)
 {
 	out->workload = str_or(x->workload, ISTIO_UNKNOWN);
@@ -72,6 +90,7 @@ static void end_labels(const struct naming *n, const struct endpoint_names *x,
 	out->cluster = x->cluster ?: n->cluster;
 	if (!out->cluster)
 		out->cluster = x->namespace_ ? ISTIO_DEFAULT_CLUSTER : ISTIO_UNKNOWN;
+	put_principal(n, x, mtls, out);
 }
 
 static void put_label(FILE *f, const char *name, const char *value)
@@ -95,7 +114,7 @@ static void put_source(FILE *f, const struct istio_end *s)
 {
 	put_label(f, "source_workload", s->workload);
 	put_label(f, "source_workload_namespace", s->namespace_);
-	put_label(f, "source_principal", ISTIO_UNKNOWN);
+	put_label(f, "source_principal", s->principal);
 	put_label(f, "source_app", s->app);
 	put_label(f, "source_version", s->version);
 	put_label(f, "source_canonical_service", s->canonical_service);
@@ -107,13 +126,14 @@ static void put_source(FILE *f, const struct istio_end *s)
  * destination_service is the Service's host name, as Envoy's cluster metadata
  * has it; built from name and namespace when naming gave no FQDN.
  */
-static void put_destination(FILE *f, const struct naming *n, const struct endpoint_names *x)
+static void put_destination(FILE *f, const struct naming *n, const struct endpoint_names *x,
+			    bool mtls)
 {
 	const char *svc_ns = x->service_namespace ?: x->namespace_;
 	struct istio_end d;
 	char host[256];
 
-	end_labels(n, x, &d);
+	end_labels(n, x, mtls, &d);
 	if (x->service_fqdn)
 		snprintf(host, sizeof(host), "%s", x->service_fqdn);
 	else if (x->service && svc_ns)
@@ -123,7 +143,7 @@ static void put_destination(FILE *f, const struct naming *n, const struct endpoi
 		snprintf(host, sizeof(host), "%s", str_or(x->service, ISTIO_UNKNOWN));
 	put_label(f, "destination_workload", d.workload);
 	put_label(f, "destination_workload_namespace", d.namespace_);
-	put_label(f, "destination_principal", ISTIO_UNKNOWN);
+	put_label(f, "destination_principal", d.principal);
 	put_label(f, "destination_app", d.app);
 	put_label(f, "destination_version", d.version);
 	put_label(f, "destination_service", host);
@@ -167,13 +187,13 @@ static char *view_labels(const struct naming *n, const struct edge *e, enum edge
 
 	if (!f)
 		return NULL;
-	end_labels(n, src, &s);
+	end_labels(n, src, e->mutual_tls, &s);
 	put_label(f, "reporter", r == REPORTER_SOURCE ? "source" : "destination");
 	put_source(f, &s);
 	if (is_external(dst))
 		put_passthrough(f);
 	else
-		put_destination(f, n, dst);
+		put_destination(f, n, dst, e->mutual_tls);
 	/* Istio's values: "grpc" for gRPC, "http" for HTTP/1 and HTTP/2 alike. */
 	put_label(f, "request_protocol",
 		  e->key.proto == EDGE_PROTO_GRPC    ? "grpc"

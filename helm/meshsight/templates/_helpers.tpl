@@ -87,6 +87,10 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 - --mesh-tunnel-ports
 - {{ join "," . | quote }}
 {{- end }}
+{{- with .Values.mesh.trustDomain }}
+- --trust-domain
+- {{ . | quote }}
+{{- end }}
 {{- with .Values.otlp.endpoint }}
 - --otlp-endpoint
 - {{ . | quote }}
