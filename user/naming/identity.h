@@ -9,8 +9,9 @@
  *
  * selector: an IPv4 or IPv6 address, a CIDR (10.1.0.0/16, fd00::/8), or
  * cgroup:<path> where path is relative to the cgroup v2 mount
- * (cgroup:/kubepods/pod1234). keys: workload, namespace, service. Values are
- * 1..63 bytes of [A-Za-z0-9._-]. An exact address beats any CIDR, a longer
+ * (cgroup:/kubepods/pod1234). keys: workload, namespace, service,
+ * service_account (Istio principals). Values are 1..63 bytes of
+ * [A-Za-z0-9._-]. An exact address beats any CIDR, a longer
  * prefix beats a shorter one, and a cgroup rule matches that cgroup and every
  * cgroup below it (the deepest rule wins).
  *
