@@ -151,7 +151,8 @@ $(OUTPUT)/tests/skb_floor: tests/bpf/skb_floor.c $(OUTPUT)/tests/skb_floor.bpf.o
 	$(Q)$(CC) $(CFLAGS) $< $(LIBS) -o $@
 
 # Kernel reach: lockdown-restricted helpers (uses probe.c's tables) and CO-RE relocation.
-$(OUTPUT)/tests/helper_audit: tests/bpf/helper_audit.c $(OUTPUT)/user/agent/probe.o $(OUTPUT)/user/lib/log.o | $(OUTPUT)/tests
+$(OUTPUT)/tests/helper_audit: tests/bpf/helper_audit.c $(OUTPUT)/user/agent/probe.o \
+			   $(OUTPUT)/user/agent/self_ids.o $(OUTPUT)/user/lib/log.o | $(OUTPUT)/tests
 	$(call msg,TEST-CC,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 

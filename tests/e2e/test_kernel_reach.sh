@@ -30,7 +30,7 @@ rc=$?
 assert_eq "--check exit status" 0 "$rc"
 for row in "kernel BTF" "cgroup v2 filesystem" "program type sock_ops" "program type cgroup_skb" \
 	"map type ringbuf" "map type sk_storage" "BPF links on cgroups" \
-	"helper sk_storage_get in sock_ops" "helper skb_cgroup_id in cgroup_skb"; do
+	"helper sk_storage_get in sock_ops" "helper skb_cgroup_id in cgroup_skb" "own pid and cgroup"; do
 	assert_true "--check row '$row' is ok" grep -qE "^$row .* ok$" <<<"$out"
 done
 assert_true "--check: no lockdown-restricted helper" \

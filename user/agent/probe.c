@@ -30,6 +30,7 @@
 
 #include "lib/log.h"
 #include "agent/probe.h"
+#include "agent/self_ids.h"
 
 #define BTF_VMLINUX   "/sys/kernel/btf/vmlinux"
 #define LOCKDOWN      "/sys/kernel/security/lockdown"
@@ -166,7 +167,16 @@ const char *probe_helper_forbidden(int id)
 
 /* --- the rows ------------------------------------------------------------ */
 
-enum row_kind { ROW_BTF, ROW_CGROUP2, ROW_PROG, ROW_MAP, ROW_LINK, ROW_BATCH, ROW_HELPER };
+enum row_kind {
+	ROW_BTF,
+	ROW_CGROUP2,
+	ROW_PROG,
+	ROW_MAP,
+	ROW_LINK,
+	ROW_BATCH,
+	ROW_HELPER,
+	ROW_SELF_IDS,
+};
 
 struct row {
 	enum row_kind kind;
@@ -223,6 +233,13 @@ static void add_fixed_rows(struct table *t)
 	snprintf(r->what, sizeof(r->what), "BPF links on cgroups (BPF_LINK_CREATE)");
 	r = add_row(t, ROW_BATCH, "5.6", NULL);
 	snprintf(r->what, sizeof(r->what), "batched map reads (BPF_MAP_LOOKUP_BATCH)");
+	r = add_row(t, ROW_SELF_IDS, "5.10",
+		    "without it the agent's own connections may show as edges when it runs "
+		    "outside the host's pid namespace");
+	if (!r)
+		return;
+	snprintf(r->what, sizeof(r->what), "own pid and cgroup (raw_tp test run)");
+	r->optional = true;
 }
 
 static bool have_row(const struct table *t, enum row_kind kind, int type, int helper)
@@ -441,6 +458,17 @@ static int probe_helper(int prog_type, int helper)
 	return 1;
 }
 
+/* The program agent/self_ids.c runs at start, run here too. */
+static int probe_self_ids(void)
+{
+	struct self_ids ids;
+	int ret = self_ids_read(&ids);
+
+	if (!ret)
+		return 1;
+	return ret == -EPERM || ret == -EACCES ? ret : 0;
+}
+
 static int probe_row(const struct row *r)
 {
 	switch (r->kind) {
@@ -458,6 +486,8 @@ static int probe_row(const struct row *r)
 		return probe_batch();
 	case ROW_HELPER:
 		return probe_helper(r->prog_type, r->helper);
+	case ROW_SELF_IDS:
+		return probe_self_ids();
 	}
 	return -EINVAL;
 }
@@ -505,7 +535,8 @@ static int build_table(struct table *t, struct probe_caps *caps)
 		t->rows[i].status = needs_bpf && priv < 0 ? priv : probe_row(&t->rows[i]);
 		if (pretend_missing(&t->rows[i]))
 			t->rows[i].status = 0;
-		if (t->rows[i].optional && t->rows[i].status != 1)
+		/* The optional helper rows are the current-task helpers of sockops. */
+		if (t->rows[i].kind == ROW_HELPER && t->rows[i].optional && t->rows[i].status != 1)
 			caps->sockops_task = false;
 	}
 	return 0;
