@@ -503,14 +503,15 @@ static int setup_naming(struct agent *a, char *err, size_t errlen)
 }
 
 /*
- * The agent's own pid and cgroup as the kernel sees them (agent/self_ids.h):
- * what its sockets are told apart by. Without the kernel's answer, getpid()
- * stands in, which is right only in the host's pid namespace.
+ * The agent's own pid and cgroup as the kernel sees them (agent/self_ids.h,
+ * read by the start-up probe): what its sockets are told apart by. Without
+ * the kernel's answer, getpid() stands in, which is right only in the host's
+ * pid namespace.
  */
 static void learn_self(struct agent *a)
 {
-	struct self_ids ids;
-	int ret = self_ids_read(&ids);
+	const struct self_ids *ids = &a->loader.caps.self;
+	int ret = a->loader.caps.self_err;
 
 	if (ret) {
 		if (!a->loader.caps.sockops_task)
@@ -525,15 +526,15 @@ static void learn_self(struct agent *a)
 				strerror(-ret));
 		return;
 	}
-	if (ids.tgid != a->self_pid)
+	if (ids->tgid != a->self_pid)
 		pr_debug("the kernel knows the agent as pid %u (%u in its own namespace)\n",
-			 ids.tgid, a->self_pid);
-	a->self_pid = ids.tgid;
-	a->self_cgroup_id = ids.cgroup_id;
+			 ids->tgid, a->self_pid);
+	a->self_pid = ids->tgid;
+	a->self_cgroup_id = ids->cgroup_id;
 	if (!a->loader.caps.sockops_task)
 		pr_info("sockets carry no process id on this kernel: every socket in the agent's "
 			"own cgroup (id %llu) is taken for the agent's and left out\n",
-			(unsigned long long)ids.cgroup_id);
+			(unsigned long long)ids->cgroup_id);
 }
 
 static int setup_tables(struct agent *a)

@@ -30,7 +30,6 @@
 
 #include "lib/log.h"
 #include "agent/probe.h"
-#include "agent/self_ids.h"
 
 #define BTF_VMLINUX   "/sys/kernel/btf/vmlinux"
 #define LOCKDOWN      "/sys/kernel/security/lockdown"
@@ -458,18 +457,16 @@ static int probe_helper(int prog_type, int helper)
 	return 1;
 }
 
-/* The program agent/self_ids.c runs at start, run here too. */
-static int probe_self_ids(void)
+/* Keeps what the program answered: the agent tells its own sockets by it. */
+static int probe_self_ids(struct probe_caps *caps)
 {
-	struct self_ids ids;
-	int ret = self_ids_read(&ids);
-
-	if (!ret)
+	caps->self_err = self_ids_read(&caps->self);
+	if (!caps->self_err)
 		return 1;
-	return ret == -EPERM || ret == -EACCES ? ret : 0;
+	return caps->self_err == -EPERM || caps->self_err == -EACCES ? caps->self_err : 0;
 }
 
-static int probe_row(const struct row *r)
+static int probe_row(const struct row *r, struct probe_caps *caps)
 {
 	switch (r->kind) {
 	case ROW_BTF:
@@ -487,7 +484,7 @@ static int probe_row(const struct row *r)
 	case ROW_HELPER:
 		return probe_helper(r->prog_type, r->helper);
 	case ROW_SELF_IDS:
-		return probe_self_ids();
+		return probe_self_ids(caps);
 	}
 	return -EINVAL;
 }
@@ -529,10 +526,11 @@ static int build_table(struct table *t, struct probe_caps *caps)
 	if (ret)
 		return ret;
 	caps->sockops_task = true;
+	caps->self_err = -ENOENT; /* until its row is probed */
 	for (i = 0; i < t->n; i++) {
 		bool needs_bpf = t->rows[i].kind != ROW_BTF && t->rows[i].kind != ROW_CGROUP2;
 
-		t->rows[i].status = needs_bpf && priv < 0 ? priv : probe_row(&t->rows[i]);
+		t->rows[i].status = needs_bpf && priv < 0 ? priv : probe_row(&t->rows[i], caps);
 		if (pretend_missing(&t->rows[i]))
 			t->rows[i].status = 0;
 		/* The optional helper rows are the current-task helpers of sockops. */

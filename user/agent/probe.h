@@ -28,12 +28,17 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "agent/self_ids.h"
+
 /* The oldest kernel meshsight supports (with BTF); bpf/README.md says why. */
 #define PROBE_OLDEST_KERNEL "5.10"
 
 struct probe_caps {
 	/* sockops may call the current-task helpers: the loader's cfg_sockops_task. */
 	bool sockops_task;
+	/* The agent's own pid and cgroup (agent/self_ids.h), read by their row's probe. */
+	struct self_ids self;
+	int self_err; /* 0: self is filled; else why not (-errno) */
 };
 
 /*

@@ -66,8 +66,8 @@ static bool is_external(const struct endpoint_names *x)
  * only where mutual TLS carried the traffic (a mesh tunnel): elsewhere Istio
  * says "unknown" too. Built from the pod's service account, as istiod signs it.
  */
-static void put_principal(const struct naming *n, const struct endpoint_names *x, bool mtls,
-			  struct istio_end *out)
+static void fill_principal(const struct naming *n, const struct endpoint_names *x, bool mtls,
+			   struct istio_end *out)
 {
 	const char *td = n->trust_domain ?: "cluster.local";
 
@@ -90,7 +90,7 @@ static void end_labels(const struct naming *n, const struct endpoint_names *x, b
 	out->cluster = x->cluster ?: n->cluster;
 	if (!out->cluster)
 		out->cluster = x->namespace_ ? ISTIO_DEFAULT_CLUSTER : ISTIO_UNKNOWN;
-	put_principal(n, x, mtls, out);
+	fill_principal(n, x, mtls, out);
 }
 
 static void put_label(FILE *f, const char *name, const char *value)
